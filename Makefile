@@ -1,0 +1,87 @@
+# hijackd - build with GNU make. Objects and programs go to $(BUILD) (default build/).
+#   make                 build/hijackd
+#   make check           build, then run the whole test suite (tests/run.sh)
+#   make install         install under $(PREFIX) (default /usr/local)
+#   make BUILD=build-asan SAN=1    the same with AddressSanitizer + UBSan
+#   make WERROR=1        warnings are errors (CI)
+
+CC ?= cc
+BUILD ?= build
+PREFIX ?= /usr/local
+CFLAGS ?= -O2 -g
+STD = -std=c11 -D_GNU_SOURCE
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+       -Wno-format-nonliteral
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifeq ($(SAN),1)
+CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+LIBS = -lz -lpthread
+
+# The engine and the generic utilities it needs: no sockets, no logging, no clock.
+ENGINE_SRC = src/util/alloc.c src/util/buf.c src/util/htab.c src/util/netaddr.c \
+             src/util/timeconv.c $(wildcard src/engine/*.c)
+# Adapters and configuration.
+LIB_SRC = src/util/lineread.c $(wildcard src/postfix/*.c) $(wildcard src/conf/*.c)
+DAEMON_SRC = $(wildcard src/daemon/*.c)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+ENGINE_OBJ = $(call obj,$(ENGINE_SRC))
+LIB_OBJ = $(call obj,$(LIB_SRC))
+DAEMON_OBJ = $(call obj,$(DAEMON_SRC))
+UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+all: $(BUILD)/hijackd
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libhjengine.a: $(ENGINE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libhijackd.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/hijackd: $(DAEMON_OBJ) $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
+	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a $(LIBS) -lcmocka
+
+tests: $(UNIT_BIN)
+
+# The engine library must not reach for sockets, syslog, files or the clock
+# (alloc.o may write its one out-of-memory line before abort()).
+check-engine-pure: $(ENGINE_OBJ)
+	@bad=$$(nm -u $(filter-out %/alloc.o,$(ENGINE_OBJ)) | awk '{print $$2}' | \
+	  grep -Ex '(socket|connect|bind|listen|accept|send|recv|syslog|openlog|time|gettimeofday|clock_gettime|fopen|open|read|write|printf|fprintf|puts|getenv)' | sort -u); \
+	if [ -n "$$bad" ]; then echo "engine library uses forbidden calls: $$bad"; exit 1; fi; \
+	echo "engine library is pure (no sockets, logging, files or clock)"
+
+check: all tests
+	tests/run.sh $(BUILD)
+
+install: $(BUILD)/hijackd
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/doc/hijackd/examples
+	install -m 0755 $(BUILD)/hijackd $(DESTDIR)$(PREFIX)/sbin/hijackd
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/hijackd/
+	install -m 0644 examples/* $(DESTDIR)$(PREFIX)/share/doc/hijackd/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/hijackd
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/hijackd
+
+format:
+	clang-format -i $(ENGINE_SRC) $(LIB_SRC) $(DAEMON_SRC) $(UNIT_SRC) src/*/*.h
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all tests check check-engine-pure install uninstall format clean
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

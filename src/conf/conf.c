@@ -1,0 +1,509 @@
+/*
+ * conf - configuration parsing, validation and printing (see conf.h)
+ */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/alloc.h"
+#include "../util/timeconv.h"
+
+/* one logical line of input with where it came from */
+typedef struct conf_line {
+    const char *src;
+    int line;
+    char *name;  /* "rule x", "override p" or a setting name */
+    char *value;
+} conf_line;
+
+typedef int (*conf_apply_fn)(hj_conf *c, const char *value, char *err, size_t errlen);
+
+typedef struct conf_setting {
+    const char *name;
+    const char *def;
+    conf_apply_fn apply;
+    const char *help;
+} conf_setting;
+
+/* list_each - call fn for each item of a comma/space separated list */
+static int
+list_each(hj_conf *c, const char *value, char *err, size_t errlen,
+          int (*fn)(hj_conf *, const char *, char *, size_t))
+{
+    char *copy = xstrdup(value), *save = NULL;
+    int rc = 0;
+
+    for (char *tok = strtok_r(copy, ", \t", &save); tok && rc == 0;
+         tok = strtok_r(NULL, ", \t", &save))
+        rc = fn(c, tok, err, errlen);
+    free(copy);
+    return rc;
+}
+
+static int
+add_own_net(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return policy_own_net_add(c->pol, v, err, errlen);
+}
+
+static int
+add_exempt(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return policy_exempt_add(c->pol, v, err, errlen);
+}
+
+static int
+add_local_domain(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    c->local_domains = xrealloc(c->local_domains, (c->nlocal + 1) * sizeof(char *));
+    char *d = xstrdup(v[0] == '@' ? v + 1 : v);
+    for (char *q = d; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    c->local_domains[c->nlocal++] = d;
+    return 0;
+}
+
+static int
+set_own_networks(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return list_each(c, v, err, errlen, add_own_net);
+}
+
+static int
+set_exempt(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return list_each(c, v, err, errlen, add_exempt);
+}
+
+static int
+set_local_domains(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return list_each(c, v, err, errlen, add_local_domain);
+}
+
+/* int_in - parse a decimal integer within [lo, hi] */
+static int
+int_in(const char *v, long long lo, long long hi, long long *out, char *err, size_t errlen)
+{
+    char *end;
+
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (end == v || *end || errno || n < lo || n > hi) {
+        snprintf(err, errlen, "bad number \"%s\" (expected %lld..%lld)", v, lo, hi);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int
+set_v4_prefix(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    long long n;
+
+    return int_in(v, 8, 32, &n, err, errlen) ? -1 : (c->pol->v4_prefix = (int)n, 0);
+}
+
+static int
+set_v6_prefix(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    long long n;
+
+    return int_in(v, 16, 128, &n, err, errlen) ? -1 : (c->pol->v6_prefix = (int)n, 0);
+}
+
+static int
+set_distinct_max(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    long long n;
+
+    return int_in(v, 1, 65536, &n, err, errlen) ? -1 : (c->pol->distinct_max = (uint32_t)n, 0);
+}
+
+static int
+set_queue_lifetime(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    if (timeconv_duration(v, &c->queue_id_lifetime) != 0 || c->queue_id_lifetime <= 0) {
+        snprintf(err, errlen, "bad duration \"%s\" (e.g. 90s, 30m, 12h, 2d, 1w)", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+set_queue_max(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    long long n;
+
+    return int_in(v, 100, 100000000, &n, err, errlen) ? -1 : (c->queue_max_tracked = n, 0);
+}
+
+/* the settings: name, default, how to apply, one line of help */
+static const conf_setting settings[] = {
+    {"own_networks", "", set_own_networks,
+     "the server's own networks (CIDR list): MDaemon's \"local\" source-IP class"},
+    {"local_domains", "", set_local_domains,
+     "the domains this server receives mail for; empty = learn them from the log"},
+    {"exempt", "", set_exempt,
+     "accounts never judged: addresses or globs (*@lists.example.com, newsletter@*)"},
+    {"ipv4_network_prefix", "24", set_v4_prefix, "IPv4 network size for distinct_networks"},
+    {"ipv6_network_prefix", "64", set_v6_prefix, "IPv6 network size for distinct_networks"},
+    {"distinct_max_items", "256", set_distinct_max,
+     "items kept per distinct-count window (memory bound; counts saturate there)"},
+    {"queue_id_lifetime", "2d", set_queue_lifetime,
+     "log reader: forget a message whose \"removed\" line never came after this long"},
+    {"queue_max_tracked", "200000", set_queue_max,
+     "log reader: at most this many messages followed at once (oldest forgotten first)"},
+};
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/* setting_index - the table index of a setting name, -1 if unknown */
+static int
+setting_index(const char *name)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strcmp(settings[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* trim - strip leading and trailing white space in place */
+static char *
+trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = 0;
+    return s;
+}
+
+/* split_line - "name = value" into a conf_line; -1 on a line without "=" */
+static int
+split_line(const char *src, int lineno, char *text, conf_line *out)
+{
+    char *eq = strchr(text, '=');
+
+    if (eq == NULL)
+        return -1;
+    *eq = 0;
+    char *name = trim(text), *value = trim(eq + 1);
+    /* collapse runs of blanks in "rule   x" */
+    char *sp = strpbrk(name, " \t");
+    if (sp) {
+        *sp = 0;
+        char *rest = trim(sp + 1);
+        size_t n = strlen(name) + strlen(rest) + 2;
+        char *joined = xmalloc(n);
+        snprintf(joined, n, "%s %s", name, rest);
+        *out = (conf_line){src, lineno, joined, xstrdup(value)};
+        return 0;
+    }
+    *out = (conf_line){src, lineno, xstrdup(name), xstrdup(value)};
+    return 0;
+}
+
+typedef struct line_list {
+    conf_line *v;
+    size_t n;
+} line_list;
+
+static void
+lines_push(line_list *l, conf_line cl)
+{
+    l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+    l->v[l->n++] = cl;
+}
+
+static void
+lines_free(line_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].name);
+        free(l->v[i].value);
+    }
+    free(l->v);
+}
+
+/* read_text - split a whole configuration text into logical lines */
+static int
+read_text(const char *src, const char *text, line_list *out, char *err, size_t errlen)
+{
+    hj_buf logical = HJ_BUF_INIT;
+    int lineno = 0, start = 0, rc = 0;
+    const char *p = text;
+
+    while (rc == 0 && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        lineno++;
+        int cont = n && (p[0] == ' ' || p[0] == '\t');
+        int blank = strspn(p, " \t\r") >= n || p[0] == '#';
+        if (!cont && !blank && logical.len) {
+            conf_line cl;
+            if (split_line(src, start, logical.s, &cl) != 0) {
+                snprintf(err, errlen, "%s:%d: expected \"name = value\"", src, start);
+                rc = -1;
+            } else {
+                lines_push(out, cl);
+            }
+            buf_reset(&logical);
+        }
+        if (!blank) {
+            if (!cont)
+                start = lineno;
+            else if (logical.len == 0) {
+                snprintf(err, errlen, "%s:%d: continuation line without a line to continue",
+                         src, lineno);
+                rc = -1;
+            }
+            buf_add(&logical, p, n);
+            buf_putc(&logical, ' ');
+        }
+        p += nl ? n + 1 : n;
+    }
+    if (rc == 0 && logical.len) {
+        conf_line cl;
+        if (split_line(src, start, logical.s, &cl) != 0) {
+            snprintf(err, errlen, "%s:%d: expected \"name = value\"", src, start);
+            rc = -1;
+        } else {
+            lines_push(out, cl);
+        }
+    }
+    buf_free(&logical);
+    return rc;
+}
+
+/* read_file - the whole file as a string */
+static char *
+read_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    hj_buf b = HJ_BUF_INIT;
+    char chunk[8192];
+    size_t n;
+
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_add(&b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(err, errlen, "%s: read error", path);
+        buf_free(&b);
+        return NULL;
+    }
+    if (memchr(b.s ? b.s : "", 0, b.len)) {
+        snprintf(err, errlen, "%s: contains NUL bytes: not a configuration file", path);
+        buf_free(&b);
+        return NULL;
+    }
+    return b.s ? b.s : xstrdup("");
+}
+
+typedef struct conf_build {
+    const conf_line *setting[NSETTINGS];
+    const conf_line **rules;
+    size_t nrules;
+    const conf_line **overrides;
+    size_t noverrides;
+} conf_build;
+
+/* has_prefix_word - "rule x" style names */
+static const char *
+after_word(const char *name, const char *word)
+{
+    size_t n = strlen(word);
+
+    return strncmp(name, word, n) == 0 && name[n] == ' ' ? name + n + 1 : NULL;
+}
+
+/* sort_rule - place a rule line; -o replaces, a file repeat is an error */
+static int
+sort_rule(conf_build *b, const conf_line *cl, const char *rname, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < b->nrules; i++) {
+        if (strcmp(after_word(b->rules[i]->name, "rule"), rname) != 0)
+            continue;
+        if (strcmp(cl->src, "-o") == 0) {
+            b->rules[i] = cl;
+            return 0;
+        }
+        snprintf(err, errlen, "%s:%d: rule %s is defined twice (first at line %d)", cl->src,
+                 cl->line, rname, b->rules[i]->line);
+        return -1;
+    }
+    b->rules = xrealloc(b->rules, (b->nrules + 1) * sizeof(*b->rules));
+    b->rules[b->nrules++] = cl;
+    return 0;
+}
+
+/* sort_lines - settings (last wins), rules and overrides */
+static int
+sort_lines(conf_build *b, const line_list *l, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const conf_line *cl = &l->v[i];
+        const char *arg;
+        if ((arg = after_word(cl->name, "rule")) != NULL) {
+            if (sort_rule(b, cl, arg, err, errlen) != 0)
+                return -1;
+        } else if ((arg = after_word(cl->name, "override")) != NULL) {
+            b->overrides = xrealloc(b->overrides, (b->noverrides + 1) * sizeof(*b->overrides));
+            b->overrides[b->noverrides++] = cl;
+        } else {
+            int k = setting_index(cl->name);
+            if (k < 0) {
+                snprintf(err, errlen, "%s:%d: unknown setting \"%s\"", cl->src, cl->line,
+                         cl->name);
+                return -1;
+            }
+            b->setting[k] = cl;
+        }
+    }
+    return 0;
+}
+
+/* prefix_err - turn "msg" into "src:line: msg" */
+static void
+prefix_err(const conf_line *cl, char *err, size_t errlen)
+{
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), "%s", err);
+    snprintf(err, errlen, "%s:%d: %s", cl->src, cl->line, msg);
+}
+
+/* apply_all - settings, then rules, then overrides, into c */
+static int
+apply_all(hj_conf *c, const conf_build *b, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const conf_line *cl = b->setting[i];
+        const char *v = cl ? cl->value : settings[i].def;
+        c->text[i] = xstrdup(v);
+        if (settings[i].apply(c, v, err, errlen) != 0)
+            return cl ? (prefix_err(cl, err, errlen), -1) : -1;
+    }
+    for (size_t i = 0; i < b->nrules; i++) {
+        const conf_line *cl = b->rules[i];
+        if (policy_rule_parse(c->pol, after_word(cl->name, "rule"), cl->value, err, errlen))
+            return prefix_err(cl, err, errlen), -1;
+    }
+    for (size_t i = 0; i < b->noverrides; i++) {
+        const conf_line *cl = b->overrides[i];
+        size_t before = c->pol->noverrides;
+        if (policy_override_parse(c->pol, after_word(cl->name, "override"), cl->value, err,
+                                  errlen))
+            return prefix_err(cl, err, errlen), -1;
+        for (size_t k = before; k < c->pol->noverrides; k++) {
+            const char *rn = c->pol->overrides[k].rulename;
+            size_t j = 0;
+            while (j < c->pol->nrules && strcmp(c->pol->rules[j].name, rn) != 0)
+                j++;
+            if (j == c->pol->nrules) {
+                snprintf(err, errlen, "%s:%d: override: no rule named \"%s\"", cl->src,
+                         cl->line, rn);
+                return -1;
+            }
+        }
+    }
+    return policy_finish(c->pol, err, errlen);
+}
+
+/* read_opts - each -o name=value as one more line */
+static int
+read_opts(char *const *opts, size_t nopts, line_list *l, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < nopts; i++) {
+        char *copy = xstrdup(opts[i]);
+        conf_line cl;
+        int rc = split_line("-o", (int)i + 1, copy, &cl);
+        free(copy);
+        if (rc != 0) {
+            snprintf(err, errlen, "-o %s: expected name=value", opts[i]);
+            return -1;
+        }
+        lines_push(l, cl);
+    }
+    return 0;
+}
+
+hj_conf *
+conf_load(const char *path, char *const *opts, size_t nopts, char *err, size_t errlen)
+{
+    char *text = path ? read_file(path, err, errlen) : xstrdup(conf_default_text);
+    line_list lines = {0};
+    conf_build b = {0};
+    int rc;
+
+    if (text == NULL)
+        return NULL;
+    hj_conf *c = xcalloc(1, sizeof(*c));
+    c->pol = policy_new();
+    c->source = xstrdup(path ? path : "(built-in)");
+    c->text = xcalloc(NSETTINGS, sizeof(char *));
+    rc = read_text(c->source, text, &lines, err, errlen);
+    if (rc == 0)
+        rc = read_opts(opts, nopts, &lines, err, errlen);
+    if (rc == 0)
+        rc = sort_lines(&b, &lines, err, errlen);
+    if (rc == 0)
+        rc = apply_all(c, &b, err, errlen);
+    free(b.rules);
+    free(b.overrides);
+    lines_free(&lines);
+    free(text);
+    if (rc != 0) {
+        conf_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void
+conf_print(const hj_conf *c, hj_buf *out)
+{
+    buf_printf(out, "# effective configuration (from %s)\n", c->source);
+    for (size_t i = 0; i < NSETTINGS; i++)
+        buf_printf(out, "# %s\n%s = %s\n", settings[i].help, settings[i].name, c->text[i]);
+    buf_puts(out, "\n# rules: metric over window > limit -> action\n");
+    for (size_t i = 0; i < c->pol->nrules; i++) {
+        policy_rule_format(&c->pol->rules[i], out);
+        buf_putc(out, '\n');
+    }
+    if (c->pol->noverrides)
+        buf_puts(out, "\n# overrides\n");
+    for (size_t i = 0; i < c->pol->noverrides; i++) {
+        policy_override_format(c->pol, &c->pol->overrides[i], out);
+        buf_putc(out, '\n');
+    }
+}
+
+void
+conf_free(hj_conf *c)
+{
+    if (c == NULL)
+        return;
+    policy_free(c->pol);
+    for (size_t i = 0; i < c->nlocal; i++)
+        free(c->local_domains[i]);
+    free(c->local_domains);
+    if (c->text)
+        for (size_t i = 0; i < NSETTINGS; i++)
+            free(c->text[i]);
+    free(c->text);
+    free(c->source);
+    free(c);
+}

@@ -1,0 +1,52 @@
+/*
+ * conf - hijackd's configuration: settings, rules, overrides; parse, validate, print
+ *
+ * SYNOPSIS
+ *	hj_conf *conf_load(const char *path, char *const *opts, size_t nopts,
+ *	                   char *err, size_t errlen);
+ *	void conf_print(const hj_conf *c, hj_buf *out);
+ *	void conf_free(hj_conf *c);
+ *
+ * DESCRIPTION
+ *	The file is in Postfix main.cf style: "name = value" lines, "#"
+ *	comments at the start of a line, and a line starting with white
+ *	space continues the previous one. Besides the settings of the table
+ *	in conf.c, two kinds of entries hold the detection rules:
+ *
+ *	    rule NAME = metric=M window=W limit=N action=A [key=value ...]
+ *	    override PATTERN = RULE.limit=N RULE.action=A RULE=off ...
+ *
+ *	path NULL means the built-in default configuration (conf_default.c).
+ *	opts are "-o name=value" strings applied after the file, each like
+ *	one more line (a "-o rule NAME=..." replaces the file's rule NAME).
+ *	Every error names its source and line ("file:12: ...", "-o 1: ...")
+ *	and conf_load() then returns NULL with the message in err; nothing
+ *	is half-loaded. The result is immutable and owns its policy.
+ *	Not thread-safe while loading; the result can be shared read-only.
+ */
+#ifndef HJ_CONF_H
+#define HJ_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../engine/policy.h"
+#include "../util/buf.h"
+
+typedef struct hj_conf {
+    hj_policy *pol;
+    char *source; /* the file read, or "(built-in)" */
+    /* settings for the adapters */
+    char **local_domains;
+    size_t nlocal;
+    int64_t queue_id_lifetime;
+    int64_t queue_max_tracked;
+    char **text; /* [conf_nsettings()] the value of each setting as written */
+} hj_conf;
+
+hj_conf *conf_load(const char *path, char *const *opts, size_t nopts, char *err, size_t errlen);
+void conf_print(const hj_conf *c, hj_buf *out);
+void conf_free(hj_conf *c);
+extern const char conf_default_text[];
+
+#endif

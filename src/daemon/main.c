@@ -1,0 +1,105 @@
+/*
+ * main - the hijackd program: dispatch to its commands
+ *
+ * SYNOPSIS
+ *	hijackd replay [options] FILE...   replay Postfix logs (replay.h)
+ *	hijackd config [-c FILE] [-o name=value]...   print the effective configuration
+ *	hijackd version
+ *
+ * DESCRIPTION
+ *	One binary, one table of commands. The daemon itself (the policy
+ *	service) is not built yet: see the README's roadmap.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../conf/conf.h"
+#include "../util/alloc.h"
+#include "replay.h"
+
+#ifndef HJ_VERSION
+#define HJ_VERSION "0.1.0"
+#endif
+
+/* config_main - "hijackd config": print the effective configuration */
+static int
+config_main(int argc, char **argv)
+{
+    const char *path = NULL;
+    char **opts = NULL, err[1024];
+    size_t nopts = 0;
+    int ch;
+
+    optind = 1;
+    while ((ch = getopt(argc, argv, "c:o:")) != -1) {
+        if (ch == 'c') {
+            path = optarg;
+        } else if (ch == 'o') {
+            opts = xrealloc(opts, (nopts + 1) * sizeof(char *));
+            opts[nopts++] = optarg;
+        } else {
+            fprintf(stderr, "usage: hijackd config [-c FILE] [-o name=value]...\n");
+            free(opts);
+            return 2;
+        }
+    }
+    hj_conf *c = conf_load(path, opts, nopts, err, sizeof(err));
+    free(opts);
+    if (c == NULL) {
+        fprintf(stderr, "hijackd config: configuration error: %s\n", err);
+        return 3;
+    }
+    hj_buf b = HJ_BUF_INIT;
+    conf_print(c, &b);
+    fputs(buf_str(&b), stdout);
+    buf_free(&b);
+    conf_free(c);
+    return 0;
+}
+
+static int
+version_main(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    printf("hijackd %s\n", HJ_VERSION);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *help;
+} commands[] = {
+    {"replay", replay_main, "replay Postfix logs through the engine and report"},
+    {"config", config_main, "print the effective configuration"},
+    {"version", version_main, "print the version"},
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: hijackd COMMAND [options]\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "hijackd: unknown command \"%s\"\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

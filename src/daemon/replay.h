@@ -1,0 +1,27 @@
+/*
+ * replay - "hijackd replay": run Postfix logs through the engine, report
+ *
+ * SYNOPSIS
+ *	int replay_main(int argc, char **argv);
+ *
+ * DESCRIPTION
+ *	hijackd replay [-c FILE] [-o name=value]... [--json] [-v] [--year YYYY]
+ *	               [--top N] [--no-progress] FILE... | -
+ *
+ *	Reads each file (plain or gzip; "-" is stdin) through the same log
+ *	reader and engine the daemon uses. With --json, prints one decision
+ *	per line (the JSONL decision format) as they happen; otherwise a
+ *	human report: the decisions with their evidence, the top senders,
+ *	and what the reader did with every line. A progress bar goes to
+ *	stderr when stderr is a terminal.
+ *
+ *	Exit status: 0 every input read to its end; 1 an input could not be
+ *	opened or read to its end (the others are still read and reported);
+ *	2 usage error; 3 configuration error.
+ */
+#ifndef HJ_REPLAY_H
+#define HJ_REPLAY_H
+
+int replay_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * decision - text forms of a decision (see decision.h)
+ */
+#include "decision.h"
+
+#include <string.h>
+
+#include "../util/timeconv.h"
+
+/* json_kv - append ,"key":"value" when value is set */
+static void
+json_kv(hj_buf *out, const char *key, const char *value)
+{
+    if (value == NULL || *value == 0)
+        return;
+    buf_printf(out, ",\"%s\":", key);
+    buf_json_str(out, value, strlen(value));
+}
+
+/* json_ips - the entity's recent client IPs as an array */
+static void
+json_ips(const hj_decision *d, hj_buf *out)
+{
+    char s[64];
+
+    buf_puts(out, ",\"client_ips\":[");
+    for (int i = 0; i < d->nips; i++) {
+        netaddr_str(&d->ips[i], s, sizeof(s));
+        buf_printf(out, "%s\"%s\"", i ? "," : "", s);
+    }
+    buf_putc(out, ']');
+}
+
+void
+decision_json(const hj_decision *d, hj_buf *out)
+{
+    char ts[48];
+
+    timeconv_rfc3339(d->t, d->tzoff, ts, sizeof(ts));
+    buf_printf(out, "{\"ts\":\"%s\",\"account\":", ts);
+    buf_json_str(out, d->entity, strlen(d->entity));
+    buf_printf(out, ",\"action\":\"%s\",\"rule\":", policy_action_name(d->action));
+    const char *rn = d->rule ? d->rule->name : "";
+    buf_json_str(out, rn, strlen(rn));
+    buf_printf(out, ",\"scope\":\"%s\"", policy_scope_name(d->scope));
+    if (d->rule) {
+        buf_printf(out, ",\"metric\":\"%s\",\"window\":%lld,\"limit\":%lld,\"count\":%lld",
+                   policy_metric_name(d->rule->metric), (long long)d->rule->window,
+                   (long long)d->limit, (long long)d->count);
+        buf_printf(out, ",\"class\":\"%s\",\"event_class\":\"%s\"",
+                   policy_class_name(d->rule->ipclass), policy_class_name(d->evclass));
+    }
+    if (d->until) {
+        timeconv_rfc3339(d->until, d->tzoff, ts, sizeof(ts));
+        buf_printf(out, ",\"until\":\"%s\"", ts);
+    }
+    json_kv(out, "client_ip", d->client_ip);
+    json_kv(out, "client_name", d->client_name);
+    json_ips(d, out);
+    json_kv(out, "queue_id", d->queue_id);
+    json_kv(out, "sender", d->sender);
+    json_kv(out, "service", d->service);
+    json_kv(out, "reason", d->reason);
+    if (d->scope == HJ_S_ACCOUNT)
+        buf_printf(out, ",\"total_messages\":%lld,\"total_recipients\":%lld",
+                   (long long)d->total_messages, (long long)d->total_recipients);
+    buf_puts(out, "}\n");
+}
+
+void
+decision_text(const hj_decision *d, hj_buf *out)
+{
+    char ts[48], w[32], ip[64];
+
+    timeconv_rfc3339(d->t, d->tzoff, ts, sizeof(ts));
+    buf_printf(out, "%s  %-8s %s", ts, policy_action_name(d->action),
+               *d->entity ? d->entity : "(server)");
+    if (d->rule) {
+        timeconv_duration_str(d->rule->window, w, sizeof(w));
+        buf_printf(out, "  rule %s: %s %lld > %lld in %s (%s)", d->rule->name,
+                   policy_metric_name(d->rule->metric), (long long)d->count,
+                   (long long)d->limit, w, policy_class_name(d->evclass));
+    }
+    if (d->reason)
+        buf_printf(out, "  %s", d->reason);
+    if (d->client_ip && *d->client_ip)
+        buf_printf(out, "  from %s[%s]", d->client_name && *d->client_name ? d->client_name : "?",
+                   d->client_ip);
+    if (d->nips > 1) {
+        buf_puts(out, "  ips");
+        for (int i = 0; i < d->nips; i++) {
+            netaddr_str(&d->ips[i], ip, sizeof(ip));
+            buf_printf(out, "%s%s", i ? "," : " ", ip);
+        }
+    }
+    buf_putc(out, '\n');
+}

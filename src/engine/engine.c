@@ -1,0 +1,614 @@
+/*
+ * engine - the detection engine (see engine.h)
+ */
+#include "engine.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/alloc.h"
+#include "../util/htab.h"
+#include "dset.h"
+#include "window.h"
+
+#define ENGINE_RECENT_IPS 4
+#define ENGINE_SWEEP_EVERY 600
+
+typedef struct hj_counter {
+    hj_window w;
+    hj_dset d;
+} hj_counter;
+
+typedef struct hj_eff {
+    int64_t limit;
+    hj_action action;
+    bool off;
+} hj_eff;
+
+typedef struct hj_entity {
+    hj_scope scope;
+    const char *name; /* the htab node's key */
+    bool exempt;
+    hj_counter *cnt;    /* [pol->ncounters], allocated on first use */
+    int64_t *last_fired; /* [pol->nrules], for warn and relay */
+    hj_eff *eff;        /* [pol->nrules] when an override applies, else NULL */
+    bool locked;
+    const hj_rule *lock_rule;
+    int64_t locked_at, unlock_at, throttled_at, throttled_until;
+    const hj_rule *throttle_rule;
+    hj_totals tot;
+    hj_addr ips[ENGINE_RECENT_IPS];
+    int nips, ipnext;
+} hj_entity;
+
+struct hj_engine {
+    const hj_policy *pol;
+    hj_decision_fn fn;
+    void *ctx;
+    htab *ent[HJ_S__COUNT];
+    size_t *order; /* rule indices, locks first, then throttles, then the rest */
+    int64_t last_sweep;
+    hj_engine_stats st;
+};
+
+/* which metrics each event type feeds */
+static const unsigned metrics_of[HJ_EV__COUNT] = {
+    [HJ_EV_LOGIN] = 1u << HJ_M_DISTINCT_IPS | 1u << HJ_M_DISTINCT_NETS,
+    [HJ_EV_LOGIN_FAIL] = 1u << HJ_M_FAILED_LOGINS,
+    [HJ_EV_SUBMIT] = 1u << HJ_M_MESSAGES | 1u << HJ_M_RECIPIENTS | 1u << HJ_M_BYTES |
+                     1u << HJ_M_DISTINCT_RCPTS | 1u << HJ_M_DISTINCT_IPS |
+                     1u << HJ_M_DISTINCT_NETS,
+    [HJ_EV_DELIVERY] = 1u << HJ_M_BOUNCES | 1u << HJ_M_DISTINCT_RCPTS,
+    [HJ_EV_RELAY] = 1u << HJ_M_RELAY_RCPTS,
+    [HJ_EV_REJECT] = 0,
+};
+
+static int
+severity(hj_action a)
+{
+    return a == HJ_A_LOCK ? 0 : a == HJ_A_THROTTLE ? 1 : 2;
+}
+
+hj_engine *
+engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx)
+{
+    hj_engine *e = xcalloc(1, sizeof(*e));
+
+    e->pol = pol;
+    e->fn = fn;
+    e->ctx = ctx;
+    for (int s = 0; s < HJ_S__COUNT; s++)
+        e->ent[s] = htab_new(s == HJ_S_GLOBAL ? 1 : 1024);
+    e->order = xcalloc(pol->nrules + 1, sizeof(*e->order));
+    size_t n = 0;
+    for (int sev = 0; sev < 3; sev++)
+        for (size_t i = 0; i < pol->nrules; i++)
+            if (severity(pol->rules[i].action) == sev)
+                e->order[n++] = i;
+    return e;
+}
+
+/* entity_release - free the counters of an entity, keep its totals */
+static void
+entity_release(const hj_engine *e, hj_entity *x)
+{
+    if (x->cnt) {
+        for (size_t i = 0; i < e->pol->ncounters; i++) {
+            window_free(&x->cnt[i].w);
+            dset_free(&x->cnt[i].d);
+        }
+    }
+    free(x->cnt);
+    free(x->last_fired);
+    x->cnt = NULL;
+    x->last_fired = NULL;
+}
+
+/* entity_free - htab destructor helper */
+static void
+entity_free(const hj_engine *e, hj_entity *x)
+{
+    entity_release(e, x);
+    free(x->eff);
+    free(x);
+}
+
+/* override_applies - does override o apply to the entity named name in scope s */
+static bool
+override_applies(const hj_override *o, hj_scope s, const char *name)
+{
+    if (s == HJ_S_ACCOUNT)
+        return policy_pattern_match(o->pattern, name);
+    if (s == HJ_S_DOMAIN && strncmp(o->pattern, "*@", 2) == 0)
+        return policy_pattern_match(o->pattern + 2, name);
+    return false;
+}
+
+/* entity_effective - per-rule limits after overrides; NULL when none apply */
+static hj_eff *
+entity_effective(const hj_policy *p, hj_scope s, const char *name)
+{
+    hj_eff *eff = NULL;
+
+    for (int pass = 0; pass < 2; pass++) { /* globs first, then exact patterns win */
+        for (size_t i = 0; i < p->noverrides; i++) {
+            const hj_override *o = &p->overrides[i];
+            if (o->exact != pass || !override_applies(o, s, name))
+                continue;
+            if (eff == NULL) {
+                eff = xcalloc(p->nrules, sizeof(*eff));
+                for (size_t r = 0; r < p->nrules; r++)
+                    eff[r] = (hj_eff){p->rules[r].limit, p->rules[r].action, false};
+            }
+            if (o->off)
+                eff[o->rule].off = true;
+            if (o->has_limit)
+                eff[o->rule].limit = o->limit;
+            if (o->has_action)
+                eff[o->rule].action = o->action;
+        }
+    }
+    return eff;
+}
+
+/* entity_get - find or create the entity for (scope, name) */
+static hj_entity *
+entity_get(hj_engine *e, hj_scope s, const char *name, int64_t t)
+{
+    int created;
+    htab_node *n = htab_put(e->ent[s], name, strlen(name), NULL, &created);
+
+    if (created) {
+        hj_entity *x = xcalloc(1, sizeof(*x));
+        x->scope = s;
+        x->name = n->key;
+        x->exempt = s == HJ_S_ACCOUNT && policy_is_exempt(e->pol, name);
+        x->eff = entity_effective(e->pol, s, name);
+        x->tot.first_seen = t;
+        n->value = x;
+        e->st.entities++;
+    }
+    hj_entity *x = n->value;
+    if (t > x->tot.last_seen)
+        x->tot.last_seen = t;
+    return x;
+}
+
+/* entity_note_ip - remember a recent distinct client IP as evidence */
+static void
+entity_note_ip(hj_entity *x, const char *ip)
+{
+    hj_addr a;
+
+    if (ip == NULL || netaddr_parse(ip, strlen(ip), &a) != 0)
+        return;
+    for (int i = 0; i < x->nips; i++)
+        if (memcmp(x->ips[i].b, a.b, 16) == 0)
+            return;
+    if (x->nips < ENGINE_RECENT_IPS) {
+        x->ips[x->nips++] = a;
+        return;
+    }
+    x->ips[x->ipnext] = a;
+    x->ipnext = (x->ipnext + 1) % ENGINE_RECENT_IPS;
+}
+
+typedef struct ev_ctx {
+    const hj_event *ev;
+    hj_ipclass cls;
+    uint64_t ip_hash, net_hash;
+    bool has_ip;
+} ev_ctx;
+
+/* ev_ctx_init - per-event facts shared by every entity it touches */
+static void
+ev_ctx_init(const hj_engine *e, const hj_event *ev, ev_ctx *c)
+{
+    hj_addr a;
+    char net[80];
+
+    c->ev = ev;
+    c->cls = policy_ipclass(e->pol, ev->client_ip);
+    c->has_ip = ev->client_ip && netaddr_parse(ev->client_ip, strlen(ev->client_ip), &a) == 0;
+    if (c->has_ip) {
+        c->ip_hash = htab_hash((const char *)a.b, 16);
+        netaddr_net(&a, e->pol->v4_prefix, e->pol->v6_prefix, net, sizeof(net));
+        c->net_hash = htab_hash(net, strlen(net));
+    }
+}
+
+/* sum_amount - what an event adds to a sum metric */
+static int64_t
+sum_amount(const hj_event *ev, hj_metric m)
+{
+    switch (m) {
+    case HJ_M_MESSAGES:
+    case HJ_M_FAILED_LOGINS:
+    case HJ_M_RELAY_RCPTS:
+        return 1;
+    case HJ_M_RECIPIENTS:
+        return ev->nrcpt > 0 ? ev->nrcpt : (int64_t)ev->nrcpts;
+    case HJ_M_BYTES:
+        return ev->size > 0 ? ev->size : 0;
+    case HJ_M_BOUNCES:
+        return ev->status == HJ_DLV_BOUNCED;
+    default:
+        return 0;
+    }
+}
+
+/* rcpt_hash - a recipient address, case-insensitively */
+static uint64_t
+rcpt_hash(const char *r)
+{
+    char low[320];
+    size_t n = strlen(r);
+
+    if (n >= sizeof(low))
+        n = sizeof(low) - 1;
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)(r[i] >= 'A' && r[i] <= 'Z' ? r[i] + 32 : r[i]);
+    return htab_hash(low, n);
+}
+
+/* distinct_touch - add the event's items to a distinct counter */
+static void
+distinct_touch(const hj_engine *e, hj_counter *k, hj_metric m, const ev_ctx *c)
+{
+    const hj_event *ev = c->ev;
+    uint32_t max = e->pol->distinct_max;
+
+    if (m == HJ_M_DISTINCT_IPS && c->has_ip)
+        dset_touch(&k->d, c->ip_hash, ev->t, max);
+    else if (m == HJ_M_DISTINCT_NETS && c->has_ip)
+        dset_touch(&k->d, c->net_hash, ev->t, max);
+    else if (m == HJ_M_DISTINCT_RCPTS && ev->type == HJ_EV_DELIVERY && ev->rcpt)
+        dset_touch(&k->d, rcpt_hash(ev->rcpt), ev->t, max);
+    else if (m == HJ_M_DISTINCT_RCPTS)
+        for (size_t i = 0; i < ev->nrcpts; i++)
+            dset_touch(&k->d, rcpt_hash(ev->rcpts[i]), ev->t, max);
+}
+
+static bool
+is_distinct(hj_metric m)
+{
+    return m == HJ_M_DISTINCT_RCPTS || m == HJ_M_DISTINCT_IPS || m == HJ_M_DISTINCT_NETS;
+}
+
+/* class_match - does a counter of class k see an event of class c */
+static bool
+class_match(hj_ipclass k, hj_ipclass c)
+{
+    return k == HJ_C_ANY || k == c;
+}
+
+/* entity_count - feed the event to every counter of the entity's scope */
+static void
+entity_count(hj_engine *e, hj_entity *x, const ev_ctx *c, unsigned mask)
+{
+    const hj_policy *p = e->pol;
+
+    if (x->cnt == NULL)
+        x->cnt = xcalloc(p->ncounters ? p->ncounters : 1, sizeof(*x->cnt));
+    for (size_t i = 0; i < p->ncounters; i++) {
+        const hj_counter_def *d = &p->counters[i];
+        if (d->scope != x->scope || !(mask & (1u << d->metric)) || !class_match(d->ipclass, c->cls))
+            continue;
+        if (is_distinct(d->metric)) {
+            distinct_touch(e, &x->cnt[i], d->metric, c);
+        } else {
+            int64_t n = sum_amount(c->ev, d->metric);
+            if (n)
+                window_add(&x->cnt[i].w, d->window, c->ev->t, n);
+        }
+    }
+}
+
+/* counter_value - the current value of counter i of an entity */
+static int64_t
+counter_value(const hj_engine *e, hj_entity *x, size_t i, int64_t t)
+{
+    const hj_counter_def *d = &e->pol->counters[i];
+
+    if (is_distinct(d->metric))
+        return dset_count(&x->cnt[i].d, d->window, t);
+    return window_sum(&x->cnt[i].w, d->window, t);
+}
+
+/* decision_base - a decision about x with the event's evidence */
+static void
+decision_base(const hj_entity *x, const hj_event *ev, hj_decision *d)
+{
+    *d = (hj_decision){.t = ev->t, .tzoff = ev->tzoff, .scope = x->scope, .entity = x->name,
+                       .client_ip = ev->client_ip, .client_name = ev->client_name,
+                       .queue_id = ev->queue_id, .sender = ev->sender, .service = ev->service,
+                       .total_messages = x->tot.messages,
+                       .total_recipients = x->tot.recipients};
+    d->nips = x->nips;
+    memcpy(d->ips, x->ips, sizeof(x->ips[0]) * (size_t)x->nips);
+}
+
+/* rule_fire - apply a rule that is over its limit; returns true if it acted */
+static bool
+rule_fire(hj_engine *e, hj_entity *x, const hj_rule *r, hj_action act, hj_decision *d)
+{
+    int64_t t = d->t;
+    size_t ri = (size_t)(r - e->pol->rules);
+
+    if (x->locked)
+        return false;
+    switch (act) {
+    case HJ_A_LOCK:
+        x->locked = true;
+        x->lock_rule = r;
+        x->locked_at = t;
+        x->unlock_at = r->unlock_after ? t + r->unlock_after : 0;
+        d->until = x->unlock_at;
+        break;
+    case HJ_A_THROTTLE:
+        if (t < x->throttled_until)
+            return false;
+        x->throttled_at = t;
+        x->throttled_until = t + r->throttle_for;
+        x->throttle_rule = r;
+        d->until = x->throttled_until;
+        break;
+    default:
+        if (x->last_fired == NULL)
+            x->last_fired = xcalloc(e->pol->nrules, sizeof(*x->last_fired));
+        if (x->last_fired[ri] && t < x->last_fired[ri] + r->window)
+            return false;
+        x->last_fired[ri] = t;
+        break;
+    }
+    d->action = act;
+    d->rule = r;
+    e->st.decisions[act]++;
+    e->fn(e->ctx, d);
+    return true;
+}
+
+/* entity_judge - evaluate the rules of the entity's scope that this event moved */
+static void
+entity_judge(hj_engine *e, hj_entity *x, const ev_ctx *c, unsigned mask)
+{
+    const hj_policy *p = e->pol;
+    hj_decision d;
+
+    if (x->exempt)
+        return;
+    for (size_t k = 0; k < p->nrules; k++) {
+        const hj_rule *r = &p->rules[e->order[k]];
+        const hj_eff *eff = x->eff ? &x->eff[e->order[k]] : NULL;
+        if (r->scope != x->scope || !(mask & (1u << r->metric)) ||
+            !class_match(r->ipclass, c->cls) || (eff && eff->off))
+            continue;
+        int64_t limit = eff ? eff->limit : r->limit;
+        int64_t n = counter_value(e, x, r->counter, c->ev->t);
+        if (n <= limit)
+            continue;
+        decision_base(x, c->ev, &d);
+        d.limit = limit;
+        d.count = n;
+        d.evclass = c->cls;
+        rule_fire(e, x, r, eff ? eff->action : r->action, &d);
+    }
+}
+
+/* entity_totals - the report's per-entity totals */
+static void
+entity_totals(hj_entity *x, const hj_event *ev)
+{
+    switch (ev->type) {
+    case HJ_EV_SUBMIT:
+        x->tot.messages++;
+        x->tot.recipients += sum_amount(ev, HJ_M_RECIPIENTS);
+        x->tot.bytes += sum_amount(ev, HJ_M_BYTES);
+        break;
+    case HJ_EV_LOGIN:
+        x->tot.logins++;
+        break;
+    case HJ_EV_LOGIN_FAIL:
+        x->tot.failed_logins++;
+        break;
+    case HJ_EV_DELIVERY:
+        x->tot.deliveries++;
+        x->tot.bounces += ev->status == HJ_DLV_BOUNCED;
+        break;
+    default:
+        break;
+    }
+}
+
+/* entity_feed - count, note evidence, judge */
+static void
+entity_feed(hj_engine *e, hj_entity *x, const ev_ctx *c)
+{
+    unsigned mask = metrics_of[c->ev->type];
+
+    entity_totals(x, c->ev);
+    if (c->ev->type != HJ_EV_DELIVERY && c->ev->type != HJ_EV_RELAY)
+        entity_note_ip(x, c->ev->client_ip);
+    if (x->exempt || mask == 0)
+        return;
+    entity_count(e, x, c, mask);
+    entity_judge(e, x, c, mask);
+}
+
+/* mail_counted - false for the mail that is never counted against anyone */
+static bool
+mail_counted(hj_engine *e, const hj_event *ev)
+{
+    if (ev->type != HJ_EV_SUBMIT && ev->type != HJ_EV_DELIVERY)
+        return true;
+    if (policy_never_counted(ev->account, ev->type == HJ_EV_SUBMIT ? ev->sender : NULL)) {
+        e->st.never_counted++;
+        return false;
+    }
+    return true;
+}
+
+void
+engine_event(hj_engine *e, const hj_event *ev)
+{
+    const hj_policy *p = e->pol;
+    ev_ctx c;
+
+    if (ev->type >= HJ_EV__COUNT)
+        return;
+    e->st.events[ev->type]++;
+    if (!mail_counted(e, ev))
+        return;
+    ev_ctx_init(e, ev, &c);
+    if (ev->account && *ev->account) {
+        hj_entity *a = entity_get(e, HJ_S_ACCOUNT, ev->account, ev->t);
+        entity_feed(e, a, &c);
+        if (a->exempt) {
+            e->st.exempt++;
+            return; /* an exempt account's mail counts nowhere else either */
+        }
+        const char *at = strrchr(ev->account, '@');
+        if ((p->scopes_used & 1u << HJ_S_DOMAIN) && at && at[1])
+            entity_feed(e, entity_get(e, HJ_S_DOMAIN, at + 1, ev->t), &c);
+    }
+    if ((p->scopes_used & 1u << HJ_S_IP) && c.has_ip)
+        entity_feed(e, entity_get(e, HJ_S_IP, ev->client_ip, ev->t), &c);
+    if (p->scopes_used & 1u << HJ_S_GLOBAL)
+        entity_feed(e, entity_get(e, HJ_S_GLOBAL, "", ev->t), &c);
+    if (ev->t >= e->last_sweep + ENGINE_SWEEP_EVERY)
+        engine_tick(e, ev->t);
+}
+
+typedef struct sweep_ctx {
+    hj_engine *e;
+    int64_t now;
+} sweep_ctx;
+
+/* sweep_one - auto-unlock, and forget what has been idle past every window */
+static int
+sweep_one(htab_node *n, void *arg)
+{
+    sweep_ctx *s = arg;
+    hj_entity *x = n->value;
+    hj_engine *e = s->e;
+
+    if (x->locked && x->unlock_at && s->now >= x->unlock_at)
+        engine_unlock(e, x->name, x->unlock_at, 0, "automatic unlock");
+    if (x->locked || x->throttled_until > s->now || x->tot.last_seen > s->now - e->pol->max_window)
+        return 0;
+    if (x->scope == HJ_S_ACCOUNT) {
+        entity_release(e, x);
+        return 0;
+    }
+    entity_free(e, x);
+    e->st.entities--;
+    return 1;
+}
+
+void
+engine_tick(hj_engine *e, int64_t now)
+{
+    sweep_ctx s = {e, now};
+
+    e->last_sweep = now;
+    for (int i = 0; i < HJ_S__COUNT; i++)
+        htab_walk(e->ent[i], sweep_one, &s);
+}
+
+hj_state
+engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info)
+{
+    hj_entity *x = htab_get(e->ent[HJ_S_ACCOUNT], account, strlen(account));
+
+    if (info)
+        *info = (hj_lockinfo){0};
+    if (x == NULL)
+        return HJ_ST_OK;
+    if (x->locked && x->unlock_at && now >= x->unlock_at)
+        engine_unlock(e, account, x->unlock_at, 0, "automatic unlock");
+    if (x->locked) {
+        if (info)
+            *info = (hj_lockinfo){x->lock_rule, x->locked_at, x->unlock_at};
+        return HJ_ST_LOCKED;
+    }
+    if (now < x->throttled_until) {
+        if (info)
+            *info = (hj_lockinfo){x->throttle_rule, x->throttled_at, x->throttled_until};
+        return HJ_ST_THROTTLED;
+    }
+    return HJ_ST_OK;
+}
+
+int
+engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const char *reason)
+{
+    hj_entity *x = htab_get(e->ent[HJ_S_ACCOUNT], account, strlen(account));
+    hj_decision d;
+
+    if (x == NULL || !x->locked)
+        return -1;
+    x->locked = false;
+    x->throttled_until = 0;
+    hj_event ev = {.t = t, .tzoff = tzoff};
+    decision_base(x, &ev, &d);
+    d.action = HJ_A_UNLOCK;
+    d.reason = reason;
+    d.rule = NULL;
+    e->st.decisions[HJ_A_UNLOCK]++;
+    e->fn(e->ctx, &d);
+    x->lock_rule = NULL;
+    return 0;
+}
+
+typedef struct walk_ctx {
+    void (*fn)(void *, const char *, const hj_totals *);
+    void *ctx;
+} walk_ctx;
+
+/* walk_one - hand one account's totals to the caller */
+static int
+walk_one(htab_node *n, void *arg)
+{
+    walk_ctx *w = arg;
+    hj_entity *x = n->value;
+
+    x->tot.state = x->locked ? HJ_ST_LOCKED : HJ_ST_OK;
+    w->fn(w->ctx, x->name, &x->tot);
+    return 0;
+}
+
+void
+engine_accounts(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *), void *ctx)
+{
+    walk_ctx w = {fn, ctx};
+
+    htab_walk(e->ent[HJ_S_ACCOUNT], walk_one, &w);
+}
+
+const hj_engine_stats *
+engine_stats(const hj_engine *e)
+{
+    return &e->st;
+}
+
+/* free_one - htab_walk callback that frees and unlinks every entity */
+static int
+free_one(htab_node *n, void *arg)
+{
+    entity_free(arg, n->value);
+    return 1;
+}
+
+void
+engine_free(hj_engine *e)
+{
+    if (e == NULL)
+        return;
+    for (int i = 0; i < HJ_S__COUNT; i++) {
+        htab_walk(e->ent[i], free_one, e);
+        htab_free(e->ent[i], NULL);
+    }
+    free(e->order);
+    free(e);
+}

@@ -1,0 +1,79 @@
+/*
+ * engine - the detection engine: events in, decisions out
+ *
+ * SYNOPSIS
+ *	hj_engine *engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx);
+ *	void engine_event(hj_engine *e, const hj_event *ev);
+ *	void engine_tick(hj_engine *e, int64_t now);
+ *	hj_state engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info);
+ *	int engine_unlock(hj_engine *e, const char *account, int64_t t, const char *reason);
+ *	void engine_accounts(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *), void *ctx);
+ *	void engine_free(hj_engine *e);
+ *
+ * DESCRIPTION
+ *	A library with no sockets, no logging, no global state and no clock:
+ *	time comes with each event (and with engine_tick()), so the same code
+ *	decides live and in replay, and tests drive it with made-up times.
+ *	The engine keeps, per entity (account, domain, client IP or the whole
+ *	server, as the rules' scopes need), one sliding counter per distinct
+ *	(metric, window, IP class) of the policy, the current lock and
+ *	throttle, and a few recent client IPs as evidence. Each decision is
+ *	passed to fn(ctx, decision) before engine_event() returns.
+ *
+ *	Memory per active account: about 300 bytes plus, per counter in use,
+ *	at most 2 KiB (a sum window, see window.h) or distinct_max x 16 bytes
+ *	(a distinct set, see dset.h); counters and sets are freed when idle
+ *	for the longest rule window, and non-account entities are forgotten
+ *	then (engine_tick() sweeps every 10 minutes of event time). Account
+ *	entities keep their totals (about 300 bytes) for the report.
+ *
+ *	Not thread-safe: one engine per thread, or a lock around it. The
+ *	policy must outlive the engine. Memory failure is fatal.
+ */
+#ifndef HJ_ENGINE_H
+#define HJ_ENGINE_H
+
+#include <stdint.h>
+
+#include "decision.h"
+#include "event.h"
+#include "policy.h"
+
+typedef struct hj_engine hj_engine;
+typedef void (*hj_decision_fn)(void *ctx, const hj_decision *d);
+
+typedef enum hj_state { HJ_ST_OK, HJ_ST_THROTTLED, HJ_ST_LOCKED } hj_state;
+
+typedef struct hj_lockinfo {
+    const hj_rule *rule; /* NULL for a manual lock */
+    int64_t since;
+    int64_t until; /* throttle end or automatic unlock, 0 = none */
+} hj_lockinfo;
+
+typedef struct hj_totals {
+    int64_t messages, recipients, bytes;
+    int64_t logins, failed_logins, bounces, deliveries;
+    int64_t first_seen, last_seen;
+    hj_state state;
+} hj_totals;
+
+typedef struct hj_engine_stats {
+    int64_t events[HJ_EV__COUNT];
+    int64_t never_counted; /* postmaster, MAILER-DAEMON, null sender */
+    int64_t exempt;        /* events of exempt accounts */
+    int64_t decisions[HJ_A__COUNT];
+    int64_t entities;      /* live entities, all scopes */
+} hj_engine_stats;
+
+hj_engine *engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx);
+void engine_event(hj_engine *e, const hj_event *ev);
+void engine_tick(hj_engine *e, int64_t now);
+hj_state engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info);
+int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff,
+                  const char *reason);
+void engine_accounts(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *),
+                     void *ctx);
+const hj_engine_stats *engine_stats(const hj_engine *e);
+void engine_free(hj_engine *e);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * policy - the engine's rule set: rules, overrides, exemptions, IP classes
+ *
+ * SYNOPSIS
+ *	hj_policy *policy_new(void);
+ *	int policy_rule_parse(hj_policy *p, const char *name, const char *spec,
+ *	                      char *err, size_t errlen);
+ *	int policy_override_parse(hj_policy *p, const char *pattern, const char *spec,
+ *	                          char *err, size_t errlen);
+ *	int policy_finish(hj_policy *p, char *err, size_t errlen);
+ *	void policy_free(hj_policy *p);
+ *	hj_ipclass policy_ipclass(const hj_policy *p, const char *ip);
+ *	int policy_is_exempt(const hj_policy *p, const char *account);
+ *	int policy_never_counted(const char *account, const char *sender);
+ *	void policy_rule_format(const hj_rule *r, hj_buf *out);
+ *
+ * DESCRIPTION
+ *	A policy is built once (by the configuration module), finished, and
+ *	then read-only: engines share it without locking. A rule is
+ *
+ *	    metric over window > limit  ->  action   (for one scope and IP class)
+ *
+ *	with the spec text "metric=recipients window=30m limit=500
+ *	action=lock [throttle=30m] [unlock_after=24h] [scope=account]
+ *	[class=any]". An override "RULE.limit=N RULE.action=warn RULE=off"
+ *	applies to accounts matching a pattern (exact, "@domain" or a glob
+ *	such as "*@lists.example.com"); exact patterns win over globs, later
+ *	lines over earlier ones. policy_finish() validates, and assigns each
+ *	rule its counter: rules with the same metric, window and class share
+ *	one. Parse functions return 0, or -1 with a message in err.
+ *	Not thread-safe while being built; read-only afterwards.
+ */
+#ifndef HJ_POLICY_H
+#define HJ_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/buf.h"
+#include "../util/netaddr.h"
+
+typedef enum hj_metric {
+    HJ_M_MESSAGES,
+    HJ_M_RECIPIENTS,
+    HJ_M_DISTINCT_RCPTS,
+    HJ_M_BYTES,
+    HJ_M_DISTINCT_IPS,
+    HJ_M_DISTINCT_NETS,
+    HJ_M_FAILED_LOGINS,
+    HJ_M_BOUNCES,
+    HJ_M_RELAY_RCPTS,
+    HJ_M__COUNT
+} hj_metric;
+
+typedef enum hj_action {
+    HJ_A_WARN,
+    HJ_A_THROTTLE,
+    HJ_A_LOCK,
+    HJ_A_RELAY,
+    HJ_A_UNLOCK,
+    HJ_A__COUNT
+} hj_action;
+
+typedef enum hj_scope { HJ_S_ACCOUNT, HJ_S_DOMAIN, HJ_S_IP, HJ_S_GLOBAL, HJ_S__COUNT } hj_scope;
+
+typedef enum hj_ipclass {
+    HJ_C_ANY,
+    HJ_C_RESERVED, /* loopback, private, link-local (MDaemon's "reserved") */
+    HJ_C_OWN,      /* the server's own networks (own_networks) */
+    HJ_C_EXTERNAL, /* everything else */
+    HJ_C__COUNT
+} hj_ipclass;
+
+typedef struct hj_rule {
+    char *name;
+    hj_metric metric;
+    int64_t window; /* seconds */
+    int64_t limit;  /* fires when the count exceeds it */
+    hj_action action;
+    int64_t throttle_for; /* throttle: seconds */
+    int64_t unlock_after; /* lock: seconds, 0 = only an admin unlocks */
+    hj_scope scope;
+    hj_ipclass ipclass;
+    size_t counter; /* index into hj_policy.counters (set by policy_finish) */
+} hj_rule;
+
+typedef struct hj_counter_def {
+    hj_metric metric;
+    int64_t window;
+    hj_ipclass ipclass;
+    hj_scope scope;
+} hj_counter_def;
+
+typedef struct hj_override {
+    char *pattern;  /* lower-case; "@dom" is stored as "*@dom" */
+    int exact;      /* no wildcard */
+    size_t rule;    /* index into rules (resolved by policy_finish) */
+    char *rulename; /* as written, until resolved */
+    int off;        /* RULE=off */
+    int has_limit;
+    int64_t limit;
+    int has_action;
+    hj_action action;
+} hj_override;
+
+typedef struct hj_policy {
+    hj_rule *rules;
+    size_t nrules;
+    hj_override *overrides;
+    size_t noverrides;
+    hj_counter_def *counters;
+    size_t ncounters;
+    char **exempt; /* lower-case glob patterns */
+    size_t nexempt;
+    hj_cidr *own_nets;
+    size_t nown;
+    int v4_prefix;         /* network size for distinct_nets, IPv4 (24) */
+    int v6_prefix;         /* IPv6 (64) */
+    uint32_t distinct_max; /* items kept per distinct counter (256) */
+    int64_t max_window;    /* the longest rule window (set by policy_finish) */
+    unsigned scopes_used;  /* bit per hj_scope (set by policy_finish) */
+} hj_policy;
+
+hj_policy *policy_new(void);
+int policy_rule_parse(hj_policy *p, const char *name, const char *spec, char *err, size_t errlen);
+int policy_override_parse(hj_policy *p, const char *pattern, const char *spec, char *err,
+                          size_t errlen);
+int policy_exempt_add(hj_policy *p, const char *pattern, char *err, size_t errlen);
+int policy_own_net_add(hj_policy *p, const char *cidr, char *err, size_t errlen);
+int policy_finish(hj_policy *p, char *err, size_t errlen);
+void policy_free(hj_policy *p);
+
+hj_ipclass policy_ipclass(const hj_policy *p, const char *ip);
+int policy_is_exempt(const hj_policy *p, const char *account);
+int policy_never_counted(const char *account, const char *sender);
+int policy_pattern_match(const char *pattern, const char *name);
+
+const char *policy_metric_name(hj_metric m);
+const char *policy_action_name(hj_action a);
+const char *policy_scope_name(hj_scope s);
+const char *policy_class_name(hj_ipclass c);
+int policy_action_lookup(const char *s, hj_action *a);
+void policy_rule_format(const hj_rule *r, hj_buf *out);
+void policy_override_format(const hj_policy *p, const hj_override *o, hj_buf *out);
+
+#endif
