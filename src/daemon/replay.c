@@ -24,6 +24,7 @@
 
 typedef struct replay_opts {
     const char *conf_path;
+    const char *stats_path;
     char **opts;
     size_t nopts;
     int json, verbose, progress, year, top;
@@ -173,6 +174,7 @@ parse_args(replay *r, int argc, char **argv)
         {"json", no_argument, NULL, 'j'},      {"verbose", no_argument, NULL, 'v'},
         {"year", required_argument, NULL, 'y'}, {"top", required_argument, NULL, 't'},
         {"no-progress", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+        {"stats", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     int ch;
@@ -207,6 +209,9 @@ parse_args(replay *r, int argc, char **argv)
             break;
         case 'P':
             r->o.progress = 0;
+            break;
+        case 's':
+            r->o.stats_path = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -259,13 +264,14 @@ replay_main(int argc, char **argv)
     for (int i = first; i < argc; i++)
         if (replay_file(&r, argv[i]) != 0)
             status = 1;
-    if (r.o.json) {
+    qtrack_counts qc;
+    qtrack_stats(r.qt, &qc);
+    if (r.o.json)
         fwrite(r.out.s ? r.out.s : "", 1, r.out.len, stdout);
-    } else {
-        qtrack_counts qc;
-        qtrack_stats(r.qt, &qc);
+    else
         report_print(&r.rep, r.eng, &qc, r.o.top, r.o.verbose, stdout);
-    }
+    if (r.o.stats_path && report_stats_json(&r.rep, r.eng, &qc, r.o.stats_path) != 0)
+        status = 1;
     fflush(stdout);
     if (r.rep.postfix_lines == 0 && r.rep.lines > 0)
         fprintf(stderr, "hijackd replay: warning: no Postfix lines in the input\n");

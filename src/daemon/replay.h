@@ -6,14 +6,15 @@
  *
  * DESCRIPTION
  *	hijackd replay [-c FILE] [-o name=value]... [--json] [-v] [--year YYYY]
- *	               [--top N] [--no-progress] FILE... | -
+ *	               [--top N] [--no-progress] [--stats FILE] FILE... | -
  *
  *	Reads each file (plain or gzip; "-" is stdin) through the same log
  *	reader and engine the daemon uses. With --json, prints one decision
  *	per line (the JSONL decision format) as they happen; otherwise a
  *	human report: the decisions with their evidence, the top senders,
  *	and what the reader did with every line. A progress bar goes to
- *	stderr when stderr is a terminal.
+ *	stderr when stderr is a terminal. --stats FILE also writes every
+ *	count of the report as one JSON object (for scripts and tests).
  *
  *	Exit status: 0 every input read to its end; 1 an input could not be
  *	opened or read to its end (the others are still read and reported);

@@ -188,6 +188,58 @@ report_print(report_state *rs, hj_engine *eng, const qtrack_counts *qc, int top,
     print_lines(rs, verbose, out);
 }
 
+/* stats_account - one account's totals as a JSON member */
+static void
+stats_account(void *ctx, const char *name, const hj_totals *t)
+{
+    hj_buf *b = ctx;
+
+    if (b->s[b->len - 1] != '{')
+        buf_putc(b, ',');
+    buf_json_str(b, name, strlen(name));
+    buf_printf(b, ":{\"messages\":%lld,\"recipients\":%lld,\"bytes\":%lld,\"logins\":%lld,"
+                  "\"failed_logins\":%lld,\"bounces\":%lld,\"deliveries\":%lld}",
+               (long long)t->messages, (long long)t->recipients, (long long)t->bytes,
+               (long long)t->logins, (long long)t->failed_logins, (long long)t->bounces,
+               (long long)t->deliveries);
+}
+
+int
+report_stats_json(report_state *rs, hj_engine *eng, const qtrack_counts *qc, const char *path)
+{
+    const hj_engine_stats *st = engine_stats(eng);
+    hj_buf b = HJ_BUF_INIT;
+
+    buf_printf(&b, "{\"lines\":%lld,\"understood\":%lld,\"unknown\":%lld,\"other\":%lld,"
+                   "\"garbled\":%lld,\"empty\":%lld,\"overlong\":%lld,\"files\":%lld,",
+               (long long)rs->lines, (long long)rs->understood,
+               (long long)rs->nkind[REPORT_UNKNOWN], (long long)rs->nkind[REPORT_OTHER],
+               (long long)rs->nkind[REPORT_GARBLED], (long long)rs->empty,
+               (long long)rs->overlong, (long long)rs->files);
+    buf_printf(&b, "\"logins\":%lld,\"login_failures\":%lld,\"submissions\":%lld,"
+                   "\"deliveries\":%lld,\"relayed\":%lld,\"rejects\":%lld,\"in_flight\":%lld,"
+                   "\"forgotten\":%lld,\"orphans\":%lld,\"never_counted\":%lld,\"exempt\":%lld,",
+               (long long)qc->logins, (long long)qc->login_failures, (long long)qc->submissions,
+               (long long)qc->deliveries, (long long)qc->relayed, (long long)qc->rejects,
+               (long long)qc->in_flight, (long long)qc->forgotten, (long long)qc->orphans,
+               (long long)st->never_counted, (long long)st->exempt);
+    buf_printf(&b, "\"decisions\":{\"warn\":%lld,\"throttle\":%lld,\"lock\":%lld,\"relay\":%lld,"
+                   "\"unlock\":%lld},\"accounts\":{",
+               (long long)st->decisions[HJ_A_WARN], (long long)st->decisions[HJ_A_THROTTLE],
+               (long long)st->decisions[HJ_A_LOCK], (long long)st->decisions[HJ_A_RELAY],
+               (long long)st->decisions[HJ_A_UNLOCK]);
+    engine_accounts(eng, stats_account, &b);
+    buf_puts(&b, "}}\n");
+    FILE *f = fopen(path, "w");
+    int rc = f && fwrite(b.s, 1, b.len, f) == b.len ? 0 : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    if (rc != 0)
+        fprintf(stderr, "hijackd replay: cannot write %s\n", path);
+    buf_free(&b);
+    return rc;
+}
+
 static int
 free_prog(htab_node *n, void *arg)
 {

@@ -177,12 +177,10 @@ entity_get(hj_engine *e, hj_scope s, const char *name, int64_t t)
 
 /* entity_note_ip - remember a recent distinct client IP as evidence */
 static void
-entity_note_ip(hj_entity *x, const char *ip)
+entity_note_ip(hj_entity *x, const hj_addr *ap)
 {
-    hj_addr a;
+    hj_addr a = *ap;
 
-    if (ip == NULL || netaddr_parse(ip, strlen(ip), &a) != 0)
-        return;
     for (int i = 0; i < x->nips; i++)
         if (memcmp(x->ips[i].b, a.b, 16) == 0)
             return;
@@ -197,24 +195,24 @@ entity_note_ip(hj_entity *x, const char *ip)
 typedef struct ev_ctx {
     const hj_event *ev;
     hj_ipclass cls;
+    hj_addr addr;
     uint64_t ip_hash, net_hash;
     bool has_ip;
 } ev_ctx;
 
-/* ev_ctx_init - per-event facts shared by every entity it touches */
+/* ev_ctx_init - per-event facts shared by every entity it touches (the IP parsed once) */
 static void
 ev_ctx_init(const hj_engine *e, const hj_event *ev, ev_ctx *c)
 {
-    hj_addr a;
-    char net[80];
+    hj_addr net;
 
     c->ev = ev;
-    c->cls = policy_ipclass(e->pol, ev->client_ip);
-    c->has_ip = ev->client_ip && netaddr_parse(ev->client_ip, strlen(ev->client_ip), &a) == 0;
+    c->has_ip = ev->client_ip && netaddr_parse(ev->client_ip, strlen(ev->client_ip), &c->addr) == 0;
+    c->cls = c->has_ip ? policy_ipclass_addr(e->pol, &c->addr) : HJ_C_EXTERNAL;
     if (c->has_ip) {
-        c->ip_hash = htab_hash((const char *)a.b, 16);
-        netaddr_net(&a, e->pol->v4_prefix, e->pol->v6_prefix, net, sizeof(net));
-        c->net_hash = htab_hash(net, strlen(net));
+        c->ip_hash = htab_hash((const char *)c->addr.b, 16);
+        netaddr_mask(&c->addr, e->pol->v4_prefix, e->pol->v6_prefix, &net);
+        c->net_hash = htab_hash((const char *)net.b, 16) ^ 0x9e3779b97f4a7c15ULL;
     }
 }
 
@@ -428,8 +426,8 @@ entity_feed(hj_engine *e, hj_entity *x, const ev_ctx *c)
     unsigned mask = metrics_of[c->ev->type];
 
     entity_totals(x, c->ev);
-    if (c->ev->type != HJ_EV_DELIVERY && c->ev->type != HJ_EV_RELAY)
-        entity_note_ip(x, c->ev->client_ip);
+    if (c->has_ip && c->ev->type != HJ_EV_DELIVERY && c->ev->type != HJ_EV_RELAY)
+        entity_note_ip(x, &c->addr);
     if (x->exempt || mask == 0)
         return;
     entity_count(e, x, c, mask);

@@ -440,16 +440,22 @@ policy_free(hj_policy *p)
 }
 
 hj_ipclass
+policy_ipclass_addr(const hj_policy *p, const hj_addr *a)
+{
+    for (size_t i = 0; i < p->nown; i++)
+        if (netaddr_in(a, &p->own_nets[i]))
+            return HJ_C_OWN;
+    return netaddr_is_reserved(a) ? HJ_C_RESERVED : HJ_C_EXTERNAL;
+}
+
+hj_ipclass
 policy_ipclass(const hj_policy *p, const char *ip)
 {
     hj_addr a;
 
     if (ip == NULL || netaddr_parse(ip, strlen(ip), &a) != 0)
         return HJ_C_EXTERNAL;
-    for (size_t i = 0; i < p->nown; i++)
-        if (netaddr_in(&a, &p->own_nets[i]))
-            return HJ_C_OWN;
-    return netaddr_is_reserved(&a) ? HJ_C_RESERVED : HJ_C_EXTERNAL;
+    return policy_ipclass_addr(p, &a);
 }
 
 int

@@ -11,14 +11,15 @@
 
 typedef pf_kind (*pf_handler)(hj_span m, pf_rec *r);
 
-/* pfx - does s start with lit */
+/* pfx_n - does s start with the n bytes of lit */
 static int
-pfx(hj_span s, const char *lit)
+pfx_n(hj_span s, const char *lit, size_t n)
 {
-    size_t n = strlen(lit);
-
     return s.n >= n && memcmp(s.p, lit, n) == 0;
 }
+
+/* pfx - does s start with the string literal lit (length known at compile time) */
+#define pfx(s, lit) pfx_n((s), (lit), sizeof(lit) - 1)
 
 /* skip - s without its first k bytes */
 static hj_span
@@ -36,13 +37,18 @@ find(hj_span s, const char *lit)
     return q ? (hj_span){q, s.n - (size_t)(q - s.p)} : (hj_span){NULL, 0};
 }
 
-/* upto - the prefix of s before the first stop character */
+/* upto - the prefix of s before the first stop character (at most two stops) */
 static hj_span
 upto(hj_span s, const char *stops)
 {
+    char a = stops[0], b = stops[1] ? stops[1] : stops[0];
     size_t i = 0;
 
-    while (i < s.n && strchr(stops, s.p[i]) == NULL)
+    if (a == b) {
+        const char *q = memchr(s.p, a, s.n);
+        return (hj_span){s.p, q ? (size_t)(q - s.p) : s.n};
+    }
+    while (i < s.n && s.p[i] != a && s.p[i] != b)
         i++;
     return (hj_span){s.p, i};
 }
@@ -88,11 +94,17 @@ number(hj_span s, const char *key)
     return n;
 }
 
-static int
-isalnum_c(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
+/* character classes for queue IDs: 1 digit, 2 upper-case hex letter, 4 other letter */
+static const unsigned char qid_class[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
+    ['G'] = 4, ['H'] = 4, ['I'] = 4, ['J'] = 4, ['K'] = 4, ['L'] = 4, ['M'] = 4, ['N'] = 4,
+    ['O'] = 4, ['P'] = 4, ['Q'] = 4, ['R'] = 4, ['S'] = 4, ['T'] = 4, ['U'] = 4, ['V'] = 4,
+    ['W'] = 4, ['X'] = 4, ['Y'] = 4, ['Z'] = 4, ['a'] = 4, ['b'] = 4, ['c'] = 4, ['d'] = 4,
+    ['e'] = 4, ['f'] = 4, ['g'] = 4, ['h'] = 4, ['i'] = 4, ['j'] = 4, ['k'] = 4, ['l'] = 4,
+    ['m'] = 4, ['n'] = 4, ['o'] = 4, ['p'] = 4, ['q'] = 4, ['r'] = 4, ['s'] = 4, ['t'] = 4,
+    ['u'] = 4, ['v'] = 4, ['w'] = 4, ['x'] = 4, ['y'] = 4, ['z'] = 4,
+};
 
 /*
  * take_qid - a queue ID followed by ": ". Short IDs are upper-case hex;
@@ -102,17 +114,16 @@ isalnum_c(char c)
 static int
 take_qid(hj_span m, hj_span *qid, hj_span *rest)
 {
+    const unsigned char *cls = qid_class;
     size_t i = 0;
-    int hex = 1, digit = 0, alpha = 0;
+    unsigned seen = 0, k;
 
-    while (i < m.n && i < 24 && isalnum_c(m.p[i])) {
-        char c = m.p[i];
-        digit |= c >= '0' && c <= '9';
-        alpha |= !(c >= '0' && c <= '9');
-        hex &= (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+    while (i < m.n && i < 24 && (k = cls[(unsigned char)m.p[i]]) != 0) {
+        seen |= k;
         i++;
     }
-    if (i < 5 || i + 1 >= m.n || m.p[i] != ':' || m.p[i + 1] != ' ' || !(hex || (digit && alpha)))
+    /* hex only (short ID), or digits with letters (long ID) */
+    if (i < 5 || i + 1 >= m.n || m.p[i] != ':' || m.p[i + 1] != ' ' || (seen & 4 && !(seen & 1)))
         return 0;
     *qid = (hj_span){m.p, i};
     *rest = skip(m, i + 2);
@@ -135,22 +146,29 @@ client_addr(hj_span s, pf_rec *r)
     return 1;
 }
 
-/* any_prefix - s starts with one of the NULL-terminated list */
+typedef struct lit {
+    const char *s;
+    size_t n;
+} lit;
+#define L(x) {x, sizeof(x) - 1}
+
+/* any_prefix - s starts with one of the list (ended by an entry with s NULL) */
 static int
-any_prefix(hj_span s, const char *const *list)
+any_prefix(hj_span s, const lit *list)
 {
-    for (; *list; list++)
-        if (pfx(s, *list))
+    for (; list->s; list++)
+        if (pfx_n(s, list->s, list->n))
             return 1;
     return 0;
 }
 
-static const char *const smtpd_noise[] = {
-    "connect from ", "disconnect from ", "lost connection ", "timeout after ", "too many errors ",
-    "Anonymous TLS", "Trusted TLS", "Untrusted TLS", "Verified TLS", "SSL_accept", "TLS ",
-    "improper command pipelining", "setting up TLS", "proxy-", "discarding EHLO", "warning: ",
-    "fatal: ", "panic: ", "error: ", "non-SMTP command", "message repeated", "statistics: ",
-    "hangup after ", "SMTPUTF8 ", "table ", "dict_", NULL,
+static const lit smtpd_noise[] = {
+    L("connect from "), L("disconnect from "), L("lost connection "), L("timeout after "),
+    L("too many errors "), L("Anonymous TLS"), L("Trusted TLS"), L("Untrusted TLS"),
+    L("Verified TLS"), L("SSL_accept"), L("TLS "), L("improper command pipelining"),
+    L("setting up TLS"), L("proxy-"), L("discarding EHLO"), L("warning: "), L("fatal: "),
+    L("panic: "), L("error: "), L("non-SMTP command"), L("message repeated"),
+    L("statistics: "), L("hangup after "), L("SMTPUTF8 "), L("table "), L("dict_"), {NULL, 0},
 };
 
 /* reject_fields - the client, sender, recipient and HELO of a reject line */
@@ -259,11 +277,15 @@ parse_qmgr(hj_span m, pf_rec *r)
     if (pfx(rest, "removed"))
         return PF_REMOVED;
     if (pfx(rest, "from=<")) {
-        if (find(rest, "(queue active)").p == NULL)
+        static const char active[] = " (queue active)";
+        size_t na = sizeof(active) - 1;
+        if (rest.n < na || memcmp(rest.p + rest.n - na, active, na) != 0)
             return PF_IGNORE; /* status=expired, returned to sender */
-        r->from = angle(rest, "from=<", NULL);
-        r->size = number(rest, ", size=");
-        r->nrcpt = number(rest, ", nrcpt=");
+        hj_span after;
+        r->from = angle(rest, "from=<", &after);
+        /* ">, size=N, nrcpt=N (queue active)": read in order */
+        r->size = pfx(after, ">, size=") ? number(after, ", size=") : -1;
+        r->nrcpt = number(after, ", nrcpt=");
         return r->size < 0 || r->nrcpt < 0 ? PF_UNKNOWN : PF_QFROM;
     }
     return PF_IGNORE; /* skipped, still being delivered */
@@ -288,10 +310,11 @@ status_of(hj_span s)
     return HJ_DLV_OTHER;
 }
 
-static const char *const agent_noise[] = {
-    "connect to ", "warning: ", "Untrusted TLS", "Trusted TLS", "Verified TLS", "Anonymous TLS",
-    "SSL_connect", "TLS ", "network address conversion", "setting up TLS", "fatal: ",
-    "certificate verification", "server certificate", "host ", NULL,
+static const lit agent_noise[] = {
+    L("connect to "), L("warning: "), L("Untrusted TLS"), L("Trusted TLS"), L("Verified TLS"),
+    L("Anonymous TLS"), L("SSL_connect"), L("TLS "), L("network address conversion"),
+    L("setting up TLS"), L("fatal: "), L("certificate verification"), L("server certificate"),
+    L("host "), {NULL, 0},
 };
 
 /* parse_agent - smtp, lmtp, local, virtual, pipe, error, discard, retry */
@@ -307,9 +330,21 @@ parse_agent(hj_span m, pf_rec *r)
     r->to = angle(rest, "to=<", &after);
     if (pfx(after, ">, orig_to=<"))
         r->orig_to = angle(after, "orig_to=<", &after);
-    r->relay = value(after, "relay=", ",");
-    r->dsn = value(after, ", dsn=", ",");
-    hj_span st = value(after, ", status=", " ");
+    /* the fields come in a fixed order: walk them once instead of searching for each */
+    hj_span f = skip(after, 1), st = {NULL, 0};
+    while (f.n > 2 && f.p[0] == ',' && f.p[1] == ' ') {
+        f = skip(f, 2);
+        if (pfx(f, "status=")) {
+            st = upto(skip(f, 7), " ");
+            break;
+        }
+        hj_span v = upto(f, ",");
+        if (pfx(v, "relay="))
+            r->relay = skip(v, 6);
+        else if (pfx(v, "dsn="))
+            r->dsn = skip(v, 4);
+        f = skip(f, v.n);
+    }
     if (st.p == NULL)
         return PF_UNKNOWN;
     r->status = status_of(st);
@@ -366,23 +401,25 @@ parse_postsuper(hj_span m, pf_rec *r)
 }
 
 /* the Postfix daemons; a NULL handler means every line of it is understood noise */
+#define D(name, fn) {name, sizeof(name) - 1, fn}
 static const struct {
     const char *name;
+    size_t len;
     pf_handler fn;
 } daemons[] = {
-    {"smtpd", parse_smtpd},       {"cleanup", parse_cleanup},   {"qmgr", parse_qmgr},
-    {"oqmgr", parse_qmgr},        {"smtp", parse_smtp_agent},   {"lmtp", parse_local_agent},
-    {"local", parse_local_agent}, {"virtual", parse_local_agent}, {"pipe", parse_agent},
-    {"error", parse_agent},       {"discard", parse_agent},     {"retry", parse_agent},
-    {"bounce", parse_bounce},     {"pickup", parse_pickup},     {"postsuper", parse_postsuper},
-    {"postscreen", NULL},         {"anvil", NULL},              {"master", NULL},
-    {"scache", NULL},             {"tlsmgr", NULL},             {"verify", NULL},
-    {"trivial-rewrite", NULL},    {"proxymap", NULL},           {"dnsblog", NULL},
-    {"tlsproxy", NULL},           {"postlogd", NULL},           {"postdrop", NULL},
-    {"sendmail", NULL},           {"postqueue", NULL},          {"postmap", NULL},
-    {"postconf", NULL},           {"postfix-script", NULL},     {"flush", NULL},
-    {"showq", NULL},              {"spawn", NULL},              {"postalias", NULL},
-    {"postmulti", NULL},          {"postlog", NULL},            {"postkick", NULL},
+    D("smtpd", parse_smtpd),       D("cleanup", parse_cleanup),   D("qmgr", parse_qmgr),
+    D("oqmgr", parse_qmgr),        D("smtp", parse_smtp_agent),   D("lmtp", parse_local_agent),
+    D("local", parse_local_agent), D("virtual", parse_local_agent), D("pipe", parse_agent),
+    D("error", parse_agent),       D("discard", parse_agent),     D("retry", parse_agent),
+    D("bounce", parse_bounce),     D("pickup", parse_pickup),     D("postsuper", parse_postsuper),
+    D("postscreen", NULL),         D("anvil", NULL),              D("master", NULL),
+    D("scache", NULL),             D("tlsmgr", NULL),             D("verify", NULL),
+    D("trivial-rewrite", NULL),    D("proxymap", NULL),           D("dnsblog", NULL),
+    D("tlsproxy", NULL),           D("postlogd", NULL),           D("postdrop", NULL),
+    D("sendmail", NULL),           D("postqueue", NULL),          D("postmap", NULL),
+    D("postconf", NULL),           D("postfix-script", NULL),     D("flush", NULL),
+    D("showq", NULL),              D("spawn", NULL),              D("postalias", NULL),
+    D("postmulti", NULL),          D("postlog", NULL),            D("postkick", NULL),
 };
 
 /* daemon_index - the table entry of l's daemon, -1 if none */
@@ -390,7 +427,7 @@ static int
 daemon_index(const hj_logline *l)
 {
     for (size_t i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++)
-        if (span_eq(l->daemon, daemons[i].name))
+        if (l->daemon.n == daemons[i].len && memcmp(l->daemon.p, daemons[i].name, l->daemon.n) == 0)
             return (int)i;
     return -1;
 }

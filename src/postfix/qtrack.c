@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,7 +211,13 @@ on_client(qtrack *q, const hj_logline *l, const pf_rec *r)
     char svc[128];
 
     msg_clear(m); /* a reused short queue ID starts a new message */
-    *m = (qt_msg){.prev = m->prev, .next = m->next, .t_last = l->t, .from_smtpd = true};
+    /* not a struct assignment: its trailing padding may overlap qid[] */
+    qt_msg *prev = m->prev, *next = m->next;
+    memset(m, 0, offsetof(qt_msg, qid));
+    m->prev = prev;
+    m->next = next;
+    m->t_last = l->t;
+    m->from_smtpd = true;
     m->client_ip = sdup(r->client_ip);
     m->client_name = sdup(r->client_name);
     m->account = sdup(r->sasl_user);

@@ -93,11 +93,22 @@ reserved_init(void)
         (void)netaddr_cidr_parse(reserved_nets[i], &reserved[i]);
 }
 
+/* v4_reserved - the IPv4 part of the reserved table, by octets (hot path) */
+static int
+v4_reserved(const uint8_t *o)
+{
+    return o[0] == 0 || o[0] == 10 || o[0] == 127 || (o[0] == 100 && (o[1] & 0xc0) == 64) ||
+           (o[0] == 169 && o[1] == 254) || (o[0] == 172 && (o[1] & 0xf0) == 16) ||
+           (o[0] == 192 && o[1] == 168);
+}
+
 int
 netaddr_is_reserved(const hj_addr *a)
 {
     hj_cidr *nets = reserved;
 
+    if (a->v4)
+        return v4_reserved(a->b + 12);
     pthread_once(&reserved_once, reserved_init);
     for (size_t i = 0; i < NRESERVED; i++)
         if (netaddr_in(a, &nets[i]))
@@ -112,6 +123,13 @@ netaddr_str(const hj_addr *a, char *out, size_t outlen)
         inet_ntop(AF_INET, a->b + 12, out, (socklen_t)outlen);
     else
         inet_ntop(AF_INET6, a->b, out, (socklen_t)outlen);
+}
+
+void
+netaddr_mask(const hj_addr *a, int v4bits, int v6bits, hj_addr *out)
+{
+    *out = *a;
+    mask_apply(out->b, a->v4 ? v4bits + 96 : v6bits);
 }
 
 void

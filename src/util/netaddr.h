@@ -6,7 +6,8 @@
  *	int netaddr_cidr_parse(const char *s, hj_cidr *c);
  *	int netaddr_in(const hj_addr *a, const hj_cidr *c);
  *	int netaddr_is_reserved(const hj_addr *a);
- *	void netaddr_net(const hj_addr *a, int v4bits, int v6bits, char *out, size_t outlen);
+ *	void netaddr_mask(const hj_addr *a, int v4bits, int v6bits, hj_addr *out);
+void netaddr_net(const hj_addr *a, int v4bits, int v6bits, char *out, size_t outlen);
  *
  * DESCRIPTION
  *	Addresses are kept as 16 bytes; IPv4 (and IPv4-mapped IPv6) as
@@ -16,7 +17,8 @@
  *	RFC 1918/6598 private, link-local, unspecified, ULA (fc00::/7) and
  *	documentation-free "this network" ranges: MDaemon's "reserved" class.
  *	netaddr_net() writes the network of a (a /v4bits or /v6bits prefix)
- *	in CIDR text form. Pure functions; thread-safe.
+ *	in CIDR text form, netaddr_mask() the same network as an address.
+ *	Pure functions; thread-safe.
  */
 #ifndef HJ_NETADDR_H
 #define HJ_NETADDR_H
@@ -38,6 +40,7 @@ int netaddr_parse(const char *s, size_t n, hj_addr *a);
 int netaddr_cidr_parse(const char *s, hj_cidr *c);
 int netaddr_in(const hj_addr *a, const hj_cidr *c);
 int netaddr_is_reserved(const hj_addr *a);
+void netaddr_mask(const hj_addr *a, int v4bits, int v6bits, hj_addr *out);
 void netaddr_net(const hj_addr *a, int v4bits, int v6bits, char *out, size_t outlen);
 void netaddr_str(const hj_addr *a, char *out, size_t outlen);
 

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""gen.py - write the golden-test input logs (deterministic; run from anywhere).
+
+Each scenario is a small Postfix log in one timestamp style whose expected
+decisions can be checked by hand; NAME.log is the input, NAME.conf the
+configuration (absent = the built-in default), NAME.expected the decisions
+`hijackd replay --json --year 2026` must print (reviewed, then committed).
+"""
+import datetime as dt
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MON = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+class Log:
+    def __init__(self, style="syslog", tz="+00:00", host="mx", syslog_name="postfix",
+                 sasl_user_in_failures=True, long_ids=False):
+        self.lines, self.style, self.tz, self.host = [], style, tz, host
+        self.sn, self.fail_user, self.long_ids = syslog_name, sasl_user_in_failures, long_ids
+        self.qn, self.pid = 0x1A2B300, 1000
+
+    def ts(self, t):
+        if self.style == "iso":
+            sign = -1 if self.tz[0] == "-" else 1
+            off = dt.timedelta(hours=int(self.tz[1:3]), minutes=int(self.tz[4:6])) * sign
+            w = t + off
+            return w.strftime("%Y-%m-%dT%H:%M:%S.000000") + self.tz
+        day = "%02d" % t.day if self.style == "postlog" else "%2d" % t.day
+        return "%s %s %s" % (MON[t.month - 1], day, t.strftime("%H:%M:%S"))
+
+    def put(self, t, prog, msg):
+        self.pid += 1
+        self.lines.append("%s %s %s[%d]: %s" % (self.ts(t), self.host, prog, self.pid, msg))
+
+    def qid(self):
+        self.qn += 1
+        if self.long_ids:
+            alphabet = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjkmnpqrstvwxyz"
+            n, s = self.qn, ""
+            while n:
+                n, r = divmod(n, len(alphabet))
+                s = alphabet[r] + s
+            return "4k" + s + "z" + "Xy1"
+        return "%X" % (self.qn * 16 + 0xA0000000)
+
+    def submit(self, t, user, rcpts, ip="203.0.113.10", name="unknown", svc="submission",
+               sender=None, size=2000, status="sent", orig_to=None, agent="smtp"):
+        q = self.qid()
+        sender = user if sender is None else sender
+        auth = ", sasl_method=PLAIN, sasl_username=%s" % user if user else ""
+        prog = "%s/%s/smtpd" % (self.sn, svc) if svc else "%s/smtpd" % self.sn
+        self.put(t, prog, "%s: client=%s[%s]%s" % (q, name, ip, auth))
+        self.put(t, self.sn + "/cleanup", "%s: message-id=<%s@example.net>" % (q, q))
+        self.put(t, self.sn + "/qmgr", "%s: from=<%s>, size=%d, nrcpt=%d (queue active)"
+                 % (q, sender, size, len(rcpts)))
+        for r in rcpts:
+            dsn = {"sent": "2.0.0", "bounced": "5.1.1", "deferred": "4.4.1"}[status]
+            o = ", orig_to=<%s>" % orig_to if orig_to else ""
+            relay = "mx.remote.test[198.51.100.9]:25" if agent == "smtp" else "mail.example.com[private/dovecot-lmtp]"
+            self.put(t, "%s/%s" % (self.sn, agent), "%s: to=<%s>%s, relay=%s, delay=0.5, "
+                     "delays=0.1/0/0.2/0.2, dsn=%s, status=%s (250 ok)" % (q, r, o, relay, dsn, status))
+        if status != "deferred":
+            self.put(t, self.sn + "/qmgr", "%s: removed" % q)
+        return q
+
+    def authfail(self, t, user, ip, svc="submission"):
+        prog = "%s/%s/smtpd" % (self.sn, svc)
+        if self.fail_user:
+            msg = "warning: unknown[%s]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=%s" % (ip, user)
+        else:
+            msg = "warning: unknown[%s]: SASL LOGIN authentication failed: UGFzc3dvcmQ6" % ip
+        self.put(t, prog, msg)
+
+    def other(self, t, prog, msg):
+        self.lines.append("%s %s %s: %s" % (self.ts(t), self.host, prog, msg))
+
+    def write(self, name):
+        with open(os.path.join(HERE, name + ".log"), "w") as f:
+            f.write("\n".join(self.lines) + "\n")
+
+
+def T(*a):
+    return dt.datetime(*a)
+
+
+def every(start, seconds, n):
+    return [start + dt.timedelta(seconds=seconds * i) for i in range(n)]
+
+
+def bcc_blast():
+    """MDaemon rule: 11 messages of 50 Bcc recipients: 550 > 500 -> lock on the 11th (one lock)."""
+    lg = Log()
+    lg.submit(T(2026, 11, 2, 9, 0, 0), "carol@example.com", ["friend@remote.test"], ip="192.0.2.7")
+    for i, t in enumerate(every(T(2026, 11, 2, 10, 0, 0), 60, 14)):
+        lg.submit(t, "carol@example.com", ["v%d-%d@remote.test" % (i, k) for k in range(50)],
+                  ip="198.18.5.%d" % (i + 1))
+    lg.write("bcc_blast")
+
+
+def sliding():
+    """Sliding, not resetting: 300 recipients at 10:00, 250 at 10:29:59 (550 in 30 min -> lock);
+    dave: 300 at 10:00, 250 at 10:30:00 (the first left the window at exactly 30 min -> no lock)."""
+    lg = Log()
+    lg.submit(T(2026, 11, 3, 10, 0, 0), "erin@example.com", ["a%d@remote.test" % k for k in range(300)])
+    lg.submit(T(2026, 11, 3, 10, 0, 0), "dave@example.com", ["b%d@remote.test" % k for k in range(300)])
+    lg.submit(T(2026, 11, 3, 10, 29, 59), "erin@example.com", ["c%d@remote.test" % k for k in range(250)])
+    lg.submit(T(2026, 11, 3, 10, 30, 0), "dave@example.com", ["d%d@remote.test" % k for k in range(250)])
+    lg.write("sliding")
+
+
+def classes():
+    """Three source-IP classes with their own limits (classes.conf): 20 one-recipient messages each
+    from 10.1.2.3 (reserved: limit 30, nothing), from 198.51.100.20 (own: limit 15, lock at the 16th)
+    and from 203.0.113.50 (external: limit 5, lock at the 6th)."""
+    lg = Log()
+    for i, t in enumerate(every(T(2026, 11, 4, 8, 0, 0), 30, 20)):
+        lg.submit(t, "webapp@example.com", ["r%d@remote.test" % i], ip="10.1.2.3", name="app.internal")
+        lg.submit(t, "office@example.com", ["r%d@remote.test" % i], ip="198.51.100.20", name="gw.example.com")
+        lg.submit(t, "roamer@example.com", ["r%d@remote.test" % i], ip="203.0.113.50")
+    lg.write("classes")
+
+
+def overrides():
+    """Overrides and exemptions (overrides.conf: limit 10 messages/h -> lock):
+    newsletter@lists.example.com exempt (glob), ceo@example.com limit 30 (exact),
+    @example.org limit 15 (domain), anna@example.org exact 12 beats the domain,
+    bob@example.com rule off, sam@example.com default 10. 20 messages each."""
+    lg = Log()
+    users = ["newsletter@lists.example.com", "ceo@example.com", "zoe@example.org",
+             "anna@example.org", "bob@example.com", "sam@example.com"]
+    for i, t in enumerate(every(T(2026, 11, 5, 9, 0, 0), 60, 20)):
+        for u in users:
+            lg.submit(t, u, ["x%d@remote.test" % i])
+    lg.write("overrides")
+
+
+def never_counted():
+    """postmaster@, MAILER-DAEMON and the null sender are never counted (default MDaemon-like
+    rule at limit 5 in never.conf): 10 messages from each kind -> no decision; 6 from gina -> lock."""
+    lg = Log()
+    for i, t in enumerate(every(T(2026, 11, 5, 9, 0, 0), 60, 10)):
+        lg.submit(t, "postmaster@example.com", ["p%d@remote.test" % i])
+        lg.submit(t, "mailer-daemon@example.com", ["m%d@remote.test" % i])
+        lg.submit(t, "hank@example.com", ["n%d@remote.test" % i], sender="")
+    for i, t in enumerate(every(T(2026, 11, 5, 9, 0, 30), 60, 6)):
+        lg.submit(t, "gina@example.com", ["g%d@remote.test" % i])
+    lg.write("never_counted")
+
+
+def relay():
+    """Open relay: unauthenticated outside->outside mail via smtp (12 recipients, default relay
+    rule: > 10 in 1 h -> relay at the 11th); a forward (orig_to= a local user) and inbound mail
+    are not relaying. Local domains are learned from the SASL login of ivy@example.com."""
+    lg = Log()
+    lg.submit(T(2026, 11, 6, 7, 0, 0), "ivy@example.com", ["ivy-friend@remote.test"])
+    for i, t in enumerate(every(T(2026, 11, 6, 8, 0, 0), 30, 12)):
+        lg.submit(t, None, ["victim%d@far.test" % i], ip="192.0.2.%d" % (100 + i % 3),
+                  svc=None, sender="spam%d@spammer.test" % i)
+    for i, t in enumerate(every(T(2026, 11, 6, 9, 0, 0), 30, 12)):
+        lg.submit(t, None, ["ivy.gmail@gmail.test"], ip="192.0.2.200", svc=None,
+                  sender="news%d@shop.test" % i, orig_to="ivy@example.com")
+        lg.submit(t, None, ["ivy@example.com"], ip="192.0.2.201", svc=None,
+                  sender="hello%d@shop.test" % i, agent="lmtp")
+    lg.write("relay")
+
+
+def rollover():
+    """Dec -> Jan: a Bcc blast across midnight of New Year (mdaemon.conf): the lock is in 2027."""
+    lg = Log()
+    for i, t in enumerate(every(T(2026, 12, 31, 23, 55, 0), 60, 12)):
+        lg.submit(t, "jack@example.com", ["y%d-%d@remote.test" % (i, k) for k in range(50)])
+    lg.write("rollover")
+
+
+def iso_offset():
+    """rsyslog ISO with +01:00 and long queue IDs, custom syslog_name: the decision keeps +01:00."""
+    lg = Log(style="iso", tz="+01:00", syslog_name="postfix-out", long_ids=True)
+    for i, t in enumerate(every(T(2026, 11, 18, 9, 0, 0), 60, 12)):
+        lg.submit(t, "kate@example.com", ["z%d-%d@remote.test" % (i, k) for k in range(50)])
+        lg.other(t, "dovecot", "imap-login: Login: user=<kate@example.com>, method=PLAIN, rip=127.0.0.1")
+        lg.other(t, "CRON[%d]" % (i + 5), "(root) CMD (run-parts /etc/cron.hourly)")
+    lg.write("iso_offset")
+
+
+def bruteforce():
+    """Password guessing (default rules): 25 failures for liam@ from 25 IPs (> 20 -> warn on the
+    21st), and 60 failures from one IP without user names, Postfix 3.4 style (> 50 -> warn, scope ip)."""
+    lg = Log(style="postlog")
+    for i, t in enumerate(every(T(2026, 11, 7, 3, 0, 0), 20, 25)):
+        lg.authfail(t, "liam@example.com", "198.18.%d.9" % i)
+    lg34 = Log(style="postlog", sasl_user_in_failures=False)
+    lg34.pid = 5000
+    for t in every(T(2026, 11, 7, 4, 0, 0), 10, 60):
+        lg34.authfail(t, None, "192.0.2.66")
+    lg.lines += lg34.lines
+    lg.write("bruteforce")
+
+
+def autounlock():
+    """lock with unlock_after=1h (autounlock.conf, 5 messages in 10 min): mia locks at the 6th
+    message, is unlocked 1 h later (seen at the next event), and locks again on a new burst."""
+    lg = Log()
+    for i, t in enumerate(every(T(2026, 11, 8, 12, 0, 0), 30, 8)):
+        lg.submit(t, "mia@example.com", ["q%d@remote.test" % i])
+    for i, t in enumerate(every(T(2026, 11, 8, 13, 30, 0), 30, 8)):
+        lg.submit(t, "mia@example.com", ["s%d@remote.test" % i])
+    lg.write("autounlock")
+
+
+if __name__ == "__main__":
+    for f in (bcc_blast, sliding, classes, overrides, never_counted, relay, rollover, iso_offset,
+              bruteforce, autounlock):
+        f()
