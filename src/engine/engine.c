@@ -425,8 +425,12 @@ entity_feed(hj_engine *e, hj_entity *x, const ev_ctx *c)
 {
     unsigned mask = metrics_of[c->ev->type];
 
+    if (x->locked && x->unlock_at && c->ev->t >= x->unlock_at)
+        engine_unlock(e, x->name, x->unlock_at, c->ev->tzoff, "automatic unlock");
     entity_totals(x, c->ev);
-    if (c->has_ip && c->ev->type != HJ_EV_DELIVERY && c->ev->type != HJ_EV_RELAY)
+    /* evidence: the server-wide entity keeps the relaying clients, the others their users' */
+    if (c->has_ip && c->ev->type != HJ_EV_DELIVERY &&
+        (x->scope == HJ_S_GLOBAL) == (c->ev->type == HJ_EV_RELAY))
         entity_note_ip(x, &c->addr);
     if (x->exempt || mask == 0)
         return;

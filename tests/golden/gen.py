@@ -208,7 +208,30 @@ def autounlock():
     lg.write("autounlock")
 
 
+def sample():
+    """examples/sample-mail.log: what `scripts/run` replays when there is no /var/log/mail.log.
+    A morning of ordinary submissions, a stolen password used from a new address for a blast,
+    password guessing, and an open-relay burst: the built-in configuration reacts to each."""
+    lg = Log(host="mail")
+    users = ["alice@example.com", "bob@example.com", "carol@example.com", "dan@example.org"]
+    for i, t in enumerate(every(T(2026, 11, 2, 8, 0, 0), 97, 120)):
+        u = users[i % 4]
+        lg.submit(t, u, ["contact%d@partner%d.test" % (i, i % 7)], ip="192.0.2.%d" % (10 + i % 4),
+                  name="office-gw.example.com")
+    for i, t in enumerate(every(T(2026, 11, 2, 9, 0, 0), 4, 40)):
+        lg.authfail(t, "erin@example.com", "198.51.100.%d" % (60 + i % 3))
+    for i, t in enumerate(every(T(2026, 11, 2, 10, 0, 0), 3, 200)):
+        lg.submit(t, "erin@example.com", ["lead%d@victims.test" % i, "lead%d@more.test" % i],
+                  ip="198.51.100.61", size=4100)
+    for i, t in enumerate(every(T(2026, 11, 2, 11, 0, 0), 20, 30)):
+        lg.submit(t, None, ["target%d@faraway.test" % i], ip="203.0.113.%d" % (200 + i % 5),
+                  svc=None, sender="promo%d@bulk.test" % i)
+    with open(os.path.join(HERE, "..", "..", "examples", "sample-mail.log"), "w") as f:
+        f.write("\n".join(lg.lines) + "\n")
+
+
 if __name__ == "__main__":
+    sample()
     for f in (bcc_blast, sliding, classes, overrides, never_counted, relay, rollover, iso_offset,
               bruteforce, autounlock):
         f()

@@ -1,0 +1,23 @@
+#!/bin/sh
+# scripts/deps.sh build|test - install the Debian packages hijackd needs, only those missing.
+#   build: compiler, make, zlib
+#   test:  the above, cmocka, python3, and the real mail stack the e2e tests start
+#          (Postfix with debconf "No configuration", Dovecot, swaks)
+set -eu
+want="gcc make libc6-dev zlib1g-dev binutils"
+[ "${1:-build}" = test ] && want="$want libcmocka-dev python3 gzip postfix dovecot-core swaks iproute2 procps util-linux"
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "hijackd: missing Debian packages:$missing (run as root, or install them)" >&2
+	exit 1
+fi
+echo "hijackd: installing$missing" >&2
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+# shellcheck disable=SC2086
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >&2

@@ -1,0 +1,155 @@
+#!/bin/bash
+# run.sh BUILD [--no-e2e] - the whole hijackd test suite against the programs in BUILD/.
+#
+#   engine purity   the engine library links no sockets, logging, files or clock
+#   unit            every BUILD/tests/test_* (cmocka, TAP output: one result per test)
+#   golden          tests/golden/NAME.log -> NAME.expected decisions (NAME.conf or the built-in config)
+#   fixture         the real Postfix 3.7 log in tests/fixtures/postfix37: events seen = traffic sent
+#   bad input       empty, missing, binary, 10 MB line, truncated gzip, cut transactions, bad configs
+#   equivalence     examples/mdaemon.conf vs ../shared/eval/naive_baseline.py on dev1 and on its
+#                   ISO / postlog / Postfix 3.4 / long-queue-ID rewrites (skipped without ../shared)
+#   e2e             a fresh log from the real Postfix + Dovecot (tests/harness), replayed (root only;
+#                   --no-e2e skips it)
+# Prints one line per check and ends with "N passed, N failed"; exit status 0 only if none failed.
+set -u
+B=${1:-build}
+E2E=1; [ "${2:-}" = --no-e2e ] && E2E=0
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
+cd "$ROOT" || exit 2
+HJ="$B/hijackd"
+SHARED=${HIJACKD_SHARED:-$ROOT/../shared}
+T=$(mktemp -d /tmp/hijackd-tests.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export TZ=UTC
+PASS=0 FAIL=0
+
+ok() { echo "ok      $*"; PASS=$((PASS + 1)); }
+ko() { echo "FAILED  $*"; FAIL=$((FAIL + 1)); }
+check() { local what=$1; shift; if "$@" >"$T/out" 2>&1; then ok "$what"; else ko "$what"; sed 's/^/        /' "$T/out" | head -20; fi; }
+section() { echo; echo "== $*"; }
+replay() { "$HJ" replay --no-progress "$@"; }
+
+section "engine purity"
+check "engine library: no sockets, logging, files or clock" make -s BUILD="$B" check-engine-pure
+
+section "unit tests (cmocka)"
+for t in "$B"/tests/test_*; do
+	[ -x "$t" ] || continue
+	CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$T/tap" 2>&1; rc=$?
+	n_ok=$(grep -c '^ok ' "$T/tap"); n_bad=$(grep -c '^not ok ' "$T/tap")
+	PASS=$((PASS + n_ok)); FAIL=$((FAIL + n_bad))
+	if [ "$n_bad" -gt 0 ] || [ "$rc" -ne 0 ] || [ "$n_ok" -eq 0 ]; then
+		echo "FAILED  $(basename "$t"): $n_ok passed, $n_bad failed (exit $rc)"; grep -v '^ok ' "$T/tap" | head -30 | sed 's/^/        /'
+		[ "$n_bad" -eq 0 ] && FAIL=$((FAIL + 1))
+	else
+		echo "ok      $(basename "$t"): $n_ok tests"
+	fi
+done
+
+section "golden decisions"
+for log in tests/golden/*.log; do
+	n=$(basename "$log" .log); conf=tests/golden/$n.conf
+	if [ -f "$conf" ]; then replay --json --year 2026 -c "$conf" "$log"; else replay --json --year 2026 "$log"; fi >"$T/$n.got" 2>"$T/$n.err"
+	if diff -u "tests/golden/$n.expected" "$T/$n.got" >"$T/out"; then ok "golden $n"; else ko "golden $n"; head -20 "$T/out" | sed 's/^/        /'; fi
+done
+if replay -c examples/mdaemon.conf tests/golden/bcc_blast.log --year 2026 | grep -q 'lock     carol@example.com  rule mdaemon_rcpt_500_30m: recipients 550 > 500 in 30m'; then
+	ok "human report shows the decision with its evidence"; else ko "human report shows the decision with its evidence"; fi
+
+section "real Postfix 3.7 log (tests/fixtures/postfix37)"
+replay --json --stats "$T/fx.json" tests/fixtures/postfix37/maillog >/dev/null
+check "events seen match the traffic sent" python3 tests/check_fixture.py "$T/fx.json" tests/fixtures/postfix37/expected.txt
+gzip -c tests/fixtures/postfix37/maillog >"$T/fx.gz"
+replay --json --stats "$T/fxgz.json" "$T/fx.gz" >/dev/null
+check "the same log gzip-compressed reads the same" cmp "$T/fx.json" "$T/fxgz.json"
+replay --json --stats "$T/fxin.json" - <tests/fixtures/postfix37/maillog >/dev/null
+check "the same log on stdin reads the same" cmp "$T/fx.json" "$T/fxin.json"
+
+section "bad input"
+expect_rc() { # want_rc what command...
+	local want=$1 what=$2; shift 2
+	"$@" >"$T/bo" 2>"$T/be"; local rc=$?
+	if [ "$rc" = "$want" ]; then ok "$what (exit $rc)"; else ko "$what: exit $rc, want $want"; head -5 "$T/be" | sed 's/^/        /'; fi
+}
+: >"$T/empty.log"
+expect_rc 0 "empty file" replay --json "$T/empty.log"
+expect_rc 1 "missing file" replay --json "$T/does-not-exist.log"
+grep -q 'does-not-exist.log: No such file or directory' "$T/be" && ok "missing file is named with the reason" || ko "missing file message: $(cat "$T/be")"
+expect_rc 1 "missing file among good ones still reports" replay "$T/does-not-exist.log" tests/fixtures/postfix37/maillog
+grep -q 'Postfix lines understood *174' "$T/bo" && ok "  ... and the good file was read" || ko "good file after a missing one not read"
+head -c 2000000 /dev/urandom >"$T/garbage.bin"
+expect_rc 0 "binary garbage" replay --json --stats "$T/g.json" "$T/garbage.bin"
+python3 -c "import json,sys; d=json.load(open('$T/g.json')); sys.exit(0 if d['garbled']+d['overlong']+d['empty']+d['other'] == d['lines'] > 0 else 1)" && ok "  ... every garbage line counted and skipped" || ko "garbage lines not all counted"
+{ head -50 tests/fixtures/postfix37/maillog; head -c 10485760 /dev/zero | tr '\0' 'x'; echo; tail -n +51 tests/fixtures/postfix37/maillog; } >"$T/longline.log"
+expect_rc 0 "a 10 MB line" replay --json --stats "$T/ll.json" "$T/longline.log"
+python3 -c "import json,sys; d=json.load(open('$T/ll.json')); sys.exit(0 if d['overlong'] == 1 and d['understood'] == 174 else 1)" && ok "  ... skipped as overlong, every other line read" || ko "10 MB line handling: $(cat "$T/ll.json")"
+awk '{ print substr($0, 1, int(length($0) / 2)) }' tests/fixtures/postfix37/maillog >"$T/trunc.log"
+expect_rc 0 "every line truncated in the middle" replay --json --stats "$T/tr.json" "$T/trunc.log"
+for i in 1 2 3 4 5 6 7 8; do cat tests/fixtures/postfix37/maillog; done | gzip -c >"$T/big.gz"
+head -c $(($(wc -c <"$T/big.gz") / 2)) "$T/big.gz" >"$T/cut.gz"
+expect_rc 1 "truncated gzip" replay --json "$T/cut.gz"
+grep -q 'read error' "$T/be" && ok "  ... reported as a read error" || ko "truncated gzip message: $(cat "$T/be")"
+head -20 tests/fixtures/postfix37/maillog >"$T/mid.log"
+expect_rc 0 "log ending mid-transaction" replay --stats "$T/mid.json" "$T/mid.log"
+grep -q 'Messages unfinished at the end: [1-9]' "$T/bo" && ok "  ... unfinished messages reported" || ko "unfinished messages not reported"
+expect_rc 2 "no file given" replay --json
+expect_rc 2 "unknown option" replay --bogus x
+printf 'own_networks = 10.0.0.0/8\nbogus_setting = 1\n' >"$T/bad1.conf"
+expect_rc 3 "unknown setting" replay -c "$T/bad1.conf" "$T/empty.log"
+grep -q "bad1.conf:2: unknown setting \"bogus_setting\"" "$T/be" && ok "  ... named with file:line" || ko "unknown setting message: $(cat "$T/be")"
+printf '# rules\n\nrule r1 = metric=messages window=1h limit=5 action=lock\nrule r2 = metric=nonsense window=1h\n  limit=5 action=warn\n' >"$T/bad2.conf"
+expect_rc 3 "bad rule" replay -c "$T/bad2.conf" "$T/empty.log"
+grep -q 'bad2.conf:4: bad value for metric: "nonsense"' "$T/be" && ok "  ... named with file:line" || ko "bad rule message: $(cat "$T/be")"
+printf 'own_networks = 10.0.0.0/33\n' >"$T/bad3.conf"
+expect_rc 3 "bad network" replay -c "$T/bad3.conf" "$T/empty.log"
+grep -q 'bad3.conf:1: bad network "10.0.0.0/33"' "$T/be" && ok "  ... named with file:line" || ko "bad network message: $(cat "$T/be")"
+printf 'rule r = metric=messages window=1h limit=5 action=lock\noverride a@b.c = nosuch.limit=3\n' >"$T/bad4.conf"
+expect_rc 3 "override of a missing rule" replay -c "$T/bad4.conf" "$T/empty.log"
+grep -q 'bad4.conf:2: override: no rule named "nosuch"' "$T/be" && ok "  ... named with file:line" || ko "override message: $(cat "$T/be")"
+expect_rc 3 "missing configuration file" replay -c "$T/nonexistent.conf" "$T/empty.log"
+expect_rc 3 "bad -o" replay -o 'queue_id_lifetime=soon' "$T/empty.log"
+grep -q -- '-o:1: bad duration "soon"' "$T/be" && ok "  ... named as -o" || ko "-o message: $(cat "$T/be")"
+
+section "configuration"
+"$HJ" config >"$T/c1.conf" && "$HJ" config -c "$T/c1.conf" >"$T/c2.conf"
+check "hijackd config output loads back to the same configuration" diff <(tail -n +2 "$T/c1.conf") <(tail -n +2 "$T/c2.conf")
+"$HJ" config -c examples/mdaemon.conf -o 'rule mdaemon_rcpt_500_30m = metric=recipients window=30m limit=100 action=lock' >"$T/c3.conf"
+check "-o replaces a rule of the file" grep -q 'limit=100' "$T/c3.conf"
+replay --json --year 2026 -c tests/golden/bcc_blast.conf -o exempt=carol@* tests/golden/bcc_blast.log >"$T/ex.jsonl"
+check "-o exempt= silences an account" test ! -s "$T/ex.jsonl"
+
+section "equivalence with the MDaemon anchor (examples/mdaemon.conf vs naive_baseline.py)"
+if [ -f "$SHARED/eval/dev1/maillog.gz" ] && [ -f "$SHARED/eval/naive_baseline.py" ]; then
+	zcat "$SHARED/eval/dev1/maillog.gz" >"$T/dev1.log"
+	# the baseline reads dev1 as it is; every rewrite of it must give our same first locks
+	python3 "$SHARED/eval/naive_baseline.py" --year 2026 "$T/dev1.log" >"$T/naive.jsonl"
+	equiv() { # name log [baseline output]
+		replay --json --year 2026 -c examples/mdaemon.conf "$2" >"$T/$1.ours"
+		check "first locks as the baseline: $1" python3 tests/check_equiv.py "$T/$1.ours" "${3:-$T/naive.jsonl}"
+	}
+	equiv dev1-syslog "$T/dev1.log"
+	python3 tests/tools/logconv.py --ts iso --tz-offset +01:00 "$T/dev1.log" >"$T/iso.log" && equiv dev1-iso+01:00 "$T/iso.log"
+	python3 tests/tools/logconv.py --ts postlog "$T/dev1.log" >"$T/postlog.log" && equiv dev1-postlog "$T/postlog.log"
+	python3 tests/tools/logconv.py --postfix 3.4 --long-queue-ids --syslog-name postfix-out --interleave "$T/dev1.log" >"$T/v34.log" && equiv dev1-3.4-longids-interleaved "$T/v34.log"
+	python3 tests/tools/logconv.py --shift-days 57 "$T/dev1.log" >"$T/newyear.log" &&
+		python3 "$SHARED/eval/naive_baseline.py" --year 2026 "$T/newyear.log" >"$T/newyear.naive" &&
+		equiv dev1-shifted-across-new-year "$T/newyear.log" "$T/newyear.naive"
+else
+	echo "skipped: $SHARED/eval not found"
+fi
+
+section "real Postfix + Dovecot, live (tests/harness)"
+if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
+	if FIXTURE_OUT="$T/live" tests/fixtures/postfix37/make-fixture.sh >"$T/live.out" 2>&1; then
+		ok "real Postfix run: the log matches the traffic sent"
+		replay --json --stats "$T/live.json" "$T/live/maillog" >/dev/null
+		check "events seen in a fresh real Postfix log match the traffic sent" python3 tests/check_fixture.py "$T/live.json" "$T/live/expected.txt"
+	else
+		ko "real Postfix run"; tail -20 "$T/live.out" | sed 's/^/        /'
+	fi
+else
+	echo "skipped (needs root and no --no-e2e)"
+fi
+
+echo
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
