@@ -16,7 +16,7 @@
 typedef struct conf_line {
     const char *src;
     int line;
-    char *name;  /* "rule x", "override p" or a setting name */
+    char *name; /* "rule x", "override p" or a setting name */
     char *value;
 } conf_line;
 
@@ -260,8 +260,8 @@ read_text(const char *src, const char *text, line_list *out, char *err, size_t e
             if (!cont)
                 start = lineno;
             else if (logical.len == 0) {
-                snprintf(err, errlen, "%s:%d: continuation line without a line to continue",
-                         src, lineno);
+                snprintf(err, errlen, "%s:%d: continuation line without a line to continue", src,
+                         lineno);
                 rc = -1;
             }
             buf_add(&logical, p, n);
@@ -365,8 +365,7 @@ sort_lines(conf_build *b, const line_list *l, char *err, size_t errlen)
         } else {
             int k = setting_index(cl->name);
             if (k < 0) {
-                snprintf(err, errlen, "%s:%d: unknown setting \"%s\"", cl->src, cl->line,
-                         cl->name);
+                snprintf(err, errlen, "%s:%d: unknown setting \"%s\"", cl->src, cl->line, cl->name);
                 return -1;
             }
             b->setting[k] = cl;
@@ -404,8 +403,7 @@ apply_all(hj_conf *c, const conf_build *b, char *err, size_t errlen)
     for (size_t i = 0; i < b->noverrides; i++) {
         const conf_line *cl = b->overrides[i];
         size_t before = c->pol->noverrides;
-        if (policy_override_parse(c->pol, after_word(cl->name, "override"), cl->value, err,
-                                  errlen))
+        if (policy_override_parse(c->pol, after_word(cl->name, "override"), cl->value, err, errlen))
             return prefix_err(cl, err, errlen), -1;
         for (size_t k = before; k < c->pol->noverrides; k++) {
             const char *rn = c->pol->overrides[k].rulename;
@@ -413,8 +411,8 @@ apply_all(hj_conf *c, const conf_build *b, char *err, size_t errlen)
             while (j < c->pol->nrules && strcmp(c->pol->rules[j].name, rn) != 0)
                 j++;
             if (j == c->pol->nrules) {
-                snprintf(err, errlen, "%s:%d: override: no rule named \"%s\"", cl->src,
-                         cl->line, rn);
+                snprintf(err, errlen, "%s:%d: override: no rule named \"%s\"", cl->src, cl->line,
+                         rn);
                 return -1;
             }
         }

@@ -171,11 +171,10 @@ static int
 parse_args(replay *r, int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"json", no_argument, NULL, 'j'},      {"verbose", no_argument, NULL, 'v'},
-        {"year", required_argument, NULL, 'y'}, {"top", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},        {"verbose", no_argument, NULL, 'v'},
+        {"year", required_argument, NULL, 'y'},  {"top", required_argument, NULL, 't'},
         {"no-progress", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
-        {"stats", required_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
+        {"stats", required_argument, NULL, 's'}, {NULL, 0, NULL, 0},
     };
     int ch;
 

@@ -32,7 +32,8 @@ report_note(report_state *rs, report_kind k, hj_span prog, const char *line, siz
 
     /* program names from garbage are cut, and control bytes made visible */
     for (size_t i = 0; i < n; i++)
-        name[i] = (unsigned char)prog.p[i] < 0x20 || (unsigned char)prog.p[i] >= 0x7f ? '?' : prog.p[i];
+        name[i] =
+            (unsigned char)prog.p[i] < 0x20 || (unsigned char)prog.p[i] >= 0x7f ? '?' : prog.p[i];
     name[n] = 0;
     if (k == REPORT_UNKNOWN)
         rs->postfix_lines++;
@@ -169,21 +170,25 @@ report_print(report_state *rs, hj_engine *eng, const qtrack_counts *qc, int top,
     int64_t nd = 0;
     for (int i = 0; i < HJ_A__COUNT; i++)
         nd += st->decisions[i];
-    fprintf(out, "\nDecisions: %lld (lock %lld, throttle %lld, warn %lld, relay %lld, unlock %lld)\n",
+    fprintf(out,
+            "\nDecisions: %lld (lock %lld, throttle %lld, warn %lld, relay %lld, unlock %lld)\n",
             (long long)nd, (long long)st->decisions[HJ_A_LOCK],
             (long long)st->decisions[HJ_A_THROTTLE], (long long)st->decisions[HJ_A_WARN],
             (long long)st->decisions[HJ_A_RELAY], (long long)st->decisions[HJ_A_UNLOCK]);
     if (rs->decisions.len)
         fputs(rs->decisions.s, out);
     print_top(eng, top, out);
-    fprintf(out, "\nEvents: %lld logins, %lld failed logins, %lld submissions, %lld deliveries "
-                 "(%lld relayed without AUTH), %lld rejects\n",
+    fprintf(out,
+            "\nEvents: %lld logins, %lld failed logins, %lld submissions, %lld deliveries "
+            "(%lld relayed without AUTH), %lld rejects\n",
             (long long)qc->logins, (long long)qc->login_failures, (long long)qc->submissions,
             (long long)qc->deliveries, (long long)qc->relayed, (long long)qc->rejects);
-    fprintf(out, "Not counted: %lld postmaster/MAILER-DAEMON/null-sender, %lld from exempt accounts\n",
+    fprintf(out,
+            "Not counted: %lld postmaster/MAILER-DAEMON/null-sender, %lld from exempt accounts\n",
             (long long)st->never_counted, (long long)st->exempt);
-    fprintf(out, "Messages unfinished at the end: %lld; forgotten unfinished: %lld; lines for "
-                 "unknown queue IDs: %lld\n",
+    fprintf(out,
+            "Messages unfinished at the end: %lld; forgotten unfinished: %lld; lines for "
+            "unknown queue IDs: %lld\n",
             (long long)qc->in_flight, (long long)qc->forgotten, (long long)qc->orphans);
     print_lines(rs, verbose, out);
 }
@@ -197,8 +202,9 @@ stats_account(void *ctx, const char *name, const hj_totals *t)
     if (b->s[b->len - 1] != '{')
         buf_putc(b, ',');
     buf_json_str(b, name, strlen(name));
-    buf_printf(b, ":{\"messages\":%lld,\"recipients\":%lld,\"bytes\":%lld,\"logins\":%lld,"
-                  "\"failed_logins\":%lld,\"bounces\":%lld,\"deliveries\":%lld}",
+    buf_printf(b,
+               ":{\"messages\":%lld,\"recipients\":%lld,\"bytes\":%lld,\"logins\":%lld,"
+               "\"failed_logins\":%lld,\"bounces\":%lld,\"deliveries\":%lld}",
                (long long)t->messages, (long long)t->recipients, (long long)t->bytes,
                (long long)t->logins, (long long)t->failed_logins, (long long)t->bounces,
                (long long)t->deliveries);
@@ -210,21 +216,24 @@ report_stats_json(report_state *rs, hj_engine *eng, const qtrack_counts *qc, con
     const hj_engine_stats *st = engine_stats(eng);
     hj_buf b = HJ_BUF_INIT;
 
-    buf_printf(&b, "{\"lines\":%lld,\"understood\":%lld,\"unknown\":%lld,\"other\":%lld,"
-                   "\"garbled\":%lld,\"empty\":%lld,\"overlong\":%lld,\"files\":%lld,",
+    buf_printf(&b,
+               "{\"lines\":%lld,\"understood\":%lld,\"unknown\":%lld,\"other\":%lld,"
+               "\"garbled\":%lld,\"empty\":%lld,\"overlong\":%lld,\"files\":%lld,",
                (long long)rs->lines, (long long)rs->understood,
                (long long)rs->nkind[REPORT_UNKNOWN], (long long)rs->nkind[REPORT_OTHER],
-               (long long)rs->nkind[REPORT_GARBLED], (long long)rs->empty,
-               (long long)rs->overlong, (long long)rs->files);
-    buf_printf(&b, "\"logins\":%lld,\"login_failures\":%lld,\"submissions\":%lld,"
-                   "\"deliveries\":%lld,\"relayed\":%lld,\"rejects\":%lld,\"in_flight\":%lld,"
-                   "\"forgotten\":%lld,\"orphans\":%lld,\"never_counted\":%lld,\"exempt\":%lld,",
+               (long long)rs->nkind[REPORT_GARBLED], (long long)rs->empty, (long long)rs->overlong,
+               (long long)rs->files);
+    buf_printf(&b,
+               "\"logins\":%lld,\"login_failures\":%lld,\"submissions\":%lld,"
+               "\"deliveries\":%lld,\"relayed\":%lld,\"rejects\":%lld,\"in_flight\":%lld,"
+               "\"forgotten\":%lld,\"orphans\":%lld,\"never_counted\":%lld,\"exempt\":%lld,",
                (long long)qc->logins, (long long)qc->login_failures, (long long)qc->submissions,
                (long long)qc->deliveries, (long long)qc->relayed, (long long)qc->rejects,
                (long long)qc->in_flight, (long long)qc->forgotten, (long long)qc->orphans,
                (long long)st->never_counted, (long long)st->exempt);
-    buf_printf(&b, "\"decisions\":{\"warn\":%lld,\"throttle\":%lld,\"lock\":%lld,\"relay\":%lld,"
-                   "\"unlock\":%lld},\"accounts\":{",
+    buf_printf(&b,
+               "\"decisions\":{\"warn\":%lld,\"throttle\":%lld,\"lock\":%lld,\"relay\":%lld,"
+               "\"unlock\":%lld},\"accounts\":{",
                (long long)st->decisions[HJ_A_WARN], (long long)st->decisions[HJ_A_THROTTLE],
                (long long)st->decisions[HJ_A_LOCK], (long long)st->decisions[HJ_A_RELAY],
                (long long)st->decisions[HJ_A_UNLOCK]);

@@ -26,7 +26,12 @@
 
 #define REPORT_SAMPLES 3
 
-typedef enum report_kind { REPORT_GARBLED, REPORT_OTHER, REPORT_UNKNOWN, REPORT__COUNT } report_kind;
+typedef enum report_kind {
+    REPORT_GARBLED,
+    REPORT_OTHER,
+    REPORT_UNKNOWN,
+    REPORT__COUNT
+} report_kind;
 
 typedef struct report_state {
     int64_t lines, empty, understood, overlong, postfix_lines, files;
@@ -43,8 +48,7 @@ void report_note(report_state *rs, report_kind k, hj_span prog, const char *line
 void report_time(report_state *rs, int64_t t, int32_t tzoff);
 void report_print(report_state *rs, hj_engine *eng, const qtrack_counts *qc, int top, int verbose,
                   FILE *out);
-int report_stats_json(report_state *rs, hj_engine *eng, const qtrack_counts *qc,
-                      const char *path);
+int report_stats_json(report_state *rs, hj_engine *eng, const qtrack_counts *qc, const char *path);
 void report_free(report_state *rs);
 
 #endif

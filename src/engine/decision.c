@@ -78,8 +78,8 @@ decision_text(const hj_decision *d, hj_buf *out)
     if (d->rule) {
         timeconv_duration_str(d->rule->window, w, sizeof(w));
         buf_printf(out, "  rule %s: %s %lld > %lld in %s (%s)", d->rule->name,
-                   policy_metric_name(d->rule->metric), (long long)d->count,
-                   (long long)d->limit, w, policy_class_name(d->evclass));
+                   policy_metric_name(d->rule->metric), (long long)d->count, (long long)d->limit, w,
+                   policy_class_name(d->evclass));
     }
     if (d->reason)
         buf_printf(out, "  %s", d->reason);

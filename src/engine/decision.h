@@ -27,18 +27,18 @@ typedef struct hj_decision {
     int32_t tzoff;
     hj_action action;
     hj_scope scope;
-    const char *entity;     /* account, domain or IP; "" for the global scope */
-    const hj_rule *rule;    /* NULL for manual and automatic unlocks */
-    int64_t limit;          /* the effective limit (after overrides) */
-    int64_t count;          /* the count that exceeded it */
-    int64_t until;          /* throttle end or automatic unlock time, 0 = none */
-    hj_ipclass evclass;     /* the source-IP class of the triggering event */
-    const char *client_ip;  /* of the triggering event */
+    const char *entity;    /* account, domain or IP; "" for the global scope */
+    const hj_rule *rule;   /* NULL for manual and automatic unlocks */
+    int64_t limit;         /* the effective limit (after overrides) */
+    int64_t count;         /* the count that exceeded it */
+    int64_t until;         /* throttle end or automatic unlock time, 0 = none */
+    hj_ipclass evclass;    /* the source-IP class of the triggering event */
+    const char *client_ip; /* of the triggering event */
     const char *client_name;
     const char *queue_id;
     const char *sender;
     const char *service;
-    const char *reason;     /* free text: "auto-unlock after 24h", ... */
+    const char *reason;            /* free text: "auto-unlock after 24h", ... */
     hj_addr ips[DECISION_MAX_IPS]; /* recent distinct client IPs of the entity */
     int nips;
     int64_t total_messages; /* of the entity, since first seen */

@@ -30,14 +30,15 @@ typedef struct hj_entity {
     hj_scope scope;
     const char *name; /* the htab node's key */
     bool exempt;
-    hj_counter *cnt;    /* [pol->ncounters], allocated on first use */
+    hj_counter *cnt;     /* [pol->ncounters], allocated on first use */
     int64_t *last_fired; /* [pol->nrules], for warn and relay */
-    hj_eff *eff;        /* [pol->nrules] when an override applies, else NULL */
+    hj_eff *eff;         /* [pol->nrules] when an override applies, else NULL */
     bool locked;
     const hj_rule *lock_rule;
     int64_t locked_at, unlock_at, throttled_at, throttled_until;
     const hj_rule *throttle_rule;
     hj_totals tot;
+    int32_t tzoff; /* of its latest event, for decisions made outside an event */
     hj_addr ips[ENGINE_RECENT_IPS];
     int nips, ipnext;
 } hj_entity;
@@ -52,13 +53,14 @@ struct hj_engine {
     hj_engine_stats st;
 };
 
+static void entity_unlock(hj_engine *e, hj_entity *x, int64_t t, int32_t tzoff, const char *reason);
+
 /* which metrics each event type feeds */
 static const unsigned metrics_of[HJ_EV__COUNT] = {
     [HJ_EV_LOGIN] = 1u << HJ_M_DISTINCT_IPS | 1u << HJ_M_DISTINCT_NETS,
     [HJ_EV_LOGIN_FAIL] = 1u << HJ_M_FAILED_LOGINS,
     [HJ_EV_SUBMIT] = 1u << HJ_M_MESSAGES | 1u << HJ_M_RECIPIENTS | 1u << HJ_M_BYTES |
-                     1u << HJ_M_DISTINCT_RCPTS | 1u << HJ_M_DISTINCT_IPS |
-                     1u << HJ_M_DISTINCT_NETS,
+                     1u << HJ_M_DISTINCT_RCPTS | 1u << HJ_M_DISTINCT_IPS | 1u << HJ_M_DISTINCT_NETS,
     [HJ_EV_DELIVERY] = 1u << HJ_M_BOUNCES | 1u << HJ_M_DISTINCT_RCPTS,
     [HJ_EV_RELAY] = 1u << HJ_M_RELAY_RCPTS,
     [HJ_EV_REJECT] = 0,
@@ -318,9 +320,15 @@ counter_value(const hj_engine *e, hj_entity *x, size_t i, int64_t t)
 static void
 decision_base(const hj_entity *x, const hj_event *ev, hj_decision *d)
 {
-    *d = (hj_decision){.t = ev->t, .tzoff = ev->tzoff, .scope = x->scope, .entity = x->name,
-                       .client_ip = ev->client_ip, .client_name = ev->client_name,
-                       .queue_id = ev->queue_id, .sender = ev->sender, .service = ev->service,
+    *d = (hj_decision){.t = ev->t,
+                       .tzoff = ev->tzoff,
+                       .scope = x->scope,
+                       .entity = x->name,
+                       .client_ip = ev->client_ip,
+                       .client_name = ev->client_name,
+                       .queue_id = ev->queue_id,
+                       .sender = ev->sender,
+                       .service = ev->service,
                        .total_messages = x->tot.messages,
                        .total_recipients = x->tot.recipients};
     d->nips = x->nips;
@@ -353,9 +361,12 @@ rule_fire(hj_engine *e, hj_entity *x, const hj_rule *r, hj_action act, hj_decisi
         d->until = x->throttled_until;
         break;
     default:
-        if (x->last_fired == NULL)
-            x->last_fired = xcalloc(e->pol->nrules, sizeof(*x->last_fired));
-        if (x->last_fired[ri] && t < x->last_fired[ri] + r->window)
+        if (x->last_fired == NULL) {
+            x->last_fired = xmalloc(e->pol->nrules * sizeof(*x->last_fired));
+            for (size_t i = 0; i < e->pol->nrules; i++)
+                x->last_fired[i] = INT64_MIN; /* never */
+        }
+        if (x->last_fired[ri] != INT64_MIN && t < x->last_fired[ri] + r->window)
             return false;
         x->last_fired[ri] = t;
         break;
@@ -426,7 +437,8 @@ entity_feed(hj_engine *e, hj_entity *x, const ev_ctx *c)
     unsigned mask = metrics_of[c->ev->type];
 
     if (x->locked && x->unlock_at && c->ev->t >= x->unlock_at)
-        engine_unlock(e, x->name, x->unlock_at, c->ev->tzoff, "automatic unlock");
+        entity_unlock(e, x, x->unlock_at, c->ev->tzoff, "automatic unlock");
+    x->tzoff = c->ev->tzoff;
     entity_totals(x, c->ev);
     /* evidence: the server-wide entity keeps the relaying clients, the others their users' */
     if (c->has_ip && c->ev->type != HJ_EV_DELIVERY &&
@@ -496,7 +508,7 @@ sweep_one(htab_node *n, void *arg)
     hj_engine *e = s->e;
 
     if (x->locked && x->unlock_at && s->now >= x->unlock_at)
-        engine_unlock(e, x->name, x->unlock_at, 0, "automatic unlock");
+        entity_unlock(e, x, x->unlock_at, x->tzoff, "automatic unlock");
     if (x->locked || x->throttled_until > s->now || x->tot.last_seen > s->now - e->pol->max_window)
         return 0;
     if (x->scope == HJ_S_ACCOUNT) {
@@ -528,7 +540,7 @@ engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info)
     if (x == NULL)
         return HJ_ST_OK;
     if (x->locked && x->unlock_at && now >= x->unlock_at)
-        engine_unlock(e, account, x->unlock_at, 0, "automatic unlock");
+        entity_unlock(e, x, x->unlock_at, x->tzoff, "automatic unlock");
     if (x->locked) {
         if (info)
             *info = (hj_lockinfo){x->lock_rule, x->locked_at, x->unlock_at};
@@ -542,17 +554,15 @@ engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info)
     return HJ_ST_OK;
 }
 
-int
-engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const char *reason)
+/* entity_unlock - lift a lock (and any throttle); counting starts afresh */
+static void
+entity_unlock(hj_engine *e, hj_entity *x, int64_t t, int32_t tzoff, const char *reason)
 {
-    hj_entity *x = htab_get(e->ent[HJ_S_ACCOUNT], account, strlen(account));
     hj_decision d;
+    hj_event ev = {.t = t, .tzoff = tzoff};
 
-    if (x == NULL || !x->locked)
-        return -1;
     x->locked = false;
     x->throttled_until = 0;
-    hj_event ev = {.t = t, .tzoff = tzoff};
     decision_base(x, &ev, &d);
     d.action = HJ_A_UNLOCK;
     d.reason = reason;
@@ -560,6 +570,17 @@ engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const
     e->st.decisions[HJ_A_UNLOCK]++;
     e->fn(e->ctx, &d);
     x->lock_rule = NULL;
+    entity_release(e, x); /* the evidence that locked it must not lock it again at once */
+}
+
+int
+engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const char *reason)
+{
+    hj_entity *x = htab_get(e->ent[HJ_S_ACCOUNT], account, strlen(account));
+
+    if (x == NULL || !x->locked)
+        return -1;
+    entity_unlock(e, x, t, tzoff, reason);
     return 0;
 }
 

@@ -6,9 +6,9 @@
  *	void engine_event(hj_engine *e, const hj_event *ev);
  *	void engine_tick(hj_engine *e, int64_t now);
  *	hj_state engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info);
- *	int engine_unlock(hj_engine *e, const char *account, int64_t t, const char *reason);
- *	void engine_accounts(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *), void *ctx);
- *	void engine_free(hj_engine *e);
+ *	int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const char
+ **reason); void engine_accounts(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *),
+ *void *ctx); void engine_free(hj_engine *e);
  *
  * DESCRIPTION
  *	A library with no sockets, no logging, no global state and no clock:
@@ -21,11 +21,15 @@
  *	passed to fn(ctx, decision) before engine_event() returns.
  *
  *	Memory per active account: about 300 bytes plus, per counter in use,
- *	at most 2 KiB (a sum window, see window.h) or distinct_max x 16 bytes
+ *	at most 16 KiB (a sum window, see window.h) or distinct_max x 16 bytes
  *	(a distinct set, see dset.h); counters and sets are freed when idle
  *	for the longest rule window, and non-account entities are forgotten
  *	then (engine_tick() sweeps every 10 minutes of event time). Account
  *	entities keep their totals (about 300 bytes) for the report.
+ *
+ *	engine_unlock() (and an automatic unlock) also clears the counters of
+ *	the account, so the evidence that locked it does not lock it again at
+ *	its next message; a hijacker who keeps sending is caught afresh.
  *
  *	Not thread-safe: one engine per thread, or a lock around it. The
  *	policy must outlive the engine. Memory failure is fatal.
@@ -62,17 +66,15 @@ typedef struct hj_engine_stats {
     int64_t never_counted; /* postmaster, MAILER-DAEMON, null sender */
     int64_t exempt;        /* events of exempt accounts */
     int64_t decisions[HJ_A__COUNT];
-    int64_t entities;      /* live entities, all scopes */
+    int64_t entities; /* live entities, all scopes */
 } hj_engine_stats;
 
 hj_engine *engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx);
 void engine_event(hj_engine *e, const hj_event *ev);
 void engine_tick(hj_engine *e, int64_t now);
 hj_state engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info);
-int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff,
-                  const char *reason);
-void engine_accounts(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *),
-                     void *ctx);
+int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const char *reason);
+void engine_accounts(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *), void *ctx);
 const hj_engine_stats *engine_stats(const hj_engine *e);
 void engine_free(hj_engine *e);
 

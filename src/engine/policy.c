@@ -4,6 +4,7 @@
 #include "policy.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,22 +15,30 @@
 #include "../util/timeconv.h"
 
 static const char *const metric_names[HJ_M__COUNT] = {
-    [HJ_M_MESSAGES] = "messages",         [HJ_M_RECIPIENTS] = "recipients",
-    [HJ_M_DISTINCT_RCPTS] = "distinct_recipients", [HJ_M_BYTES] = "bytes",
-    [HJ_M_DISTINCT_IPS] = "distinct_ips", [HJ_M_DISTINCT_NETS] = "distinct_networks",
-    [HJ_M_FAILED_LOGINS] = "failed_logins", [HJ_M_BOUNCES] = "bounces",
+    [HJ_M_MESSAGES] = "messages",
+    [HJ_M_RECIPIENTS] = "recipients",
+    [HJ_M_DISTINCT_RCPTS] = "distinct_recipients",
+    [HJ_M_BYTES] = "bytes",
+    [HJ_M_DISTINCT_IPS] = "distinct_ips",
+    [HJ_M_DISTINCT_NETS] = "distinct_networks",
+    [HJ_M_FAILED_LOGINS] = "failed_logins",
+    [HJ_M_BOUNCES] = "bounces",
     [HJ_M_RELAY_RCPTS] = "relay_recipients",
 };
 static const char *const action_names[HJ_A__COUNT] = {
-    [HJ_A_WARN] = "warn", [HJ_A_THROTTLE] = "throttle", [HJ_A_LOCK] = "lock",
+    [HJ_A_WARN] = "warn",   [HJ_A_THROTTLE] = "throttle", [HJ_A_LOCK] = "lock",
     [HJ_A_RELAY] = "relay", [HJ_A_UNLOCK] = "unlock",
 };
 static const char *const scope_names[HJ_S__COUNT] = {
-    [HJ_S_ACCOUNT] = "account", [HJ_S_DOMAIN] = "domain", [HJ_S_IP] = "ip",
+    [HJ_S_ACCOUNT] = "account",
+    [HJ_S_DOMAIN] = "domain",
+    [HJ_S_IP] = "ip",
     [HJ_S_GLOBAL] = "global",
 };
 static const char *const class_names[HJ_C__COUNT] = {
-    [HJ_C_ANY] = "any", [HJ_C_RESERVED] = "reserved", [HJ_C_OWN] = "own",
+    [HJ_C_ANY] = "any",
+    [HJ_C_RESERVED] = "reserved",
+    [HJ_C_OWN] = "own",
     [HJ_C_EXTERNAL] = "external",
 };
 
@@ -154,9 +163,10 @@ static int
 set_limit(hj_rule *r, const char *v)
 {
     char *end;
-    long long n = strtoll(v, &end, 10);
 
-    return *end || end == v || n < 0 ? -1 : (r->limit = n, 0);
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    return *end || end == v || n < 0 || errno ? -1 : (r->limit = n, 0);
 }
 
 static int
@@ -194,9 +204,9 @@ set_class(hj_rule *r, const char *v)
 }
 
 static const rule_key rule_keys[] = {
-    {"metric", set_metric},     {"window", set_window}, {"limit", set_limit},
-    {"action", set_action},     {"throttle", set_throttle}, {"unlock_after", set_unlock},
-    {"scope", set_scope},       {"class", set_class},
+    {"metric", set_metric}, {"window", set_window},     {"limit", set_limit},
+    {"action", set_action}, {"throttle", set_throttle}, {"unlock_after", set_unlock},
+    {"scope", set_scope},   {"class", set_class},
 };
 
 /* rule_set_key - apply one key=value token to r */
@@ -220,8 +230,10 @@ rule_set_key(hj_rule *r, char *tok, unsigned *seen, char *err, size_t errlen)
         *seen |= 1u << i;
         return 0;
     }
-    snprintf(err, errlen, "unknown rule key \"%s\" (known: metric window limit action throttle "
-                          "unlock_after scope class)", tok);
+    snprintf(err, errlen,
+             "unknown rule key \"%s\" (known: metric window limit action throttle "
+             "unlock_after scope class)",
+             tok);
     return -1;
 }
 
@@ -239,8 +251,10 @@ rule_check(const hj_rule *r, unsigned seen, char *err, size_t errlen)
     }
     if ((r->metric == HJ_M_RELAY_RCPTS) != (r->action == HJ_A_RELAY) ||
         (r->metric == HJ_M_RELAY_RCPTS && r->scope != HJ_S_IP && r->scope != HJ_S_GLOBAL)) {
-        snprintf(err, errlen, "rule %s: metric relay_recipients goes with action=relay and "
-                              "scope=ip or scope=global, and only with them", r->name);
+        snprintf(err, errlen,
+                 "rule %s: metric relay_recipients goes with action=relay and "
+                 "scope=ip or scope=global, and only with them",
+                 r->name);
         return -1;
     }
     if (r->unlock_after && r->action != HJ_A_LOCK) {
@@ -385,9 +399,8 @@ counter_for(hj_policy *p, const hj_rule *r)
             return i;
     }
     p->counters = xrealloc(p->counters, (p->ncounters + 1) * sizeof(*p->counters));
-    p->counters[p->ncounters] =
-        (hj_counter_def){.metric = r->metric, .window = r->window, .ipclass = r->ipclass,
-                         .scope = r->scope};
+    p->counters[p->ncounters] = (hj_counter_def){
+        .metric = r->metric, .window = r->window, .ipclass = r->ipclass, .scope = r->scope};
     return p->ncounters++;
 }
 
@@ -495,8 +508,8 @@ policy_never_counted(const char *account, const char *sender)
 {
     if (account && (local_is(account, "postmaster") || local_is(account, "mailer-daemon")))
         return 1;
-    if (sender && (*sender == 0 || local_is(sender, "mailer-daemon") ||
-                   local_is(sender, "postmaster")))
+    if (sender &&
+        (*sender == 0 || local_is(sender, "mailer-daemon") || local_is(sender, "postmaster")))
         return 1;
     return 0;
 }

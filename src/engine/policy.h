@@ -10,7 +10,7 @@
  *	int policy_finish(hj_policy *p, char *err, size_t errlen);
  *	void policy_free(hj_policy *p);
  *	hj_ipclass policy_ipclass(const hj_policy *p, const char *ip);
-hj_ipclass policy_ipclass_addr(const hj_policy *p, const hj_addr *a);
+ *	hj_ipclass policy_ipclass_addr(const hj_policy *p, const hj_addr *a);
  *	int policy_is_exempt(const hj_policy *p, const char *account);
  *	int policy_never_counted(const char *account, const char *sender);
  *	void policy_rule_format(const hj_rule *r, hj_buf *out);

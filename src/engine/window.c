@@ -91,7 +91,8 @@ window_add(hj_window *w, int64_t span, int64_t t, int64_t n)
         if (w->len < w->cap)
             break;
         if (w->cap < WINDOW_MAXSLOTS)
-            window_linearize(w, w->cap ? (w->cap * 2 < WINDOW_MAXSLOTS ? w->cap * 2 : WINDOW_MAXSLOTS) : 4);
+            window_linearize(
+                w, w->cap ? (w->cap * 2 < WINDOW_MAXSLOTS ? w->cap * 2 : WINDOW_MAXSLOTS) : 4);
         else
             window_coarsen(w);
     }

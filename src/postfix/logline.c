@@ -105,8 +105,8 @@ ts_iso(const char *p, size_t len, hj_logline *out)
         return 0;
     int y = dig(p, 4), mo = dig(p + 5, 2), d = dig(p + 8, 2);
     int hh = dig(p + 11, 2), mm = dig(p + 14, 2), ss = dig(p + 17, 2);
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || hh < 0 || hh > 23 || mm < 0 ||
-        mm > 59 || ss < 0 || ss > 60)
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || hh < 0 || hh > 23 || mm < 0 || mm > 59 ||
+        ss < 0 || ss > 60)
         return 0;
     size_t i = 19;
     if (i < len && p[i] == '.')
@@ -129,36 +129,42 @@ ts_iso(const char *p, size_t len, hj_logline *out)
     return i + 1;
 }
 
-/* split_prog - program, daemon and syslog_name of "prog[pid]: msg" */
+/* split_prog - program, daemon and syslog_name of "prog[pid]: msg" or "prog: msg" */
 static int
 split_prog(const char *p, size_t len, hj_logline *out)
 {
-    const char *colon = memchr(p, ':', len);
+    const char *e = p + len, *q = p;
 
-    if (colon == NULL || colon == p || (size_t)(colon - p) + 1 > len)
-        return -1;
-    const char *end = memchr(p, '[', (size_t)(colon - p));
-    if (end == NULL)
-        end = colon;
+    while (q < e && *q != '[' && *q != ':' && *q != ' ')
+        q++;
+    if (q == p || q == e || *q == ' ')
+        return -1; /* no program, or no ':' right after it */
+    const char *end = q;
+    if (*q == '[') {
+        for (q++; q < e && *q >= '0' && *q <= '9'; q++)
+            ;
+        if (q + 1 >= e || q[0] != ']' || q[1] != ':')
+            return -1;
+        q++;
+    }
     out->prog = (hj_span){p, (size_t)(end - p)};
-    const char *slash = NULL;
-    for (const char *q = p; q < end; q++)
-        if (*q == '/')
-            slash = q;
+    const char *slash = memrchr(p, '/', (size_t)(end - p));
     out->daemon = slash ? (hj_span){slash + 1, (size_t)(end - slash - 1)} : out->prog;
     out->svc = slash ? (hj_span){p, (size_t)(slash - p)} : (hj_span){p, 0};
-    const char *m = colon + 1;
-    if (m < p + len && *m == ' ')
+    const char *m = q + 1;
+    if (m < e && *m == ' ')
         m++;
-    out->msg = (hj_span){m, (size_t)(p + len - m)};
+    out->msg = (hj_span){m, (size_t)(e - m)};
     return 0;
 }
 
 int
 logline_parse(hj_logclock *c, const char *line, size_t len, hj_logline *out)
 {
-    size_t n = line[0] >= '0' && line[0] <= '9' ? ts_iso(line, len, out)
-                                                : ts_syslog(c, line, len, out);
+    if (len == 0)
+        return -1;
+    size_t n =
+        line[0] >= '0' && line[0] <= '9' ? ts_iso(line, len, out) : ts_syslog(c, line, len, out);
 
     if (n == 0)
         return -1;

@@ -150,7 +150,10 @@ typedef struct lit {
     const char *s;
     size_t n;
 } lit;
-#define L(x) {x, sizeof(x) - 1}
+#define L(x)                                                                                       \
+    {                                                                                              \
+        x, sizeof(x) - 1                                                                           \
+    }
 
 /* any_prefix - s starts with one of the list (ended by an entry with s NULL) */
 static int
@@ -163,12 +166,33 @@ any_prefix(hj_span s, const lit *list)
 }
 
 static const lit smtpd_noise[] = {
-    L("connect from "), L("disconnect from "), L("lost connection "), L("timeout after "),
-    L("too many errors "), L("Anonymous TLS"), L("Trusted TLS"), L("Untrusted TLS"),
-    L("Verified TLS"), L("SSL_accept"), L("TLS "), L("improper command pipelining"),
-    L("setting up TLS"), L("proxy-"), L("discarding EHLO"), L("warning: "), L("fatal: "),
-    L("panic: "), L("error: "), L("non-SMTP command"), L("message repeated"),
-    L("statistics: "), L("hangup after "), L("SMTPUTF8 "), L("table "), L("dict_"), {NULL, 0},
+    L("connect from "),
+    L("disconnect from "),
+    L("lost connection "),
+    L("timeout after "),
+    L("too many errors "),
+    L("Anonymous TLS"),
+    L("Trusted TLS"),
+    L("Untrusted TLS"),
+    L("Verified TLS"),
+    L("SSL_accept"),
+    L("TLS "),
+    L("improper command pipelining"),
+    L("setting up TLS"),
+    L("proxy-"),
+    L("discarding EHLO"),
+    L("warning: "),
+    L("fatal: "),
+    L("panic: "),
+    L("error: "),
+    L("non-SMTP command"),
+    L("message repeated"),
+    L("statistics: "),
+    L("hangup after "),
+    L("SMTPUTF8 "),
+    L("table "),
+    L("dict_"),
+    {NULL, 0},
 };
 
 /* reject_fields - the client, sender, recipient and HELO of a reject line */
@@ -311,10 +335,11 @@ status_of(hj_span s)
 }
 
 static const lit agent_noise[] = {
-    L("connect to "), L("warning: "), L("Untrusted TLS"), L("Trusted TLS"), L("Verified TLS"),
-    L("Anonymous TLS"), L("SSL_connect"), L("TLS "), L("network address conversion"),
-    L("setting up TLS"), L("fatal: "), L("certificate verification"), L("server certificate"),
-    L("host "), {NULL, 0},
+    L("connect to "),        L("warning: "),    L("Untrusted TLS"),
+    L("Trusted TLS"),        L("Verified TLS"), L("Anonymous TLS"),
+    L("SSL_connect"),        L("TLS "),         L("network address conversion"),
+    L("setting up TLS"),     L("fatal: "),      L("certificate verification"),
+    L("server certificate"), L("host "),        {NULL, 0},
 };
 
 /* parse_agent - smtp, lmtp, local, virtual, pipe, error, discard, retry */
@@ -401,25 +426,54 @@ parse_postsuper(hj_span m, pf_rec *r)
 }
 
 /* the Postfix daemons; a NULL handler means every line of it is understood noise */
-#define D(name, fn) {name, sizeof(name) - 1, fn}
+#define D(name, fn)                                                                                \
+    {                                                                                              \
+        name, sizeof(name) - 1, fn                                                                 \
+    }
 static const struct {
     const char *name;
     size_t len;
     pf_handler fn;
 } daemons[] = {
-    D("smtpd", parse_smtpd),       D("cleanup", parse_cleanup),   D("qmgr", parse_qmgr),
-    D("oqmgr", parse_qmgr),        D("smtp", parse_smtp_agent),   D("lmtp", parse_local_agent),
-    D("local", parse_local_agent), D("virtual", parse_local_agent), D("pipe", parse_agent),
-    D("error", parse_agent),       D("discard", parse_agent),     D("retry", parse_agent),
-    D("bounce", parse_bounce),     D("pickup", parse_pickup),     D("postsuper", parse_postsuper),
-    D("postscreen", NULL),         D("anvil", NULL),              D("master", NULL),
-    D("scache", NULL),             D("tlsmgr", NULL),             D("verify", NULL),
-    D("trivial-rewrite", NULL),    D("proxymap", NULL),           D("dnsblog", NULL),
-    D("tlsproxy", NULL),           D("postlogd", NULL),           D("postdrop", NULL),
-    D("sendmail", NULL),           D("postqueue", NULL),          D("postmap", NULL),
-    D("postconf", NULL),           D("postfix-script", NULL),     D("flush", NULL),
-    D("showq", NULL),              D("spawn", NULL),              D("postalias", NULL),
-    D("postmulti", NULL),          D("postlog", NULL),            D("postkick", NULL),
+    D("smtpd", parse_smtpd),
+    D("cleanup", parse_cleanup),
+    D("qmgr", parse_qmgr),
+    D("oqmgr", parse_qmgr),
+    D("smtp", parse_smtp_agent),
+    D("lmtp", parse_local_agent),
+    D("local", parse_local_agent),
+    D("virtual", parse_local_agent),
+    D("pipe", parse_agent),
+    D("error", parse_agent),
+    D("discard", parse_agent),
+    D("retry", parse_agent),
+    D("bounce", parse_bounce),
+    D("pickup", parse_pickup),
+    D("postsuper", parse_postsuper),
+    D("postscreen", NULL),
+    D("anvil", NULL),
+    D("master", NULL),
+    D("scache", NULL),
+    D("tlsmgr", NULL),
+    D("verify", NULL),
+    D("trivial-rewrite", NULL),
+    D("proxymap", NULL),
+    D("dnsblog", NULL),
+    D("tlsproxy", NULL),
+    D("postlogd", NULL),
+    D("postdrop", NULL),
+    D("sendmail", NULL),
+    D("postqueue", NULL),
+    D("postmap", NULL),
+    D("postconf", NULL),
+    D("postfix-script", NULL),
+    D("flush", NULL),
+    D("showq", NULL),
+    D("spawn", NULL),
+    D("postalias", NULL),
+    D("postmulti", NULL),
+    D("postlog", NULL),
+    D("postkick", NULL),
 };
 
 /* daemon_index - the table entry of l's daemon, -1 if none */
@@ -447,9 +501,9 @@ logparse_postfix(const hj_logline *l, pf_rec *r)
 
     memset(r, 0, sizeof(*r));
     if (i < 0)
-        return PF_UNKNOWN;
+        return r->kind = PF_UNKNOWN;
     if (daemons[i].fn == NULL)
-        return PF_IGNORE;
+        return r->kind = PF_IGNORE;
     r->kind = daemons[i].fn(l->msg, r);
     return r->kind;
 }

@@ -152,8 +152,11 @@ qtrack_new(const qtrack_conf *conf, qtrack_event_fn fn, void *ctx)
     q->ctx = ctx;
     q->msgs = htab_new(4096);
     q->domains = htab_new(64);
-    for (size_t i = 0; i < conf->nlocal; i++)
-        htab_put(q->domains, conf->local_domains[i], strlen(conf->local_domains[i]), NULL, NULL);
+    for (size_t i = 0; i < conf->nlocal; i++) {
+        htab_node *n = htab_put(q->domains, conf->local_domains[i], strlen(conf->local_domains[i]),
+                                NULL, NULL);
+        n->value = n; /* any non-NULL value marks presence */
+    }
     q->learn = conf->nlocal == 0;
     return q;
 }
@@ -309,8 +312,7 @@ on_qfrom(qtrack *q, const hj_logline *l, const pf_rec *r)
 static bool
 relayed(const qtrack *q, const qt_msg *m, const pf_rec *r)
 {
-    if (m->account || !m->from_smtpd || m->is_dsn || !r->smtp_agent || !m->sender ||
-        !*m->sender)
+    if (m->account || !m->from_smtpd || m->is_dsn || !r->smtp_agent || !m->sender || !*m->sender)
         return false;
     if (r->status != HJ_DLV_SENT && r->status != HJ_DLV_BOUNCED)
         return false;

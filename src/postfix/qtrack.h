@@ -45,16 +45,16 @@ typedef struct qtrack qtrack;
 typedef void (*qtrack_event_fn)(void *ctx, const hj_event *ev);
 
 typedef struct qtrack_conf {
-    int64_t lifetime;    /* forget unfinished messages after this (s) */
-    size_t max_tracked;  /* messages followed at once */
+    int64_t lifetime;     /* forget unfinished messages after this (s) */
+    size_t max_tracked;   /* messages followed at once */
     char **local_domains; /* lower-case; empty = learn from the log */
     size_t nlocal;
 } qtrack_conf;
 
 typedef struct qtrack_counts {
-    int64_t in_flight;  /* messages followed now */
-    int64_t forgotten;  /* unfinished messages dropped by age or by the cap */
-    int64_t orphans;    /* lines for a queue ID never seen arriving */
+    int64_t in_flight; /* messages followed now */
+    int64_t forgotten; /* unfinished messages dropped by age or by the cap */
+    int64_t orphans;   /* lines for a queue ID never seen arriving */
     int64_t submissions, logins, login_failures, deliveries, relayed, rejects;
     int64_t learned_domains;
 } qtrack_counts;

@@ -25,7 +25,10 @@ typedef struct hj_buf {
     size_t cap;
 } hj_buf;
 
-#define HJ_BUF_INIT {NULL, 0, 0}
+#define HJ_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void buf_reserve(hj_buf *b, size_t extra);
 void buf_add(hj_buf *b, const char *p, size_t n);

@@ -77,8 +77,9 @@ netaddr_in(const hj_addr *a, const hj_cidr *c)
 
 /* the reserved class: loopback, private, link-local, CGNAT, unspecified, ULA */
 static const char *const reserved_nets[] = {
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-    "172.16.0.0/12", "192.168.0.0/16", "::1/128", "::/128", "fc00::/7", "fe80::/10",
+    "0.0.0.0/8",      "10.0.0.0/8",    "100.64.0.0/10",  "127.0.0.0/8",
+    "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "::1/128",
+    "::/128",         "fc00::/7",      "fe80::/10",
 };
 
 #define NRESERVED (sizeof(reserved_nets) / sizeof(reserved_nets[0]))

@@ -7,7 +7,7 @@
  *	int netaddr_in(const hj_addr *a, const hj_cidr *c);
  *	int netaddr_is_reserved(const hj_addr *a);
  *	void netaddr_mask(const hj_addr *a, int v4bits, int v6bits, hj_addr *out);
-void netaddr_net(const hj_addr *a, int v4bits, int v6bits, char *out, size_t outlen);
+ *	void netaddr_net(const hj_addr *a, int v4bits, int v6bits, char *out, size_t outlen);
  *
  * DESCRIPTION
  *	Addresses are kept as 16 bytes; IPv4 (and IPv4-mapped IPv6) as
