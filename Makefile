@@ -78,7 +78,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/hijackd
 
 format:
-	clang-format -i $(ENGINE_SRC) $(LIB_SRC) $(DAEMON_SRC) $(UNIT_SRC) src/*/*.h
+	clang-format -i $(ENGINE_SRC) $(LIB_SRC) $(DAEMON_SRC) $(UNIT_SRC) src/*/*.h tests/unit/*.h
 
 clean:
 	rm -rf $(BUILD)
