@@ -19,10 +19,7 @@ logline_clock_init(hj_logclock *c, int ref_year, int ref_month, int fixed_year)
     c->ref_year = ref_year;
     c->ref_month = ref_month;
     c->tz_key = INT64_MIN;
-    if (fixed_year) {
-        c->year = fixed_year;
-        c->fixed = 1;
-    }
+    c->year = fixed_year; /* the first line's year; Dec -> Jan still rolls it over */
 }
 
 int

@@ -11,7 +11,7 @@
  *	  postlogd maillog_file "Nov 02 10:00:01 host prog[pid]: msg"
  *	  rsyslog ISO          "2026-11-18T10:00:01.123456+01:00 host prog[pid]: msg"
  *	An ISO line keeps its own offset. A line without a year gets one:
- *	fixed_year when given, else the year that puts the first line at or
+ *	fixed_year (for the first line) when given, else the year that puts the first line at or
  *	before the reference month (the file's mtime), rolling over when the
  *	month goes backwards by more than half a year (Dec -> Jan); its
  *	wall clock is kept and read as local time in $TZ (the offset is
@@ -35,7 +35,6 @@ typedef struct hj_span {
 
 typedef struct hj_logclock {
     int year;  /* current year for syslog lines, 0 = not yet known */
-    int fixed; /* year given by the user: never derive it */
     int last_month;
     int ref_year, ref_month; /* from the file's mtime or today */
     int64_t tz_key;          /* hour (epoch / 3600) of the cached offset */
