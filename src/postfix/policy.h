@@ -1,0 +1,68 @@
+/*
+ * policy - Postfix policy delegation protocol codec (SMTPD_POLICY_README)
+ *
+ * SYNOPSIS
+ *	int policy_parse(const char *buf, size_t len, policy_req *req, size_t *used,
+ *	                 char *err, size_t errlen);
+ *	size_t policy_reply(char *out, size_t outlen, const char *action, const char *text);
+ *
+ * DESCRIPTION
+ *	A request is "name=value" lines, each ended by "\n", then an empty
+ *	line. policy_parse() looks at the bytes received so far and returns
+ *	  1   a whole request: req is filled, *used is its length in bytes
+ *	      (pipelined requests follow it in buf);
+ *	  0   not complete yet: read more (nothing is kept between calls);
+ *	 -1   malformed: a line without "=", a NUL or other control byte, an
+ *	      empty attribute name, a request over POLICY_MAX_REQUEST bytes,
+ *	      more than POLICY_MAX_ATTRS attributes, or "request=" other than
+ *	      smtpd_access_policy. The caller closes that one connection.
+ *	Unknown attribute names are accepted and ignored (Postfix adds new
+ *	ones over time); a repeated attribute keeps its last value. Values
+ *	in req point into buf (not NUL-terminated: use the spans). Pure;
+ *	thread-safe. policy_reply() formats "action=ACTION[ TEXT]\n\n" and
+ *	returns its length, replacing any CR or LF in the text by a space.
+ */
+#ifndef HJ_POLICY_CODEC_H
+#define HJ_POLICY_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "logline.h"
+
+#define POLICY_MAX_REQUEST (64 * 1024)
+#define POLICY_MAX_ATTRS 256
+
+typedef enum policy_attr {
+    PA_REQUEST,
+    PA_PROTOCOL_STATE,
+    PA_PROTOCOL_NAME,
+    PA_CLIENT_ADDRESS,
+    PA_CLIENT_NAME,
+    PA_REVERSE_CLIENT_NAME,
+    PA_HELO_NAME,
+    PA_SENDER,
+    PA_RECIPIENT,
+    PA_RECIPIENT_COUNT,
+    PA_QUEUE_ID,
+    PA_INSTANCE,
+    PA_SIZE,
+    PA_SASL_METHOD,
+    PA_SASL_USERNAME,
+    PA_SASL_SENDER,
+    PA_SERVER_PORT,
+    PA_POLICY_CONTEXT,
+    PA__COUNT
+} policy_attr;
+
+typedef struct policy_req {
+    hj_span a[PA__COUNT]; /* p == NULL: not sent */
+    int nattrs;
+} policy_req;
+
+int policy_parse(const char *buf, size_t len, policy_req *req, size_t *used, char *err,
+                 size_t errlen);
+size_t policy_reply(char *out, size_t outlen, const char *action, const char *text);
+int64_t policy_number(hj_span s); /* decimal value, -1 if empty or not a number */
+
+#endif

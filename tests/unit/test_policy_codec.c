@@ -1,0 +1,179 @@
+/*
+ * test_policy_codec - the Postfix policy protocol codec (src/postfix/policy.h)
+ *
+ * A table of byte strings as a client might send them, with the outcome
+ * expected (complete, incomplete, malformed) and some attribute values;
+ * then the size limits, pipelining, and the reply formatting.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../src/postfix/policy.h"
+
+/* what Postfix 3.7 sends at END-OF-MESSAGE (from a real run, see MAILSTACK.md) */
+#define FULL_EOM                                                                                   \
+    "request=smtpd_access_policy\nprotocol_state=END-OF-MESSAGE\nprotocol_name=ESMTP\n"            \
+    "client_address=127.0.0.1\nclient_name=localhost\nclient_port=40800\n"                         \
+    "reverse_client_name=localhost\nserver_address=127.0.0.1\nserver_port=3587\nhelo_name=vm\n"    \
+    "sender=alice@example.test\nrecipient=someone@remote.test\nrecipient_count=1\n"                \
+    "queue_id=4D66EA723D5\ninstance=5fa2.6b034f9c.4b266.0\nsize=244\netrn_domain=\nstress=\n"      \
+    "sasl_method=PLAIN\nsasl_username=alice@example.test\nsasl_sender=\nccert_subject=\n"          \
+    "ccert_issuer=\nccert_fingerprint=\nccert_pubkey_fingerprint=\nencryption_protocol=\n"         \
+    "encryption_cipher=\nencryption_keysize=0\npolicy_context=\n\n"
+
+typedef struct codec_case {
+    const char *name;
+    const char *in;
+    size_t len; /* 0: strlen(in) */
+    int want;   /* 1 complete, 0 incomplete, -1 malformed */
+    policy_attr attr;
+    const char *value; /* expected value of attr when want == 1 (NULL: not checked) */
+} codec_case;
+
+static const codec_case cases[] = {
+    {"full END-OF-MESSAGE request", FULL_EOM, 0, 1, PA_SASL_USERNAME, "alice@example.test"},
+    {"recipient_count", FULL_EOM, 0, 1, PA_RECIPIENT_COUNT, "1"},
+    {"instance", FULL_EOM, 0, 1, PA_INSTANCE, "5fa2.6b034f9c.4b266.0"},
+    {"empty value", FULL_EOM, 0, 1, PA_SASL_SENDER, ""},
+    {"minimal", "request=smtpd_access_policy\n\n", 0, 1, PA_REQUEST, "smtpd_access_policy"},
+    {"value with '='", "request=smtpd_access_policy\nsender=a=b@x\n\n", 0, 1, PA_SENDER, "a=b@x"},
+    {"repeated attribute: last wins", "request=smtpd_access_policy\nsize=1\nsize=2\n\n", 0, 1,
+     PA_SIZE, "2"},
+    {"unknown attribute ignored", "request=smtpd_access_policy\nfuture_thing=1\n\n", 0, 1,
+     PA_REQUEST, "smtpd_access_policy"},
+    {"no empty line yet", "request=smtpd_access_policy\nsize=1\n", 0, 0, PA_REQUEST, NULL},
+    {"half a line", "request=smtpd_acc", 0, 0, PA_REQUEST, NULL},
+    {"nothing", "", 0, 0, PA_REQUEST, NULL},
+    {"line without =", "request=smtpd_access_policy\nbogus\n\n", 0, -1, PA_REQUEST, NULL},
+    {"empty name", "request=smtpd_access_policy\n=x\n\n", 0, -1, PA_REQUEST, NULL},
+    {"CR in a line", "request=smtpd_access_policy\r\n\r\n", 0, -1, PA_REQUEST, NULL},
+    {"NUL byte", "request=smtpd_access_policy\nsize=1\0\n\n", 37, -1, PA_REQUEST, NULL},
+    {"binary junk", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n\n", 13, -1, PA_REQUEST, NULL},
+    {"no request attribute", "size=1\n\n", 0, -1, PA_REQUEST, NULL},
+    {"other request type", "request=junk\n\n", 0, -1, PA_REQUEST, NULL},
+    {"only an empty line", "\n", 0, -1, PA_REQUEST, NULL},
+    {"HTTP instead", "GET / HTTP/1.0\n\n", 0, -1, PA_REQUEST, NULL},
+};
+
+static void
+test_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const codec_case *c = &cases[i];
+        size_t len = c->len ? c->len : strlen(c->in), used = 0;
+        policy_req req;
+        char err[128] = "";
+        int rc = policy_parse(c->in, len, &req, &used, err, sizeof(err));
+        if (rc != c->want)
+            fail_msg("%s: got %d (%s), want %d", c->name, rc, err, c->want);
+        if (rc == -1 && err[0] == 0)
+            fail_msg("%s: malformed without a reason", c->name);
+        if (rc == 1 && used != len)
+            fail_msg("%s: used %zu of %zu", c->name, used, len);
+        if (rc == 1 && c->value) {
+            hj_span v = req.a[c->attr];
+            if (v.p == NULL || v.n != strlen(c->value) || memcmp(v.p, c->value, v.n) != 0)
+                fail_msg("%s: value \"%.*s\", want \"%s\"", c->name, (int)v.n, v.p ? v.p : "",
+                         c->value);
+        }
+    }
+}
+
+static void
+test_pipelined(void **state)
+{
+    const char *two =
+        "request=smtpd_access_policy\nsize=1\n\nrequest=smtpd_access_policy\nsize=2\n\n";
+    policy_req req;
+    size_t used;
+    char err[64];
+
+    (void)state;
+    assert_int_equal(policy_parse(two, strlen(two), &req, &used, err, sizeof(err)), 1);
+    assert_int_equal(policy_number(req.a[PA_SIZE]), 1);
+    assert_int_equal(policy_parse(two + used, strlen(two) - used, &req, &used, err, sizeof(err)),
+                     1);
+    assert_int_equal(policy_number(req.a[PA_SIZE]), 2);
+}
+
+static void
+test_size_limits(void **state)
+{
+    size_t big = POLICY_MAX_REQUEST + 100, used;
+    char *buf = malloc(big), err[64];
+    policy_req req;
+
+    (void)state;
+    /* one huge line without a newline: incomplete up to the limit, malformed past it */
+    memset(buf, 'x', big);
+    memcpy(buf, "sender=", 7);
+    assert_int_equal(policy_parse(buf, POLICY_MAX_REQUEST, &req, &used, err, sizeof(err)), 0);
+    assert_int_equal(policy_parse(buf, big, &req, &used, err, sizeof(err)), -1);
+    /* many short lines past the limit */
+    size_t off = 0;
+    while (off + 8 < big) {
+        memcpy(buf + off, "a=bbbbb\n", 8);
+        off += 8;
+    }
+    assert_int_equal(policy_parse(buf, off, &req, &used, err, sizeof(err)), -1);
+    /* too many attributes, each short */
+    off = 0;
+    memcpy(buf, "request=smtpd_access_policy\n", 28);
+    off = 28;
+    for (int i = 0; i <= POLICY_MAX_ATTRS; i++) {
+        memcpy(buf + off, "x=1\n", 4);
+        off += 4;
+    }
+    buf[off++] = '\n';
+    assert_int_equal(policy_parse(buf, off, &req, &used, err, sizeof(err)), -1);
+    free(buf);
+}
+
+static void
+test_reply(void **state)
+{
+    char out[256];
+
+    (void)state;
+    assert_int_equal(policy_reply(out, sizeof(out), "DUNNO", NULL), strlen("action=DUNNO\n\n"));
+    assert_string_equal(out, "action=DUNNO\n\n");
+    policy_reply(out, sizeof(out), "REJECT", "5.7.1 locked\r\ncall x");
+    assert_string_equal(out, "action=REJECT 5.7.1 locked  call x\n\n");
+    assert_int_equal(policy_reply(out, 8, "REJECT", "too long for the buffer"), 0);
+}
+
+static void
+test_number(void **state)
+{
+    static const struct {
+        const char *s;
+        int64_t want;
+    } t[] = {{"0", 0},    {"244", 244}, {"", -1},
+             {"12a", -1}, {"-1", -1},   {"9999999999999999999", -1}};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        hj_span s = {t[i].s, strlen(t[i].s)};
+        if (policy_number(s) != t[i].want)
+            fail_msg("policy_number(\"%s\") = %lld", t[i].s, (long long)policy_number(s));
+    }
+}
+
+int
+main(void)
+{
+    static const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cases),       cmocka_unit_test(test_pipelined),
+        cmocka_unit_test(test_size_limits), cmocka_unit_test(test_reply),
+        cmocka_unit_test(test_number),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
