@@ -574,6 +574,32 @@ entity_unlock(hj_engine *e, hj_entity *x, int64_t t, int32_t tzoff, const char *
 }
 
 int
+engine_lock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, int64_t until,
+            const char *reason, bool announce)
+{
+    hj_entity *x = entity_get(e, HJ_S_ACCOUNT, account, t);
+    hj_decision d;
+    hj_event ev = {.t = t, .tzoff = tzoff};
+
+    if (x->locked)
+        return -1;
+    x->locked = true;
+    x->lock_rule = NULL;
+    x->locked_at = t;
+    x->unlock_at = until;
+    x->tzoff = tzoff;
+    if (!announce)
+        return 0;
+    decision_base(x, &ev, &d);
+    d.action = HJ_A_LOCK;
+    d.until = until;
+    d.reason = reason;
+    e->st.decisions[HJ_A_LOCK]++;
+    e->fn(e->ctx, &d);
+    return 0;
+}
+
+int
 engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const char *reason)
 {
     hj_entity *x = htab_get(e->ent[HJ_S_ACCOUNT], account, strlen(account));

@@ -6,7 +6,9 @@
  *	void engine_event(hj_engine *e, const hj_event *ev);
  *	void engine_tick(hj_engine *e, int64_t now);
  *	hj_state engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info);
- *	int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const char
+ *	int engine_lock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, int64_t until,
+                const char *reason, bool announce);
+int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const char
  **reason); void engine_accounts(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *),
  *void *ctx); void engine_free(hj_engine *e);
  *
@@ -27,6 +29,11 @@
  *	then (engine_tick() sweeps every 10 minutes of event time). Account
  *	entities keep their totals (about 300 bytes) for the report.
  *
+ *	engine_lock() locks an account from outside the rules: a lock restored
+ *	from the store at start-up (announce false: no decision is emitted) or
+ *	an admin's (announce true: a "lock" decision without a rule). It and
+ *	engine_unlock() return -1 when there is nothing to do.
+ *
  *	engine_unlock() (and an automatic unlock) also clears the counters of
  *	the account, so the evidence that locked it does not lock it again at
  *	its next message; a hijacker who keeps sending is caught afresh.
@@ -37,6 +44,7 @@
 #ifndef HJ_ENGINE_H
 #define HJ_ENGINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "decision.h"
@@ -73,6 +81,8 @@ hj_engine *engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx);
 void engine_event(hj_engine *e, const hj_event *ev);
 void engine_tick(hj_engine *e, int64_t now);
 hj_state engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info);
+int engine_lock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, int64_t until,
+                const char *reason, bool announce);
 int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const char *reason);
 void engine_accounts(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *), void *ctx);
 const hj_engine_stats *engine_stats(const hj_engine *e);

@@ -394,6 +394,41 @@ test_warn_dedup_at_time_zero(void **state)
     CHECK_EQ("warn decisions for events at t=0..3 (window 10m)", n, 1);
 }
 
+/* ---- locks from outside the rules: restored (silent) and manual (announced) ---- */
+
+static void
+test_engine_lock(void **state)
+{
+    fx *f = fx_new(MD);
+    hj_lockinfo li;
+
+    (void)state;
+    /* restored at start-up: locked, no decision */
+    assert_int_equal(engine_lock(f->e, A, T0, 0, 0, "restored", false), 0);
+    assert_int_equal(f->n, 0);
+    assert_int_equal(engine_state(f->e, A, T0 + 1, &li), HJ_ST_LOCKED);
+    assert_null(li.rule);
+    assert_int_equal(engine_lock(f->e, A, T0 + 2, 0, 0, "again", true), -1); /* already */
+    /* a locked account's rules stay quiet however much it sends */
+    ev_submit(f, T0 + 3, A, IPX, 900);
+    assert_int_equal(f->n, 0);
+    /* a manual lock is announced, without a rule, with its reason and end */
+    assert_int_equal(engine_lock(f->e, B, T0 + 4, 3600, T0 + 7200, "admin: phished", true), 0);
+    assert_int_equal(f->n, 1);
+    assert_int_equal(f->d[0].action, HJ_A_LOCK);
+    assert_int_equal(f->d[0].has_rule, 0);
+    assert_string_equal(f->d[0].reason, "admin: phished");
+    assert_int_equal(f->d[0].until, T0 + 7200);
+    check_json(f);
+    /* its automatic unlock happens at its time */
+    assert_int_equal(engine_state(f->e, B, T0 + 7200, &li), HJ_ST_OK);
+    assert_int_equal(f->n, 2);
+    assert_int_equal(f->d[1].action, HJ_A_UNLOCK);
+    assert_int_equal(engine_unlock(f->e, A, T0 + 10, 0, "admin"), 0);
+    assert_int_equal(engine_state(f->e, A, T0 + 11, NULL), HJ_ST_OK);
+    fx_free(f);
+}
+
 int
 main(void)
 {
@@ -404,6 +439,7 @@ main(void)
         cmocka_unit_test(test_accounts_and_stats),
         cmocka_unit_test(test_auto_unlock_non_account_scopes),
         cmocka_unit_test(test_warn_dedup_at_time_zero),
+        cmocka_unit_test(test_engine_lock),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
