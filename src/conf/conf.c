@@ -144,6 +144,149 @@ set_queue_max(hj_conf *c, const char *v, char *err, size_t errlen)
     return int_in(v, 100, 100000000, &n, err, errlen) ? -1 : (c->queue_max_tracked = n, 0);
 }
 
+/* set_str - replace a string setting */
+static void
+set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = xstrdup(v);
+}
+
+static int
+set_policy_listen(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    const char *colon = strrchr(v, ':');
+
+    if (v[0] != '/' &&
+        (colon == NULL || colon == v || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535)) {
+        snprintf(err, errlen, "bad address \"%s\" (host:port, or an absolute socket path)", v);
+        return -1;
+    }
+    set_str(&c->policy_listen, v);
+    return 0;
+}
+
+static int
+set_socket_mode(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    char *end;
+    long m = strtol(v, &end, 8);
+
+    if (*v == 0 || *end || m < 0 || m > 0777) {
+        snprintf(err, errlen, "bad mode \"%s\" (octal, e.g. 0660)", v);
+        return -1;
+    }
+    c->policy_socket_mode = (int)m;
+    return 0;
+}
+
+static int
+set_state_dir(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    if (v[0] != '/') {
+        snprintf(err, errlen, "state_dir must be an absolute path, got \"%s\"", v);
+        return -1;
+    }
+    set_str(&c->state_dir, v);
+    return 0;
+}
+
+static int
+set_store(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    if (strncmp(v, "sqlite:", 7) != 0 && strcmp(v, "memory:") != 0) {
+        snprintf(err, errlen, "bad store \"%s\" (sqlite:, sqlite:PATH or memory:)", v);
+        return -1;
+    }
+    set_str(&c->store, v);
+    return 0;
+}
+
+/* fail_action - "dunno" (fail open) or "defer" (fail closed) */
+static int
+fail_action(const char *v, int *out, char *err, size_t errlen)
+{
+    if (strcmp(v, "dunno") == 0)
+        return *out = CONF_FAIL_DUNNO, 0;
+    if (strcmp(v, "defer") == 0)
+        return *out = CONF_FAIL_DEFER, 0;
+    snprintf(err, errlen, "bad failure action \"%s\" (dunno or defer)", v);
+    return -1;
+}
+
+static int
+set_store_error(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return fail_action(v, &c->store_error_action, err, errlen);
+}
+
+static int
+set_internal_error(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return fail_action(v, &c->internal_error_action, err, errlen);
+}
+
+static int
+set_parse_error(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return fail_action(v, &c->parse_error_action, err, errlen);
+}
+
+/* smtp_text - a reply text must start with its enhanced status code */
+static int
+smtp_text(const char *v, char cls, char **dst, char *err, size_t errlen)
+{
+    if (v[0] != cls || v[1] != '.' || strchr(v, '\n')) {
+        snprintf(err, errlen, "the text must start with a %c.x.y status code, got \"%s\"", cls, v);
+        return -1;
+    }
+    set_str(dst, v);
+    return 0;
+}
+
+static int
+set_reject_text(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return smtp_text(v, '5', &c->reject_text, err, errlen);
+}
+
+static int
+set_defer_text(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return smtp_text(v, '4', &c->defer_text, err, errlen);
+}
+
+/* duration_min1 - a duration of at least one second */
+static int
+duration_min1(const char *v, int64_t *out, char *err, size_t errlen)
+{
+    if (timeconv_duration(v, out) != 0 || *out < 1) {
+        snprintf(err, errlen, "bad duration \"%s\" (e.g. 90s, 30m, 12h, 2d, 1w)", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+set_idle_timeout(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return duration_min1(v, &c->policy_idle_timeout, err, errlen);
+}
+
+static int
+set_request_timeout(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return duration_min1(v, &c->policy_request_timeout, err, errlen);
+}
+
+static int
+set_max_conn(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    long long n;
+
+    return int_in(v, 1, 1000000, &n, err, errlen) ? -1 : (c->policy_max_connections = n, 0);
+}
+
 /* the settings: name, default, how to apply, one line of help */
 static const conf_setting settings[] = {
     {"own_networks", "", set_own_networks,
@@ -160,6 +303,34 @@ static const conf_setting settings[] = {
      "log reader: forget a message whose \"removed\" line never came after this long"},
     {"queue_max_tracked", "200000", set_queue_max,
      "log reader: at most this many messages followed at once (oldest forgotten first)"},
+    {"policy_listen", "127.0.0.1:10099", set_policy_listen,
+     "daemon: where Postfix's policy requests arrive: host:port, or an absolute unix socket path"},
+    {"policy_socket_mode", "0666", set_socket_mode, "daemon: the mode of a unix policy socket"},
+    {"state_dir", "/var/lib/hijackd", set_state_dir,
+     "daemon: its state (the SQLite store, the pid lock); created if missing"},
+    {"store", "sqlite:", set_store,
+     "daemon: where locks and the audit trail live: sqlite: (state_dir/hijackd.db), sqlite:PATH, "
+     "memory:"},
+    {"store_error_action", "dunno", set_store_error,
+     "daemon: the answer when the store fails: dunno (fail open) or defer (fail closed)"},
+    {"internal_error_action", "dunno", set_internal_error,
+     "daemon: the answer on an internal error: dunno or defer"},
+    {"parse_error_action", "dunno", set_parse_error,
+     "daemon: the answer to a request it cannot parse (then the connection is closed)"},
+    {"reject_text",
+     "5.7.1 Sending from your account is blocked: it looks like someone else is using it. Change "
+     "your password and contact your mail administrator",
+     set_reject_text, "daemon: the text after REJECT for a locked account"},
+    {"defer_text",
+     "4.7.1 Your account is sending unusually much mail: sending is paused for a while, please try "
+     "again later",
+     set_defer_text, "daemon: the text after DEFER_IF_PERMIT for a throttled account"},
+    {"policy_idle_timeout", "330s", set_idle_timeout,
+     "daemon: close a policy connection idle this long (Postfix closes its own after 300s)"},
+    {"policy_request_timeout", "10s", set_request_timeout,
+     "daemon: a request begun must be complete within this"},
+    {"policy_max_connections", "20000", set_max_conn,
+     "daemon: policy connections served at once; more wait in the kernel's backlog"},
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -503,5 +674,10 @@ conf_free(hj_conf *c)
             free(c->text[i]);
     free(c->text);
     free(c->source);
+    free(c->policy_listen);
+    free(c->state_dir);
+    free(c->store);
+    free(c->reject_text);
+    free(c->defer_text);
     free(c);
 }

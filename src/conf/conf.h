@@ -2,7 +2,9 @@
  * conf - hijackd's configuration: settings, rules, overrides; parse, validate, print
  *
  * SYNOPSIS
- *	hj_conf *conf_load(const char *path, char *const *opts, size_t nopts,
+ *	enum { CONF_FAIL_DUNNO, CONF_FAIL_DEFER };
+
+hj_conf *conf_load(const char *path, char *const *opts, size_t nopts,
  *	                   char *err, size_t errlen);
  *	void conf_print(const hj_conf *c, hj_buf *out);
  *	void conf_free(hj_conf *c);
@@ -41,8 +43,23 @@ typedef struct hj_conf {
     size_t nlocal;
     int64_t queue_id_lifetime;
     int64_t queue_max_tracked;
+    /* settings for the daemon */
+    char *policy_listen;    /* "host:port" or an absolute unix socket path */
+    int policy_socket_mode; /* of a unix socket */
+    char *state_dir;
+    char *store;            /* "sqlite:", "sqlite:PATH", "memory:" */
+    int store_error_action; /* CONF_FAIL_DUNNO or CONF_FAIL_DEFER */
+    int internal_error_action;
+    int parse_error_action;
+    char *reject_text;              /* the text after REJECT for a locked account */
+    char *defer_text;               /* the text after DEFER_IF_PERMIT for a throttled one */
+    int64_t policy_idle_timeout;    /* s: a connection that sends nothing is closed */
+    int64_t policy_request_timeout; /* s: a request begun must end within this */
+    int64_t policy_max_connections;
     char **text; /* [conf_nsettings()] the value of each setting as written */
 } hj_conf;
+
+enum { CONF_FAIL_DUNNO, CONF_FAIL_DEFER };
 
 hj_conf *conf_load(const char *path, char *const *opts, size_t nopts, char *err, size_t errlen);
 void conf_print(const hj_conf *c, hj_buf *out);
