@@ -1,0 +1,87 @@
+/*
+ * store - durable state behind one interface: locks and the audit trail
+ *
+ * SYNOPSIS
+ *	hj_store *store_open(const char *spec, char *err, size_t errlen);
+ *	st->ops->lock_put(st, &rec, err, errlen)          STORE_OK | STORE_ERR
+ *	st->ops->lock_get(st, account, &rec, err, errlen) STORE_OK | STORE_NOTFOUND | STORE_ERR
+ *	st->ops->lock_del(st, account, err, errlen)       STORE_OK | STORE_NOTFOUND | STORE_ERR
+ *	st->ops->lock_walk(st, fn, ctx, err, errlen)      STORE_OK | STORE_ERR
+ *	st->ops->audit_add(st, &audit, err, errlen)       STORE_OK | STORE_ERR
+ *	st->ops->audit_walk(st, account, since, fn, ctx, err, errlen)
+ *	store_close(st);
+ *
+ * DESCRIPTION
+ *	A struct of function pointers with one backend per file, chosen by
+ *	the spec's scheme: "memory:" (store_mem.c, for tests), "sqlite:PATH"
+ *	(store_sqlite.c, the embedded default). A Redis backend will be one
+ *	more file. A lookup has three outcomes and an error never reads as
+ *	"not found": callers map STORE_ERR to the configured failure action.
+ *
+ *	Durability: when lock_put, lock_del or audit_add return STORE_OK the
+ *	change survives kill -9 of the process (SQLite: WAL, synchronous=
+ *	NORMAL is not enough for that on power loss but is for a process
+ *	crash; see store_sqlite.c). Strings in records are copied; records
+ *	passed to walk callbacks are valid only during the callback; a
+ *	callback returning non-zero stops the walk.
+ *
+ *	Thread-safety: one hj_store per thread, or a lock around it.
+ */
+#ifndef HJ_STORE_H
+#define HJ_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_ERR = -1 };
+
+#define STORE_NAME_MAX 320
+
+typedef struct hj_lock_rec {
+    char account[STORE_NAME_MAX];
+    int64_t since;    /* when it was locked (epoch seconds) */
+    int64_t until;    /* automatic unlock time, 0 = only an admin unlocks */
+    char rule[64];    /* the rule, or "manual" */
+    char actor[64];   /* "hijackd", or "uid 0" for a manual lock */
+    char reason[512]; /* evidence summary or the admin's reason */
+} hj_lock_rec;
+
+typedef struct hj_audit_rec {
+    int64_t t;
+    char account[STORE_NAME_MAX];
+    char action[16]; /* warn throttle lock unlock relay */
+    char rule[64];
+    char actor[64];
+    const char *json; /* the decision with its evidence (borrowed on add, owned by the store) */
+} hj_audit_rec;
+
+typedef struct hj_store hj_store;
+
+typedef struct hj_store_ops {
+    int (*lock_put)(hj_store *st, const hj_lock_rec *rec, char *err, size_t errlen);
+    int (*lock_get)(hj_store *st, const char *account, hj_lock_rec *out, char *err, size_t errlen);
+    int (*lock_del)(hj_store *st, const char *account, char *err, size_t errlen);
+    int (*lock_walk)(hj_store *st, int (*fn)(void *ctx, const hj_lock_rec *rec), void *ctx,
+                     char *err, size_t errlen);
+    int (*audit_add)(hj_store *st, const hj_audit_rec *rec, char *err, size_t errlen);
+    int (*audit_walk)(hj_store *st, const char *account, int64_t since,
+                      int (*fn)(void *ctx, const hj_audit_rec *rec), void *ctx, char *err,
+                      size_t errlen);
+    void (*close)(hj_store *st);
+} hj_store_ops;
+
+struct hj_store {
+    const hj_store_ops *ops;
+    const char *name; /* "memory", "sqlite" */
+    void *priv;
+};
+
+hj_store *store_open(const char *spec, char *err, size_t errlen);
+void store_close(hj_store *st);
+
+/* backends (one per file); each returns NULL with a message in err on failure */
+hj_store *store_mem_open(const char *arg, char *err, size_t errlen);
+hj_store *store_sqlite_open(const char *path, char *err, size_t errlen);
+void store_mem_set_fail(hj_store *st, int fail); /* memory store only: every call fails */
+
+#endif

@@ -1,0 +1,587 @@
+/*
+ * store_sqlite - the SQLite store backend, the embedded default (see store.h)
+ *
+ * SYNOPSIS
+ *	hj_store *st = store_open("sqlite:/var/lib/hijackd/state.db", err, errlen);
+ *	hj_store *st = store_open("sqlite:/var/lib/hijackd/state.db?sync=full", err, errlen);
+ *
+ * DESCRIPTION
+ *	One database file (plus its -wal and -shm files in the same
+ *	directory, which must be writable). Tables: locks (account primary
+ *	key) and audit (id, time, account, action, rule, actor, json) indexed
+ *	on (account, t) and on t. The schema is created when missing, inside
+ *	one transaction, and versioned with PRAGMA user_version (1); a newer
+ *	version, or a database of some other program (a foreign
+ *	application_id, or tables but no version), is refused.
+ *
+ *	Durability: every write is one statement in autocommit mode, so it is
+ *	committed before the call returns STORE_OK. The journal is WAL with
+ *	synchronous=NORMAL by default: a committed write is in the WAL file
+ *	(in the kernel's page cache) and survives kill -9 of the process, but
+ *	the last commits may be lost on power loss or a kernel crash.
+ *	"?sync=full" fsyncs the WAL on every commit and survives those too,
+ *	at the cost of one fsync per write ("?sync=normal" is the default).
+ *	Another connection holding the write lock is waited for up to
+ *	SQ_BUSY_MS, then the call fails with STORE_ERR.
+ *
+ *	Failures: a path that cannot be opened (missing directory, no
+ *	permission, not a database, corrupt) makes store_sqlite_open return
+ *	NULL with a message; any SQLite error in a call returns STORE_ERR with
+ *	sqlite3_errmsg in err, never STORE_NOTFOUND. Statements are prepared
+ *	once at open and reused. Strings are bound bounded (see store_mem.c
+ *	for the rules both backends share: empty account refused, account
+ *	keys cut at STORE_NAME_MAX - 1 bytes, NULL json stored as "") and
+ *	cut to the record's field sizes when read back. Walks read in pages
+ *	of SQ_PAGE rows and call fn with no statement active, so a callback
+ *	may write to the store (each write still commits at once); a walk
+ *	that fails part way returns STORE_ERR after fn has seen the rows of
+ *	the pages before. One
+ *	connection; not thread-safe (opened with SQLITE_OPEN_NOMUTEX).
+ */
+#include "store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "../util/alloc.h"
+
+#define SQ_SCHEMA 1         /* PRAGMA user_version of this schema */
+#define SQ_APPID 0x686a6b64 /* PRAGMA application_id: "hjkd" */
+#define SQ_BUSY_MS 5000     /* wait this long for another writer */
+#define SQ_PAGE 64          /* rows per page in a walk */
+
+enum {
+    SQ_LOCK_PUT,
+    SQ_LOCK_GET,
+    SQ_LOCK_DEL,
+    SQ_LOCK_PAGE,
+    SQ_AUDIT_ADD,
+    SQ_AUDIT_PAGE,
+    SQ_AUDIT_PAGE_ACCT,
+    SQ_NSTMT
+};
+
+#define SQ_LOCK_COLS "account, since, until, rule, actor, reason"
+#define SQ_AUDIT_COLS "id, t, account, action, rule, actor, json"
+
+static const char *const sq_sql[SQ_NSTMT] = {
+    [SQ_LOCK_PUT] = "INSERT INTO locks(" SQ_LOCK_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                    " ON CONFLICT(account) DO UPDATE SET since = excluded.since,"
+                    " until = excluded.until, rule = excluded.rule, actor = excluded.actor,"
+                    " reason = excluded.reason",
+    [SQ_LOCK_GET] = "SELECT " SQ_LOCK_COLS " FROM locks WHERE account = ?1",
+    [SQ_LOCK_DEL] = "DELETE FROM locks WHERE account = ?1",
+    [SQ_LOCK_PAGE] = "SELECT " SQ_LOCK_COLS " FROM locks WHERE account > ?1"
+                     " ORDER BY account LIMIT ?2",
+    [SQ_AUDIT_ADD] = "INSERT INTO audit(t, account, action, rule, actor, json)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQ_AUDIT_PAGE] = "SELECT " SQ_AUDIT_COLS " FROM audit WHERE (t, id) > (?1, ?2)"
+                      " ORDER BY t, id LIMIT ?3",
+    [SQ_AUDIT_PAGE_ACCT] = "SELECT " SQ_AUDIT_COLS " FROM audit WHERE account = ?4"
+                           " AND (t, id) > (?1, ?2) ORDER BY t, id LIMIT ?3",
+};
+
+static const char sq_schema_sql[] =
+    "CREATE TABLE locks(account TEXT PRIMARY KEY NOT NULL, since INTEGER NOT NULL,"
+    " until INTEGER NOT NULL, rule TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL);"
+    "CREATE TABLE audit(id INTEGER PRIMARY KEY, t INTEGER NOT NULL, account TEXT NOT NULL,"
+    " action TEXT NOT NULL, rule TEXT NOT NULL, actor TEXT NOT NULL, json TEXT NOT NULL);"
+    "CREATE INDEX audit_account_t ON audit(account, t);"
+    "CREATE INDEX audit_t ON audit(t);";
+
+typedef struct sq_store {
+    hj_store st;
+    sqlite3 *db;
+    char *path;
+    int sync_full;
+    sqlite3_stmt *stmt[SQ_NSTMT];
+} sq_store;
+
+/* sq_errf - format a message into err (err may be NULL) */
+static void __attribute__((format(printf, 3, 4)))
+sq_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* sq_fail - the connection's last error as "sqlite store PATH: what: errmsg"; STORE_ERR */
+static int
+sq_fail(const sq_store *sq, const char *what, char *err, size_t errlen)
+{
+    sq_errf(err, errlen, "sqlite store \"%.200s\": %s: %s", sq->path, what, sqlite3_errmsg(sq->db));
+    return STORE_ERR;
+}
+
+/* sq_oom - "out of memory" reading a row (SQLite returned no text); STORE_ERR */
+static int
+sq_oom(const sq_store *sq, const char *what, char *err, size_t errlen)
+{
+    sq_errf(err, errlen, "sqlite store \"%.200s\": %s: out of memory reading a row", sq->path,
+            what);
+    return STORE_ERR;
+}
+
+/* sq_done - make a statement ready for its next use (drops borrowed bindings) */
+static void
+sq_done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+/* sq_bind_str - bind at most size - 1 bytes of s (a record field of size bytes) */
+static int
+sq_bind_str(sqlite3_stmt *st, int i, const char *s, size_t size)
+{
+    return sqlite3_bind_text(st, i, s, (int)strnlen(s, size - 1), SQLITE_STATIC);
+}
+
+/* sq_col_str - column i into dst[size], cut at size - 1 bytes; -1 when out of memory */
+static int
+sq_col_str(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+    const unsigned char *p = sqlite3_column_text(st, i);
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+
+    if (p == NULL) {
+        dst[0] = '\0';
+        return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : -1;
+    }
+    if (n > size - 1)
+        n = size - 1;
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+/* sq_read_lock - the current row of a SQ_LOCK_COLS statement; -1 when out of memory */
+static int
+sq_read_lock(sqlite3_stmt *s, hj_lock_rec *out)
+{
+    int rc = sq_col_str(s, 0, out->account, sizeof(out->account));
+
+    out->since = sqlite3_column_int64(s, 1);
+    out->until = sqlite3_column_int64(s, 2);
+    rc |= sq_col_str(s, 3, out->rule, sizeof(out->rule));
+    rc |= sq_col_str(s, 4, out->actor, sizeof(out->actor));
+    rc |= sq_col_str(s, 5, out->reason, sizeof(out->reason));
+    return rc;
+}
+
+/* sq_write - step a bound write statement to completion; STORE_OK once committed */
+static int
+sq_write(sq_store *sq, sqlite3_stmt *s, int brc, const char *what, char *err, size_t errlen)
+{
+    int rc = brc == SQLITE_OK ? sqlite3_step(s) : brc;
+
+    if (rc != SQLITE_DONE)
+        sq_fail(sq, what, err, errlen);
+    sq_done(s);
+    return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+/* sq_lock_put - insert or replace (UPSERT) the lock for rec->account */
+static int
+sq_lock_put(hj_store *st, const hj_lock_rec *rec, char *err, size_t errlen)
+{
+    sq_store *sq = st->priv;
+    sqlite3_stmt *s = sq->stmt[SQ_LOCK_PUT];
+    int rc;
+
+    if (rec == NULL || rec->account[0] == '\0') {
+        sq_errf(err, errlen, "sqlite store \"%.200s\": lock_put: empty account", sq->path);
+        return STORE_ERR;
+    }
+    rc = sq_bind_str(s, 1, rec->account, sizeof(rec->account));
+    rc |= sqlite3_bind_int64(s, 2, rec->since);
+    rc |= sqlite3_bind_int64(s, 3, rec->until);
+    rc |= sq_bind_str(s, 4, rec->rule, sizeof(rec->rule));
+    rc |= sq_bind_str(s, 5, rec->actor, sizeof(rec->actor));
+    rc |= sq_bind_str(s, 6, rec->reason, sizeof(rec->reason));
+    return sq_write(sq, s, rc, "lock_put", err, errlen);
+}
+
+/* sq_lock_get - the lock for account into out, or STORE_NOTFOUND */
+static int
+sq_lock_get(hj_store *st, const char *account, hj_lock_rec *out, char *err, size_t errlen)
+{
+    sq_store *sq = st->priv;
+    sqlite3_stmt *s = sq->stmt[SQ_LOCK_GET];
+    int rc, ret = STORE_ERR;
+
+    if (account == NULL || out == NULL) {
+        sq_errf(err, errlen, "sqlite store \"%.200s\": lock_get: no account or output record",
+                sq->path);
+        return STORE_ERR;
+    }
+    rc = sq_bind_str(s, 1, account, STORE_NAME_MAX);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE)
+        ret = STORE_NOTFOUND;
+    else if (rc == SQLITE_ROW && sq_read_lock(s, out) == 0)
+        ret = STORE_OK;
+    else if (rc == SQLITE_ROW)
+        sq_oom(sq, "lock_get", err, errlen);
+    else
+        sq_fail(sq, "lock_get", err, errlen);
+    sq_done(s);
+    return ret;
+}
+
+/* sq_lock_del - remove the lock for account, or STORE_NOTFOUND */
+static int
+sq_lock_del(hj_store *st, const char *account, char *err, size_t errlen)
+{
+    sq_store *sq = st->priv;
+    sqlite3_stmt *s = sq->stmt[SQ_LOCK_DEL];
+    int rc;
+
+    if (account == NULL) {
+        sq_errf(err, errlen, "sqlite store \"%.200s\": lock_del: no account", sq->path);
+        return STORE_ERR;
+    }
+    rc = sq_write(sq, s, sq_bind_str(s, 1, account, STORE_NAME_MAX), "lock_del", err, errlen);
+    if (rc == STORE_OK && sqlite3_changes(sq->db) == 0)
+        return STORE_NOTFOUND;
+    return rc;
+}
+
+/* sq_lock_page - up to SQ_PAGE locks after *cursor into page; the count, or -1 */
+static int
+sq_lock_page(sq_store *sq, char **cursor, hj_lock_rec *page, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = sq->stmt[SQ_LOCK_PAGE];
+    int n = 0, rc = sqlite3_bind_text(s, 1, *cursor, -1, SQLITE_STATIC);
+
+    rc |= sqlite3_bind_int(s, 2, SQ_PAGE);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(s)) {
+        const char *key = (const char *)sqlite3_column_text(s, 0);
+        if (key == NULL || sq_read_lock(s, &page[n]) != 0) {
+            n = sq_oom(sq, "lock_walk", err, errlen);
+            break;
+        }
+        if (++n == SQ_PAGE) { /* the full key, not the cut copy, is the cursor */
+            free(*cursor);
+            *cursor = xstrdup(key);
+        }
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        n = sq_fail(sq, "lock_walk", err, errlen);
+    sq_done(s);
+    return n;
+}
+
+/* sq_lock_walk - call fn for every lock in account order, one page at a time */
+static int
+sq_lock_walk(hj_store *st, int (*fn)(void *ctx, const hj_lock_rec *rec), void *ctx, char *err,
+             size_t errlen)
+{
+    sq_store *sq = st->priv;
+    hj_lock_rec *page = xmalloc(SQ_PAGE * sizeof(*page));
+    char *cursor = xstrdup("");
+    int n, stop = 0;
+
+    do {
+        n = sq_lock_page(sq, &cursor, page, err, errlen);
+        for (int i = 0; i < n && !stop; i++)
+            stop = fn(ctx, &page[i]) != 0;
+    } while (n == SQ_PAGE && !stop);
+    free(page);
+    free(cursor);
+    return n < 0 ? STORE_ERR : STORE_OK;
+}
+
+/* sq_audit_add - append rec to the audit trail */
+static int
+sq_audit_add(hj_store *st, const hj_audit_rec *rec, char *err, size_t errlen)
+{
+    sq_store *sq = st->priv;
+    sqlite3_stmt *s = sq->stmt[SQ_AUDIT_ADD];
+    const char *json;
+    int rc;
+
+    if (rec == NULL) {
+        sq_errf(err, errlen, "sqlite store \"%.200s\": audit_add: no record", sq->path);
+        return STORE_ERR;
+    }
+    json = rec->json ? rec->json : "";
+    rc = sqlite3_bind_int64(s, 1, rec->t);
+    rc |= sq_bind_str(s, 2, rec->account, sizeof(rec->account));
+    rc |= sq_bind_str(s, 3, rec->action, sizeof(rec->action));
+    rc |= sq_bind_str(s, 4, rec->rule, sizeof(rec->rule));
+    rc |= sq_bind_str(s, 5, rec->actor, sizeof(rec->actor));
+    rc |= sqlite3_bind_text64(s, 6, json, strlen(json), SQLITE_STATIC, SQLITE_UTF8);
+    return sq_write(sq, s, rc, "audit_add", err, errlen);
+}
+
+typedef struct sq_audit_cursor {
+    const char *account; /* NULL: all */
+    int64_t t, id;       /* the last row seen */
+} sq_audit_cursor;
+
+/* sq_read_audit - the current row of a SQ_AUDIT_COLS statement; -1 when out of memory */
+static int
+sq_read_audit(sqlite3_stmt *s, sq_audit_cursor *c, hj_audit_rec *out)
+{
+    const char *json;
+    int rc;
+
+    c->id = sqlite3_column_int64(s, 0);
+    c->t = out->t = sqlite3_column_int64(s, 1);
+    rc = sq_col_str(s, 2, out->account, sizeof(out->account));
+    rc |= sq_col_str(s, 3, out->action, sizeof(out->action));
+    rc |= sq_col_str(s, 4, out->rule, sizeof(out->rule));
+    rc |= sq_col_str(s, 5, out->actor, sizeof(out->actor));
+    json = (const char *)sqlite3_column_text(s, 6);
+    if (json == NULL && sqlite3_column_type(s, 6) != SQLITE_NULL)
+        rc = -1;
+    out->json = xstrndup(json ? json : "", (size_t)sqlite3_column_bytes(s, 6));
+    return rc;
+}
+
+/* sq_audit_page - up to SQ_PAGE audit rows after the cursor into page; the count, or -1 */
+static int
+sq_audit_page(sq_store *sq, sq_audit_cursor *c, hj_audit_rec *page, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = sq->stmt[c->account ? SQ_AUDIT_PAGE_ACCT : SQ_AUDIT_PAGE];
+    int n = 0, rc = sqlite3_bind_int64(s, 1, c->t);
+
+    rc |= sqlite3_bind_int64(s, 2, c->id);
+    rc |= sqlite3_bind_int(s, 3, SQ_PAGE);
+    if (c->account)
+        rc |= sq_bind_str(s, 4, c->account, STORE_NAME_MAX);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(s))
+        if (sq_read_audit(s, c, &page[n++]) != 0)
+            break;
+    if (rc != SQLITE_DONE) {
+        if (rc == SQLITE_ROW)
+            sq_oom(sq, "audit_walk", err, errlen);
+        else
+            sq_fail(sq, "audit_walk", err, errlen);
+        while (n > 0)
+            free((char *)page[--n].json);
+        n = -1;
+    }
+    sq_done(s);
+    return n;
+}
+
+/* sq_audit_walk - call fn for the entries of account (NULL: all) at or after since */
+static int
+sq_audit_walk(hj_store *st, const char *account, int64_t since,
+              int (*fn)(void *ctx, const hj_audit_rec *rec), void *ctx, char *err, size_t errlen)
+{
+    sq_store *sq = st->priv;
+    hj_audit_rec *page = xmalloc(SQ_PAGE * sizeof(*page));
+    sq_audit_cursor c = {account, since, INT64_MIN};
+    int n, stop = 0;
+
+    do {
+        n = sq_audit_page(sq, &c, page, err, errlen);
+        for (int i = 0; i < n; i++) {
+            if (!stop)
+                stop = fn(ctx, &page[i]) != 0;
+            free((char *)page[i].json);
+        }
+    } while (n == SQ_PAGE && !stop);
+    free(page);
+    return n < 0 ? STORE_ERR : STORE_OK;
+}
+
+/* sq_close - finalize the statements and close the connection */
+static void
+sq_close(hj_store *st)
+{
+    sq_store *sq = st->priv;
+
+    for (int i = 0; i < SQ_NSTMT; i++)
+        sqlite3_finalize(sq->stmt[i]);
+    sqlite3_close(sq->db);
+    free(sq->path);
+    free(sq);
+}
+
+static const hj_store_ops sq_ops = {
+    sq_lock_put, sq_lock_get, sq_lock_del, sq_lock_walk, sq_audit_add, sq_audit_walk, sq_close,
+};
+
+/* sq_parse_spec - split "PATH[?sync=normal|full]" into sq->path and options; 0 or -1 */
+static int
+sq_parse_spec(sq_store *sq, const char *spec, char *err, size_t errlen)
+{
+    const char *q = strchr(spec, '?');
+
+    sq->path = xstrndup(spec, q ? (size_t)(q - spec) : strlen(spec));
+    if (sq->path[0] == '\0') {
+        sq_errf(err, errlen, "sqlite store: no path (use sqlite:PATH)");
+        return -1;
+    }
+    if (q == NULL || strcmp(q, "?sync=normal") == 0)
+        return 0;
+    if (strcmp(q, "?sync=full") == 0) {
+        sq->sync_full = 1;
+        return 0;
+    }
+    sq_errf(err, errlen,
+            "sqlite store \"%.200s\": unknown option \"%.100s\" (known: ?sync=normal,"
+            " ?sync=full)",
+            sq->path, q + 1);
+    return -1;
+}
+
+/* sq_pragma_text - run a one-row statement and copy its first column into out[size] */
+static int
+sq_pragma_text(sq_store *sq, const char *sql, char *out, size_t size, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(sq->db, sql, -1, &s, NULL);
+
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        rc = sq_col_str(s, 0, out, size) == 0 ? SQLITE_OK : SQLITE_NOMEM;
+    if (rc != SQLITE_OK)
+        sq_fail(sq, sql, err, errlen);
+    sqlite3_finalize(s);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* sq_pragma_int - run a one-row statement returning an integer into *out */
+static int
+sq_pragma_int(sq_store *sq, const char *sql, long *out, char *err, size_t errlen)
+{
+    char buf[32];
+
+    if (sq_pragma_text(sq, sql, buf, sizeof(buf), err, errlen) != 0)
+        return -1;
+    *out = strtol(buf, NULL, 10);
+    return 0;
+}
+
+/* sq_exec - run SQL with no result rows; 0 or -1 with a message */
+static int
+sq_exec(sq_store *sq, const char *sql, const char *what, char *err, size_t errlen)
+{
+    if (sqlite3_exec(sq->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+        return 0;
+    sq_fail(sq, what, err, errlen);
+    return -1;
+}
+
+/* sq_connect - open the file, set the busy timeout, WAL and the sync level */
+static int
+sq_connect(sq_store *sq, char *err, size_t errlen)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    char mode[16];
+
+#ifdef SQLITE_OPEN_EXRESCODE
+    flags |= SQLITE_OPEN_EXRESCODE;
+#endif
+    if (sqlite3_open_v2(sq->path, &sq->db, flags, NULL) != SQLITE_OK) {
+        int e = sq->db ? sqlite3_system_errno(sq->db) : 0;
+        sq_errf(err, errlen, "sqlite store \"%.200s\": cannot open: %s%s%s%s", sq->path,
+                sq->db ? sqlite3_errmsg(sq->db) : "out of memory", e ? " (" : "",
+                e ? strerror(e) : "", e ? ")" : "");
+        return -1;
+    }
+    sqlite3_busy_timeout(sq->db, SQ_BUSY_MS);
+    if (sq_pragma_text(sq, "PRAGMA journal_mode=WAL", mode, sizeof(mode), err, errlen) != 0)
+        return -1;
+    if (strcmp(mode, "wal") != 0) {
+        sq_errf(err, errlen, "sqlite store \"%.200s\": journal mode is %s, cannot use WAL",
+                sq->path, mode);
+        return -1;
+    }
+    return sq_exec(sq, sq->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                   "set synchronous", err, errlen);
+}
+
+/* sq_schema_check - refuse other programs' databases and newer schemas; 1 = create */
+static int
+sq_schema_check(sq_store *sq, char *err, size_t errlen)
+{
+    long appid, ver, ntables;
+
+    if (sq_pragma_int(sq, "PRAGMA application_id", &appid, err, errlen) != 0 ||
+        sq_pragma_int(sq, "PRAGMA user_version", &ver, err, errlen) != 0 ||
+        sq_pragma_int(sq, "SELECT count(*) FROM sqlite_master", &ntables, err, errlen) != 0)
+        return -1;
+    if ((appid != 0 && appid != SQ_APPID) || (ver == 0 && ntables > 0)) {
+        sq_errf(err, errlen, "sqlite store \"%.200s\": not a hijackd database", sq->path);
+        return -1;
+    }
+    if (ver > SQ_SCHEMA) {
+        sq_errf(err, errlen,
+                "sqlite store \"%.200s\": schema version %ld is newer than this hijackd's (%d)",
+                sq->path, ver, SQ_SCHEMA);
+        return -1;
+    }
+    return ver == 0;
+}
+
+/* sq_schema - create the tables when missing, in one transaction */
+static int
+sq_schema(sq_store *sq, char *err, size_t errlen)
+{
+    char sql[128];
+    int create;
+
+    if (sq_exec(sq, "BEGIN IMMEDIATE", "begin", err, errlen) != 0)
+        return -1;
+    create = sq_schema_check(sq, err, errlen);
+    if (create == 1) {
+        snprintf(sql, sizeof(sql), "PRAGMA user_version=%d; PRAGMA application_id=%d", SQ_SCHEMA,
+                 SQ_APPID);
+        if (sq_exec(sq, sq_schema_sql, "create schema", err, errlen) != 0 ||
+            sq_exec(sq, sql, "set schema version", err, errlen) != 0)
+            create = -1;
+    }
+    if (create >= 0 && sq_exec(sq, "COMMIT", "commit schema", err, errlen) == 0)
+        return 0;
+    sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/* sq_prepare - prepare every statement once, for the life of the store */
+static int
+sq_prepare(sq_store *sq, char *err, size_t errlen)
+{
+    for (int i = 0; i < SQ_NSTMT; i++)
+        if (sqlite3_prepare_v3(sq->db, sq_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &sq->stmt[i],
+                               NULL) != SQLITE_OK) {
+            sq_fail(sq, "prepare", err, errlen);
+            return -1;
+        }
+    return 0;
+}
+
+/* store_sqlite_open - open (creating if needed) the database "PATH[?sync=...]" */
+hj_store *
+store_sqlite_open(const char *spec, char *err, size_t errlen)
+{
+    sq_store *sq = xcalloc(1, sizeof(*sq));
+
+    sq->st.ops = &sq_ops;
+    sq->st.name = "sqlite";
+    sq->st.priv = sq;
+    if (sq_parse_spec(sq, spec ? spec : "", err, errlen) != 0 || sq_connect(sq, err, errlen) != 0 ||
+        sq_schema(sq, err, errlen) != 0 || sq_prepare(sq, err, errlen) != 0) {
+        sq_close(&sq->st);
+        return NULL;
+    }
+    return &sq->st;
+}
