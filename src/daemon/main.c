@@ -2,13 +2,14 @@
  * main - the hijackd program: dispatch to its commands
  *
  * SYNOPSIS
+ *	hijackd [-c FILE] [-f] [-o name=value]...   the daemon (live.h)
  *	hijackd replay [options] FILE...   replay Postfix logs (replay.h)
  *	hijackd config [-c FILE] [-o name=value]...   print the effective configuration
  *	hijackd version
  *
  * DESCRIPTION
- *	One binary, one table of commands. The daemon itself (the policy
- *	service) is not built yet: see the README's roadmap.
+ *	One binary, one table of commands; without a command (or with an
+ *	option first) it runs the daemon.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "../conf/conf.h"
 #include "../util/alloc.h"
+#include "live.h"
 #include "replay.h"
 
 #ifndef HJ_VERSION
@@ -80,7 +82,8 @@ static const struct {
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: hijackd COMMAND [options]\n");
+    fprintf(f, "usage: hijackd [-c FILE] [-f] [-o name=value]...   run the daemon\n"
+               "       hijackd COMMAND [options]\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
 }
@@ -88,10 +91,9 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
+    if (argc < 2 ||
+        (argv[1][0] == '-' && strcmp(argv[1], "-h") != 0 && strcmp(argv[1], "--help") != 0))
+        return live_main(argc, argv);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

@@ -1,0 +1,456 @@
+/*
+ * live - the hijackd daemon (see live.h)
+ */
+#include "live.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../conf/conf.h"
+#include "../engine/engine.h"
+#include "../store/store.h"
+#include "../util/alloc.h"
+#include "../util/buf.h"
+#include "../util/log.h"
+#include "policysrv.h"
+
+#define LIVE_TICK 5 /* seconds between engine ticks (automatic unlocks) */
+
+typedef struct live {
+    const char *conf_path;
+    char **opts;
+    size_t nopts;
+    int foreground;
+    hj_conf *conf;
+    hj_engine *eng;
+    hj_store *store;
+    struct event_base *base;
+    policysrv *ps;
+    struct event *ev_hup, *ev_term, *ev_int, *ev_tick;
+    int pidfd;
+    /* what the decisions of the current request did */
+    const char *cur_acct;
+    int cur_lock, cur_throttle, cur_store_err;
+    hj_buf scratch;
+} live;
+
+static const char *const fail_reply[] = {"action=DUNNO\n\n", "action=DEFER 4.3.0 hijackd: "
+                                                             "temporary failure, try again\n\n"};
+
+/* local_tzoff - this machine's offset east of UTC at t */
+static int32_t
+local_tzoff(time_t t)
+{
+    struct tm tm;
+
+    localtime_r(&t, &tm);
+    return (int32_t)tm.tm_gmtoff;
+}
+
+/* persist - write one decision to the store; returns STORE_OK or STORE_ERR */
+static int
+persist(live *L, const hj_decision *d, const char *json)
+{
+    char err[256];
+    hj_audit_rec a = {.t = d->t, .json = json};
+    const char *rule = d->rule ? d->rule->name : (d->action == HJ_A_UNLOCK ? "" : "manual");
+
+    snprintf(a.account, sizeof(a.account), "%s", d->entity);
+    snprintf(a.action, sizeof(a.action), "%s", policy_action_name(d->action));
+    snprintf(a.rule, sizeof(a.rule), "%s", rule);
+    snprintf(a.actor, sizeof(a.actor), "hijackd");
+    int rc = L->store->ops->audit_add(L->store, &a, err, sizeof(err));
+    if (rc == STORE_OK && d->action == HJ_A_LOCK && d->scope == HJ_S_ACCOUNT) {
+        hj_lock_rec k = {.since = d->t, .until = d->until};
+        snprintf(k.account, sizeof(k.account), "%s", d->entity);
+        snprintf(k.rule, sizeof(k.rule), "%s", rule);
+        snprintf(k.actor, sizeof(k.actor), "hijackd");
+        snprintf(k.reason, sizeof(k.reason), "%s %lld > %lld",
+                 d->rule ? policy_metric_name(d->rule->metric) : "", (long long)d->count,
+                 (long long)d->limit);
+        rc = L->store->ops->lock_put(L->store, &k, err, sizeof(err));
+    } else if (rc == STORE_OK && d->action == HJ_A_UNLOCK && d->scope == HJ_S_ACCOUNT) {
+        rc = L->store->ops->lock_del(L->store, d->entity, err, sizeof(err));
+        rc = rc == STORE_NOTFOUND ? STORE_OK : rc;
+    }
+    if (rc != STORE_OK)
+        log_error("store: cannot record %s of %s: %s", a.action, d->entity, err);
+    return rc;
+}
+
+/* on_decision - every decision: logged, made durable, noted for the answer */
+static void
+on_decision(void *ctx, const hj_decision *d)
+{
+    live *L = ctx;
+
+    buf_reset(&L->scratch);
+    decision_json(d, &L->scratch);
+    if (L->scratch.len)
+        L->scratch.s[--L->scratch.len] = 0; /* no newline in the log or the store */
+    log_info("decision %s", L->scratch.s);
+    if (persist(L, d, L->scratch.s) != STORE_OK)
+        L->cur_store_err = 1;
+    if (L->cur_acct && d->scope == HJ_S_ACCOUNT && strcmp(d->entity, L->cur_acct) == 0) {
+        L->cur_lock |= d->action == HJ_A_LOCK;
+        L->cur_throttle |= d->action == HJ_A_THROTTLE;
+    }
+}
+
+/* cstr - a span as a NUL-terminated string in buf (cut to fit) */
+static const char *
+cstr(hj_span s, char *buf, size_t cap)
+{
+    size_t n = s.p ? (s.n < cap ? s.n : cap - 1) : 0;
+
+    memcpy(buf, s.p ? s.p : "", n);
+    buf[n] = 0;
+    return buf;
+}
+
+/* answer - format an action with its text */
+static size_t
+answer(char *out, size_t outlen, const char *action, const char *text)
+{
+    size_t n = policy_reply(out, outlen, action, text);
+
+    return n ? n : policy_reply(out, outlen, action, NULL);
+}
+
+/* count_message - END-OF-MESSAGE: count and judge this message */
+static void
+count_message(live *L, const policy_req *rq, const char *acct, time_t now)
+{
+    char ip[64], name[256], helo[256], sender[320], qid[32];
+    hj_event ev = {.type = HJ_EV_SUBMIT, .t = now, .tzoff = local_tzoff(now)};
+
+    ev.account = acct;
+    ev.client_ip = cstr(rq->a[PA_CLIENT_ADDRESS], ip, sizeof(ip));
+    ev.client_name = cstr(rq->a[PA_CLIENT_NAME], name, sizeof(name));
+    ev.helo = cstr(rq->a[PA_HELO_NAME], helo, sizeof(helo));
+    /* a missing attribute is unknown; "sender=" (empty) is the null sender */
+    ev.sender = rq->a[PA_SENDER].p ? cstr(rq->a[PA_SENDER], sender, sizeof(sender)) : NULL;
+    ev.queue_id = cstr(rq->a[PA_QUEUE_ID], qid, sizeof(qid));
+    ev.service = "policy";
+    ev.nrcpt = policy_number(rq->a[PA_RECIPIENT_COUNT]);
+    ev.size = policy_number(rq->a[PA_SIZE]);
+    if (ev.nrcpt < 1)
+        ev.nrcpt = 1;
+    engine_event(L->eng, &ev);
+}
+
+/* decide - one policy request in, one answer out */
+static size_t
+decide(void *ctx, const policy_req *rq, char *out, size_t outlen)
+{
+    live *L = ctx;
+    char acct[STORE_NAME_MAX];
+    time_t now = time(NULL);
+
+    if (rq->a[PA_SASL_USERNAME].n == 0)
+        return answer(out, outlen, "DUNNO", NULL);
+    cstr(rq->a[PA_SASL_USERNAME], acct, sizeof(acct));
+    L->cur_acct = acct;
+    L->cur_lock = L->cur_throttle = L->cur_store_err = 0;
+    hj_state st = engine_state(L->eng, acct, now, NULL);
+    if (st == HJ_ST_OK && span_eq(rq->a[PA_PROTOCOL_STATE], "END-OF-MESSAGE")) {
+        count_message(L, rq, acct, now);
+        st = L->cur_lock ? HJ_ST_LOCKED : L->cur_throttle ? HJ_ST_THROTTLED : HJ_ST_OK;
+    }
+    L->cur_acct = NULL;
+    if (L->cur_store_err) {
+        size_t n = strlen(fail_reply[L->conf->store_error_action]);
+        memcpy(out, fail_reply[L->conf->store_error_action], n);
+        return n;
+    }
+    if (st == HJ_ST_LOCKED)
+        return answer(out, outlen, "REJECT", L->conf->reject_text);
+    if (st == HJ_ST_THROTTLED)
+        return answer(out, outlen, "DEFER_IF_PERMIT", L->conf->defer_text);
+    return answer(out, outlen, "DUNNO", NULL);
+}
+
+/* restore_one - a lock from the store into the engine, silently */
+static int
+restore_one(void *ctx, const hj_lock_rec *k)
+{
+    live *L = ctx;
+
+    engine_lock(L->eng, k->account, k->since, local_tzoff((time_t)k->since), k->until, k->reason,
+                false);
+    return 0;
+}
+
+/* engine_build - a new engine for L->conf with the store's locks */
+static int
+engine_build(live *L)
+{
+    char err[256];
+
+    L->eng = engine_new(L->conf->pol, on_decision, L);
+    if (L->store->ops->lock_walk(L->store, restore_one, L, err, sizeof(err)) != STORE_OK) {
+        log_error("store: cannot read the locks: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* state_lock - create state_dir and hold its lock; -1 if another hijackd has it */
+static int
+state_lock(live *L)
+{
+    char path[4096], pid[32];
+    const char *dir = L->conf->state_dir;
+
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        fprintf(stderr, "hijackd: cannot create state_dir %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/hijackd.pid", dir);
+    L->pidfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (L->pidfd < 0) {
+        fprintf(stderr, "hijackd: cannot open %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (flock(L->pidfd, LOCK_EX | LOCK_NB) != 0) {
+        ssize_t n = read(L->pidfd, pid, sizeof(pid) - 1);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        fprintf(stderr, "hijackd: another hijackd (pid %s) is running on state_dir %s\n",
+                *pid ? pid : "?", dir);
+        return -1;
+    }
+    int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(L->pidfd, 0) != 0 || pwrite(L->pidfd, pid, (size_t)n, 0) != n)
+        log_warn("cannot write %s: %s", path, strerror(errno));
+    return 0;
+}
+
+/* store_spec - "sqlite:" means state_dir/hijackd.db */
+static void
+store_spec(const hj_conf *c, char *out, size_t outlen)
+{
+    if (strcmp(c->store, "sqlite:") == 0)
+        snprintf(out, outlen, "sqlite:%s/hijackd.db", c->state_dir);
+    else
+        snprintf(out, outlen, "%s", c->store);
+}
+
+/* on_tick - automatic unlocks happen on time, not only at the next request */
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    live *L = arg;
+
+    (void)fd, (void)what;
+    engine_tick(L->eng, time(NULL));
+}
+
+/* reload - SIGHUP: a new configuration and engine, or the old ones and a log line */
+static void
+reload(live *L)
+{
+    char err[1024];
+    hj_conf *nc = conf_load(L->conf_path, L->opts, L->nopts, err, sizeof(err));
+
+    if (nc == NULL) {
+        log_error("reload refused, the running configuration stays: %s", err);
+        return;
+    }
+    static const char *const restart_only[] = {"policy_listen", "state_dir", "store"};
+    const char *oldv[] = {L->conf->policy_listen, L->conf->state_dir, L->conf->store};
+    const char *newv[] = {nc->policy_listen, nc->state_dir, nc->store};
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(oldv[i], newv[i]) != 0)
+            log_warn("reload: %s changed to %s: takes effect at the next restart", restart_only[i],
+                     newv[i]);
+    hj_conf *oc = L->conf;
+    hj_engine *oe = L->eng;
+    L->conf = nc;
+    free(nc->policy_listen), nc->policy_listen = xstrdup(oc->policy_listen);
+    free(nc->state_dir), nc->state_dir = xstrdup(oc->state_dir);
+    free(nc->store), nc->store = xstrdup(oc->store);
+    if (engine_build(L) != 0) {
+        engine_free(L->eng);
+        L->eng = oe;
+        L->conf = oc;
+        conf_free(nc);
+        log_error("reload refused: the store's locks could not be read");
+        return;
+    }
+    engine_free(oe);
+    conf_free(oc);
+    log_info("reloaded %s: %zu rules", L->conf->source, L->conf->pol->nrules);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    live *L = arg;
+
+    (void)what;
+    if (sig == SIGHUP) {
+        reload(L);
+        return;
+    }
+    log_info("signal %d: stopping", (int)sig);
+    event_base_loopexit(L->base, NULL);
+}
+
+/* raise_nofile - room for many Postfix connections */
+static void
+raise_nofile(int64_t want)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t n = (rlim_t)want + 64;
+    if (rl.rlim_cur < n) {
+        rl.rlim_cur = rl.rlim_max < n ? rl.rlim_max : n;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* show_wiring - where it listens and the main.cf lines that use it */
+static void
+show_wiring(const hj_conf *c)
+{
+    char ep[4200];
+
+    snprintf(ep, sizeof(ep), "%s:%s", c->policy_listen[0] == '/' ? "unix" : "inet",
+             c->policy_listen);
+    printf("hijackd: listening for Postfix policy requests on %s (store %s, state_dir %s)\n"
+           "Add to /etc/postfix/main.cf (or as -o options of the submission service in "
+           "master.cf), then run \"postfix reload\":\n\n"
+           "    smtpd_recipient_restrictions = check_policy_service %s,\n"
+           "        permit_sasl_authenticated, permit_mynetworks, reject_unauth_destination\n"
+           "    smtpd_end_of_data_restrictions = check_policy_service %s\n"
+           "    smtpd_policy_service_default_action = DUNNO\n"
+           "    smtpd_policy_service_timeout = 10s\n\n",
+           c->policy_listen, c->store, c->state_dir, ep, ep);
+    fflush(stdout);
+}
+
+/* live_start - everything before the loop; -1 (with a message) if it cannot start */
+static int
+live_start(live *L)
+{
+    char spec[4200], err[512];
+
+    if (state_lock(L) != 0)
+        return -1;
+    store_spec(L->conf, spec, sizeof(spec));
+    if ((L->store = store_open(spec, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "hijackd: cannot open the store: %s\n", err);
+        return -1;
+    }
+    if (engine_build(L) != 0)
+        return -1;
+    raise_nofile(L->conf->policy_max_connections);
+    L->base = event_base_new();
+    policysrv_conf pc = {L->conf->policy_listen,          L->conf->policy_socket_mode,
+                         L->conf->policy_idle_timeout,    L->conf->policy_request_timeout,
+                         L->conf->policy_max_connections, fail_reply[L->conf->parse_error_action]};
+    if ((L->ps = policysrv_new(L->base, &pc, decide, L, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "hijackd: cannot listen: %s\n", err);
+        return -1;
+    }
+    L->ev_hup = evsignal_new(L->base, SIGHUP, on_signal, L);
+    L->ev_term = evsignal_new(L->base, SIGTERM, on_signal, L);
+    L->ev_int = evsignal_new(L->base, SIGINT, on_signal, L);
+    L->ev_tick = event_new(L->base, -1, EV_PERSIST, on_tick, L);
+    struct timeval tick = {LIVE_TICK, 0};
+    evsignal_add(L->ev_hup, NULL);
+    evsignal_add(L->ev_term, NULL);
+    evsignal_add(L->ev_int, NULL);
+    event_add(L->ev_tick, &tick);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+/* live_stop - release everything */
+static void
+live_stop(live *L)
+{
+    struct event *evs[] = {L->ev_hup, L->ev_term, L->ev_int, L->ev_tick};
+
+    for (size_t i = 0; i < 4; i++)
+        if (evs[i])
+            event_free(evs[i]);
+    policysrv_free(L->ps);
+    if (L->base)
+        event_base_free(L->base);
+    engine_free(L->eng);
+    store_close(L->store);
+    if (L->pidfd > 0)
+        close(L->pidfd);
+    conf_free(L->conf);
+    buf_free(&L->scratch);
+    free(L->opts);
+}
+
+/* live_args - [-c FILE] [-f] [-o name=value]...; -1 on a usage error */
+static int
+live_args(live *L, int argc, char **argv)
+{
+    int ch;
+
+    optind = 1;
+    while ((ch = getopt(argc, argv, "c:fo:h")) != -1) {
+        if (ch == 'c') {
+            L->conf_path = optarg;
+        } else if (ch == 'f') {
+            L->foreground = 1;
+        } else if (ch == 'o') {
+            L->opts = xrealloc(L->opts, (L->nopts + 1) * sizeof(char *));
+            L->opts[L->nopts++] = optarg;
+        } else {
+            fprintf(stderr, "usage: hijackd [-c FILE] [-f] [-o name=value]...\n"
+                            "       hijackd replay|config|version ... (hijackd --help)\n");
+            return -1;
+        }
+    }
+    return optind < argc ? -1 : 0;
+}
+
+int
+live_main(int argc, char **argv)
+{
+    live L = {.pidfd = -1};
+    char err[1024];
+
+    if (live_args(&L, argc, argv) != 0) {
+        free(L.opts);
+        return 2;
+    }
+    if ((L.conf = conf_load(L.conf_path, L.opts, L.nopts, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "hijackd: configuration error: %s\n", err);
+        free(L.opts);
+        return 3;
+    }
+    log_open("hijackd", L.foreground);
+    if (live_start(&L) != 0) {
+        live_stop(&L);
+        return 1;
+    }
+    if (L.foreground)
+        show_wiring(L.conf);
+    log_info("started: %zu rules, policy on %s, store %s", L.conf->pol->nrules,
+             L.conf->policy_listen, L.store->name);
+    event_base_dispatch(L.base);
+    live_stop(&L);
+    log_info("stopped");
+    return 0;
+}

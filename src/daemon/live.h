@@ -1,0 +1,35 @@
+/*
+ * live - the hijackd daemon: the Postfix policy service in front of the engine and the store
+ *
+ * SYNOPSIS
+ *	int live_main(int argc, char **argv);   hijackd [-c FILE] [-f] [-o name=value]...
+ *
+ * DESCRIPTION
+ *	Loads the configuration, creates state_dir, refuses to start when
+ *	another hijackd holds state_dir's lock, opens the store and restores
+ *	its locks into a new engine, then serves policy requests (policysrv.h)
+ *	until SIGTERM or SIGINT. SIGHUP reloads the configuration atomically:
+ *	a bad file is refused (file:line logged) and the old one stays; a new
+ *	one gets a new engine (sliding counters start afresh, locks are kept:
+ *	they live in the store). Settings that need a restart (policy_listen,
+ *	state_dir, store) are reported and ignored by a reload.
+ *
+ *	Answers. A request without sasl_username: DUNNO. A locked account:
+ *	REJECT reject_text; a throttled one: DEFER_IF_PERMIT defer_text, at
+ *	any stage. At END-OF-MESSAGE the message is counted (recipient_count,
+ *	size) and judged; if that makes the engine lock or throttle the
+ *	account, this very message is refused or deferred, so no account gets
+ *	more than its limit through. Every decision is written to the store's
+ *	audit trail, and a lock to its locks, before the answer is sent; if
+ *	the store fails, the answer is store_error_action (dunno or defer).
+ *	The daemon's clock is read here, once per request, and passed in.
+ *
+ *	Exit status: 0 stopped by a signal; 1 cannot start (state_dir, lock,
+ *	store, socket); 2 usage; 3 configuration error.
+ */
+#ifndef HJ_LIVE_H
+#define HJ_LIVE_H
+
+int live_main(int argc, char **argv);
+
+#endif
