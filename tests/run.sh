@@ -8,8 +8,11 @@
 #   bad input       empty, missing, binary, 10 MB line, truncated gzip, cut transactions, bad configs
 #   equivalence     examples/mdaemon.conf vs ../shared/eval/naive_baseline.py on dev1 and on its
 #                   ISO / postlog / Postfix 3.4 / long-queue-ID rewrites (skipped without ../shared)
-#   e2e             a fresh log from the real Postfix + Dovecot (tests/harness), replayed (root only;
-#                   --no-e2e skips it)
+#   daemon          the policy service black-box: decisions, kill -9, concurrency, hostile input,
+#                   5,000 idle connections, a dead store, SIGHUP, second instance (tests/daemon_test.py)
+#   e2e             a fresh log from the real Postfix + Dovecot (tests/harness), replayed; and the
+#                   daemon live in front of that Postfix (tests/e2e_policy.sh) (root only;
+#                   --no-e2e skips them)
 # Prints one line per check and ends with "N passed, N failed"; exit status 0 only if none failed.
 set -u
 B=${1:-build}
@@ -137,6 +140,17 @@ else
 	echo "skipped: $SHARED/eval not found"
 fi
 
+section "the daemon: policy service black-box (tests/daemon_test.py)"
+tally() { # a script printing ok / not ok lines; dying without saying why is a failure too
+	"$@" >"$T/tally" 2>&1
+	local rc=$? bad
+	cat "$T/tally"
+	bad=$(grep -c '^not ok ' "$T/tally")
+	PASS=$((PASS + $(grep -c '^ok ' "$T/tally"))); FAIL=$((FAIL + bad))
+	if [ "$rc" != 0 ] && [ "$bad" = 0 ]; then ko "$* exited $rc"; fi
+}
+tally timeout 300 python3 tests/daemon_test.py "$HJ"
+
 section "real Postfix + Dovecot, live (tests/harness)"
 if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
 	if FIXTURE_OUT="$T/live" tests/fixtures/postfix37/make-fixture.sh >"$T/live.out" 2>&1; then
@@ -146,6 +160,7 @@ if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
 	else
 		ko "real Postfix run"; tail -20 "$T/live.out" | sed 's/^/        /'
 	fi
+	tally timeout 300 tests/e2e_policy.sh "$HJ"
 else
 	echo "skipped (needs root and no --no-e2e)"
 fi

@@ -194,7 +194,7 @@ set_state_dir(hj_conf *c, const char *v, char *err, size_t errlen)
 static int
 set_store(hj_conf *c, const char *v, char *err, size_t errlen)
 {
-    if (strncmp(v, "sqlite:", 7) != 0 && strcmp(v, "memory:") != 0) {
+    if (strncmp(v, "sqlite:", 7) != 0 && strncmp(v, "memory:", 7) != 0) {
         snprintf(err, errlen, "bad store \"%s\" (sqlite:, sqlite:PATH or memory:)", v);
         return -1;
     }

@@ -34,7 +34,7 @@ typedef struct hj_span {
 } hj_span;
 
 typedef struct hj_logclock {
-    int year;  /* current year for syslog lines, 0 = not yet known */
+    int year; /* current year for syslog lines, 0 = not yet known */
     int last_month;
     int ref_year, ref_month; /* from the file's mtime or today */
     int64_t tz_key;          /* hour (epoch / 3600) of the cached offset */

@@ -250,6 +250,7 @@ smtpd_queued(hj_span rest, pf_rec *r)
     }
     if (pfx(rest, "reject: ") || pfx(rest, "milter-reject: ")) {
         reject_fields(rest, r);
+        r->eom_reject = find(rest, "reject: END-OF-MESSAGE ").p != NULL;
         return find(rest, "reject: RCPT ").p ? PF_REJECT : PF_DISCARD;
     }
     if (pfx(rest, "discard: ") || pfx(rest, "milter-discard: "))

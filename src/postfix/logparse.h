@@ -57,6 +57,7 @@ typedef struct pf_rec {
     hj_span newqid;
     int local_agent; /* delivered by local, virtual or lmtp: a local mailbox */
     int smtp_agent;  /* delivered by smtp: to another server */
+    int eom_reject;  /* smtpd refused the whole message at END-OF-MESSAGE */
 } pf_rec;
 
 int logparse_is_postfix(const hj_logline *l);

@@ -256,6 +256,23 @@ on_auth_fail(qtrack *q, const hj_logline *l, const pf_rec *r)
     q->fn(q->ctx, &ev);
 }
 
+static void on_qfrom_submit(qtrack *q, const hj_logline *l, qt_msg *m);
+
+/*
+ * eom_attempt - an authenticated message refused at END-OF-MESSAGE was
+ * still an attempt to send, and the live policy service counted it (it is
+ * the message that took the account over its limit): count it the same,
+ * so replay decides as the daemon did. Its recipients are not logged:
+ * it counts one.
+ */
+static void
+eom_attempt(qtrack *q, const hj_logline *l, qt_msg *m)
+{
+    m->submitted = true;
+    m->nrcpt = 1;
+    on_qfrom_submit(q, l, m);
+}
+
 static void
 on_reject(qtrack *q, const hj_logline *l, const pf_rec *r)
 {
@@ -265,6 +282,11 @@ on_reject(qtrack *q, const hj_logline *l, const pf_rec *r)
 
     if (m && r->kind == PF_DISCARD)
         m->discarded = true;
+    if (m && r->eom_reject && m->account && m->from_smtpd && !m->submitted) {
+        if (m->sender == NULL && r->from.p)
+            m->sender = xstrndup(r->from.p, r->from.n);
+        eom_attempt(q, l, m);
+    }
     ev.account = m ? m->account : NULL;
     ev.client_ip = scpy(ip, sizeof(ip), r->client_ip);
     ev.client_name = scpy(name, sizeof(name), r->client_name);
@@ -293,6 +315,13 @@ on_qfrom(qtrack *q, const hj_logline *l, const pf_rec *r)
         m->is_dsn = true;
     if (m->account == NULL || m->is_dsn || m->discarded || !m->from_smtpd)
         return;
+    on_qfrom_submit(q, l, m);
+}
+
+/* on_qfrom_submit - the submission event of an authenticated message */
+static void
+on_qfrom_submit(qtrack *q, const hj_logline *l, qt_msg *m)
+{
     hj_event ev = event_base(l, HJ_EV_SUBMIT);
     ev.account = m->account;
     ev.client_ip = m->client_ip;

@@ -4,6 +4,7 @@
  * SYNOPSIS
  *	hj_store *st = store_open("memory:", err, errlen);
  *	hj_store *st = store_open("memory:fail", err, errlen);  every call fails
+ *	store_open("memory:fail-writes", ...)  reads work, every write fails
  *	store_mem_set_fail(st, 1);                               ... from now on
  *
  * DESCRIPTION
@@ -63,7 +64,10 @@ mem_err(char *err, size_t errlen, const char *fmt, ...)
 static int
 mem_failing(const mem_store *ms, const char *what, char *err, size_t errlen)
 {
-    if (!ms->fail)
+    int write = strcmp(what, "lock_put") == 0 || strcmp(what, "lock_del") == 0 ||
+                strcmp(what, "audit_add") == 0;
+
+    if (!ms->fail || (ms->fail == 2 && !write))
         return 0;
     mem_err(err, errlen, "memory store: %s: injected failure", what);
     return 1;
@@ -295,8 +299,9 @@ store_mem_open(const char *arg, char *err, size_t errlen)
 
     if (arg == NULL)
         arg = "";
-    if (arg[0] != '\0' && strcmp(arg, "fail") != 0) {
-        mem_err(err, errlen, "memory store: unknown option \"%.100s\" (known: fail)", arg);
+    if (arg[0] != '\0' && strcmp(arg, "fail") != 0 && strcmp(arg, "fail-writes") != 0) {
+        mem_err(err, errlen, "memory store: unknown option \"%.100s\" (known: fail, fail-writes)",
+                arg);
         return NULL;
     }
     ms = xcalloc(1, sizeof(*ms));
@@ -304,7 +309,7 @@ store_mem_open(const char *arg, char *err, size_t errlen)
     ms->st.name = "memory";
     ms->st.priv = ms;
     ms->locks = htab_new(64);
-    ms->fail = arg[0] != '\0';
+    ms->fail = arg[0] == '\0' ? 0 : strcmp(arg, "fail") == 0 ? 1 : 2;
     return &ms->st;
 }
 

@@ -711,6 +711,31 @@ test_rejects(void **state)
     assert_int_equal(c.submissions, 1);
 }
 
+/*
+ * A message the policy service refused at END-OF-MESSAGE (the one that took
+ * the account over its limit) was an attempt the daemon counted: replay
+ * counts it too, once, as one recipient; its later lines change nothing.
+ */
+static void
+test_eom_reject_counts_as_attempt(void **state)
+{
+    fixture *fx = start(state, 0, 0, NULL, 0);
+
+    feed(fx, "20:30:00",
+         SUB "5E1F0A7233C: client=localhost[127.0.0.1], sasl_method=PLAIN, "
+             "sasl_username=alice@example.test");
+    feed(fx, "20:30:00",
+         SUB "5E1F0A7233C: reject: END-OF-MESSAGE from localhost[127.0.0.1]: 554 5.7.1 "
+             "Sending from your account is blocked; from=<alice@example.test> "
+             "to=<a@remote.test> proto=ESMTP helo=<vm>");
+    feed(fx, "20:30:00", QMGR "5E1F0A7233C: removed");
+    assert_types(fx, "LOGIN SUBMIT REJECT");
+    assert_int_equal(fx->ev[1].nrcpt, 1);
+    assert_string_equal(fx->ev[1].account, "alice@example.test");
+    assert_string_equal(fx->ev[1].sender, "alice@example.test");
+    assert_int_equal(counts(fx).submissions, 1);
+}
+
 /* ------------------------------------------------------------------ */
 /* queue IDs reused, orphans, memory bounds                            */
 
@@ -911,6 +936,7 @@ main(void)
         T(test_authenticated_not_relay),
         T(test_learned_domains),
         T(test_configured_domains),
+        T(test_eom_reject_counts_as_attempt),
         T(test_rejects),
         T(test_reused_qid_after_removed),
         T(test_reused_qid_without_removed),

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""daemon_test.py HIJACKD - black-box tests of the hijackd daemon's policy service.
+
+Starts hijackd on 127.0.0.1 (a free port, a temporary state_dir) for each group of checks,
+talks the Postfix policy protocol to it, and stops it. Prints "ok ..." / "not ok ..." lines;
+exit status = number of failures. Every process it starts is stopped, also on failure.
+"""
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HJ = os.path.abspath(sys.argv[1])
+FAILS = 0
+PROCS = []
+
+
+def report(good, what):
+    global FAILS
+    print(("ok      " if good else "not ok  ") + what, flush=True)
+    FAILS += 0 if good else 1
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Daemon:
+    def __init__(self, *opts, conf=None, state=None, listen=None):
+        self.state = state or tempfile.mkdtemp(prefix="hijackd-dt.")
+        self.port = free_port()
+        self.listen = listen or "127.0.0.1:%d" % self.port
+        self.log = os.path.join(self.state, "daemon.log")
+        args = [HJ, "-f", "-o", "state_dir=" + self.state, "-o", "policy_listen=" + self.listen]
+        if conf:
+            args += ["-c", conf]
+        for o in opts:
+            args += ["-o", o]
+        start = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+        self.p = subprocess.Popen(args, stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+        PROCS.append(self.p)
+        for _ in range(100):
+            if "started:" in self.text()[start:] or self.p.poll() is not None:
+                break
+            time.sleep(0.05)
+
+    def text(self):
+        return open(self.log, errors="replace").read()
+
+    def connect(self):
+        if self.listen.startswith("/"):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(self.listen)
+            return s
+        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        return self.p.returncode
+
+
+def request(sock, **kw):
+    d = {"request": "smtpd_access_policy", "protocol_state": "END-OF-MESSAGE",
+         "client_address": "198.51.100.7", "client_name": "unknown", "sasl_method": "PLAIN",
+         "sender": "x@example.test", "recipient_count": "1", "size": "300", "sasl_username": ""}
+    d.update(kw)
+    sock.sendall(("".join("%s=%s\n" % (k, v) for k, v in d.items()) + "\n").encode())
+    buf = b""
+    while not buf.endswith(b"\n\n"):
+        c = sock.recv(4096)
+        if not c:
+            return "(closed)"
+        buf += c
+    return buf.decode().strip()
+
+
+def closed(sock, timeout):
+    """True when the server closes the connection within timeout seconds."""
+    sock.settimeout(timeout)
+    try:
+        while True:
+            c = sock.recv(4096)
+            if not c:
+                return True
+    except (socket.timeout, OSError) as e:
+        return not isinstance(e, socket.timeout)
+
+
+LIMIT5 = "rule lock5=metric=recipients window=30m limit=5 action=lock"
+
+
+def test_decisions():
+    d = Daemon(LIMIT5, "rule thr=metric=messages window=10m limit=3 action=throttle throttle=1h",
+               "override carol@example.test=lock5=off")
+    s = d.connect()
+    got = [request(s, sasl_username="alice@example.test", protocol_state="END-OF-MESSAGE",
+                   recipient_count="2") for _ in range(4)]
+    report(got[:2] == ["action=DUNNO"] * 2, "EOM under the limit: DUNNO")
+    report(got[2].startswith("action=REJECT 5.7.1 "),
+           "the message that takes the account over the lock limit is itself refused (5.7.1)")
+    report(request(s, sasl_username="alice@example.test", protocol_state="RCPT").startswith(
+        "action=REJECT 5.7.1"), "a locked account is refused at RCPT")
+    report(request(s, sasl_username="") == "action=DUNNO", "unauthenticated: DUNNO")
+    r = [request(s, sasl_username="carol@example.test") for _ in range(5)]
+    report(r[3].startswith("action=DEFER_IF_PERMIT 4.7.1"), "throttle: DEFER_IF_PERMIT 4.7.1 (%s)" % r[3][:40])
+    report(request(s, sasl_username="dave@example.test") == "action=DUNNO", "another account still sends")
+    d.p.kill()
+    d.p.wait()
+    d2 = Daemon(LIMIT5, state=d.state)
+    s2 = d2.connect()
+    report(request(s2, sasl_username="alice@example.test", protocol_state="RCPT").startswith(
+        "action=REJECT"), "after kill -9 and a restart the account is still locked")
+    report(d2.stop() == 0, "SIGTERM stops it with exit 0")
+    report('"action":"lock"' in d.text(), "the decision is logged with its evidence")
+
+
+def test_concurrency():
+    d = Daemon("rule lock50=metric=recipients window=30m limit=50 action=lock")
+    accepted = []
+
+    def worker():
+        s = d.connect()
+        n = 0
+        for _ in range(20):
+            if request(s, sasl_username="eve@example.test") == "action=DUNNO":
+                n += 1
+        accepted.append(n)
+    ts = [threading.Thread(target=worker) for _ in range(8)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    report(sum(accepted) == 50, "8 connections at once for one account: exactly 50 of 160 let through "
+           "(got %d)" % sum(accepted))
+    d.stop()
+
+
+def test_hostile():
+    d = Daemon("policy_idle_timeout=2s", "policy_request_timeout=1s")
+    good = d.connect()
+    big = d.connect()
+    big.sendall(b"request=smtpd_access_policy\nsender=" + b"x" * 70000 + b"\n\n")
+    report(closed(big, 5), "a request over 64 KiB: that connection is closed")
+    junk = d.connect()
+    junk.sendall(os.urandom(3000) + b"\n\n")
+    report(closed(junk, 5), "binary junk: that connection is closed")
+    half = d.connect()
+    half.sendall(b"request=smtpd_access_policy\nsender=a@b\n")
+    report(closed(half, 4), "a request without its empty line: closed after policy_request_timeout")
+    quiet = d.connect()
+    report(closed(quiet, 5), "a client that sends nothing: closed after policy_idle_timeout")
+    report(request(good, sasl_username="") == "(closed)", "... and an idle Postfix connection is closed too")
+    fresh = d.connect()
+    report(request(fresh, sasl_username="") == "action=DUNNO", "other clients are served all along")
+    text = d.text()
+    for what in ("longer than 65536 bytes", "request not completed in time", "idle too long"):
+        report(what in text, "one log line: " + what)
+    report("control byte" in text or 'line without "="' in text, "one log line: the junk's reason")
+    d.stop()
+
+
+def test_many_idle():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 12000), hard))
+    d = Daemon()
+    conns = []
+    try:
+        for _ in range(5000):
+            conns.append(d.connect())
+    except OSError as e:
+        report(False, "5,000 idle connections: could only open %d (%s)" % (len(conns), e))
+    s = d.connect()
+    report(request(s, sasl_username="frank@example.test") == "action=DUNNO",
+           "with %d idle connections open, a new client is served" % len(conns))
+    rss = int(open("/proc/%d/status" % d.p.pid).read().split("VmRSS:")[1].split()[0])
+    report(rss < 64 * 1024, "daemon RSS with 5,000 connections: %d KiB (bound 64 MiB)" % rss)
+    for c in conns:
+        c.close()
+    d.stop()
+
+
+def test_store_dead():
+    for action, want in (("dunno", "action=DUNNO"), ("defer", "action=DEFER 4.3.0")):
+        d = Daemon(LIMIT5, "store=memory:fail-writes", "store_error_action=" + action)
+        s = d.connect()
+        r = [request(s, sasl_username="gina@example.test", recipient_count="3") for _ in range(2)]
+        report(r[0] == "action=DUNNO" and r[1].startswith(want),
+               "store dead, store_error_action=%s: a lock that cannot be recorded answers %s (%s)"
+               % (action, want, r[1][:30]))
+        report("store: cannot record lock" in d.text(), "  ... and logs the store error")
+        d.stop()
+
+
+def test_reload_and_instances():
+    conf = os.path.join(tempfile.mkdtemp(prefix="hijackd-dt."), "h.conf")
+    open(conf, "w").write("rule r=metric=recipients window=30m limit=100 action=lock\n")
+    d = Daemon(conf=conf)
+    s = d.connect()
+    open(conf, "w").write("rule r=metric=recipients window=30m limit=2 action=lock\n")
+    d.p.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    r = [request(s, sasl_username="hank@example.test") for _ in range(3)]
+    report(r[2].startswith("action=REJECT"), "SIGHUP applies a new limit")
+    open(conf, "w").write("rule r=metric=recipients window=30m limit=2 action=lock\nbogus = 1\n")
+    d.p.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    report("reload refused" in d.text() and "h.conf:2: unknown setting" in d.text(),
+           "a bad file at SIGHUP is refused with file:line")
+    report(request(s, sasl_username="ivan@example.test") == "action=DUNNO",
+           "... and the old configuration keeps serving")
+    second = subprocess.run([HJ, "-f", "-o", "state_dir=" + d.state, "-o",
+                             "policy_listen=127.0.0.1:%d" % free_port()], capture_output=True, text=True, timeout=10)
+    report(second.returncode == 1 and "another hijackd" in second.stderr,
+           "a second instance on the same state_dir refuses to start")
+    d.stop()
+    sock = os.path.join(d.state, "policy.sock")
+    u = Daemon("policy_socket_mode=0660", listen=sock)
+    report(oct(os.stat(sock).st_mode & 0o777) == "0o660", "unix socket with its mode")
+    report(request(u.connect(), sasl_username="") == "action=DUNNO", "served over the unix socket")
+    u.stop()
+    report(not os.path.exists(sock), "the socket is removed at stop")
+
+
+def main():
+    try:
+        for t in (test_decisions, test_concurrency, test_hostile, test_many_idle, test_store_dead,
+                  test_reload_and_instances):
+            try:
+                t()
+            except Exception as e:  # a broken check is a failure, not a crash of the suite
+                report(False, "%s: %r" % (t.__name__, e))
+    finally:
+        for p in PROCS:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    sys.exit(FAILS)
+
+
+main()
