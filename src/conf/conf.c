@@ -236,6 +236,10 @@ set_parse_error(hj_conf *c, const char *v, char *err, size_t errlen)
 static int
 smtp_text(const char *v, char cls, char **dst, char *err, size_t errlen)
 {
+    if (strlen(v) > 900) {
+        snprintf(err, errlen, "the text is longer than 900 characters");
+        return -1;
+    }
     if (v[0] != cls || v[1] != '.' || strchr(v, '\n')) {
         snprintf(err, errlen, "the text must start with a %c.x.y status code, got \"%s\"", cls, v);
         return -1;

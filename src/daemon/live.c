@@ -119,13 +119,18 @@ cstr(hj_span s, char *buf, size_t cap)
     return buf;
 }
 
-/* answer - format an action with its text */
+/* answer - format an action with its text; an answer that does not fit is an internal error */
 static size_t
-answer(char *out, size_t outlen, const char *action, const char *text)
+answer(const live *L, char *out, size_t outlen, const char *action, const char *text)
 {
     size_t n = policy_reply(out, outlen, action, text);
 
-    return n ? n : policy_reply(out, outlen, action, NULL);
+    if (n == 0) {
+        log_error("internal: the answer %s does not fit in %zu bytes", action, outlen);
+        n = strlen(fail_reply[L->conf->internal_error_action]);
+        memcpy(out, fail_reply[L->conf->internal_error_action], n);
+    }
+    return n;
 }
 
 /* count_message - END-OF-MESSAGE: count and judge this message */
@@ -159,7 +164,7 @@ decide(void *ctx, const policy_req *rq, char *out, size_t outlen)
     time_t now = time(NULL);
 
     if (rq->a[PA_SASL_USERNAME].n == 0)
-        return answer(out, outlen, "DUNNO", NULL);
+        return answer(L, out, outlen, "DUNNO", NULL);
     cstr(rq->a[PA_SASL_USERNAME], acct, sizeof(acct));
     L->cur_acct = acct;
     L->cur_lock = L->cur_throttle = L->cur_store_err = 0;
@@ -175,10 +180,10 @@ decide(void *ctx, const policy_req *rq, char *out, size_t outlen)
         return n;
     }
     if (st == HJ_ST_LOCKED)
-        return answer(out, outlen, "REJECT", L->conf->reject_text);
+        return answer(L, out, outlen, "REJECT", L->conf->reject_text);
     if (st == HJ_ST_THROTTLED)
-        return answer(out, outlen, "DEFER_IF_PERMIT", L->conf->defer_text);
-    return answer(out, outlen, "DUNNO", NULL);
+        return answer(L, out, outlen, "DEFER_IF_PERMIT", L->conf->defer_text);
+    return answer(L, out, outlen, "DUNNO", NULL);
 }
 
 /* restore_one - a lock from the store into the engine, silently */
