@@ -129,6 +129,22 @@ def test_decisions():
     report('"action":"lock"' in d.text(), "the decision is logged with its evidence")
 
 
+def test_rcpt_stage():
+    d = Daemon(LIMIT5, "rule msgs=metric=messages window=30m limit=2 action=warn",
+               "policy_count_stage=rcpt")
+    s = d.connect()
+    r = [request(s, sasl_username="judy@example.test", protocol_state="RCPT", instance="t1",
+                 recipient_count="0") for _ in range(4)]
+    r += [request(s, sasl_username="judy@example.test", protocol_state="RCPT", instance="t2",
+                  recipient_count="0") for _ in range(2)]
+    report(r[:5] == ["action=DUNNO"] * 5 and r[5].startswith("action=REJECT 5.7.1"),
+           "policy_count_stage=rcpt: each RCPT counts one recipient; the 6th is refused")
+    report(request(s, sasl_username="judy@example.test", protocol_state="END-OF-MESSAGE",
+                   recipient_count="1").startswith("action=REJECT"), "  ... and stays locked")
+    report('"rule":"msgs"' not in d.text(), "  ... 6 recipients in 2 transactions count 2 messages, not 6")
+    d.stop()
+
+
 def test_concurrency():
     d = Daemon("rule lock50=metric=recipients window=30m limit=50 action=lock")
     accepted = []
@@ -236,7 +252,7 @@ def test_reload_and_instances():
 
 def main():
     try:
-        for t in (test_decisions, test_concurrency, test_hostile, test_many_idle, test_store_dead,
+        for t in (test_decisions, test_rcpt_stage, test_concurrency, test_hostile, test_many_idle, test_store_dead,
                   test_reload_and_instances):
             try:
                 t()

@@ -291,6 +291,17 @@ set_max_conn(hj_conf *c, const char *v, char *err, size_t errlen)
     return int_in(v, 1, 1000000, &n, err, errlen) ? -1 : (c->policy_max_connections = n, 0);
 }
 
+static int
+set_count_stage(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "end-of-message") == 0)
+        return c->policy_count_stage = CONF_COUNT_EOM, 0;
+    if (strcmp(v, "rcpt") == 0)
+        return c->policy_count_stage = CONF_COUNT_RCPT, 0;
+    snprintf(err, errlen, "bad stage \"%s\" (end-of-message or rcpt)", v);
+    return -1;
+}
+
 /* the settings: name, default, how to apply, one line of help */
 static const conf_setting settings[] = {
     {"own_networks", "", set_own_networks,
@@ -333,6 +344,9 @@ static const conf_setting settings[] = {
      "daemon: close a policy connection idle this long (Postfix closes its own after 300s)"},
     {"policy_request_timeout", "10s", set_request_timeout,
      "daemon: a request begun must be complete within this"},
+    {"policy_count_stage", "end-of-message", set_count_stage,
+     "daemon: where messages are counted: end-of-message (recipient_count, size), or rcpt "
+     "when hijackd is only in smtpd_recipient_restrictions (one recipient per request)"},
     {"policy_max_connections", "20000", set_max_conn,
      "daemon: policy connections served at once; more wait in the kernel's backlog"},
 };

@@ -3,6 +3,7 @@
  *
  * SYNOPSIS
  *	enum { CONF_FAIL_DUNNO, CONF_FAIL_DEFER };
+enum { CONF_COUNT_EOM, CONF_COUNT_RCPT };
 
 hj_conf *conf_load(const char *path, char *const *opts, size_t nopts,
  *	                   char *err, size_t errlen);
@@ -56,10 +57,12 @@ typedef struct hj_conf {
     int64_t policy_idle_timeout;    /* s: a connection that sends nothing is closed */
     int64_t policy_request_timeout; /* s: a request begun must end within this */
     int64_t policy_max_connections;
-    char **text; /* [conf_nsettings()] the value of each setting as written */
+    int policy_count_stage; /* CONF_COUNT_EOM or CONF_COUNT_RCPT */
+    char **text;            /* [conf_nsettings()] the value of each setting as written */
 } hj_conf;
 
 enum { CONF_FAIL_DUNNO, CONF_FAIL_DEFER };
+enum { CONF_COUNT_EOM, CONF_COUNT_RCPT };
 
 hj_conf *conf_load(const char *path, char *const *opts, size_t nopts, char *err, size_t errlen);
 void conf_print(const hj_conf *c, hj_buf *out);

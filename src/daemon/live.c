@@ -22,6 +22,7 @@
 #include "../store/store.h"
 #include "../util/alloc.h"
 #include "../util/buf.h"
+#include "../util/htab.h"
 #include "../util/log.h"
 #include "policysrv.h"
 
@@ -43,6 +44,7 @@ typedef struct live {
     const char *cur_acct;
     int cur_lock, cur_throttle, cur_store_err;
     hj_buf scratch;
+    htab *instances; /* RCPT-stage counting: the last transaction (instance) per account */
 } live;
 
 static const char *const fail_reply[] = {"action=DUNNO\n\n", "action=DEFER 4.3.0 hijackd: "
@@ -133,7 +135,31 @@ answer(const live *L, char *out, size_t outlen, const char *action, const char *
     return n;
 }
 
-/* count_message - END-OF-MESSAGE: count and judge this message */
+/*
+ * same_transaction - RCPT-stage counting: is this recipient part of a message
+ * already counted? Requests of one transaction share "instance"; the table
+ * keeps the last instance per account (bounded: cleared when it grows large).
+ */
+static int
+same_transaction(live *L, const char *acct, hj_span inst)
+{
+    int created;
+
+    if (inst.n == 0)
+        return 0;
+    if (L->instances->used > 100000) {
+        htab_free(L->instances, free);
+        L->instances = htab_new(1024);
+    }
+    htab_node *n = htab_put(L->instances, acct, strlen(acct), NULL, &created);
+    if (!created && n->value && strlen(n->value) == inst.n && memcmp(n->value, inst.p, inst.n) == 0)
+        return 1;
+    free(n->value);
+    n->value = xstrndup(inst.p, inst.n);
+    return 0;
+}
+
+/* count_message - count and judge this message (END-OF-MESSAGE) or recipient (RCPT) */
 static void
 count_message(live *L, const policy_req *rq, const char *acct, time_t now)
 {
@@ -150,6 +176,11 @@ count_message(live *L, const policy_req *rq, const char *acct, time_t now)
     ev.service = "policy";
     ev.nrcpt = policy_number(rq->a[PA_RECIPIENT_COUNT]);
     ev.size = policy_number(rq->a[PA_SIZE]);
+    if (L->conf->policy_count_stage == CONF_COUNT_RCPT) { /* one recipient per RCPT request */
+        ev.nrcpt = 1;
+        ev.size = 0;
+        ev.more_rcpts = same_transaction(L, acct, rq->a[PA_INSTANCE]);
+    }
     if (ev.nrcpt < 1)
         ev.nrcpt = 1;
     engine_event(L->eng, &ev);
@@ -169,7 +200,9 @@ decide(void *ctx, const policy_req *rq, char *out, size_t outlen)
     L->cur_acct = acct;
     L->cur_lock = L->cur_throttle = L->cur_store_err = 0;
     hj_state st = engine_state(L->eng, acct, now, NULL);
-    if (st == HJ_ST_OK && span_eq(rq->a[PA_PROTOCOL_STATE], "END-OF-MESSAGE")) {
+    const char *count_at =
+        L->conf->policy_count_stage == CONF_COUNT_RCPT ? "RCPT" : "END-OF-MESSAGE";
+    if (st == HJ_ST_OK && span_eq(rq->a[PA_PROTOCOL_STATE], count_at)) {
         count_message(L, rq, acct, now);
         st = L->cur_lock ? HJ_ST_LOCKED : L->cur_throttle ? HJ_ST_THROTTLED : HJ_ST_OK;
     }
@@ -204,6 +237,8 @@ engine_build(live *L)
     char err[256];
 
     L->eng = engine_new(L->conf->pol, on_decision, L);
+    if (L->instances == NULL)
+        L->instances = htab_new(1024);
     if (L->store->ops->lock_walk(L->store, restore_one, L, err, sizeof(err)) != STORE_OK) {
         log_error("store: cannot read the locks: %s", err);
         return -1;
@@ -403,6 +438,8 @@ live_stop(live *L)
         close(L->pidfd);
     conf_free(L->conf);
     buf_free(&L->scratch);
+    if (L->instances)
+        htab_free(L->instances, free);
     free(L->opts);
 }
 

@@ -224,6 +224,7 @@ sum_amount(const hj_event *ev, hj_metric m)
 {
     switch (m) {
     case HJ_M_MESSAGES:
+        return ev->more_rcpts ? 0 : 1;
     case HJ_M_FAILED_LOGINS:
     case HJ_M_RELAY_RCPTS:
         return 1;
@@ -411,7 +412,7 @@ entity_totals(hj_entity *x, const hj_event *ev)
 {
     switch (ev->type) {
     case HJ_EV_SUBMIT:
-        x->tot.messages++;
+        x->tot.messages += ev->more_rcpts ? 0 : 1;
         x->tot.recipients += sum_amount(ev, HJ_M_RECIPIENTS);
         x->tot.bytes += sum_amount(ev, HJ_M_BYTES);
         break;

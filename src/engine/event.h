@@ -13,7 +13,8 @@
  *	HJ_EV_LOGIN_FAIL  failed SMTP AUTH: account when known, client
  *	HJ_EV_SUBMIT      a message accepted from an authenticated account:
  *	                  queue_id, account, client, sender, rcpts/nrcpt, size,
- *	                  helo, message_id when known
+ *	                  helo, message_id when known; with more_rcpts set, more
+ *	                  recipients of a message counted before (not a new message)
  *	HJ_EV_DELIVERY    one recipient's delivery outcome (status, dsn, relay);
  *	                  account is the submitter when known
  *	HJ_EV_RELAY       unauthenticated mail from an outside sender delivered
@@ -60,6 +61,7 @@ typedef struct hj_event {
     size_t nrcpts;            /* entries in rcpts */
     int64_t nrcpt;            /* recipient count (a Bcc blast to 10 = 10) */
     int64_t size;
+    int more_rcpts; /* SUBMIT: more recipients of a message already counted (RCPT-stage counting) */
     const char *helo;
     const char *message_id;
     const char *rcpt;      /* DELIVERY, RELAY, REJECT */
