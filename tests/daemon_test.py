@@ -145,6 +145,28 @@ def test_rcpt_stage():
     d.stop()
 
 
+def test_counters_persist():
+    d = Daemon(LIMIT5, "counters_flush_interval=1s")
+    s = d.connect()
+    r = [request(s, sasl_username="kim@example.test", recipient_count="2") for _ in range(2)]
+    time.sleep(2.5)  # more than one flush interval
+    d.p.kill()
+    d.p.wait()
+    d2 = Daemon(LIMIT5, "counters_flush_interval=1s", state=d.state)
+    s2 = d2.connect()
+    r += [request(s2, sasl_username="kim@example.test", recipient_count="2")]
+    report(r[:2] == ["action=DUNNO"] * 2 and r[2].startswith("action=REJECT"),
+           "counters survive kill -9 after a flush: 4 recipients before, 2 after -> over 5, refused")
+    s2.close()
+    r2 = [request(d2.connect(), sasl_username="lee@example.test", recipient_count="3")]
+    report(d2.stop() == 0, "  ... clean stop")
+    d3 = Daemon(LIMIT5, "counters_flush_interval=60s", state=d.state)
+    r2 += [request(d3.connect(), sasl_username="lee@example.test", recipient_count="3")]
+    report(r2[0] == "action=DUNNO" and r2[1].startswith("action=REJECT"),
+           "a clean stop right after a message forgets nothing (3 + 3 recipients -> refused)")
+    d3.stop()
+
+
 def test_concurrency():
     d = Daemon("rule lock50=metric=recipients window=30m limit=50 action=lock")
     accepted = []
@@ -252,7 +274,7 @@ def test_reload_and_instances():
 
 def main():
     try:
-        for t in (test_decisions, test_rcpt_stage, test_concurrency, test_hostile, test_many_idle, test_store_dead,
+        for t in (test_decisions, test_rcpt_stage, test_counters_persist, test_concurrency, test_hostile, test_many_idle, test_store_dead,
                   test_reload_and_instances):
             try:
                 t()

@@ -292,6 +292,18 @@ set_max_conn(hj_conf *c, const char *v, char *err, size_t errlen)
 }
 
 static int
+set_flush_interval(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    if (duration_min1(v, &c->counters_flush_interval, err, errlen) != 0)
+        return -1;
+    if (c->counters_flush_interval > 60) {
+        snprintf(err, errlen, "counters_flush_interval is at most 60s (a crash forgets that much)");
+        return -1;
+    }
+    return 0;
+}
+
+static int
 set_count_stage(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     if (strcmp(v, "end-of-message") == 0)
@@ -347,6 +359,9 @@ static const conf_setting settings[] = {
     {"policy_count_stage", "end-of-message", set_count_stage,
      "daemon: where messages are counted: end-of-message (recipient_count, size), or rcpt "
      "when hijackd is only in smtpd_recipient_restrictions (one recipient per request)"},
+    {"counters_flush_interval", "2s", set_flush_interval,
+     "daemon: sliding counters are written to the store in a batch this often; a crash forgets "
+     "at most this much traffic (locks and the audit trail are written at once)"},
     {"policy_max_connections", "20000", set_max_conn,
      "daemon: policy connections served at once; more wait in the kernel's backlog"},
 };

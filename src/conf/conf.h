@@ -57,8 +57,9 @@ typedef struct hj_conf {
     int64_t policy_idle_timeout;    /* s: a connection that sends nothing is closed */
     int64_t policy_request_timeout; /* s: a request begun must end within this */
     int64_t policy_max_connections;
-    int policy_count_stage; /* CONF_COUNT_EOM or CONF_COUNT_RCPT */
-    char **text;            /* [conf_nsettings()] the value of each setting as written */
+    int policy_count_stage;          /* CONF_COUNT_EOM or CONF_COUNT_RCPT */
+    int64_t counters_flush_interval; /* s between batches of counters written to the store */
+    char **text;                     /* [conf_nsettings()] the value of each setting as written */
 } hj_conf;
 
 enum { CONF_FAIL_DUNNO, CONF_FAIL_DEFER };

@@ -45,6 +45,10 @@ typedef struct live {
     int cur_lock, cur_throttle, cur_store_err;
     hj_buf scratch;
     htab *instances; /* RCPT-stage counting: the last transaction (instance) per account */
+    struct event *ev_flush;
+    int flush_err; /* a flush failed: keep logging quiet until one succeeds */
+    hj_buf blob;
+    hj_engine *from; /* carry counters from this engine (reload) */
 } live;
 
 static const char *const fail_reply[] = {"action=DUNNO\n\n", "action=DEFER 4.3.0 hijackd: "
@@ -230,6 +234,75 @@ restore_one(void *ctx, const hj_lock_rec *k)
     return 0;
 }
 
+/* restore_counters - a blob from the store into the engine */
+static int
+restore_counters(void *ctx, const char *key, const void *blob, size_t len)
+{
+    live *L = ctx;
+
+    if (engine_import(L->eng, key, blob, len, time(NULL)) != 0)
+        log_warn("store: counters of %s are unreadable: starting them afresh", key);
+    return 0;
+}
+
+/* carry_one - reload: one entity's counters from the old engine to the new */
+static void
+carry_one(void *ctx, const char *key, int gone)
+{
+    live *L = ctx;
+
+    (void)gone;
+    buf_reset(&L->blob);
+    if (engine_export(L->from, key, &L->blob) == 1)
+        engine_import(L->eng, key, L->blob.s, L->blob.len, time(NULL));
+}
+
+/* flush_one - one changed entity into the open batch */
+static void
+flush_one(void *ctx, const char *key, int gone)
+{
+    live *L = ctx;
+    char err[256];
+    int rc;
+
+    buf_reset(&L->blob);
+    if (gone || engine_export(L->eng, key, &L->blob) != 1)
+        rc = L->store->ops->counters_del(L->store, key, err, sizeof(err));
+    else
+        rc = L->store->ops->counters_put(L->store, key, L->blob.s, L->blob.len, err, sizeof(err));
+    if (rc == STORE_ERR && !L->flush_err++)
+        log_error("store: cannot write the counters of %s: %s", key, err);
+}
+
+/* flush - the counters changed since the last flush, in one batch */
+static void
+flush(live *L)
+{
+    char err[256];
+    int before = L->flush_err;
+
+    if (L->store->ops->counters_begin(L->store, err, sizeof(err)) != STORE_OK) {
+        if (!L->flush_err++)
+            log_error("store: cannot write counters: %s", err);
+        return;
+    }
+    engine_changed(L->eng, flush_one, L, 0);
+    if (L->store->ops->counters_commit(L->store, err, sizeof(err)) != STORE_OK) {
+        if (!L->flush_err++)
+            log_error("store: cannot write counters: %s", err);
+    } else if (L->flush_err && L->flush_err == before) {
+        log_info("store: writing counters again");
+        L->flush_err = 0;
+    }
+}
+
+static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    flush(arg);
+}
+
 /* engine_build - a new engine for L->conf with the store's locks */
 static int
 engine_build(live *L)
@@ -243,6 +316,12 @@ engine_build(live *L)
         log_error("store: cannot read the locks: %s", err);
         return -1;
     }
+    if (L->from) { /* a reload: the running engine has the freshest counters */
+        engine_changed(L->from, carry_one, L, 1);
+        return 0;
+    }
+    if (L->store->ops->counters_walk(L->store, restore_counters, L, err, sizeof(err)) != STORE_OK)
+        log_error("store: cannot read the counters: %s: starting them afresh", err);
     return 0;
 }
 
@@ -315,13 +394,17 @@ reload(live *L)
         if (strcmp(oldv[i], newv[i]) != 0)
             log_warn("reload: %s changed to %s: takes effect at the next restart", restart_only[i],
                      newv[i]);
+    flush(L); /* the running engine's pending counters reach the store first */
     hj_conf *oc = L->conf;
     hj_engine *oe = L->eng;
     L->conf = nc;
     free(nc->policy_listen), nc->policy_listen = xstrdup(oc->policy_listen);
     free(nc->state_dir), nc->state_dir = xstrdup(oc->state_dir);
     free(nc->store), nc->store = xstrdup(oc->store);
-    if (engine_build(L) != 0) {
+    L->from = oe;
+    int rc = engine_build(L);
+    L->from = NULL;
+    if (rc != 0) {
         engine_free(L->eng);
         L->eng = oe;
         L->conf = oc;
@@ -411,6 +494,9 @@ live_start(live *L)
     L->ev_term = evsignal_new(L->base, SIGTERM, on_signal, L);
     L->ev_int = evsignal_new(L->base, SIGINT, on_signal, L);
     L->ev_tick = event_new(L->base, -1, EV_PERSIST, on_tick, L);
+    L->ev_flush = event_new(L->base, -1, EV_PERSIST, on_flush, L);
+    struct timeval every = {L->conf->counters_flush_interval, 0};
+    event_add(L->ev_flush, &every);
     struct timeval tick = {LIVE_TICK, 0};
     evsignal_add(L->ev_hup, NULL);
     evsignal_add(L->ev_term, NULL);
@@ -424,9 +510,11 @@ live_start(live *L)
 static void
 live_stop(live *L)
 {
-    struct event *evs[] = {L->ev_hup, L->ev_term, L->ev_int, L->ev_tick};
+    struct event *evs[] = {L->ev_hup, L->ev_term, L->ev_int, L->ev_tick, L->ev_flush};
 
-    for (size_t i = 0; i < 4; i++)
+    if (L->eng && L->store)
+        flush(L); /* a clean stop forgets nothing */
+    for (size_t i = 0; i < 5; i++)
         if (evs[i])
             event_free(evs[i]);
     policysrv_free(L->ps);
@@ -438,6 +526,7 @@ live_stop(live *L)
         close(L->pidfd);
     conf_free(L->conf);
     buf_free(&L->scratch);
+    buf_free(&L->blob);
     if (L->instances)
         htab_free(L->instances, free);
     free(L->opts);

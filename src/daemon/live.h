@@ -10,8 +10,10 @@
  *	its locks into a new engine, then serves policy requests (policysrv.h)
  *	until SIGTERM or SIGINT. SIGHUP reloads the configuration atomically:
  *	a bad file is refused (file:line logged) and the old one stays; a new
- *	one gets a new engine (sliding counters start afresh, locks are kept:
- *	they live in the store). Settings that need a restart (policy_listen,
+ *	one gets a new engine, with the locks from the store and the counters
+ *	carried over from the running engine. Changed counters are written to
+ *	the store every counters_flush_interval in one batch, and at a clean
+ *	stop; at start-up they are read back. Settings that need a restart (policy_listen,
  *	state_dir, store) are reported and ignored by a reload.
  *
  *	Answers. A request without sasl_username: DUNNO. A locked account:

@@ -8,50 +8,7 @@
 #include <string.h>
 
 #include "../util/alloc.h"
-#include "../util/htab.h"
-#include "dset.h"
-#include "window.h"
-
-#define ENGINE_RECENT_IPS 4
-#define ENGINE_SWEEP_EVERY 600
-
-typedef struct hj_counter {
-    hj_window w;
-    hj_dset d;
-} hj_counter;
-
-typedef struct hj_eff {
-    int64_t limit;
-    hj_action action;
-    bool off;
-} hj_eff;
-
-typedef struct hj_entity {
-    hj_scope scope;
-    const char *name; /* the htab node's key */
-    bool exempt;
-    hj_counter *cnt;     /* [pol->ncounters], allocated on first use */
-    int64_t *last_fired; /* [pol->nrules], for warn and relay */
-    hj_eff *eff;         /* [pol->nrules] when an override applies, else NULL */
-    bool locked;
-    const hj_rule *lock_rule;
-    int64_t locked_at, unlock_at, throttled_at, throttled_until;
-    const hj_rule *throttle_rule;
-    hj_totals tot;
-    int32_t tzoff; /* of its latest event, for decisions made outside an event */
-    hj_addr ips[ENGINE_RECENT_IPS];
-    int nips, ipnext;
-} hj_entity;
-
-struct hj_engine {
-    const hj_policy *pol;
-    hj_decision_fn fn;
-    void *ctx;
-    htab *ent[HJ_S__COUNT];
-    size_t *order; /* rule indices, locks first, then throttles, then the rest */
-    int64_t last_sweep;
-    hj_engine_stats st;
-};
+#include "engine_int.h"
 
 static void entity_unlock(hj_engine *e, hj_entity *x, int64_t t, int32_t tzoff, const char *reason);
 
@@ -91,9 +48,9 @@ engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx)
     return e;
 }
 
-/* entity_release - free the counters of an entity, keep its totals */
-static void
-entity_release(const hj_engine *e, hj_entity *x)
+/* engine_entity_release - free the counters of an entity, keep its totals */
+void
+engine_entity_release(const hj_engine *e, hj_entity *x)
 {
     if (x->cnt) {
         for (size_t i = 0; i < e->pol->ncounters; i++) {
@@ -111,7 +68,7 @@ entity_release(const hj_engine *e, hj_entity *x)
 static void
 entity_free(const hj_engine *e, hj_entity *x)
 {
-    entity_release(e, x);
+    engine_entity_release(e, x);
     free(x->eff);
     free(x);
 }
@@ -154,9 +111,9 @@ entity_effective(const hj_policy *p, hj_scope s, const char *name)
     return eff;
 }
 
-/* entity_get - find or create the entity for (scope, name) */
-static hj_entity *
-entity_get(hj_engine *e, hj_scope s, const char *name, int64_t t)
+/* engine_entity_get - find or create the entity for (scope, name) */
+hj_entity *
+engine_entity_get(hj_engine *e, hj_scope s, const char *name, int64_t t)
 {
     int created;
     htab_node *n = htab_put(e->ent[s], name, strlen(name), NULL, &created);
@@ -437,6 +394,7 @@ entity_feed(hj_engine *e, hj_entity *x, const ev_ctx *c)
 {
     unsigned mask = metrics_of[c->ev->type];
 
+    x->dirty = true;
     if (x->locked && x->unlock_at && c->ev->t >= x->unlock_at)
         entity_unlock(e, x, x->unlock_at, c->ev->tzoff, "automatic unlock");
     x->tzoff = c->ev->tzoff;
@@ -477,7 +435,7 @@ engine_event(hj_engine *e, const hj_event *ev)
         return;
     ev_ctx_init(e, ev, &c);
     if (ev->account && *ev->account) {
-        hj_entity *a = entity_get(e, HJ_S_ACCOUNT, ev->account, ev->t);
+        hj_entity *a = engine_entity_get(e, HJ_S_ACCOUNT, ev->account, ev->t);
         entity_feed(e, a, &c);
         if (a->exempt) {
             e->st.exempt++;
@@ -485,14 +443,25 @@ engine_event(hj_engine *e, const hj_event *ev)
         }
         const char *at = strrchr(ev->account, '@');
         if ((p->scopes_used & 1u << HJ_S_DOMAIN) && at && at[1])
-            entity_feed(e, entity_get(e, HJ_S_DOMAIN, at + 1, ev->t), &c);
+            entity_feed(e, engine_entity_get(e, HJ_S_DOMAIN, at + 1, ev->t), &c);
     }
     if ((p->scopes_used & 1u << HJ_S_IP) && c.has_ip)
-        entity_feed(e, entity_get(e, HJ_S_IP, ev->client_ip, ev->t), &c);
+        entity_feed(e, engine_entity_get(e, HJ_S_IP, ev->client_ip, ev->t), &c);
     if (p->scopes_used & 1u << HJ_S_GLOBAL)
-        entity_feed(e, entity_get(e, HJ_S_GLOBAL, "", ev->t), &c);
+        entity_feed(e, engine_entity_get(e, HJ_S_GLOBAL, "", ev->t), &c);
     if (ev->t >= e->last_sweep + ENGINE_SWEEP_EVERY)
         engine_tick(e, ev->t);
+}
+
+/* engine_gone - remember the key of an entity about to be forgotten */
+static void
+engine_gone(hj_engine *e, const hj_entity *x)
+{
+    char key[400];
+
+    engine_key(x, key, sizeof(key));
+    e->gone = xrealloc(e->gone, (e->ngone + 1) * sizeof(*e->gone));
+    e->gone[e->ngone++] = xstrdup(key);
 }
 
 typedef struct sweep_ctx {
@@ -513,9 +482,12 @@ sweep_one(htab_node *n, void *arg)
     if (x->locked || x->throttled_until > s->now || x->tot.last_seen > s->now - e->pol->max_window)
         return 0;
     if (x->scope == HJ_S_ACCOUNT) {
-        entity_release(e, x);
+        if (x->cnt)
+            x->dirty = true;
+        engine_entity_release(e, x);
         return 0;
     }
+    engine_gone(e, x);
     entity_free(e, x);
     e->st.entities--;
     return 1;
@@ -571,14 +543,15 @@ entity_unlock(hj_engine *e, hj_entity *x, int64_t t, int32_t tzoff, const char *
     e->st.decisions[HJ_A_UNLOCK]++;
     e->fn(e->ctx, &d);
     x->lock_rule = NULL;
-    entity_release(e, x); /* the evidence that locked it must not lock it again at once */
+    x->dirty = true;
+    engine_entity_release(e, x); /* the evidence that locked it must not lock it again at once */
 }
 
 int
 engine_lock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, int64_t until,
             const char *reason, bool announce)
 {
-    hj_entity *x = entity_get(e, HJ_S_ACCOUNT, account, t);
+    hj_entity *x = engine_entity_get(e, HJ_S_ACCOUNT, account, t);
     hj_decision d;
     hj_event ev = {.t = t, .tzoff = tzoff};
 
@@ -659,6 +632,9 @@ engine_free(hj_engine *e)
         htab_walk(e->ent[i], free_one, e);
         htab_free(e->ent[i], NULL);
     }
+    for (size_t i = 0; i < e->ngone; i++)
+        free(e->gone[i]);
+    free(e->gone);
     free(e->order);
     free(e);
 }

@@ -38,6 +38,11 @@ int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, c
  *	the account, so the evidence that locked it does not lock it again at
  *	its next message; a hijacker who keeps sending is caught afresh.
  *
+ *	engine_changed(), engine_export() and engine_import() (snapshot.c) let
+ *	a program keep the sliding counters across restarts: it writes the
+ *	entities changed since the last call to a store, and reads them back
+ *	into a new engine.
+ *
  *	Not thread-safe: one engine per thread, or a lock around it. The
  *	policy must outlive the engine. Memory failure is fatal.
  */
@@ -47,6 +52,7 @@ int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, c
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../util/buf.h"
 #include "decision.h"
 #include "event.h"
 #include "policy.h"
@@ -86,6 +92,12 @@ int engine_lock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, int
 int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const char *reason);
 void engine_accounts(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *), void *ctx);
 const hj_engine_stats *engine_stats(const hj_engine *e);
+
+/* counters that survive a restart (snapshot.c): keys "a:account", "d:", "i:", "g:" */
+void engine_changed(hj_engine *e, void (*fn)(void *ctx, const char *key, int gone), void *ctx,
+                    int all);
+int engine_export(hj_engine *e, const char *key, hj_buf *out);
+int engine_import(hj_engine *e, const char *key, const void *blob, size_t len, int64_t now);
 void engine_free(hj_engine *e);
 
 #endif

@@ -67,8 +67,25 @@ typedef struct hj_store_ops {
     int (*audit_walk)(hj_store *st, const char *account, int64_t since,
                       int (*fn)(void *ctx, const hj_audit_rec *rec), void *ctx, char *err,
                       size_t errlen);
+    /*
+     * Counters: one opaque blob per key ("a:alice@example.com"), written in
+     * batches: counters_begin, any number of counters_put / counters_del,
+     * counters_commit (durable when it returns STORE_OK; on STORE_ERR the
+     * whole batch is rolled back). counters_walk hands every blob to fn at
+     * start-up. A blob is at most STORE_BLOB_MAX bytes.
+     */
+    int (*counters_begin)(hj_store *st, char *err, size_t errlen);
+    int (*counters_put)(hj_store *st, const char *key, const void *blob, size_t len, char *err,
+                        size_t errlen);
+    int (*counters_del)(hj_store *st, const char *key, char *err, size_t errlen);
+    int (*counters_commit)(hj_store *st, char *err, size_t errlen);
+    int (*counters_walk)(hj_store *st,
+                         int (*fn)(void *ctx, const char *key, const void *blob, size_t len),
+                         void *ctx, char *err, size_t errlen);
     void (*close)(hj_store *st);
 } hj_store_ops;
+
+#define STORE_BLOB_MAX (4 * 1024 * 1024)
 
 struct hj_store {
     const hj_store_ops *ops;

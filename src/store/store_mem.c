@@ -9,7 +9,8 @@
  *
  * DESCRIPTION
  *	Locks live in a hash table keyed by account, the audit trail in a
- *	growable array; nothing survives store_close(). It behaves like the
+ *	growable array, counter blobs in a hash table keyed by key; nothing
+ *	survives store_close(). It behaves like the
  *	SQLite backend so one table of tests runs against both: strings are
  *	copied bounded (a field without a terminating NUL is cut to its size
  *	minus one), an account longer than STORE_NAME_MAX - 1 bytes is looked
@@ -18,9 +19,28 @@
  *	order (strcmp), audit_walk in time order (ties in insertion order).
  *	Walks work on a snapshot, so a callback may change the store.
  *
+ *	Counters, with the same rules as store_sqlite.c: a key is stored whole
+ *	(any length; NULL or "" is refused), a blob of 0 to STORE_BLOB_MAX
+ *	bytes is copied (NULL is allowed for 0 bytes; over the limit is
+ *	refused), counters_walk goes in key order (strcmp) and always passes a
+ *	non-NULL blob. Between counters_begin and counters_commit, puts and
+ *	dels are staged in order and applied at commit, which cannot fail part
+ *	way: a failing commit changes nothing. Outside a batch a put or del
+ *	applies at once (autocommit); deleting a missing key is STORE_OK. A
+ *	put or del that fails inside a batch dooms it: later puts and dels of
+ *	the batch fail, and counters_commit discards it and returns STORE_ERR.
+ *	counters_begin inside a batch, or counters_commit outside one, is
+ *	STORE_ERR (the open batch is left as it was). counters_walk sees the
+ *	committed blobs only (SQLite would also show the open batch's own
+ *	changes: do not walk inside a batch). store_close discards an open
+ *	batch.
+ *
  *	The failure switch ("memory:fail", store_mem_set_fail) makes every
  *	call return STORE_ERR with a message, never STORE_NOTFOUND, to test
- *	callers' error paths. Not thread-safe; memory failure is fatal.
+ *	callers' error paths; "memory:fail-writes" fails only the writes
+ *	(lock_put, lock_del, audit_add and the four counters writes: begin,
+ *	put, del, commit) and lets the reads and walks work. A commit that
+ *	fails discards its batch. Not thread-safe; memory failure is fatal.
  */
 #include "store.h"
 
@@ -37,12 +57,27 @@ typedef struct mem_audit {
     size_t idx; /* insertion order, the tie-break */
 } mem_audit;
 
+typedef struct mem_blob {
+    size_t len;
+    unsigned char data[];
+} mem_blob;
+
+typedef struct mem_op {
+    char *key;
+    mem_blob *blob; /* NULL: delete the key */
+} mem_op;
+
 typedef struct mem_store {
     hj_store st;
     htab *locks;         /* account -> hj_lock_rec * (owned) */
     hj_audit_rec *audit; /* in insertion order; json owned */
     size_t naudit, capaudit;
-    int fail;
+    htab *counters; /* key -> mem_blob * (owned) */
+    mem_op *batch;  /* the open batch's puts and dels, in call order (owned) */
+    size_t nbatch, capbatch;
+    int in_batch; /* between counters_begin and counters_commit */
+    int doomed;   /* a put or del of the open batch failed */
+    int fail;     /* 0 off, 1 every call, 2 writes only */
 } mem_store;
 
 static const hj_store_ops mem_ops;
@@ -64,9 +99,13 @@ mem_err(char *err, size_t errlen, const char *fmt, ...)
 static int
 mem_failing(const mem_store *ms, const char *what, char *err, size_t errlen)
 {
-    int write = strcmp(what, "lock_put") == 0 || strcmp(what, "lock_del") == 0 ||
-                strcmp(what, "audit_add") == 0;
+    static const char *const writes[] = {"lock_put",       "lock_del",     "audit_add",
+                                         "counters_begin", "counters_put", "counters_del",
+                                         "counters_commit"};
+    int write = 0;
 
+    for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
+        write |= strcmp(what, writes[i]) == 0;
     if (!ms->fail || (ms->fail == 2 && !write))
         return 0;
     mem_err(err, errlen, "memory store: %s: injected failure", what);
@@ -273,7 +312,204 @@ mem_audit_walk(hj_store *st, const char *account, int64_t since,
     return STORE_OK;
 }
 
-/* mem_close - free the locks, the audit trail and the store */
+/* mem_blob_new - a copy of len bytes at p (p may be NULL when len is 0) */
+static mem_blob *
+mem_blob_new(const void *p, size_t len)
+{
+    mem_blob *b = xmalloc(sizeof(*b) + len);
+
+    b->len = len;
+    if (len > 0)
+        memcpy(b->data, p, len);
+    return b;
+}
+
+/* mem_ctr_apply - store blob (owned; NULL: delete) under key in the counters table */
+static void
+mem_ctr_apply(mem_store *ms, const char *key, mem_blob *blob)
+{
+    htab_node *n;
+    int created;
+
+    if (blob == NULL) {
+        free(htab_del(ms->counters, key, strlen(key)));
+        return;
+    }
+    n = htab_put(ms->counters, key, strlen(key), NULL, &created);
+    if (!created)
+        free(n->value);
+    n->value = blob;
+}
+
+/* mem_batch_end - discard the open batch's staged changes and close it */
+static void
+mem_batch_end(mem_store *ms)
+{
+    for (size_t i = 0; i < ms->nbatch; i++) {
+        free(ms->batch[i].key);
+        free(ms->batch[i].blob);
+    }
+    ms->nbatch = 0;
+    ms->in_batch = ms->doomed = 0;
+}
+
+/* mem_ctr_check - STORE_OK when a put (blob) or a del (del != 0) of key may go ahead */
+static int
+mem_ctr_check(const mem_store *ms, const char *what, const char *key, const void *blob, size_t len,
+              int del, char *err, size_t errlen)
+{
+    if (mem_failing(ms, what, err, errlen))
+        return STORE_ERR;
+    if (ms->in_batch && ms->doomed) {
+        mem_err(err, errlen, "memory store: %s: the batch already failed (commit rolls it back)",
+                what);
+        return STORE_ERR;
+    }
+    if (key == NULL || key[0] == '\0') {
+        mem_err(err, errlen, "memory store: %s: empty key", what);
+        return STORE_ERR;
+    }
+    if (!del && blob == NULL && len > 0) {
+        mem_err(err, errlen, "memory store: %s: no blob", what);
+        return STORE_ERR;
+    }
+    if (!del && len > STORE_BLOB_MAX) {
+        mem_err(err, errlen, "memory store: %s: blob of %zu bytes is over the limit of %d", what,
+                len, STORE_BLOB_MAX);
+        return STORE_ERR;
+    }
+    return STORE_OK;
+}
+
+/* mem_ctr_write - a put (blob) or a del (del != 0) of key: staged in a batch, else applied */
+static int
+mem_ctr_write(mem_store *ms, const char *what, const char *key, const void *blob, size_t len,
+              int del, char *err, size_t errlen)
+{
+    if (mem_ctr_check(ms, what, key, blob, len, del, err, errlen) != STORE_OK) {
+        ms->doomed |= ms->in_batch; /* commit will roll the batch back */
+        return STORE_ERR;
+    }
+    if (!ms->in_batch) {
+        mem_ctr_apply(ms, key, del ? NULL : mem_blob_new(blob, len));
+        return STORE_OK;
+    }
+    if (ms->nbatch == ms->capbatch) {
+        ms->capbatch = ms->capbatch ? ms->capbatch * 2 : 64;
+        ms->batch = xrealloc(ms->batch, ms->capbatch * sizeof(*ms->batch));
+    }
+    ms->batch[ms->nbatch++] = (mem_op){xstrdup(key), del ? NULL : mem_blob_new(blob, len)};
+    return STORE_OK;
+}
+
+/* mem_counters_begin - open a batch */
+static int
+mem_counters_begin(hj_store *st, char *err, size_t errlen)
+{
+    mem_store *ms = st->priv;
+
+    if (mem_failing(ms, "counters_begin", err, errlen))
+        return STORE_ERR;
+    if (ms->in_batch) {
+        mem_err(err, errlen, "memory store: counters_begin: a batch is already open");
+        return STORE_ERR;
+    }
+    ms->in_batch = 1;
+    ms->doomed = 0;
+    return STORE_OK;
+}
+
+/* mem_counters_put - insert or replace the blob of key (staged inside a batch) */
+static int
+mem_counters_put(hj_store *st, const char *key, const void *blob, size_t len, char *err,
+                 size_t errlen)
+{
+    return mem_ctr_write(st->priv, "counters_put", key, blob, len, 0, err, errlen);
+}
+
+/* mem_counters_del - remove the blob of key, STORE_OK when missing (staged inside a batch) */
+static int
+mem_counters_del(hj_store *st, const char *key, char *err, size_t errlen)
+{
+    return mem_ctr_write(st->priv, "counters_del", key, NULL, 0, 1, err, errlen);
+}
+
+/* mem_counters_commit - apply the open batch in call order, or discard it and fail */
+static int
+mem_counters_commit(hj_store *st, char *err, size_t errlen)
+{
+    mem_store *ms = st->priv;
+
+    if (mem_failing(ms, "counters_commit", err, errlen)) {
+        mem_batch_end(ms);
+        return STORE_ERR;
+    }
+    if (!ms->in_batch) {
+        mem_err(err, errlen, "memory store: counters_commit: no batch is open");
+        return STORE_ERR;
+    }
+    if (ms->doomed) {
+        mem_err(err, errlen,
+                "memory store: counters_commit: a put or del of the batch failed, rolled back");
+        mem_batch_end(ms);
+        return STORE_ERR;
+    }
+    for (size_t i = 0; i < ms->nbatch; i++) {
+        mem_ctr_apply(ms, ms->batch[i].key, ms->batch[i].blob);
+        ms->batch[i].blob = NULL; /* now owned by the table */
+    }
+    mem_batch_end(ms);
+    return STORE_OK;
+}
+
+typedef struct mem_blob_snap {
+    mem_op *v; /* key and blob copies */
+    size_t n;
+} mem_blob_snap;
+
+/* mem_snap_blob - htab_walk callback: copy one key and blob into the snapshot */
+static int
+mem_snap_blob(htab_node *node, void *ctx)
+{
+    mem_blob_snap *s = ctx;
+    const mem_blob *b = node->value;
+
+    s->v[s->n++] = (mem_op){xstrdup(node->key), mem_blob_new(b->data, b->len)};
+    return 0;
+}
+
+/* mem_cmp_op - qsort order of snapshot entries: by key */
+static int
+mem_cmp_op(const void *a, const void *b)
+{
+    return strcmp(((const mem_op *)a)->key, ((const mem_op *)b)->key);
+}
+
+/* mem_counters_walk - call fn for a snapshot of every committed blob, in key order */
+static int
+mem_counters_walk(hj_store *st, int (*fn)(void *ctx, const char *key, const void *blob, size_t len),
+                  void *ctx, char *err, size_t errlen)
+{
+    mem_store *ms = st->priv;
+    mem_blob_snap s = {0};
+    int stop = 0;
+
+    if (mem_failing(ms, "counters_walk", err, errlen))
+        return STORE_ERR;
+    s.v = xmalloc((ms->counters->used ? ms->counters->used : 1) * sizeof(*s.v));
+    htab_walk(ms->counters, mem_snap_blob, &s);
+    qsort(s.v, s.n, sizeof(*s.v), mem_cmp_op);
+    for (size_t i = 0; i < s.n; i++) {
+        if (!stop)
+            stop = fn(ctx, s.v[i].key, s.v[i].blob->data, s.v[i].blob->len) != 0;
+        free(s.v[i].key);
+        free(s.v[i].blob);
+    }
+    free(s.v);
+    return STORE_OK;
+}
+
+/* mem_close - free the locks, the audit trail, the counters, an open batch and the store */
 static void
 mem_close(hj_store *st)
 {
@@ -283,12 +519,25 @@ mem_close(hj_store *st)
     for (size_t i = 0; i < ms->naudit; i++)
         free((char *)ms->audit[i].json);
     free(ms->audit);
+    htab_free(ms->counters, free);
+    mem_batch_end(ms);
+    free(ms->batch);
     free(ms);
 }
 
 static const hj_store_ops mem_ops = {
-    mem_lock_put,  mem_lock_get,   mem_lock_del, mem_lock_walk,
-    mem_audit_add, mem_audit_walk, mem_close,
+    .lock_put = mem_lock_put,
+    .lock_get = mem_lock_get,
+    .lock_del = mem_lock_del,
+    .lock_walk = mem_lock_walk,
+    .audit_add = mem_audit_add,
+    .audit_walk = mem_audit_walk,
+    .counters_begin = mem_counters_begin,
+    .counters_put = mem_counters_put,
+    .counters_del = mem_counters_del,
+    .counters_commit = mem_counters_commit,
+    .counters_walk = mem_counters_walk,
+    .close = mem_close,
 };
 
 /* store_mem_open - a new, empty memory store; arg "" or "fail" */
@@ -309,6 +558,7 @@ store_mem_open(const char *arg, char *err, size_t errlen)
     ms->st.name = "memory";
     ms->st.priv = ms;
     ms->locks = htab_new(64);
+    ms->counters = htab_new(64);
     ms->fail = arg[0] == '\0' ? 0 : strcmp(arg, "fail") == 0 ? 1 : 2;
     return &ms->st;
 }

@@ -8,14 +8,32 @@
  * DESCRIPTION
  *	One database file (plus its -wal and -shm files in the same
  *	directory, which must be writable). Tables: locks (account primary
- *	key) and audit (id, time, account, action, rule, actor, json) indexed
- *	on (account, t) and on t. The schema is created when missing, inside
- *	one transaction, and versioned with PRAGMA user_version (1); a newer
- *	version, or a database of some other program (a foreign
- *	application_id, or tables but no version), is refused.
+ *	key), audit (id, time, account, action, rule, actor, json) indexed
+ *	on (account, t) and on t, and counters (key primary key, blob, updated:
+ *	epoch seconds of the last put). The schema is created when missing,
+ *	inside one transaction, and versioned with PRAGMA user_version (2); an
+ *	older version is migrated in the same transaction (1 -> 2 adds the
+ *	counters table; a new database is created as version 1 and migrated,
+ *	so both end up alike); a newer version, or a database of some other
+ *	program (a foreign application_id, or tables but no version), is
+ *	refused.
  *
  *	Durability: every write is one statement in autocommit mode, so it is
- *	committed before the call returns STORE_OK. The journal is WAL with
+ *	committed before the call returns STORE_OK, except the counters
+ *	writes between counters_begin (BEGIN IMMEDIATE: the write lock is
+ *	taken at once) and counters_commit (COMMIT), which commit together
+ *	when counters_commit returns STORE_OK. A counters_put or counters_del
+ *	outside a batch is one autocommit statement like the other writes.
+ *	Inside a batch, a put or del that fails dooms the batch: its later
+ *	puts and dels fail without touching the file and counters_commit rolls
+ *	it back and returns STORE_ERR, as it does when COMMIT fails; either
+ *	way no batch is open afterwards. counters_begin inside a batch, or
+ *	counters_commit outside one, is STORE_ERR and leaves the open batch as
+ *	it was. lock_put, lock_del and audit_add called inside a batch join its
+ *	transaction (committed, or rolled back, with it), and counters_walk
+ *	inside one sees the batch's own changes (the memory store does not):
+ *	call neither inside a batch. Closing the store with a batch open rolls
+ *	it back. The journal is WAL with
  *	synchronous=NORMAL by default: a committed write is in the WAL file
  *	(in the kernel's page cache) and survives kill -9 of the process, but
  *	the last commits may be lost on power loss or a kernel crash.
@@ -31,12 +49,16 @@
  *	once at open and reused. Strings are bound bounded (see store_mem.c
  *	for the rules both backends share: empty account refused, account
  *	keys cut at STORE_NAME_MAX - 1 bytes, NULL json stored as "") and
- *	cut to the record's field sizes when read back. Walks read in pages
- *	of SQ_PAGE rows and call fn with no statement active, so a callback
- *	may write to the store (each write still commits at once); a walk
- *	that fails part way returns STORE_ERR after fn has seen the rows of
- *	the pages before. One
- *	connection; not thread-safe (opened with SQLITE_OPEN_NOMUTEX).
+ *	cut to the record's field sizes when read back. Counter keys are
+ *	stored whole (NULL or "" refused), a blob of more than STORE_BLOB_MAX
+ *	bytes is refused, a NULL blob is allowed for 0 bytes, deleting a
+ *	missing key is STORE_OK; counters_walk goes in key order and never
+ *	passes a NULL blob. Walks read in pages of SQ_PAGE rows (counters_walk:
+ *	a page also ends once it holds SQ_PAGE_BYTES of blobs) and call fn
+ *	with no statement active, so a callback may write to the store (each
+ *	write still commits at once, outside a batch); a walk that fails part
+ *	way returns STORE_ERR after fn has seen the rows of the pages before.
+ *	One connection; not thread-safe (opened with SQLITE_OPEN_NOMUTEX).
  */
 #include "store.h"
 
@@ -49,10 +71,11 @@
 
 #include "../util/alloc.h"
 
-#define SQ_SCHEMA 1         /* PRAGMA user_version of this schema */
-#define SQ_APPID 0x686a6b64 /* PRAGMA application_id: "hjkd" */
-#define SQ_BUSY_MS 5000     /* wait this long for another writer */
-#define SQ_PAGE 64          /* rows per page in a walk */
+#define SQ_SCHEMA 2                     /* PRAGMA user_version of this schema */
+#define SQ_APPID 0x686a6b64             /* PRAGMA application_id: "hjkd" */
+#define SQ_BUSY_MS 5000                 /* wait this long for another writer */
+#define SQ_PAGE 64                      /* rows per page in a walk */
+#define SQ_PAGE_BYTES (4 * 1024 * 1024) /* counters_walk: end a page past this many blob bytes */
 
 enum {
     SQ_LOCK_PUT,
@@ -62,6 +85,12 @@ enum {
     SQ_AUDIT_ADD,
     SQ_AUDIT_PAGE,
     SQ_AUDIT_PAGE_ACCT,
+    SQ_CTR_BEGIN,
+    SQ_CTR_COMMIT,
+    SQ_CTR_ROLLBACK,
+    SQ_CTR_PUT,
+    SQ_CTR_DEL,
+    SQ_CTR_PAGE,
     SQ_NSTMT
 };
 
@@ -83,8 +112,18 @@ static const char *const sq_sql[SQ_NSTMT] = {
                       " ORDER BY t, id LIMIT ?3",
     [SQ_AUDIT_PAGE_ACCT] = "SELECT " SQ_AUDIT_COLS " FROM audit WHERE account = ?4"
                            " AND (t, id) > (?1, ?2) ORDER BY t, id LIMIT ?3",
+    [SQ_CTR_BEGIN] = "BEGIN IMMEDIATE",
+    [SQ_CTR_COMMIT] = "COMMIT",
+    [SQ_CTR_ROLLBACK] = "ROLLBACK",
+    [SQ_CTR_PUT] =
+        "INSERT INTO counters(key, blob, updated)"
+        " VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))"
+        " ON CONFLICT(key) DO UPDATE SET blob = excluded.blob, updated = excluded.updated",
+    [SQ_CTR_DEL] = "DELETE FROM counters WHERE key = ?1",
+    [SQ_CTR_PAGE] = "SELECT key, blob FROM counters WHERE key > ?1 ORDER BY key LIMIT ?2",
 };
 
+/* version 1; sq_migrate_sql brings it to SQ_SCHEMA */
 static const char sq_schema_sql[] =
     "CREATE TABLE locks(account TEXT PRIMARY KEY NOT NULL, since INTEGER NOT NULL,"
     " until INTEGER NOT NULL, rule TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL);"
@@ -93,11 +132,19 @@ static const char sq_schema_sql[] =
     "CREATE INDEX audit_account_t ON audit(account, t);"
     "CREATE INDEX audit_t ON audit(t);";
 
+/* sq_migrate_sql[v] - the statements that turn version v into version v + 1 */
+static const char *const sq_migrate_sql[SQ_SCHEMA] = {
+    [1] = "CREATE TABLE counters(key TEXT PRIMARY KEY NOT NULL, blob BLOB NOT NULL,"
+          " updated INTEGER);",
+};
+
 typedef struct sq_store {
     hj_store st;
     sqlite3 *db;
     char *path;
     int sync_full;
+    int in_batch; /* between counters_begin and counters_commit */
+    int doomed;   /* a put or del of the open batch failed */
     sqlite3_stmt *stmt[SQ_NSTMT];
 } sq_store;
 
@@ -403,6 +450,203 @@ sq_audit_walk(hj_store *st, const char *account, int64_t since,
     return n < 0 ? STORE_ERR : STORE_OK;
 }
 
+/* sq_rollback - end the open transaction, if SQLite has not already rolled it back */
+static void
+sq_rollback(sq_store *sq)
+{
+    sqlite3_stmt *s = sq->stmt[SQ_CTR_ROLLBACK];
+
+    if (sqlite3_get_autocommit(sq->db))
+        return;
+    if (sqlite3_step(s) != SQLITE_DONE && !sqlite3_get_autocommit(sq->db))
+        sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL); /* last resort */
+    sq_done(s);
+}
+
+/* sq_counters_begin - open a batch: BEGIN IMMEDIATE */
+static int
+sq_counters_begin(hj_store *st, char *err, size_t errlen)
+{
+    sq_store *sq = st->priv;
+
+    if (sq->in_batch) {
+        sq_errf(err, errlen, "sqlite store \"%.200s\": counters_begin: a batch is already open",
+                sq->path);
+        return STORE_ERR;
+    }
+    if (sq_write(sq, sq->stmt[SQ_CTR_BEGIN], SQLITE_OK, "counters_begin", err, errlen) != STORE_OK)
+        return STORE_ERR;
+    sq->in_batch = 1;
+    sq->doomed = 0;
+    return STORE_OK;
+}
+
+/* sq_ctr_check - STORE_OK when a put (blob) or a del (del != 0) of key may go ahead */
+static int
+sq_ctr_check(const sq_store *sq, const char *what, const char *key, const void *blob, size_t len,
+             int del, char *err, size_t errlen)
+{
+    const char *why = NULL;
+
+    if (sq->in_batch && (sq->doomed || sqlite3_get_autocommit(sq->db)))
+        why = "the batch already failed (commit rolls it back)";
+    else if (key == NULL || key[0] == '\0')
+        why = "empty key";
+    else if (!del && blob == NULL && len > 0)
+        why = "no blob";
+    if (why != NULL) {
+        sq_errf(err, errlen, "sqlite store \"%.200s\": %s: %s", sq->path, what, why);
+        return STORE_ERR;
+    }
+    if (!del && len > STORE_BLOB_MAX) {
+        sq_errf(err, errlen,
+                "sqlite store \"%.200s\": %s: blob of %zu bytes is over the limit of %d", sq->path,
+                what, len, STORE_BLOB_MAX);
+        return STORE_ERR;
+    }
+    return STORE_OK;
+}
+
+/* sq_counters_put - insert or replace (UPSERT) the blob of key; in the batch, if one is open */
+static int
+sq_counters_put(hj_store *st, const char *key, const void *blob, size_t len, char *err,
+                size_t errlen)
+{
+    sq_store *sq = st->priv;
+    sqlite3_stmt *s = sq->stmt[SQ_CTR_PUT];
+    int rc = sq_ctr_check(sq, "counters_put", key, blob, len, 0, err, errlen);
+
+    if (rc == STORE_OK) {
+        int brc = sqlite3_bind_text64(s, 1, key, strlen(key), SQLITE_STATIC, SQLITE_UTF8);
+        /* a non-NULL pointer: a 0-byte blob, not SQL NULL */
+        brc |= sqlite3_bind_blob64(s, 2, len > 0 ? blob : "", len, SQLITE_STATIC);
+        rc = sq_write(sq, s, brc, "counters_put", err, errlen);
+    }
+    sq->doomed |= rc != STORE_OK && sq->in_batch;
+    return rc;
+}
+
+/* sq_counters_del - remove the blob of key, STORE_OK when missing; in the open batch, if any */
+static int
+sq_counters_del(hj_store *st, const char *key, char *err, size_t errlen)
+{
+    sq_store *sq = st->priv;
+    sqlite3_stmt *s = sq->stmt[SQ_CTR_DEL];
+    int rc = sq_ctr_check(sq, "counters_del", key, NULL, 0, 1, err, errlen);
+
+    if (rc == STORE_OK) {
+        int brc = sqlite3_bind_text64(s, 1, key, strlen(key), SQLITE_STATIC, SQLITE_UTF8);
+        rc = sq_write(sq, s, brc, "counters_del", err, errlen);
+    }
+    sq->doomed |= rc != STORE_OK && sq->in_batch;
+    return rc;
+}
+
+/* sq_counters_commit - COMMIT the open batch; on failure ROLLBACK and STORE_ERR */
+static int
+sq_counters_commit(hj_store *st, char *err, size_t errlen)
+{
+    sq_store *sq = st->priv;
+    int doomed = sq->doomed;
+
+    if (!sq->in_batch) {
+        sq_errf(err, errlen, "sqlite store \"%.200s\": counters_commit: no batch is open",
+                sq->path);
+        return STORE_ERR;
+    }
+    sq->in_batch = sq->doomed = 0;
+    if (doomed)
+        sq_errf(err, errlen,
+                "sqlite store \"%.200s\": counters_commit: a put or del of the batch failed,"
+                " rolled back",
+                sq->path);
+    else if (sq_write(sq, sq->stmt[SQ_CTR_COMMIT], SQLITE_OK, "counters_commit", err, errlen) ==
+             STORE_OK)
+        return STORE_OK;
+    sq_rollback(sq);
+    return STORE_ERR;
+}
+
+typedef struct sq_blob_page {
+    int more; /* the page ended at its row or byte limit: there may be more rows */
+    char *key[SQ_PAGE];
+    void *blob[SQ_PAGE];
+    size_t len[SQ_PAGE];
+} sq_blob_page;
+
+/* sq_blob_page_free - free the copies in the first n entries of page */
+static void
+sq_blob_page_free(sq_blob_page *page, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(page->key[i]);
+        free(page->blob[i]);
+    }
+}
+
+/* sq_counters_page - copy the rows after *cursor into page (moving *cursor); the count, or -1 */
+static int
+sq_counters_page(sq_store *sq, char **cursor, sq_blob_page *page, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = sq->stmt[SQ_CTR_PAGE];
+    size_t bytes = 0;
+    int n = 0, rc = sqlite3_bind_text(s, 1, *cursor, -1, SQLITE_STATIC);
+
+    rc |= sqlite3_bind_int(s, 2, SQ_PAGE);
+    page->more = 0;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(s)) {
+        const char *key = (const char *)sqlite3_column_text(s, 0);
+        const void *blob = sqlite3_column_blob(s, 1); /* NULL for 0 bytes, or out of memory */
+        size_t len = (size_t)sqlite3_column_bytes(s, 1);
+        if (key == NULL || (blob == NULL && (len > 0 || sqlite3_errcode(sq->db) == SQLITE_NOMEM))) {
+            sq_blob_page_free(page, n);
+            n = sq_oom(sq, "counters_walk", err, errlen);
+            break;
+        }
+        page->key[n] = xstrdup(key);
+        page->blob[n] = xmalloc(len);
+        if (len > 0)
+            memcpy(page->blob[n], blob, len);
+        page->len[n] = len;
+        bytes += len;
+        if (++n == SQ_PAGE || bytes >= SQ_PAGE_BYTES) {
+            page->more = 1;
+            free(*cursor);
+            *cursor = xstrdup(page->key[n - 1]);
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        sq_blob_page_free(page, n);
+        n = sq_fail(sq, "counters_walk", err, errlen);
+    }
+    sq_done(s);
+    return n;
+}
+
+/* sq_counters_walk - call fn for every blob in key order, one page at a time */
+static int
+sq_counters_walk(hj_store *st, int (*fn)(void *ctx, const char *key, const void *blob, size_t len),
+                 void *ctx, char *err, size_t errlen)
+{
+    sq_store *sq = st->priv;
+    sq_blob_page *page = xmalloc(sizeof(*page));
+    char *cursor = xstrdup("");
+    int n, stop = 0;
+
+    do {
+        n = sq_counters_page(sq, &cursor, page, err, errlen);
+        for (int i = 0; i < n && !stop; i++)
+            stop = fn(ctx, page->key[i], page->blob[i], page->len[i]) != 0;
+        sq_blob_page_free(page, n);
+    } while (n > 0 && page->more && !stop);
+    free(page);
+    free(cursor);
+    return n < 0 ? STORE_ERR : STORE_OK;
+}
+
 /* sq_close - finalize the statements and close the connection */
 static void
 sq_close(hj_store *st)
@@ -417,7 +661,18 @@ sq_close(hj_store *st)
 }
 
 static const hj_store_ops sq_ops = {
-    sq_lock_put, sq_lock_get, sq_lock_del, sq_lock_walk, sq_audit_add, sq_audit_walk, sq_close,
+    .lock_put = sq_lock_put,
+    .lock_get = sq_lock_get,
+    .lock_del = sq_lock_del,
+    .lock_walk = sq_lock_walk,
+    .audit_add = sq_audit_add,
+    .audit_walk = sq_audit_walk,
+    .counters_begin = sq_counters_begin,
+    .counters_put = sq_counters_put,
+    .counters_del = sq_counters_del,
+    .counters_commit = sq_counters_commit,
+    .counters_walk = sq_counters_walk,
+    .close = sq_close,
 };
 
 /* sq_parse_spec - split "PATH[?sync=normal|full]" into sq->path and options; 0 or -1 */
@@ -510,7 +765,7 @@ sq_connect(sq_store *sq, char *err, size_t errlen)
                    "set synchronous", err, errlen);
 }
 
-/* sq_schema_check - refuse other programs' databases and newer schemas; 1 = create */
+/* sq_schema_check - refuse other programs' databases and newer schemas; the version, or -1 */
 static int
 sq_schema_check(sq_store *sq, char *err, size_t errlen)
 {
@@ -530,27 +785,30 @@ sq_schema_check(sq_store *sq, char *err, size_t errlen)
                 sq->path, ver, SQ_SCHEMA);
         return -1;
     }
-    return ver == 0;
+    return (int)ver;
 }
 
-/* sq_schema - create the tables when missing, in one transaction */
+/* sq_schema - create the tables when missing, or migrate an older version, in one transaction */
 static int
 sq_schema(sq_store *sq, char *err, size_t errlen)
 {
     char sql[128];
-    int create;
+    int ver, rc;
 
     if (sq_exec(sq, "BEGIN IMMEDIATE", "begin", err, errlen) != 0)
         return -1;
-    create = sq_schema_check(sq, err, errlen);
-    if (create == 1) {
+    ver = sq_schema_check(sq, err, errlen);
+    rc = ver < 0 ? -1 : 0;
+    if (ver == 0) /* a new database: version 1, then the migrations */
+        rc = sq_exec(sq, sq_schema_sql, "create schema", err, errlen);
+    for (int v = ver > 1 ? ver : 1; rc == 0 && v < SQ_SCHEMA; v++)
+        rc = sq_exec(sq, sq_migrate_sql[v], "migrate schema", err, errlen);
+    if (rc == 0 && ver < SQ_SCHEMA) {
         snprintf(sql, sizeof(sql), "PRAGMA user_version=%d; PRAGMA application_id=%d", SQ_SCHEMA,
                  SQ_APPID);
-        if (sq_exec(sq, sq_schema_sql, "create schema", err, errlen) != 0 ||
-            sq_exec(sq, sql, "set schema version", err, errlen) != 0)
-            create = -1;
+        rc = sq_exec(sq, sql, "set schema version", err, errlen);
     }
-    if (create >= 0 && sq_exec(sq, "COMMIT", "commit schema", err, errlen) == 0)
+    if (rc == 0 && sq_exec(sq, "COMMIT", "commit schema", err, errlen) == 0)
         return 0;
     sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;

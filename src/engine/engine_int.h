@@ -1,0 +1,70 @@
+/*
+ * engine_int - the engine's internal types, shared by engine.c and snapshot.c only
+ *
+ * DESCRIPTION
+ *	Not an API: programs use engine.h. An entity is one account, domain,
+ *	client IP or the whole server, with a counter per policy counter of
+ *	its scope (allocated on first use), its lock and throttle state, its
+ *	totals and a few recent client IPs. Entities live in one hash table
+ *	per scope, keyed by name; "dirty" marks those changed since the last
+ *	engine_changed() call, "gone" lists keys of entities forgotten since.
+ */
+#ifndef HJ_ENGINE_INT_H
+#define HJ_ENGINE_INT_H
+
+#include <stdbool.h>
+
+#include "../util/htab.h"
+#include "dset.h"
+#include "engine.h"
+#include "window.h"
+
+#define ENGINE_RECENT_IPS 4
+#define ENGINE_SWEEP_EVERY 600
+
+typedef struct hj_counter {
+    hj_window w;
+    hj_dset d;
+} hj_counter;
+
+typedef struct hj_eff {
+    int64_t limit;
+    hj_action action;
+    bool off;
+} hj_eff;
+
+typedef struct hj_entity {
+    hj_scope scope;
+    const char *name; /* the htab node's key */
+    bool exempt;
+    hj_counter *cnt;     /* [pol->ncounters], allocated on first use */
+    int64_t *last_fired; /* [pol->nrules], for warn and relay */
+    hj_eff *eff;         /* [pol->nrules] when an override applies, else NULL */
+    bool locked;
+    const hj_rule *lock_rule;
+    int64_t locked_at, unlock_at, throttled_at, throttled_until;
+    const hj_rule *throttle_rule;
+    hj_totals tot;
+    bool dirty;    /* changed since the last engine_changed() */
+    int32_t tzoff; /* of its latest event, for decisions made outside an event */
+    hj_addr ips[ENGINE_RECENT_IPS];
+    int nips, ipnext;
+} hj_entity;
+
+struct hj_engine {
+    const hj_policy *pol;
+    hj_decision_fn fn;
+    void *ctx;
+    htab *ent[HJ_S__COUNT];
+    size_t *order; /* rule indices, locks first, then throttles, then the rest */
+    int64_t last_sweep;
+    hj_engine_stats st;
+    char **gone; /* keys of entities forgotten since the last engine_changed() */
+    size_t ngone;
+};
+
+void engine_key(const hj_entity *x, char *out, size_t outlen);
+hj_entity *engine_entity_get(hj_engine *e, hj_scope s, const char *name, int64_t t);
+void engine_entity_release(const hj_engine *e, hj_entity *x);
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * snapshot - an entity's counters as a blob, and back: counters that survive a restart
+ *
+ * SYNOPSIS (declared in engine.h)
+ *	void engine_changed(hj_engine *e, void (*fn)(void *, const char *key, int gone), void *ctx,
+ *int all); int engine_export(hj_engine *e, const char *key, hj_buf *out); int
+ *engine_import(hj_engine *e, const char *key, const void *blob, size_t len, int64_t now);
+ *
+ * DESCRIPTION
+ *	A key names an entity: "a:" account, "d:" domain, "i:" client IP,
+ *	"g:" the server, followed by its name. engine_changed() lists the
+ *	entities changed since the last call (all of them with all != 0, which
+ *	clears nothing) and those forgotten (gone = 1); the daemon writes them
+ *	to the store in batches. engine_export() appends an entity's blob to
+ *	out and returns 1, or 0 when the entity no longer exists.
+ *	engine_import() rebuilds an entity from a blob: counters are matched
+ *	by (metric, window, class, scope), so a counter whose rule was removed
+ *	is dropped and the others keep counting after a restart or reload;
+ *	windows then expire as usual at now. It returns -1 for a malformed or
+ *	unknown-version blob, and changes nothing then.
+ *
+ *	Blob format (version 1, host byte order: the store is local to the
+ *	machine): version u8, scope u8, 11 x i64 (totals, throttle), recent
+ *	IPs, then per counter in use its descriptor and its slots or items.
+ *	Lock state is not in it: locks have their own table in the store.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/alloc.h"
+#include "engine_int.h"
+
+#define SNAPSHOT_VERSION 1
+
+static const char scope_letter[HJ_S__COUNT] = {'a', 'd', 'i', 'g'};
+
+void
+engine_key(const hj_entity *x, char *out, size_t outlen)
+{
+    size_t n = strlen(x->name);
+
+    if (outlen < 3)
+        return;
+    out[0] = scope_letter[x->scope];
+    out[1] = ':';
+    if (n > outlen - 3)
+        n = outlen - 3;
+    memcpy(out + 2, x->name, n);
+    out[2 + n] = 0;
+}
+
+/* key_parse - scope and name of a key; -1 if it is not one */
+static int
+key_parse(const char *key, hj_scope *s, const char **name)
+{
+    for (int i = 0; i < HJ_S__COUNT; i++) {
+        if (key[0] == scope_letter[i] && key[1] == ':') {
+            *s = (hj_scope)i;
+            *name = key + 2;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+typedef struct changed_ctx {
+    void (*fn)(void *, const char *, int);
+    void *ctx;
+    int all;
+} changed_ctx;
+
+/* changed_one - report one dirty entity (or every one) */
+static int
+changed_one(htab_node *n, void *arg)
+{
+    changed_ctx *c = arg;
+    hj_entity *x = n->value;
+    char key[400];
+
+    if (!c->all && !x->dirty)
+        return 0;
+    if (!c->all)
+        x->dirty = false;
+    engine_key(x, key, sizeof(key));
+    c->fn(c->ctx, key, 0);
+    return 0;
+}
+
+void
+engine_changed(hj_engine *e, void (*fn)(void *, const char *key, int gone), void *ctx, int all)
+{
+    changed_ctx c = {fn, ctx, all};
+
+    for (int s = 0; s < HJ_S__COUNT; s++)
+        htab_walk(e->ent[s], changed_one, &c);
+    if (all)
+        return;
+    for (size_t i = 0; i < e->ngone; i++) {
+        fn(ctx, e->gone[i], 1);
+        free(e->gone[i]);
+    }
+    e->ngone = 0;
+}
+
+static void
+put(hj_buf *b, const void *p, size_t n)
+{
+    buf_add(b, p, n);
+}
+
+static void
+put_i64(hj_buf *b, int64_t v)
+{
+    put(b, &v, sizeof(v));
+}
+
+static void
+put_u32(hj_buf *b, uint32_t v)
+{
+    put(b, &v, sizeof(v));
+}
+
+/* export_counter - one counter's descriptor and contents */
+static void
+export_counter(const hj_counter_def *d, const hj_counter *k, hj_buf *out)
+{
+    uint8_t hdr[3] = {(uint8_t)d->metric, (uint8_t)d->ipclass, (uint8_t)d->scope};
+
+    put(out, hdr, 3);
+    put_i64(out, d->window);
+    put_u32(out, k->w.g ? k->w.g : 1);
+    put_u32(out, k->w.len);
+    for (uint32_t i = 0; i < k->w.len; i++) {
+        const hj_window_slot *s = &k->w.s[(k->w.head + i) % k->w.cap];
+        put_i64(out, s->t0);
+        put_i64(out, s->n);
+    }
+    put_u32(out, k->d.len);
+    for (uint32_t i = 0; i < k->d.len; i++) {
+        put(out, &k->d.e[i].h, sizeof(uint64_t));
+        put_i64(out, k->d.e[i].last);
+    }
+}
+
+int
+engine_export(hj_engine *e, const char *key, hj_buf *out)
+{
+    hj_scope s;
+    const char *name;
+
+    if (key_parse(key, &s, &name) != 0)
+        return 0;
+    hj_entity *x = htab_get(e->ent[s], name, strlen(name));
+    if (x == NULL)
+        return 0;
+    uint8_t hdr[2] = {SNAPSHOT_VERSION, (uint8_t)s};
+    put(out, hdr, 2);
+    const hj_totals *t = &x->tot;
+    int64_t v[] = {t->first_seen, t->last_seen,    t->messages,       t->recipients,
+                   t->bytes,      t->logins,       t->failed_logins,  t->bounces,
+                   t->deliveries, x->throttled_at, x->throttled_until};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        put_i64(out, v[i]);
+    put_u32(out, (uint32_t)x->nips);
+    put(out, x->ips, sizeof(x->ips[0]) * (size_t)x->nips);
+    uint32_t n = 0;
+    for (size_t i = 0; x->cnt && i < e->pol->ncounters; i++)
+        n += e->pol->counters[i].scope == s && (x->cnt[i].w.len || x->cnt[i].d.len);
+    put_u32(out, n);
+    for (size_t i = 0; x->cnt && i < e->pol->ncounters; i++)
+        if (e->pol->counters[i].scope == s && (x->cnt[i].w.len || x->cnt[i].d.len))
+            export_counter(&e->pol->counters[i], &x->cnt[i], out);
+    return 1;
+}
+
+typedef struct reader {
+    const uint8_t *p;
+    size_t n;
+    int bad;
+} reader;
+
+/* get - n bytes into dst; marks the reader bad when the blob is too short */
+static void
+get(reader *r, void *dst, size_t n)
+{
+    if (r->bad || n > r->n) {
+        r->bad = 1;
+        memset(dst, 0, n);
+        return;
+    }
+    memcpy(dst, r->p, n);
+    r->p += n;
+    r->n -= n;
+}
+
+static int64_t
+get_i64(reader *r)
+{
+    int64_t v;
+
+    get(r, &v, sizeof(v));
+    return v;
+}
+
+static uint32_t
+get_u32(reader *r)
+{
+    uint32_t v;
+
+    get(r, &v, sizeof(v));
+    return v;
+}
+
+/* counter_index - the policy counter with this descriptor, -1 if none */
+static long
+counter_index(const hj_policy *p, int metric, int cls, int scope, int64_t window)
+{
+    for (size_t i = 0; i < p->ncounters; i++) {
+        const hj_counter_def *d = &p->counters[i];
+        if ((int)d->metric == metric && (int)d->ipclass == cls && (int)d->scope == scope &&
+            d->window == window)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* import_window - slots into a counter's window (apply: k not NULL) */
+static void
+import_window(reader *r, hj_counter *k, uint32_t g)
+{
+    uint32_t len = get_u32(r);
+
+    if (len > WINDOW_MAXSLOTS || g == 0) {
+        r->bad = 1;
+        return;
+    }
+    if (k) {
+        window_free(&k->w);
+        k->w.cap = len < 4 ? 4 : len;
+        k->w.s = xcalloc(k->w.cap, sizeof(*k->w.s));
+        k->w.g = g;
+    }
+    for (uint32_t i = 0; i < len && !r->bad; i++) {
+        int64_t t0 = get_i64(r), n = get_i64(r);
+        if (k) {
+            k->w.s[i] = (hj_window_slot){t0, n};
+            k->w.sum += n;
+            k->w.len++;
+        }
+    }
+}
+
+/* import_dset - items into a counter's distinct set, at most max */
+static void
+import_dset(reader *r, hj_counter *k, uint32_t max)
+{
+    uint32_t len = get_u32(r);
+
+    if (len > 65536) {
+        r->bad = 1;
+        return;
+    }
+    if (k)
+        dset_free(&k->d);
+    for (uint32_t i = 0; i < len && !r->bad; i++) {
+        uint64_t h;
+        get(r, &h, sizeof(h));
+        int64_t last = get_i64(r);
+        if (k && !r->bad)
+            dset_touch(&k->d, h, last, max);
+    }
+}
+
+/* import_body - the part after the header; with x NULL only validates */
+static void
+import_body(hj_engine *e, reader *r, hj_entity *x)
+{
+    int64_t v[11];
+
+    for (size_t i = 0; i < 11; i++)
+        v[i] = get_i64(r);
+    uint32_t nips = get_u32(r);
+    hj_addr ips[ENGINE_RECENT_IPS];
+    if (nips > ENGINE_RECENT_IPS)
+        r->bad = 1;
+    get(r, ips, sizeof(ips[0]) * (r->bad ? 0 : nips));
+    uint32_t n = get_u32(r);
+    for (uint32_t c = 0; c < n && !r->bad; c++) {
+        uint8_t hdr[3];
+        get(r, hdr, 3);
+        int64_t window = get_i64(r);
+        uint32_t g = get_u32(r);
+        long i = counter_index(e->pol, hdr[0], hdr[1], hdr[2], window);
+        hj_counter *k = NULL;
+        if (x && i >= 0) {
+            if (x->cnt == NULL)
+                x->cnt = xcalloc(e->pol->ncounters ? e->pol->ncounters : 1, sizeof(*x->cnt));
+            k = &x->cnt[i];
+        }
+        import_window(r, k, g);
+        import_dset(r, k, e->pol->distinct_max);
+    }
+    if (x == NULL || r->bad)
+        return;
+    x->tot = (hj_totals){.first_seen = v[0],
+                         .last_seen = v[1],
+                         .messages = v[2],
+                         .recipients = v[3],
+                         .bytes = v[4],
+                         .logins = v[5],
+                         .failed_logins = v[6],
+                         .bounces = v[7],
+                         .deliveries = v[8]};
+    x->throttled_at = v[9];
+    x->throttled_until = v[10];
+    memcpy(x->ips, ips, sizeof(ips[0]) * nips);
+    x->nips = (int)nips;
+}
+
+int
+engine_import(hj_engine *e, const char *key, const void *blob, size_t len, int64_t now)
+{
+    hj_scope s;
+    const char *name;
+    uint8_t hdr[2];
+    reader r = {blob, len, 0};
+
+    if (key_parse(key, &s, &name) != 0)
+        return -1;
+    get(&r, hdr, 2);
+    if (r.bad || hdr[0] != SNAPSHOT_VERSION || hdr[1] != (uint8_t)s)
+        return -1;
+    reader check = r;
+    import_body(e, &check, NULL); /* validate it all before changing anything */
+    if (check.bad || check.n != 0)
+        return -1;
+    hj_entity *x = engine_entity_get(e, s, name, now);
+    engine_entity_release(e, x);
+    import_body(e, &r, x);
+    return 0;
+}
