@@ -39,6 +39,8 @@ engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx)
     e->ctx = ctx;
     for (int s = 0; s < HJ_S__COUNT; s++)
         e->ent[s] = htab_new(s == HJ_S_GLOBAL ? 1 : 1024);
+    for (size_t i = 0; i < pol->nrules; i++)
+        e->scope_metrics[pol->rules[i].scope] |= 1u << pol->rules[i].metric;
     e->order = xcalloc(pol->nrules + 1, sizeof(*e->order));
     size_t n = 0;
     for (int sev = 0; sev < 3; sev++)
@@ -425,7 +427,6 @@ mail_counted(hj_engine *e, const hj_event *ev)
 void
 engine_event(hj_engine *e, const hj_event *ev)
 {
-    const hj_policy *p = e->pol;
     ev_ctx c;
 
     if (ev->type >= HJ_EV__COUNT)
@@ -442,12 +443,13 @@ engine_event(hj_engine *e, const hj_event *ev)
             return; /* an exempt account's mail counts nowhere else either */
         }
         const char *at = strrchr(ev->account, '@');
-        if ((p->scopes_used & 1u << HJ_S_DOMAIN) && at && at[1])
+        if ((e->scope_metrics[HJ_S_DOMAIN] & metrics_of[ev->type]) && at && at[1])
             entity_feed(e, engine_entity_get(e, HJ_S_DOMAIN, at + 1, ev->t), &c);
     }
-    if ((p->scopes_used & 1u << HJ_S_IP) && c.has_ip)
+    /* client IPs and the server are entities only for the events their rules count */
+    if ((e->scope_metrics[HJ_S_IP] & metrics_of[ev->type]) && c.has_ip)
         entity_feed(e, engine_entity_get(e, HJ_S_IP, ev->client_ip, ev->t), &c);
-    if (p->scopes_used & 1u << HJ_S_GLOBAL)
+    if (e->scope_metrics[HJ_S_GLOBAL] & metrics_of[ev->type])
         entity_feed(e, engine_entity_get(e, HJ_S_GLOBAL, "", ev->t), &c);
     if (ev->t >= e->last_sweep + ENGINE_SWEEP_EVERY)
         engine_tick(e, ev->t);

@@ -59,6 +59,7 @@ struct hj_engine {
     size_t *order; /* rule indices, locks first, then throttles, then the rest */
     int64_t last_sweep;
     hj_engine_stats st;
+    unsigned scope_metrics[HJ_S__COUNT]; /* metrics the rules of each scope use */
     char **gone; /* keys of entities forgotten since the last engine_changed() */
     size_t ngone;
 };

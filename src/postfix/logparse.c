@@ -32,7 +32,11 @@ skip(hj_span s, size_t k)
 static hj_span
 find(hj_span s, const char *lit)
 {
-    const char *q = memmem(s.p, s.n, lit, strlen(lit));
+    size_t n = strlen(lit);
+
+    if (s.n >= n && memcmp(s.p, lit, n) == 0) /* fields are most often right here */
+        return s;
+    const char *q = memmem(s.p, s.n, lit, n);
 
     return q ? (hj_span){q, s.n - (size_t)(q - s.p)} : (hj_span){NULL, 0};
 }
