@@ -314,6 +314,35 @@ set_count_stage(hj_conf *c, const char *v, char *err, size_t errlen)
     return -1;
 }
 
+static int
+set_trust_after(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return duration_min1(v, &c->pol->net_trust_after, err, errlen);
+}
+
+static int
+set_trusted_nets_max(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    long long n;
+
+    return int_in(v, 1, 4096, &n, err, errlen) ? -1 : (c->pol->trusted_nets_max = (uint32_t)n, 0);
+}
+
+/* set_similar_tol - a percentage with at most one decimal: "1", "2.5" */
+static int
+set_similar_tol(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    char *end;
+    double pct = strtod(v, &end);
+
+    if (end == v || (*end && strcmp(end, "%") != 0) || pct < 0 || pct > 50) {
+        snprintf(err, errlen, "bad percentage \"%s\" (0 to 50, e.g. 1 or 2.5)", v);
+        return -1;
+    }
+    c->pol->similar_permille = (uint32_t)(pct * 10 + 0.5);
+    return 0;
+}
+
 /* the settings: name, default, how to apply, one line of help */
 static const conf_setting settings[] = {
     {"own_networks", "", set_own_networks,
@@ -326,6 +355,13 @@ static const conf_setting settings[] = {
     {"ipv6_network_prefix", "64", set_v6_prefix, "IPv6 network size for distinct_networks"},
     {"distinct_max_items", "256", set_distinct_max,
      "items kept per distinct-count window (memory bound; counts saturate there)"},
+    {"net_trust_after", "1d", set_trust_after,
+     "a network new to an account is \"novel\" (novel=yes rules) until it has been in use this "
+     "long"},
+    {"trusted_nets_max", "64", set_trusted_nets_max,
+     "networks remembered per account (the least recently used is forgotten first)"},
+    {"similar_size_tolerance", "1", set_similar_tol,
+     "similar_sizes: two messages are alike when their sizes differ by at most this many percent"},
     {"queue_id_lifetime", "2d", set_queue_lifetime,
      "log reader: forget a message whose \"removed\" line never came after this long"},
     {"queue_max_tracked", "200000", set_queue_max,

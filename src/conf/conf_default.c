@@ -1,10 +1,11 @@
 /*
  * conf_default - the built-in configuration used when no -c FILE is given
  *
- * Sound, conservative limits: warn early, throttle (4xx, the user's mail
- * client retries later) on clear floods, lock only well above what people
- * send, and flag open relaying. The detection issue tunes this further;
- * every value here can be changed in a file or with -o.
+ * Mail from a network new to the account ("novel") is judged strictly:
+ * repeated similar sizes or a burst of recipients throttle, then lock.
+ * Mail from known, own and private networks is judged on volume only, and
+ * far above what people send. docs/DETECTION.md explains each rule; every
+ * value here can be changed in a file or with -o.
  */
 #include "conf.h"
 
@@ -14,12 +15,20 @@ const char conf_default_text[] =
     "local_domains =\n"
     "exempt =\n"
     "\n"
-    "# volume: recipients (a mail to 10 people counts 10) and messages\n"
+    "# Stolen passwords are used from networks the account has never used. Mail from such a\n"
+    "# \"novel\" network (net_trust_after) is judged strictly; mail from the account's own\n"
+    "# networks, your own and private networks (webmail, CRM, monitoring) only on volume.\n"
+    "# spam repeats itself: many messages of nearly the same size (similar_size_tolerance)\n"
+    "rule novel_similar_throttle = metric=similar_sizes window=1h limit=5 action=throttle "
+    "throttle=1h novel=yes\n"
+    "rule novel_similar_lock = metric=similar_sizes window=1h limit=9 action=lock novel=yes\n"
+    "# a blast or a Bcc blast from a novel network\n"
+    "rule novel_rcpt_throttle = metric=recipients window=1h limit=60 action=throttle "
+    "throttle=1h novel=yes\n"
+    "rule novel_rcpt_lock = metric=recipients window=1h limit=120 action=lock novel=yes\n"
+    "# volume from known networks: tell someone; pause only far beyond what people send\n"
     "rule rcpt_warn_1h = metric=recipients window=1h limit=150 action=warn\n"
-    "rule rcpt_throttle_30m = metric=recipients window=30m limit=300 action=throttle "
-    "throttle=30m\n"
-    "rule rcpt_lock_30m = metric=recipients window=30m limit=500 action=lock class=external\n"
-    "rule msgs_throttle_10m = metric=messages window=10m limit=100 action=throttle "
+    "rule known_rcpt_throttle_30m = metric=recipients window=30m limit=1000 action=throttle "
     "throttle=30m\n"
     "# password guessing against one account, and from one client address\n"
     "rule auth_fail_warn_1h = metric=failed_logins window=1h limit=20 action=warn\n"

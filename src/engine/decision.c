@@ -49,6 +49,10 @@ decision_json(const hj_decision *d, hj_buf *out)
                    (long long)d->limit, (long long)d->count);
         buf_printf(out, ",\"class\":\"%s\",\"event_class\":\"%s\"",
                    policy_class_name(d->rule->ipclass), policy_class_name(d->evclass));
+        if (d->rule->novelty != HJ_N_ANY)
+            buf_printf(out, ",\"novel\":\"%s\"", policy_novelty_name(d->rule->novelty));
+        if (d->novel >= 0)
+            buf_printf(out, ",\"novel_network\":%s", d->novel ? "true" : "false");
     }
     if (d->until) {
         timeconv_rfc3339(d->until, d->tzoff, ts, sizeof(ts));

@@ -17,7 +17,8 @@ static const unsigned metrics_of[HJ_EV__COUNT] = {
     [HJ_EV_LOGIN] = 1u << HJ_M_DISTINCT_IPS | 1u << HJ_M_DISTINCT_NETS,
     [HJ_EV_LOGIN_FAIL] = 1u << HJ_M_FAILED_LOGINS,
     [HJ_EV_SUBMIT] = 1u << HJ_M_MESSAGES | 1u << HJ_M_RECIPIENTS | 1u << HJ_M_BYTES |
-                     1u << HJ_M_DISTINCT_RCPTS | 1u << HJ_M_DISTINCT_IPS | 1u << HJ_M_DISTINCT_NETS,
+                     1u << HJ_M_DISTINCT_RCPTS | 1u << HJ_M_DISTINCT_IPS |
+                     1u << HJ_M_DISTINCT_NETS | 1u << HJ_M_SIMILAR_SIZES,
     [HJ_EV_DELIVERY] = 1u << HJ_M_BOUNCES | 1u << HJ_M_DISTINCT_RCPTS,
     [HJ_EV_RELAY] = 1u << HJ_M_RELAY_RCPTS,
     [HJ_EV_REJECT] = 0,
@@ -58,6 +59,7 @@ engine_entity_release(const hj_engine *e, hj_entity *x)
         for (size_t i = 0; i < e->pol->ncounters; i++) {
             window_free(&x->cnt[i].w);
             dset_free(&x->cnt[i].d);
+            free(x->cnt[i].sz);
         }
     }
     free(x->cnt);
@@ -71,6 +73,7 @@ static void
 entity_free(const hj_engine *e, hj_entity *x)
 {
     engine_entity_release(e, x);
+    free(x->nets);
     free(x->eff);
     free(x);
 }
@@ -156,24 +159,26 @@ entity_note_ip(hj_entity *x, const hj_addr *ap)
 typedef struct ev_ctx {
     const hj_event *ev;
     hj_ipclass cls;
-    hj_addr addr;
+    hj_addr addr, net;
     uint64_t ip_hash, net_hash;
     bool has_ip;
+    bool novel; /* from a network new to the account (see account_novelty) */
 } ev_ctx;
 
 /* ev_ctx_init - per-event facts shared by every entity it touches (the IP parsed once) */
 static void
 ev_ctx_init(const hj_engine *e, const hj_event *ev, ev_ctx *c)
 {
-    hj_addr net;
+    hj_addr *net = &c->net;
 
     c->ev = ev;
+    c->novel = false;
     c->has_ip = ev->client_ip && netaddr_parse(ev->client_ip, strlen(ev->client_ip), &c->addr) == 0;
     c->cls = c->has_ip ? policy_ipclass_addr(e->pol, &c->addr) : HJ_C_EXTERNAL;
     if (c->has_ip) {
         c->ip_hash = htab_hash((const char *)c->addr.b, 16);
-        netaddr_mask(&c->addr, e->pol->v4_prefix, e->pol->v6_prefix, &net);
-        c->net_hash = htab_hash((const char *)net.b, 16) ^ 0x9e3779b97f4a7c15ULL;
+        netaddr_mask(&c->addr, e->pol->v4_prefix, e->pol->v6_prefix, net);
+        c->net_hash = htab_hash((const char *)net->b, 16) ^ 0x9e3779b97f4a7c15ULL;
     }
 }
 
@@ -243,6 +248,40 @@ class_match(hj_ipclass k, hj_ipclass c)
     return k == HJ_C_ANY || k == c;
 }
 
+/* novelty_match - does a counter with novelty filter n see this event */
+static bool
+novelty_match(hj_novelty n, const ev_ctx *c)
+{
+    return n == HJ_N_ANY || (n == HJ_N_NOVEL) == c->novel;
+}
+
+/* sizes_add - remember a message size for similar_sizes */
+static void
+sizes_add(hj_counter *k, int64_t t, int64_t size)
+{
+    if (k->sz == NULL)
+        k->sz = xcalloc(1, sizeof(*k->sz));
+    hj_sizes *z = k->sz;
+    z->t[z->next] = t;
+    z->size[z->next] = size;
+    z->next = (z->next + 1) % ENGINE_SIZES;
+    if (z->len < ENGINE_SIZES)
+        z->len++;
+}
+
+/* sizes_similar - messages in (t - span, t] whose size is within permille of size */
+static int64_t
+sizes_similar(const hj_sizes *z, int64_t span, int64_t t, int64_t size, uint32_t permille)
+{
+    int64_t n = 0;
+
+    for (uint32_t i = 0; z && size > 0 && i < z->len; i++) {
+        int64_t d = z->size[i] > size ? z->size[i] - size : size - z->size[i];
+        n += z->t[i] > t - span && d * 1000 <= (int64_t)permille * size;
+    }
+    return n;
+}
+
 /* entity_count - feed the event to every counter of the entity's scope */
 static void
 entity_count(hj_engine *e, hj_entity *x, const ev_ctx *c, unsigned mask)
@@ -253,9 +292,13 @@ entity_count(hj_engine *e, hj_entity *x, const ev_ctx *c, unsigned mask)
         x->cnt = xcalloc(p->ncounters ? p->ncounters : 1, sizeof(*x->cnt));
     for (size_t i = 0; i < p->ncounters; i++) {
         const hj_counter_def *d = &p->counters[i];
-        if (d->scope != x->scope || !(mask & (1u << d->metric)) || !class_match(d->ipclass, c->cls))
+        if (d->scope != x->scope || !(mask & (1u << d->metric)) ||
+            !class_match(d->ipclass, c->cls) || !novelty_match(d->novelty, c))
             continue;
-        if (is_distinct(d->metric)) {
+        if (d->metric == HJ_M_SIMILAR_SIZES) {
+            if (c->ev->size > 0)
+                sizes_add(&x->cnt[i], c->ev->t, c->ev->size);
+        } else if (is_distinct(d->metric)) {
             distinct_touch(e, &x->cnt[i], d->metric, c);
         } else {
             int64_t n = sum_amount(c->ev, d->metric);
@@ -265,15 +308,17 @@ entity_count(hj_engine *e, hj_entity *x, const ev_ctx *c, unsigned mask)
     }
 }
 
-/* counter_value - the current value of counter i of an entity */
+/* counter_value - the current value of counter i of an entity for this event */
 static int64_t
-counter_value(const hj_engine *e, hj_entity *x, size_t i, int64_t t)
+counter_value(const hj_engine *e, hj_entity *x, size_t i, const hj_event *ev)
 {
     const hj_counter_def *d = &e->pol->counters[i];
 
+    if (d->metric == HJ_M_SIMILAR_SIZES)
+        return sizes_similar(x->cnt[i].sz, d->window, ev->t, ev->size, e->pol->similar_permille);
     if (is_distinct(d->metric))
-        return dset_count(&x->cnt[i].d, d->window, t);
-    return window_sum(&x->cnt[i].w, d->window, t);
+        return dset_count(&x->cnt[i].d, d->window, ev->t);
+    return window_sum(&x->cnt[i].w, d->window, ev->t);
 }
 
 /* decision_base - a decision about x with the event's evidence */
@@ -351,16 +396,17 @@ entity_judge(hj_engine *e, hj_entity *x, const ev_ctx *c, unsigned mask)
         const hj_rule *r = &p->rules[e->order[k]];
         const hj_eff *eff = x->eff ? &x->eff[e->order[k]] : NULL;
         if (r->scope != x->scope || !(mask & (1u << r->metric)) ||
-            !class_match(r->ipclass, c->cls) || (eff && eff->off))
+            !class_match(r->ipclass, c->cls) || !novelty_match(r->novelty, c) || (eff && eff->off))
             continue;
         int64_t limit = eff ? eff->limit : r->limit;
-        int64_t n = counter_value(e, x, r->counter, c->ev->t);
+        int64_t n = counter_value(e, x, r->counter, c->ev);
         if (n <= limit)
             continue;
         decision_base(x, c->ev, &d);
         d.limit = limit;
         d.count = n;
         d.evclass = c->cls;
+        d.novel = x->scope == HJ_S_ACCOUNT ? c->novel : -1;
         rule_fire(e, x, r, eff ? eff->action : r->action, &d);
     }
 }
@@ -424,6 +470,53 @@ mail_counted(hj_engine *e, const hj_event *ev)
     return true;
 }
 
+/* knet_add - remember a network for an account; the least recently used goes when full */
+static hj_knet *
+knet_add(const hj_engine *e, hj_entity *x, const hj_addr *net, int64_t first_seen)
+{
+    uint32_t max = e->pol->trusted_nets_max, i = 0;
+
+    if (x->nnets >= max) {
+        for (uint32_t j = 1; j < x->nnets; j++)
+            if (x->nets[j].last_seen < x->nets[i].last_seen)
+                i = j;
+    } else {
+        if ((x->nnets & (x->nnets - 1)) == 0) /* 0, 1, 2, 4, ...: grow by doubling */
+            x->nets = xrealloc(x->nets, (x->nnets ? x->nnets * 2 : 1) * sizeof(*x->nets));
+        i = x->nnets++;
+    }
+    x->nets[i] = (hj_knet){*net, first_seen, first_seen};
+    return &x->nets[i];
+}
+
+/*
+ * account_novelty - is this event from a network new to the account? Networks
+ * of the reserved and own classes never are (webmail on 127.0.0.1 serves
+ * everyone), nor is the first network an account is ever seen on; any other
+ * network is novel until net_trust_after has passed since its first message.
+ * Submissions and successful logins teach the account its networks.
+ */
+static bool
+account_novelty(const hj_engine *e, hj_entity *x, const ev_ctx *c)
+{
+    const hj_event *ev = c->ev;
+    hj_knet *k = NULL;
+
+    if (!c->has_ip || c->cls == HJ_C_RESERVED || c->cls == HJ_C_OWN)
+        return false;
+    for (uint32_t i = 0; i < x->nnets && k == NULL; i++)
+        if (memcmp(x->nets[i].net.b, c->net.b, 16) == 0)
+            k = &x->nets[i];
+    bool novel = k ? ev->t - k->first_seen < e->pol->net_trust_after : x->nnets > 0;
+    if (ev->type == HJ_EV_SUBMIT || ev->type == HJ_EV_LOGIN) {
+        if (k == NULL)
+            k = knet_add(e, x, &c->net, x->nnets ? ev->t : ev->t - e->pol->net_trust_after);
+        if (ev->t > k->last_seen)
+            k->last_seen = ev->t;
+    }
+    return novel;
+}
+
 void
 engine_event(hj_engine *e, const hj_event *ev)
 {
@@ -437,6 +530,7 @@ engine_event(hj_engine *e, const hj_event *ev)
     ev_ctx_init(e, ev, &c);
     if (ev->account && *ev->account) {
         hj_entity *a = engine_entity_get(e, HJ_S_ACCOUNT, ev->account, ev->t);
+        c.novel = account_novelty(e, a, &c);
         entity_feed(e, a, &c);
         if (a->exempt) {
             e->st.exempt++;

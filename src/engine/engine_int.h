@@ -22,10 +22,25 @@
 #define ENGINE_RECENT_IPS 4
 #define ENGINE_SWEEP_EVERY 600
 
+#define ENGINE_SIZES 64 /* recent message sizes kept per similar_sizes counter */
+
+typedef struct hj_sizes {
+    int64_t t[ENGINE_SIZES];
+    int64_t size[ENGINE_SIZES];
+    uint32_t len, next;
+} hj_sizes;
+
 typedef struct hj_counter {
     hj_window w;
     hj_dset d;
+    hj_sizes *sz; /* similar_sizes only, allocated on first use */
 } hj_counter;
+
+/* a network an account has used, and since when */
+typedef struct hj_knet {
+    hj_addr net; /* masked to ipv4_network_prefix / ipv6_network_prefix */
+    int64_t first_seen, last_seen;
+} hj_knet;
 
 typedef struct hj_eff {
     int64_t limit;
@@ -45,6 +60,8 @@ typedef struct hj_entity {
     int64_t locked_at, unlock_at, throttled_at, throttled_until;
     const hj_rule *throttle_rule;
     hj_totals tot;
+    hj_knet *nets; /* accounts: the networks it sent from (bounded, see trusted_nets_max) */
+    uint32_t nnets;
     bool dirty;    /* changed since the last engine_changed() */
     int32_t tzoff; /* of its latest event, for decisions made outside an event */
     hj_addr ips[ENGINE_RECENT_IPS];

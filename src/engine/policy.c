@@ -24,6 +24,7 @@ static const char *const metric_names[HJ_M__COUNT] = {
     [HJ_M_FAILED_LOGINS] = "failed_logins",
     [HJ_M_BOUNCES] = "bounces",
     [HJ_M_RELAY_RCPTS] = "relay_recipients",
+    [HJ_M_SIMILAR_SIZES] = "similar_sizes",
 };
 static const char *const action_names[HJ_A__COUNT] = {
     [HJ_A_WARN] = "warn",   [HJ_A_THROTTLE] = "throttle", [HJ_A_LOCK] = "lock",
@@ -35,6 +36,9 @@ static const char *const scope_names[HJ_S__COUNT] = {
     [HJ_S_IP] = "ip",
     [HJ_S_GLOBAL] = "global",
 };
+static const char *const novelty_names[HJ_N__COUNT] = {
+    [HJ_N_ANY] = "any", [HJ_N_NOVEL] = "yes", [HJ_N_KNOWN] = "no"};
+
 static const char *const class_names[HJ_C__COUNT] = {
     [HJ_C_ANY] = "any",
     [HJ_C_RESERVED] = "reserved",
@@ -58,6 +62,12 @@ const char *
 policy_scope_name(hj_scope s)
 {
     return s < HJ_S__COUNT ? scope_names[s] : "?";
+}
+
+const char *
+policy_novelty_name(hj_novelty n)
+{
+    return n < HJ_N__COUNT ? novelty_names[n] : "?";
 }
 
 const char *
@@ -95,6 +105,9 @@ policy_new(void)
     p->v4_prefix = 24;
     p->v6_prefix = 64;
     p->distinct_max = 256;
+    p->net_trust_after = 86400;
+    p->trusted_nets_max = 64;
+    p->similar_permille = 10;
     return p;
 }
 
@@ -203,10 +216,18 @@ set_class(hj_rule *r, const char *v)
     return i < 0 ? -1 : (r->ipclass = (hj_ipclass)i, 0);
 }
 
+static int
+set_novel(hj_rule *r, const char *v)
+{
+    int i = name_lookup(novelty_names, HJ_N__COUNT, v);
+
+    return i < 0 ? -1 : (r->novelty = (hj_novelty)i, 0);
+}
+
 static const rule_key rule_keys[] = {
     {"metric", set_metric}, {"window", set_window},     {"limit", set_limit},
     {"action", set_action}, {"throttle", set_throttle}, {"unlock_after", set_unlock},
-    {"scope", set_scope},   {"class", set_class},
+    {"scope", set_scope},   {"class", set_class},       {"novel", set_novel},
 };
 
 /* rule_set_key - apply one key=value token to r */
@@ -254,6 +275,13 @@ rule_check(const hj_rule *r, unsigned seen, char *err, size_t errlen)
         snprintf(err, errlen,
                  "rule %s: metric relay_recipients goes with action=relay and "
                  "scope=ip or scope=global, and only with them",
+                 r->name);
+        return -1;
+    }
+    if (r->novelty != HJ_N_ANY && r->scope != HJ_S_ACCOUNT) {
+        snprintf(err, errlen,
+                 "rule %s: novel= is about an account's own networks: "
+                 "use it with scope=account",
                  r->name);
         return -1;
     }
@@ -395,7 +423,7 @@ counter_for(hj_policy *p, const hj_rule *r)
     for (size_t i = 0; i < p->ncounters; i++) {
         const hj_counter_def *c = &p->counters[i];
         if (c->metric == r->metric && c->window == r->window && c->ipclass == r->ipclass &&
-            c->scope == r->scope)
+            c->scope == r->scope && c->novelty == r->novelty)
             return i;
     }
     p->counters = xrealloc(p->counters, (p->ncounters + 1) * sizeof(*p->counters));
@@ -531,6 +559,8 @@ policy_rule_format(const hj_rule *r, hj_buf *out)
         buf_printf(out, " unlock_after=%s", u);
     }
     buf_printf(out, " scope=%s class=%s", scope_names[r->scope], class_names[r->ipclass]);
+    if (r->novelty != HJ_N_ANY)
+        buf_printf(out, " novel=%s", novelty_names[r->novelty]);
 }
 
 void

@@ -23,7 +23,7 @@
  *
  *	with the spec text "metric=recipients window=30m limit=500
  *	action=lock [throttle=30m] [unlock_after=24h] [scope=account]
- *	[class=any]". An override "RULE.limit=N RULE.action=warn RULE=off"
+ *	[class=any] [novel=any|yes|no]". An override "RULE.limit=N RULE.action=warn RULE=off"
  *	applies to accounts matching a pattern (exact, "@domain" or a glob
  *	such as "*@lists.example.com"); exact patterns win over globs, later
  *	lines over earlier ones. policy_finish() validates, and assigns each
@@ -50,6 +50,7 @@ typedef enum hj_metric {
     HJ_M_FAILED_LOGINS,
     HJ_M_BOUNCES,
     HJ_M_RELAY_RCPTS,
+    HJ_M_SIMILAR_SIZES, /* messages in the window within similar_size_tolerance of this one */
     HJ_M__COUNT
 } hj_metric;
 
@@ -72,6 +73,9 @@ typedef enum hj_ipclass {
     HJ_C__COUNT
 } hj_ipclass;
 
+/* does a rule count only traffic from networks new to the account (see engine.h) */
+typedef enum hj_novelty { HJ_N_ANY, HJ_N_NOVEL, HJ_N_KNOWN, HJ_N__COUNT } hj_novelty;
+
 typedef struct hj_rule {
     char *name;
     hj_metric metric;
@@ -82,6 +86,7 @@ typedef struct hj_rule {
     int64_t unlock_after; /* lock: seconds, 0 = only an admin unlocks */
     hj_scope scope;
     hj_ipclass ipclass;
+    hj_novelty novelty;
     size_t counter; /* index into hj_policy.counters (set by policy_finish) */
 } hj_rule;
 
@@ -90,6 +95,7 @@ typedef struct hj_counter_def {
     int64_t window;
     hj_ipclass ipclass;
     hj_scope scope;
+    hj_novelty novelty;
 } hj_counter_def;
 
 typedef struct hj_override {
@@ -115,11 +121,14 @@ typedef struct hj_policy {
     size_t nexempt;
     hj_cidr *own_nets;
     size_t nown;
-    int v4_prefix;         /* network size for distinct_nets, IPv4 (24) */
-    int v6_prefix;         /* IPv6 (64) */
-    uint32_t distinct_max; /* items kept per distinct counter (256) */
-    int64_t max_window;    /* the longest rule window (set by policy_finish) */
-    unsigned scopes_used;  /* bit per hj_scope (set by policy_finish) */
+    int v4_prefix;             /* network size for distinct_nets, IPv4 (24) */
+    int v6_prefix;             /* IPv6 (64) */
+    uint32_t distinct_max;     /* items kept per distinct counter (256) */
+    int64_t max_window;        /* the longest rule window (set by policy_finish) */
+    int64_t net_trust_after;   /* a network new to an account is novel this long (86400) */
+    uint32_t trusted_nets_max; /* networks remembered per account (64) */
+    uint32_t similar_permille; /* similar_sizes: sizes within this many per mille (10 = 1%) */
+    unsigned scopes_used;      /* bit per hj_scope (set by policy_finish) */
 } hj_policy;
 
 hj_policy *policy_new(void);
@@ -141,6 +150,7 @@ const char *policy_metric_name(hj_metric m);
 const char *policy_action_name(hj_action a);
 const char *policy_scope_name(hj_scope s);
 const char *policy_class_name(hj_ipclass c);
+const char *policy_novelty_name(hj_novelty n);
 int policy_action_lookup(const char *s, hj_action *a);
 void policy_rule_format(const hj_rule *r, hj_buf *out);
 void policy_override_format(const hj_policy *p, const hj_override *o, hj_buf *out);

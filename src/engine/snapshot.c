@@ -19,9 +19,11 @@
  *	windows then expire as usual at now. It returns -1 for a malformed or
  *	unknown-version blob, and changes nothing then.
  *
- *	Blob format (version 1, host byte order: the store is local to the
+ *	Blob format (version 2, host byte order: the store is local to the
  *	machine): version u8, scope u8, 11 x i64 (totals, throttle), recent
- *	IPs, then per counter in use its descriptor and its slots or items.
+ *	IPs, the networks the account has used, then per counter in use its
+ *	descriptor and its slots, items and recent sizes. A blob of another
+ *	version is refused (the counters start afresh).
  *	Lock state is not in it: locks have their own table in the store.
  */
 #include <stdlib.h>
@@ -30,7 +32,7 @@
 #include "../util/alloc.h"
 #include "engine_int.h"
 
-#define SNAPSHOT_VERSION 1
+#define SNAPSHOT_VERSION 2
 
 static const char scope_letter[HJ_S__COUNT] = {'a', 'd', 'i', 'g'};
 
@@ -124,9 +126,10 @@ put_u32(hj_buf *b, uint32_t v)
 static void
 export_counter(const hj_counter_def *d, const hj_counter *k, hj_buf *out)
 {
-    uint8_t hdr[3] = {(uint8_t)d->metric, (uint8_t)d->ipclass, (uint8_t)d->scope};
+    uint8_t hdr[4] = {(uint8_t)d->metric, (uint8_t)d->ipclass, (uint8_t)d->scope,
+                      (uint8_t)d->novelty};
 
-    put(out, hdr, 3);
+    put(out, hdr, 4);
     put_i64(out, d->window);
     put_u32(out, k->w.g ? k->w.g : 1);
     put_u32(out, k->w.len);
@@ -140,6 +143,20 @@ export_counter(const hj_counter_def *d, const hj_counter *k, hj_buf *out)
         put(out, &k->d.e[i].h, sizeof(uint64_t));
         put_i64(out, k->d.e[i].last);
     }
+    uint32_t nz = k->sz ? k->sz->len : 0;
+    put_u32(out, nz);
+    for (uint32_t i = 0; i < nz; i++) { /* oldest first */
+        uint32_t j = (k->sz->next + ENGINE_SIZES - nz + i) % ENGINE_SIZES;
+        put_i64(out, k->sz->t[j]);
+        put_i64(out, k->sz->size[j]);
+    }
+}
+
+/* in_use - does a counter hold anything worth keeping */
+static int
+in_use(const hj_counter *k)
+{
+    return k->w.len || k->d.len || (k->sz && k->sz->len);
 }
 
 int
@@ -163,12 +180,18 @@ engine_export(hj_engine *e, const char *key, hj_buf *out)
         put_i64(out, v[i]);
     put_u32(out, (uint32_t)x->nips);
     put(out, x->ips, sizeof(x->ips[0]) * (size_t)x->nips);
+    put_u32(out, x->nnets);
+    for (uint32_t i = 0; i < x->nnets; i++) {
+        put(out, x->nets[i].net.b, 16);
+        put_i64(out, x->nets[i].first_seen);
+        put_i64(out, x->nets[i].last_seen);
+    }
     uint32_t n = 0;
     for (size_t i = 0; x->cnt && i < e->pol->ncounters; i++)
-        n += e->pol->counters[i].scope == s && (x->cnt[i].w.len || x->cnt[i].d.len);
+        n += e->pol->counters[i].scope == s && in_use(&x->cnt[i]);
     put_u32(out, n);
     for (size_t i = 0; x->cnt && i < e->pol->ncounters; i++)
-        if (e->pol->counters[i].scope == s && (x->cnt[i].w.len || x->cnt[i].d.len))
+        if (e->pol->counters[i].scope == s && in_use(&x->cnt[i]))
             export_counter(&e->pol->counters[i], &x->cnt[i], out);
     return 1;
 }
@@ -213,12 +236,12 @@ get_u32(reader *r)
 
 /* counter_index - the policy counter with this descriptor, -1 if none */
 static long
-counter_index(const hj_policy *p, int metric, int cls, int scope, int64_t window)
+counter_index(const hj_policy *p, const uint8_t *hdr, int64_t window)
 {
     for (size_t i = 0; i < p->ncounters; i++) {
         const hj_counter_def *d = &p->counters[i];
-        if ((int)d->metric == metric && (int)d->ipclass == cls && (int)d->scope == scope &&
-            d->window == window)
+        if ((int)d->metric == hdr[0] && (int)d->ipclass == hdr[1] && (int)d->scope == hdr[2] &&
+            (int)d->novelty == hdr[3] && d->window == window)
             return (long)i;
     }
     return -1;
@@ -271,6 +294,57 @@ import_dset(reader *r, hj_counter *k, uint32_t max)
     }
 }
 
+/* import_sizes - recent message sizes of a similar_sizes counter */
+static void
+import_sizes(reader *r, hj_counter *k)
+{
+    uint32_t len = get_u32(r);
+
+    if (len > ENGINE_SIZES) {
+        r->bad = 1;
+        return;
+    }
+    if (k) {
+        free(k->sz);
+        k->sz = len ? xcalloc(1, sizeof(*k->sz)) : NULL;
+    }
+    for (uint32_t i = 0; i < len && !r->bad; i++) {
+        int64_t t = get_i64(r), size = get_i64(r);
+        if (k && !r->bad) {
+            k->sz->t[i] = t;
+            k->sz->size[i] = size;
+            k->sz->len = i + 1;
+            k->sz->next = (i + 1) % ENGINE_SIZES;
+        }
+    }
+}
+
+/* import_nets - the networks an account has used */
+static void
+import_nets(hj_engine *e, reader *r, hj_entity *x)
+{
+    uint32_t n = get_u32(r);
+
+    if (n > e->pol->trusted_nets_max && n > 4096) {
+        r->bad = 1;
+        return;
+    }
+    if (x) {
+        free(x->nets);
+        x->nets = n ? xcalloc(n, sizeof(*x->nets)) : NULL;
+        x->nnets = 0;
+    }
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        hj_knet k = {0};
+        get(r, k.net.b, 16);
+        k.net.v4 = memcmp(k.net.b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0;
+        k.first_seen = get_i64(r);
+        k.last_seen = get_i64(r);
+        if (x && !r->bad && x->nnets < e->pol->trusted_nets_max)
+            x->nets[x->nnets++] = k;
+    }
+}
+
 /* import_body - the part after the header; with x NULL only validates */
 static void
 import_body(hj_engine *e, reader *r, hj_entity *x)
@@ -284,13 +358,14 @@ import_body(hj_engine *e, reader *r, hj_entity *x)
     if (nips > ENGINE_RECENT_IPS)
         r->bad = 1;
     get(r, ips, sizeof(ips[0]) * (r->bad ? 0 : nips));
+    import_nets(e, r, x);
     uint32_t n = get_u32(r);
     for (uint32_t c = 0; c < n && !r->bad; c++) {
-        uint8_t hdr[3];
-        get(r, hdr, 3);
+        uint8_t hdr[4];
+        get(r, hdr, 4);
         int64_t window = get_i64(r);
         uint32_t g = get_u32(r);
-        long i = counter_index(e->pol, hdr[0], hdr[1], hdr[2], window);
+        long i = counter_index(e->pol, hdr, window);
         hj_counter *k = NULL;
         if (x && i >= 0) {
             if (x->cnt == NULL)
@@ -299,6 +374,7 @@ import_body(hj_engine *e, reader *r, hj_entity *x)
         }
         import_window(r, k, g);
         import_dset(r, k, e->pol->distinct_max);
+        import_sizes(r, k);
     }
     if (x == NULL || r->bad)
         return;

@@ -208,6 +208,69 @@ def autounlock():
     lg.write("autounlock")
 
 
+def novel_blast():
+    """Built-in configuration. nora@ sends from her office network for a day; travels (3 messages
+    from a hotel network: nothing happens); then her password is used from a new network for
+    single-recipient spam of nearly the same size: throttle at the 6th similar message (> 5 in
+    1 h, novel=yes), lock at the 10th (> 9)."""
+    lg = Log()
+    for i, t in enumerate(every(T(2026, 11, 9, 8, 0, 0), 1800, 20)):
+        lg.submit(t, "nora@example.com", ["c%d@partner.test" % i], ip="192.0.2.20",
+                  name="office.example.com", size=3000 + 917 * i)
+    for i, t in enumerate(every(T(2026, 11, 10, 9, 0, 0), 600, 3)):
+        lg.submit(t, "nora@example.com", ["h%d@partner.test" % i], ip="198.18.77.5",
+                  name="hotel.example.net", size=5000 + 1500 * i)
+    for i, t in enumerate(every(T(2026, 11, 10, 14, 0, 0), 5, 14)):
+        lg.submit(t, "nora@example.com", ["victim%d@far.test" % i], ip="203.0.113.99",
+                  size=24000 + (i * 37) % 150)
+    lg.write("novel_blast")
+
+
+def bcc_novel():
+    """Built-in configuration. oscar@ (known office network) is used from a new network for Bcc
+    spam of 70 recipients a message: throttle at the first (70 > 60 novel recipients in 1 h),
+    lock at the second (140 > 120)."""
+    lg = Log()
+    lg.submit(T(2026, 11, 9, 9, 0, 0), "oscar@example.com", ["boss@partner.test"], ip="192.0.2.30")
+    for i, t in enumerate(every(T(2026, 11, 9, 22, 0, 0), 120, 3)):
+        lg.submit(t, "oscar@example.com", ["b%d-%d@far.test" % (i, k) for k in range(70)],
+                  ip="203.0.113.140", size=9000 + 4000 * i)
+    lg.write("bcc_novel")
+
+
+def traps():
+    """Built-in configuration; legitimate traffic that looks like abuse, and must not be throttled
+    or locked (warns are allowed):
+    - a newsletter: 730 recipients in 50 minutes from the CRM host on a private network -> warn;
+    - a monitoring account: a burst of 120 alerts of the same size from the monitoring host (own
+      network, own_networks is empty so it is private 10.x here) -> warn only;
+    - webmail: many accounts through 127.0.0.1;
+    - a heavy sender on the road: 40 messages in 1 h from 20 different new networks, varied sizes;
+    - a phone retrying an old password: 60 failures in 10 hours from one address;
+    - a generic address sprayed by bots: 30 failures in 1 h from 30 addresses (-> warn), never a
+      success."""
+    lg = Log()
+    lg.submit(T(2026, 11, 11, 7, 0, 0), "news@example.com", ["x@partner.test"], ip="10.0.0.5", name="crm.example.com")
+    for i, t in enumerate(every(T(2026, 11, 11, 10, 0, 0), 4, 730)):
+        lg.submit(t, "news@example.com", ["sub%d@list.test" % i], ip="10.0.0.5", name="crm.example.com",
+                  size=48000 + (i % 7))
+    for i, t in enumerate(every(T(2026, 11, 11, 12, 0, 0), 8, 120)):
+        lg.submit(t, "alerts@example.com", ["ops%d@example.com" % (i % 4)], ip="10.0.0.9",
+                  name="monitor.example.com", size=1500)
+    for i, t in enumerate(every(T(2026, 11, 11, 13, 0, 0), 20, 90)):
+        lg.submit(t, "user%d@example.com" % (i % 30), ["r%d@partner.test" % i], ip="127.0.0.1",
+                  name="localhost", size=2000 + 13 * i)
+    lg.submit(T(2026, 11, 11, 6, 0, 0), "sam.sales@example.com", ["first@partner.test"], ip="192.0.2.50")
+    for i, t in enumerate(every(T(2026, 11, 11, 15, 0, 0), 90, 40)):
+        lg.submit(t, "sam.sales@example.com", ["lead%d@partner.test" % i],
+                  ip="198.18.%d.%d" % (100 + i % 20, 7 + i), size=3000 + 1111 * i)
+    for t in every(T(2026, 11, 11, 8, 0, 0), 600, 60):
+        lg.authfail(t, "tina@example.com", "192.0.2.77")
+    for i, t in enumerate(every(T(2026, 11, 11, 20, 0, 0), 100, 30)):
+        lg.authfail(t, "info@example.com", "198.19.%d.%d" % (i, i + 1))
+    lg.write("traps")
+
+
 def sample():
     """examples/sample-mail.log: what `scripts/run` replays when there is no /var/log/mail.log.
     A morning of ordinary submissions, a stolen password used from a new address for a blast,
@@ -233,5 +296,5 @@ def sample():
 if __name__ == "__main__":
     sample()
     for f in (bcc_blast, sliding, classes, overrides, never_counted, relay, rollover, iso_offset,
-              bruteforce, autounlock):
+              bruteforce, autounlock, novel_blast, bcc_novel, traps):
         f()

@@ -578,14 +578,143 @@ test_never_counted(void **state)
     fx_free(f);
 }
 
+/* ---- novelty: networks new to the account, and similar sizes ---- */
+
+#define NOVEL_CONF                                                                                 \
+    "rule nr metric=recipients window=1h limit=3 action=warn novel=yes\n"                          \
+    "rule kr metric=recipients window=1h limit=3 action=warn novel=no\n"
+
+typedef struct novelty_case {
+    const char *name;
+    const char *ip; /* the second message's client (the first comes from 198.51.100.1) */
+    int64_t dt;     /* seconds after the first */
+    int novel;      /* expected novel_network of the decision on the second message */
+} novelty_case;
+
+static const novelty_case novelty_cases[] = {
+    {"the same /24 is known", "198.51.100.77", 60, 0},
+    {"another /24 is novel", "203.0.113.5", 60, 1},
+    {"a novel /24 is still novel just before net_trust_after", "203.0.113.5", 86399, 1},
+    {"loopback (webmail) is never novel", "127.0.0.1", 60, 0},
+    {"a private network is never novel", "10.1.2.3", 60, 0},
+    {"IPv6: another /64 is novel", "2001:db8:1:2::5", 60, 1},
+};
+
+/* each case: a first message (the account's first network: trusted at once), then a 4-recipient
+ * message that crosses one of the two warn rules, novel or known */
+static void
+test_novelty(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(novelty_cases) / sizeof(novelty_cases[0]); i++) {
+        const novelty_case *k = &novelty_cases[i];
+        fx *f = fx_new(NOVEL_CONF);
+        ev_mail(f, T0, A, A, "198.51.100.1", 1, 1000);
+        if (k->dt > 3600) /* a novel network seen earlier, but not yet trusted */
+            ev_mail(f, T0 + 1, A, A, k->ip, 1, 1000);
+        ev_mail(f, T0 + k->dt, A, A, k->ip, 4, 1000);
+        if (f->n != 1)
+            fail_msg("%s: %d decisions", k->name, f->n);
+        CHECK_STR(k->name, f->d[0].rule, k->novel ? "nr" : "kr");
+        check_json(f);
+        if (strstr(f->d[0].json, k->novel ? "\"novel_network\":true" : "\"novel_network\":false") ==
+            NULL)
+            fail_msg("%s: evidence %s", k->name, f->d[0].json);
+        fx_free(f);
+    }
+}
+
+/* a novel network becomes known after net_trust_after; the set of networks is bounded */
+static void
+test_novelty_trust_and_bound(void **state)
+{
+    fx *f = fx_new(NOVEL_CONF);
+
+    (void)state;
+    ev_mail(f, T0, A, A, "198.51.100.1", 1, 1000);
+    ev_mail(f, T0 + 10, A, A, "203.0.113.5", 1, 1000);    /* first seen: novel */
+    ev_mail(f, T0 + 86410, A, A, "203.0.113.5", 4, 1000); /* a day later: known */
+    assert_int_equal(f->n, 1);
+    assert_string_equal(f->d[0].rule, "kr");
+    fx_free(f);
+    /* more networks than trusted_nets_max: the least recently used is forgotten, so the
+     * first one, unused since, is novel again a day later */
+    f = fx_new(NOVEL_CONF);
+    f->p->trusted_nets_max = 2;
+    ev_mail(f, T0, A, A, "198.51.100.1", 1, 1000);
+    ev_mail(f, T0 + 100, A, A, "203.0.10.1", 1, 1000);
+    ev_mail(f, T0 + 101, A, A, "203.0.11.1", 1, 1000); /* full: 198.51.100.0/24 goes */
+    ev_mail(f, T0 + 90000, A, A, "198.51.100.1", 4, 1000);
+    assert_int_equal(f->n, 1);
+    assert_string_equal(f->d[0].rule, "nr");
+    fx_free(f);
+}
+
+typedef struct similar_case {
+    const char *name;
+    int64_t sizes[8];
+    int n;
+    int64_t want; /* similar_sizes at the last message; the earlier ones stay below it */
+} similar_case;
+
+static const similar_case similar_cases[] = {
+    {"identical sizes", {5000, 5000, 5000, 5000}, 4, 4},
+    {"within 1 % of the current size", {10000, 10050, 9990, 10020}, 4, 4},
+    {"just outside 1 %: 2 of 4 alike", {10000, 10200, 9700, 10000}, 4, 2},
+};
+
+/* similar_sizes counts the recent messages within the tolerance of the current one: a warn
+ * rule with limit want - 1 fires at the last message, with count want */
+static void
+test_similar_sizes(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(similar_cases) / sizeof(similar_cases[0]); i++) {
+        const similar_case *k = &similar_cases[i];
+        char conf[128];
+        snprintf(conf, sizeof(conf),
+                 "rule sim metric=similar_sizes window=1h limit=%lld "
+                 "action=warn\n",
+                 (long long)k->want - 1);
+        fx *f = fx_new(conf);
+        for (int m = 0; m < k->n - 1; m++)
+            ev_mail(f, T0 + m, A, A, IPX, 1, k->sizes[m]);
+        if (f->n != 0)
+            fail_msg("%s: fired before the last message", k->name);
+        ev_mail(f, T0 + k->n, A, A, IPX, 1, k->sizes[k->n - 1]);
+        if (f->n != 1 || f->d[0].count != k->want)
+            fail_msg("%s: want one warn with count %lld, got %d (count %lld)", k->name,
+                     (long long)k->want, f->n, f->n ? (long long)f->d[0].count : -1LL);
+        fx_free(f);
+    }
+}
+
+/* similar sizes older than the window do not count */
+static void
+test_similar_sizes_window(void **state)
+{
+    fx *f = fx_new("rule sim metric=similar_sizes window=10m limit=2 action=warn\n");
+
+    (void)state;
+    ev_mail(f, T0, A, A, IPX, 1, 7000);
+    ev_mail(f, T0 + 10, A, A, IPX, 1, 7000);
+    ev_mail(f, T0 + 700, A, A, IPX, 1, 7000); /* the first two have left: 1 alike */
+    ev_mail(f, T0 + 710, A, A, IPX, 1, 7000); /* 2 alike */
+    assert_int_equal(f->n, 0);
+    ev_mail(f, T0 + 720, A, A, IPX, 1, 7000); /* 3 alike > 2 */
+    assert_int_equal(f->n, 1);
+    assert_int_equal(f->d[0].count, 3);
+    fx_free(f);
+}
+
 int
 main(void)
 {
     static const struct CMUnitTest fixed[] = {
-        cmocka_unit_test(test_ip_classes),
-        cmocka_unit_test(test_overrides),
-        cmocka_unit_test(test_exemptions),
-        cmocka_unit_test(test_never_counted),
+        cmocka_unit_test(test_ip_classes),    cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_exemptions),    cmocka_unit_test(test_never_counted),
+        cmocka_unit_test(test_novelty),       cmocka_unit_test(test_novelty_trust_and_bound),
+        cmocka_unit_test(test_similar_sizes), cmocka_unit_test(test_similar_sizes_window),
     };
     struct CMUnitTest tests[NSCENARIOS + sizeof(fixed) / sizeof(fixed[0])];
     size_t n = 0;

@@ -695,10 +695,38 @@ test_names(void **state)
     CHECK_EQ("lookup unlock", policy_action_lookup("unlock", &a), -1);
 }
 
+/* novel= takes any, yes or no, and only with scope=account */
+static void
+test_novel_key(void **state)
+{
+    static const struct {
+        const char *spec;
+        int ok;
+    } t[] = {
+        {"metric=recipients window=1h limit=5 action=lock novel=yes", 1},
+        {"metric=similar_sizes window=1h limit=5 action=throttle novel=no", 1},
+        {"metric=recipients window=1h limit=5 action=lock novel=any", 1},
+        {"metric=recipients window=1h limit=5 action=lock novel=maybe", 0},
+        {"metric=failed_logins window=1h limit=5 action=warn scope=ip novel=yes", 0},
+        {"metric=relay_recipients window=1h limit=5 action=relay scope=global novel=yes", 0},
+    };
+    char err[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        hj_policy *p = policy_new();
+        int rc = policy_rule_parse(p, "r", t[i].spec, err, sizeof(err));
+        if ((rc == 0) != t[i].ok)
+            fail_msg("%s: rc %d (%s)", t[i].spec, rc, err);
+        policy_free(p);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_novel_key),
         cmocka_unit_test(test_rule_parse_valid),
         cmocka_unit_test(test_rule_parse_invalid),
         cmocka_unit_test(test_rule_parse_duplicate),
