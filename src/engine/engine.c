@@ -493,7 +493,8 @@ knet_add(const hj_engine *e, hj_entity *x, const hj_addr *net, int64_t first_see
  * account_novelty - is this event from a network new to the account? Networks
  * of the reserved and own classes never are (webmail on 127.0.0.1 serves
  * everyone), nor is the first network an account is ever seen on; any other
- * network is novel until net_trust_after has passed since its first message.
+ * network is novel until net_trust_after has passed since its first message
+ * (a webmail-only user's first outside network is novel too).
  * Submissions and successful logins teach the account its networks.
  */
 static bool
@@ -507,10 +508,13 @@ account_novelty(const hj_engine *e, hj_entity *x, const ev_ctx *c)
     for (uint32_t i = 0; i < x->nnets && k == NULL; i++)
         if (memcmp(x->nets[i].net.b, c->net.b, 16) == 0)
             k = &x->nets[i];
-    bool novel = k ? ev->t - k->first_seen < e->pol->net_trust_after : x->nnets > 0;
+    /* with no history at all (no network, no message, not even by webmail), the account's
+     * first network is trusted at once: a replay starts somewhere, and so does an account */
+    bool fresh = x->nnets == 0 && x->tot.messages == 0;
+    bool novel = k ? ev->t - k->first_seen < e->pol->net_trust_after : !fresh;
     if (ev->type == HJ_EV_SUBMIT || ev->type == HJ_EV_LOGIN) {
         if (k == NULL)
-            k = knet_add(e, x, &c->net, x->nnets ? ev->t : ev->t - e->pol->net_trust_after);
+            k = knet_add(e, x, &c->net, fresh ? ev->t - e->pol->net_trust_after : ev->t);
         if (ev->t > k->last_seen)
             k->last_seen = ev->t;
     }

@@ -631,6 +631,13 @@ test_novelty_trust_and_bound(void **state)
     fx *f = fx_new(NOVEL_CONF);
 
     (void)state;
+    /* a webmail-only user (127.0.0.1) has history: its first outside network is novel */
+    ev_mail(f, T0, B, B, "127.0.0.1", 1, 1000);
+    ev_mail(f, T0 + 60, B, B, "203.0.113.5", 4, 1000);
+    assert_int_equal(f->n, 1);
+    assert_string_equal(f->d[0].rule, "nr");
+    fx_free(f);
+    f = fx_new(NOVEL_CONF);
     ev_mail(f, T0, A, A, "198.51.100.1", 1, 1000);
     ev_mail(f, T0 + 10, A, A, "203.0.113.5", 1, 1000);    /* first seen: novel */
     ev_mail(f, T0 + 86410, A, A, "203.0.113.5", 4, 1000); /* a day later: known */
