@@ -167,6 +167,57 @@ def test_counters_persist():
     d3.stop()
 
 
+def syslog_now():
+    t = time.localtime()
+    return time.strftime("%b ", t) + ("%2d" % t.tm_mday) + time.strftime(" %H:%M:%S", t)
+
+
+def test_log_follow():
+    d0 = tempfile.mkdtemp(prefix="hijackd-dt.")
+    log = os.path.join(d0, "mail.log")
+    open(log, "w").write(syslog_now() + " mx postfix/smtpd[1]: connect from old[192.0.2.1]\n")
+    d = Daemon("log_follow=" + log, "rule fails=metric=failed_logins window=1h limit=3 action=warn",
+               "rule bounces=metric=bounces window=1h limit=2 action=warn")
+
+    def fail(user, ip, n):
+        with open(log, "a") as f:
+            for _ in range(n):
+                f.write("%s mx postfix/submission/smtpd[9]: warning: unknown[%s]: SASL LOGIN "
+                        "authentication failed: (reason unavailable), sasl_username=%s\n"
+                        % (syslog_now(), ip, user))
+
+    def seen(what, timeout=5):
+        for _ in range(timeout * 10):
+            if what in d.text():
+                return True
+            time.sleep(0.1)
+        return False
+    fail("mona@example.test", "198.51.100.66", 4)
+    report(seen('"account":"mona@example.test","action":"warn","rule":"fails"'),
+           "log_follow: failed logins appended to the log give a live decision")
+    os.rename(log, log + ".1")  # rotation: the path names a new file
+    fail("nina@example.test", "198.51.100.67", 4)  # written to the new file
+    report(seen('"account":"nina@example.test","action":"warn","rule":"fails"'),
+           "  ... after the log is rotated (the new file is read from its start)")
+    open(log, "w").close()  # truncation in place
+    fail("olga@example.test", "198.51.100.68", 4)
+    report(seen('"account":"olga@example.test","action":"warn","rule":"fails"'),
+           "  ... after the log is truncated")
+    lines = [" mx postfix/submission/smtpd[9]: ABCDE12345: client=pc[198.51.100.9], sasl_method=PLAIN, sasl_username=pete@example.test",
+             " mx postfix/qmgr[8]: ABCDE12345: from=<pete@example.test>, size=900, nrcpt=3 (queue active)"]
+    lines += [" mx postfix/smtp[7]: ABCDE12345: to=<u%d@far.test>, relay=mx.far.test[203.0.113.1]:25, delay=1, "
+              "delays=0/0/0/1, dsn=5.1.1, status=bounced (user unknown)" % i for i in range(3)]
+    with open(log, "a") as f:
+        for l in lines:
+            f.write(syslog_now() + l + "\n")
+    report(seen('"account":"pete@example.test","action":"warn","rule":"bounces"'),
+           "log_follow: bounces from the delivery log give a live decision")
+    s = d.connect()
+    report(request(s, sasl_username="pete@example.test", recipient_count="1") == "action=DUNNO",
+           "  ... and the log's submission is not counted twice (log_submissions = no)")
+    d.stop()
+
+
 def test_concurrency():
     d = Daemon("rule lock50=metric=recipients window=30m limit=50 action=lock")
     accepted = []
@@ -274,7 +325,8 @@ def test_reload_and_instances():
 
 def main():
     try:
-        for t in (test_decisions, test_rcpt_stage, test_counters_persist, test_concurrency, test_hostile, test_many_idle, test_store_dead,
+        for t in (test_decisions, test_rcpt_stage, test_counters_persist, test_log_follow,
+                  test_concurrency, test_hostile, test_many_idle, test_store_dead,
                   test_reload_and_instances):
             try:
                 t()

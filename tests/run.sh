@@ -11,7 +11,8 @@
 #   daemon          the policy service black-box: decisions, kill -9, concurrency, hostile input,
 #                   5,000 idle connections, a dead store, SIGHUP, second instance (tests/daemon_test.py)
 #   e2e             a fresh log from the real Postfix + Dovecot (tests/harness), replayed; and the
-#                   daemon live in front of that Postfix (tests/e2e_policy.sh) (root only;
+#                   daemon live in front of that Postfix (tests/e2e_policy.sh), and live detection
+#                   from its policy requests and its log (tests/e2e_detect.sh) (root only;
 #                   --no-e2e skips them)
 # Prints one line per check and ends with "N passed, N failed"; exit status 0 only if none failed.
 set -u
@@ -161,6 +162,7 @@ if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
 		ko "real Postfix run"; tail -20 "$T/live.out" | sed 's/^/        /'
 	fi
 	tally timeout 300 tests/e2e_policy.sh "$HJ"
+	tally timeout 300 tests/e2e_detect.sh "$HJ"
 else
 	echo "skipped (needs root and no --no-e2e)"
 fi

@@ -304,6 +304,28 @@ set_flush_interval(hj_conf *c, const char *v, char *err, size_t errlen)
 }
 
 static int
+set_log_follow(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    if (*v && v[0] != '/') {
+        snprintf(err, errlen, "log_follow must be an absolute path or empty, got \"%s\"", v);
+        return -1;
+    }
+    set_str(&c->log_follow, v);
+    return 0;
+}
+
+static int
+set_log_submissions(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+        snprintf(err, errlen, "bad value \"%s\" (yes or no)", v);
+        return -1;
+    }
+    c->log_submissions = strcmp(v, "yes") == 0;
+    return 0;
+}
+
+static int
 set_count_stage(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     if (strcmp(v, "end-of-message") == 0)
@@ -398,6 +420,12 @@ static const conf_setting settings[] = {
     {"counters_flush_interval", "2s", set_flush_interval,
      "daemon: sliding counters are written to the store in a batch this often; a crash forgets "
      "at most this much traffic (locks and the audit trail are written at once)"},
+    {"log_follow", "/var/log/mail.log", set_log_follow,
+     "daemon: the Postfix log it follows (like tail -F) for failed logins, bounces and relaying; "
+     "empty: none"},
+    {"log_submissions", "no", set_log_submissions,
+     "daemon: also count submissions from the log (yes only when Postfix does not call the "
+     "policy service: then hijackd detects but cannot refuse)"},
     {"policy_max_connections", "20000", set_max_conn,
      "daemon: policy connections served at once; more wait in the kernel's backlog"},
 };
@@ -747,6 +775,7 @@ conf_free(hj_conf *c)
     free(c->state_dir);
     free(c->store);
     free(c->reject_text);
+    free(c->log_follow);
     free(c->defer_text);
     free(c);
 }

@@ -59,6 +59,8 @@ typedef struct hj_conf {
     int64_t policy_max_connections;
     int policy_count_stage;          /* CONF_COUNT_EOM or CONF_COUNT_RCPT */
     int64_t counters_flush_interval; /* s between batches of counters written to the store */
+    char *log_follow;                /* the Postfix log the daemon follows; "" = none */
+    int log_submissions;             /* count submissions from the log too (no policy service) */
     char **text;                     /* [conf_nsettings()] the value of each setting as written */
 } hj_conf;
 

@@ -24,6 +24,10 @@
 #include "../util/buf.h"
 #include "../util/htab.h"
 #include "../util/log.h"
+#include "../postfix/logline.h"
+#include "../postfix/logparse.h"
+#include "../postfix/qtrack.h"
+#include "follow.h"
 #include "policysrv.h"
 
 #define LIVE_TICK 5 /* seconds between engine ticks (automatic unlocks) */
@@ -49,6 +53,10 @@ typedef struct live {
     int flush_err; /* a flush failed: keep logging quiet until one succeeds */
     hj_buf blob;
     hj_engine *from; /* carry counters from this engine (reload) */
+    follow *fw; /* the Postfix log, followed */
+    qtrack *qt;
+    hj_logclock clk;
+    struct event *ev_follow;
 } live;
 
 static const char *const fail_reply[] = {"action=DUNNO\n\n", "action=DEFER 4.3.0 hijackd: "
@@ -223,6 +231,64 @@ decide(void *ctx, const policy_req *rq, char *out, size_t outlen)
     return answer(L, out, outlen, "DUNNO", NULL);
 }
 
+/* on_log_event - an event from the followed log; submissions are the policy service's */
+static void
+on_log_event(void *ctx, const hj_event *ev)
+{
+    live *L = ctx;
+
+    if (ev->type == HJ_EV_SUBMIT && !L->conf->log_submissions)
+        return;
+    engine_event(L->eng, ev);
+}
+
+/* on_log_line - one new line of the Postfix log, through the replay's parser */
+static void
+on_log_line(void *ctx, const char *line, size_t len)
+{
+    live *L = ctx;
+    hj_logline l;
+    pf_rec rec;
+
+    if (len && line[len - 1] == '\r')
+        len--;
+    if (len == 0 || logline_parse(&L->clk, line, len, &l) != 0 || !logparse_is_postfix(&l) ||
+        logparse_postfix(&l, &rec) == PF_UNKNOWN)
+        return;
+    qtrack_line(L->qt, &l, &rec);
+}
+
+static void
+on_follow(evutil_socket_t fd, short what, void *arg)
+{
+    live *L = arg;
+
+    (void)fd, (void)what;
+    follow_poll(L->fw);
+}
+
+/* follow_start - follow the Postfix log when log_follow is set */
+static void
+follow_start(live *L)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+
+    if (L->conf->log_follow[0] == 0)
+        return;
+    localtime_r(&now, &tm);
+    logline_clock_init(&L->clk, tm.tm_year + 1900, tm.tm_mon + 1, 0);
+    qtrack_conf qc = {.lifetime = L->conf->queue_id_lifetime,
+                      .max_tracked = (size_t)L->conf->queue_max_tracked,
+                      .local_domains = L->conf->local_domains,
+                      .nlocal = L->conf->nlocal};
+    L->qt = qtrack_new(&qc, on_log_event, L);
+    L->fw = follow_new(L->conf->log_follow, on_log_line, L);
+    L->ev_follow = event_new(L->base, -1, EV_PERSIST, on_follow, L);
+    struct timeval every = {0, 250000};
+    event_add(L->ev_follow, &every);
+}
+
 /* restore_one - a lock from the store into the engine, silently */
 static int
 restore_one(void *ctx, const hj_lock_rec *k)
@@ -387,10 +453,11 @@ reload(live *L)
         log_error("reload refused, the running configuration stays: %s", err);
         return;
     }
-    static const char *const restart_only[] = {"policy_listen", "state_dir", "store"};
-    const char *oldv[] = {L->conf->policy_listen, L->conf->state_dir, L->conf->store};
-    const char *newv[] = {nc->policy_listen, nc->state_dir, nc->store};
-    for (size_t i = 0; i < 3; i++)
+    static const char *const restart_only[] = {"policy_listen", "state_dir", "store", "log_follow"};
+    const char *oldv[] = {L->conf->policy_listen, L->conf->state_dir, L->conf->store,
+                          L->conf->log_follow};
+    const char *newv[] = {nc->policy_listen, nc->state_dir, nc->store, nc->log_follow};
+    for (size_t i = 0; i < 4; i++)
         if (strcmp(oldv[i], newv[i]) != 0)
             log_warn("reload: %s changed to %s: takes effect at the next restart", restart_only[i],
                      newv[i]);
@@ -401,6 +468,7 @@ reload(live *L)
     free(nc->policy_listen), nc->policy_listen = xstrdup(oc->policy_listen);
     free(nc->state_dir), nc->state_dir = xstrdup(oc->state_dir);
     free(nc->store), nc->store = xstrdup(oc->store);
+    free(nc->log_follow), nc->log_follow = xstrdup(oc->log_follow);
     L->from = oe;
     int rc = engine_build(L);
     L->from = NULL;
@@ -503,6 +571,7 @@ live_start(live *L)
     evsignal_add(L->ev_int, NULL);
     event_add(L->ev_tick, &tick);
     signal(SIGPIPE, SIG_IGN);
+    follow_start(L);
     return 0;
 }
 
@@ -510,14 +579,16 @@ live_start(live *L)
 static void
 live_stop(live *L)
 {
-    struct event *evs[] = {L->ev_hup, L->ev_term, L->ev_int, L->ev_tick, L->ev_flush};
+    struct event *evs[] = {L->ev_hup, L->ev_term, L->ev_int, L->ev_tick, L->ev_flush, L->ev_follow};
 
     if (L->eng && L->store)
         flush(L); /* a clean stop forgets nothing */
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < 6; i++)
         if (evs[i])
             event_free(evs[i]);
     policysrv_free(L->ps);
+    follow_free(L->fw);
+    qtrack_free(L->qt);
     if (L->base)
         event_base_free(L->base);
     engine_free(L->eng);

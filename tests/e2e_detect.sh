@@ -1,0 +1,59 @@
+#!/bin/bash
+# e2e_detect.sh HIJACKD - live detection with the real Postfix 3.7 + Dovecot (tests/harness).
+#
+# hijackd serves the policy requests and follows the Postfix log (log_follow). With the built-in
+# rules, and the failed-login and bounce warns lowered to keep the test short:
+#   - alice sends from her office (a first, trusted network); then her password is guessed from a
+#     new address (failed logins from the log -> warn), and that address blasts same-size mail:
+#     the first messages pass, then hijackd throttles (4.7.1) live;
+#   - bob sends to addresses that bounce: the delivery log makes hijackd warn.
+# Client addresses are set with XCLIENT (the harness allows it from 127.0.0.0/8).
+# Prints "ok ..." / "not ok ..." lines; exit status = number of failures. Needs root.
+set -u
+HJ=$(readlink -f "$1")
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
+MS="$ROOT/tests/harness/mailstack.sh"
+D=$(mktemp -d /tmp/hijackd-e2e-detect.XXXXXX); chmod 0755 "$D"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FAILS=0 HJPID=""
+ok() { echo "ok      $*"; }
+ko() { echo "not ok  $*"; FAILS=$((FAILS + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
+cleanup() { [ -n "$HJPID" ] && kill "$HJPID" 2>/dev/null && wait "$HJPID" 2>/dev/null; "$MS" down "$D/ms" >/dev/null 2>&1; [ "$FAILS" = 0 ] && rm -rf "$D"; }
+trap cleanup EXIT
+sub() { # xclient-addr user password to
+	swaks --server 127.0.0.1:3587 --xclient "ADDR=$1 NAME=[UNAVAILABLE]" --auth LOGIN --auth-user "$2@example.test" \
+		--auth-password "$3" --from "$2@example.test" --to "$4" --header "Subject: hello" \
+		--body "Cheap watches, same text every time." 2>&1
+}
+decided() { # what
+	for _ in $(seq 80); do grep -q "$1" "$D/hijackd.log" && return 0; sleep 0.1; done; return 1
+}
+
+POLICY=inet:127.0.0.1:$PORT POLICY_DEFAULT_ACTION=DUNNO "$MS" up "$D/ms" >"$D/ms.out" 2>&1 || { ko "mail stack up"; cat "$D/ms.out"; exit 1; }
+"$HJ" -f -o state_dir="$D/state" -o policy_listen=127.0.0.1:$PORT -o log_follow="$D/ms/maillog" \
+	-o 'rule auth_fail_warn_1h = metric=failed_logins window=1h limit=5 action=warn' \
+	-o 'rule bounce_warn_1h = metric=bounces window=1h limit=5 action=warn' >"$D/hijackd.log" 2>&1 &
+HJPID=$!
+decided "started:" || { ko "hijackd started"; exit 1; }
+
+check "alice sends from her office network" grep -q '^<-  250 2.0.0 Ok: queued' <<<"$(sub 198.51.100.10 alice secret-alice boss@remote.test)"
+for i in 1 2 3 4 5 6; do sub 203.0.113.66 alice "guess$i" x@remote.test >/dev/null; done
+check "six failed logins from a new address, read from the log: warn (auth_fail_warn_1h)" \
+	decided '"account":"alice@example.test","action":"warn","rule":"auth_fail_warn_1h"'
+passed=0 deferred=""
+for i in $(seq 1 10); do
+	out=$(sub 203.0.113.66 alice secret-alice "victim$i@remote.test")
+	if grep -q '^<-  250 2.0.0 Ok: queued' <<<"$out"; then passed=$((passed + 1));
+	elif grep -q '^<\*\* 4[0-9][0-9] 4\.7\.1 ' <<<"$out"; then deferred=$i; break; fi
+done
+check "the blast from the new address is throttled live after $passed messages (4.7.1 at #${deferred:-none})" \
+	test -n "$deferred" -a "$passed" -le 6
+check "  ... by the similar-size rule for novel networks, with its evidence" \
+	decided '"account":"alice@example.test","action":"throttle","rule":"novel_similar_throttle"'
+check "  ... and alice is deferred at RCPT now" grep -q '^<\*\* 4[0-9][0-9] 4\.7\.1 ' <<<"$(sub 203.0.113.66 alice secret-alice later@remote.test)"
+for i in $(seq 1 7); do sub 127.0.0.1 bob secret-bob "nobody$i@bounce.test" >/dev/null; done
+check "bounces of bob's mail, read from the delivery log: warn (bounce_warn_1h)" \
+	decided '"account":"bob@example.test","action":"warn","rule":"bounce_warn_1h"'
+[ "$FAILS" = 0 ] || { echo "        work files kept in $D"; grep decision "$D/hijackd.log" | cut -c1-200 | sed 's/^/        /'; }
+exit "$FAILS"
