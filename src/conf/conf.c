@@ -365,6 +365,14 @@ set_similar_tol(hj_conf *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+static int
+set_bounce_ratio_min(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    long long n;
+
+    return int_in(v, 1, 100000, &n, err, errlen) ? -1 : (c->pol->bounce_ratio_min = (uint32_t)n, 0);
+}
+
 /* the settings: name, default, how to apply, one line of help */
 static const conf_setting settings[] = {
     {"own_networks", "", set_own_networks,
@@ -384,6 +392,9 @@ static const conf_setting settings[] = {
      "networks remembered per account (the least recently used is forgotten first)"},
     {"similar_size_tolerance", "1", set_similar_tol,
      "similar_sizes: two messages are alike when their sizes differ by at most this many percent"},
+    {"bounce_ratio_min_deliveries", "20", set_bounce_ratio_min,
+     "bounce_ratio: the share of bounced recipients is judged once the window holds this many "
+     "delivery outcomes"},
     {"queue_id_lifetime", "2d", set_queue_lifetime,
      "log reader: forget a message whose \"removed\" line never came after this long"},
     {"queue_max_tracked", "200000", set_queue_max,

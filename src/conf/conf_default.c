@@ -36,5 +36,6 @@ const char conf_default_text[] =
     "scope=ip\n"
     "# a harvested list: many recipients bounce\n"
     "rule bounce_warn_1h = metric=bounces window=1h limit=30 action=warn\n"
+    "rule bounce_ratio_warn_1h = metric=bounce_ratio window=1h limit=30 action=warn\n"
     "# unauthenticated mail from outside to outside: an open relay\n"
     "rule relay_1h = metric=relay_recipients window=1h limit=10 action=relay scope=global\n";

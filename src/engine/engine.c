@@ -19,7 +19,7 @@ static const unsigned metrics_of[HJ_EV__COUNT] = {
     [HJ_EV_SUBMIT] = 1u << HJ_M_MESSAGES | 1u << HJ_M_RECIPIENTS | 1u << HJ_M_BYTES |
                      1u << HJ_M_DISTINCT_RCPTS | 1u << HJ_M_DISTINCT_IPS |
                      1u << HJ_M_DISTINCT_NETS | 1u << HJ_M_SIMILAR_SIZES,
-    [HJ_EV_DELIVERY] = 1u << HJ_M_BOUNCES | 1u << HJ_M_DISTINCT_RCPTS,
+    [HJ_EV_DELIVERY] = 1u << HJ_M_BOUNCES | 1u << HJ_M_DISTINCT_RCPTS | 1u << HJ_M_BOUNCE_RATIO,
     [HJ_EV_RELAY] = 1u << HJ_M_RELAY_RCPTS,
     [HJ_EV_REJECT] = 0,
 };
@@ -58,6 +58,7 @@ engine_entity_release(const hj_engine *e, hj_entity *x)
     if (x->cnt) {
         for (size_t i = 0; i < e->pol->ncounters; i++) {
             window_free(&x->cnt[i].w);
+            window_free(&x->cnt[i].w2);
             dset_free(&x->cnt[i].d);
             free(x->cnt[i].sz);
         }
@@ -298,6 +299,12 @@ entity_count(hj_engine *e, hj_entity *x, const ev_ctx *c, unsigned mask)
         if (d->metric == HJ_M_SIMILAR_SIZES) {
             if (c->ev->size > 0)
                 sizes_add(&x->cnt[i], c->ev->t, c->ev->size);
+        } else if (d->metric == HJ_M_BOUNCE_RATIO) {
+            if (c->ev->status == HJ_DLV_SENT || c->ev->status == HJ_DLV_BOUNCED) {
+                window_add(&x->cnt[i].w2, d->window, c->ev->t, 1);
+                if (c->ev->status == HJ_DLV_BOUNCED)
+                    window_add(&x->cnt[i].w, d->window, c->ev->t, 1);
+            }
         } else if (is_distinct(d->metric)) {
             distinct_touch(e, &x->cnt[i], d->metric, c);
         } else {
@@ -316,6 +323,11 @@ counter_value(const hj_engine *e, hj_entity *x, size_t i, const hj_event *ev)
 
     if (d->metric == HJ_M_SIMILAR_SIZES)
         return sizes_similar(x->cnt[i].sz, d->window, ev->t, ev->size, e->pol->similar_permille);
+    if (d->metric == HJ_M_BOUNCE_RATIO) { /* percent, once there are enough outcomes to judge */
+        int64_t all = window_sum(&x->cnt[i].w2, d->window, ev->t);
+        int64_t bounced = window_sum(&x->cnt[i].w, d->window, ev->t);
+        return all < (int64_t)e->pol->bounce_ratio_min ? 0 : bounced * 100 / all;
+    }
     if (is_distinct(d->metric))
         return dset_count(&x->cnt[i].d, d->window, ev->t);
     return window_sum(&x->cnt[i].w, d->window, ev->t);

@@ -32,6 +32,7 @@ typedef struct hj_sizes {
 
 typedef struct hj_counter {
     hj_window w;
+    hj_window w2; /* bounce_ratio: all delivery outcomes (w holds the bounces) */
     hj_dset d;
     hj_sizes *sz; /* similar_sizes only, allocated on first use */
 } hj_counter;

@@ -25,6 +25,7 @@ static const char *const metric_names[HJ_M__COUNT] = {
     [HJ_M_BOUNCES] = "bounces",
     [HJ_M_RELAY_RCPTS] = "relay_recipients",
     [HJ_M_SIMILAR_SIZES] = "similar_sizes",
+    [HJ_M_BOUNCE_RATIO] = "bounce_ratio",
 };
 static const char *const action_names[HJ_A__COUNT] = {
     [HJ_A_WARN] = "warn",   [HJ_A_THROTTLE] = "throttle", [HJ_A_LOCK] = "lock",
@@ -108,6 +109,7 @@ policy_new(void)
     p->net_trust_after = 86400;
     p->trusted_nets_max = 64;
     p->similar_permille = 10;
+    p->bounce_ratio_min = 20;
     return p;
 }
 

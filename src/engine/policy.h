@@ -51,6 +51,7 @@ typedef enum hj_metric {
     HJ_M_BOUNCES,
     HJ_M_RELAY_RCPTS,
     HJ_M_SIMILAR_SIZES, /* messages in the window within similar_size_tolerance of this one */
+    HJ_M_BOUNCE_RATIO,  /* percent of the window's delivery outcomes that bounced */
     HJ_M__COUNT
 } hj_metric;
 
@@ -128,6 +129,7 @@ typedef struct hj_policy {
     int64_t net_trust_after;   /* a network new to an account is novel this long (86400) */
     uint32_t trusted_nets_max; /* networks remembered per account (64) */
     uint32_t similar_permille; /* similar_sizes: sizes within this many per mille (10 = 1%) */
+    uint32_t bounce_ratio_min; /* bounce_ratio: 0 below this many delivery outcomes (20) */
     unsigned scopes_used;      /* bit per hj_scope (set by policy_finish) */
 } hj_policy;
 

@@ -19,7 +19,7 @@
  *	windows then expire as usual at now. It returns -1 for a malformed or
  *	unknown-version blob, and changes nothing then.
  *
- *	Blob format (version 2, host byte order: the store is local to the
+ *	Blob format (version 3, host byte order: the store is local to the
  *	machine): version u8, scope u8, 11 x i64 (totals, throttle), recent
  *	IPs, the networks the account has used, then per counter in use its
  *	descriptor and its slots, items and recent sizes. A blob of another
@@ -32,7 +32,7 @@
 #include "../util/alloc.h"
 #include "engine_int.h"
 
-#define SNAPSHOT_VERSION 2
+#define SNAPSHOT_VERSION 3
 
 static const char scope_letter[HJ_S__COUNT] = {'a', 'd', 'i', 'g'};
 
@@ -122,6 +122,19 @@ put_u32(hj_buf *b, uint32_t v)
     put(b, &v, sizeof(v));
 }
 
+/* export_window - a window's slot width and slots */
+static void
+export_window(const hj_window *w, hj_buf *out)
+{
+    put_u32(out, w->g ? w->g : 1);
+    put_u32(out, w->len);
+    for (uint32_t i = 0; i < w->len; i++) {
+        const hj_window_slot *s = &w->s[(w->head + i) % w->cap];
+        put_i64(out, s->t0);
+        put_i64(out, s->n);
+    }
+}
+
 /* export_counter - one counter's descriptor and contents */
 static void
 export_counter(const hj_counter_def *d, const hj_counter *k, hj_buf *out)
@@ -131,13 +144,8 @@ export_counter(const hj_counter_def *d, const hj_counter *k, hj_buf *out)
 
     put(out, hdr, 4);
     put_i64(out, d->window);
-    put_u32(out, k->w.g ? k->w.g : 1);
-    put_u32(out, k->w.len);
-    for (uint32_t i = 0; i < k->w.len; i++) {
-        const hj_window_slot *s = &k->w.s[(k->w.head + i) % k->w.cap];
-        put_i64(out, s->t0);
-        put_i64(out, s->n);
-    }
+    export_window(&k->w, out);
+    export_window(&k->w2, out);
     put_u32(out, k->d.len);
     for (uint32_t i = 0; i < k->d.len; i++) {
         put(out, &k->d.e[i].h, sizeof(uint64_t));
@@ -156,7 +164,7 @@ export_counter(const hj_counter_def *d, const hj_counter *k, hj_buf *out)
 static int
 in_use(const hj_counter *k)
 {
-    return k->w.len || k->d.len || (k->sz && k->sz->len);
+    return k->w.len || k->w2.len || k->d.len || (k->sz && k->sz->len);
 }
 
 int
@@ -247,28 +255,28 @@ counter_index(const hj_policy *p, const uint8_t *hdr, int64_t window)
     return -1;
 }
 
-/* import_window - slots into a counter's window (apply: k not NULL) */
+/* import_window - a window's slot width and slots (apply: w not NULL) */
 static void
-import_window(reader *r, hj_counter *k, uint32_t g)
+import_window(reader *r, hj_window *w)
 {
-    uint32_t len = get_u32(r);
+    uint32_t g = get_u32(r), len = get_u32(r);
 
     if (len > WINDOW_MAXSLOTS || g == 0) {
         r->bad = 1;
         return;
     }
-    if (k) {
-        window_free(&k->w);
-        k->w.cap = len < 4 ? 4 : len;
-        k->w.s = xcalloc(k->w.cap, sizeof(*k->w.s));
-        k->w.g = g;
+    if (w) {
+        window_free(w);
+        w->cap = len < 4 ? 4 : len;
+        w->s = xcalloc(w->cap, sizeof(*w->s));
+        w->g = g;
     }
     for (uint32_t i = 0; i < len && !r->bad; i++) {
         int64_t t0 = get_i64(r), n = get_i64(r);
-        if (k) {
-            k->w.s[i] = (hj_window_slot){t0, n};
-            k->w.sum += n;
-            k->w.len++;
+        if (w) {
+            w->s[i] = (hj_window_slot){t0, n};
+            w->sum += n;
+            w->len++;
         }
     }
 }
@@ -364,7 +372,6 @@ import_body(hj_engine *e, reader *r, hj_entity *x)
         uint8_t hdr[4];
         get(r, hdr, 4);
         int64_t window = get_i64(r);
-        uint32_t g = get_u32(r);
         long i = counter_index(e->pol, hdr, window);
         hj_counter *k = NULL;
         if (x && i >= 0) {
@@ -372,7 +379,8 @@ import_body(hj_engine *e, reader *r, hj_entity *x)
                 x->cnt = xcalloc(e->pol->ncounters ? e->pol->ncounters : 1, sizeof(*x->cnt));
             k = &x->cnt[i];
         }
-        import_window(r, k, g);
+        import_window(r, k ? &k->w : NULL);
+        import_window(r, k ? &k->w2 : NULL);
         import_dset(r, k, e->pol->distinct_max);
         import_sizes(r, k);
     }

@@ -714,6 +714,32 @@ test_similar_sizes_window(void **state)
     fx_free(f);
 }
 
+/* bounce_ratio: the percent of the window's delivery outcomes that bounced, judged only once there
+ * are bounce_ratio_min_deliveries of them */
+static void
+test_bounce_ratio(void **state)
+{
+    fx *f = fx_new("rule br metric=bounce_ratio window=1h limit=30 action=warn\n");
+
+    (void)state;
+    f->p->bounce_ratio_min = 10;
+    for (int i = 0; i < 9; i++) /* 9 bounces of 9: too few to judge */
+        ev_delivery(f, T0 + i, A, IPX, HJ_DLV_BOUNCED);
+    assert_int_equal(f->n, 0);
+    ev_delivery(f, T0 + 9, A, IPX, HJ_DLV_DEFERRED); /* a deferral is no outcome */
+    assert_int_equal(f->n, 0);
+    ev_delivery(f, T0 + 10, A, IPX, HJ_DLV_SENT); /* 9 of 10 = 90 % > 30 */
+    assert_int_equal(f->n, 1);
+    assert_int_equal(f->d[0].count, 90);
+    fx_free(f);
+    f = fx_new("rule br metric=bounce_ratio window=1h limit=30 action=warn\n");
+    f->p->bounce_ratio_min = 10;
+    for (int i = 0; i < 30; i++) /* 3 of 30 bounce: 10 % */
+        ev_delivery(f, T0 + i, A, IPX, i % 10 ? HJ_DLV_SENT : HJ_DLV_BOUNCED);
+    assert_int_equal(f->n, 0);
+    fx_free(f);
+}
+
 int
 main(void)
 {
@@ -722,6 +748,7 @@ main(void)
         cmocka_unit_test(test_exemptions),    cmocka_unit_test(test_never_counted),
         cmocka_unit_test(test_novelty),       cmocka_unit_test(test_novelty_trust_and_bound),
         cmocka_unit_test(test_similar_sizes), cmocka_unit_test(test_similar_sizes_window),
+        cmocka_unit_test(test_bounce_ratio),
     };
     struct CMUnitTest tests[NSCENARIOS + sizeof(fixed) / sizeof(fixed[0])];
     size_t n = 0;
