@@ -53,7 +53,7 @@ typedef struct live {
     int flush_err; /* a flush failed: keep logging quiet until one succeeds */
     hj_buf blob;
     hj_engine *from; /* carry counters from this engine (reload) */
-    follow *fw; /* the Postfix log, followed */
+    follow *fw;      /* the Postfix log, followed */
     qtrack *qt;
     hj_logclock clk;
     struct event *ev_follow;
@@ -133,6 +133,16 @@ cstr(hj_span s, char *buf, size_t cap)
     return buf;
 }
 
+/* fail_answer - the reply of a failure action (dunno or defer) */
+static size_t
+fail_answer(int action, char *out, size_t outlen)
+{
+    size_t n = strlen(fail_reply[action]);
+
+    memcpy(out, fail_reply[action], n < outlen ? n : outlen);
+    return n < outlen ? n : outlen;
+}
+
 /* answer - format an action with its text; an answer that does not fit is an internal error */
 static size_t
 answer(const live *L, char *out, size_t outlen, const char *action, const char *text)
@@ -141,8 +151,7 @@ answer(const live *L, char *out, size_t outlen, const char *action, const char *
 
     if (n == 0) {
         log_error("internal: the answer %s does not fit in %zu bytes", action, outlen);
-        n = strlen(fail_reply[L->conf->internal_error_action]);
-        memcpy(out, fail_reply[L->conf->internal_error_action], n);
+        n = fail_answer(L->conf->internal_error_action, out, outlen);
     }
     return n;
 }
@@ -219,11 +228,8 @@ decide(void *ctx, const policy_req *rq, char *out, size_t outlen)
         st = L->cur_lock ? HJ_ST_LOCKED : L->cur_throttle ? HJ_ST_THROTTLED : HJ_ST_OK;
     }
     L->cur_acct = NULL;
-    if (L->cur_store_err) {
-        size_t n = strlen(fail_reply[L->conf->store_error_action]);
-        memcpy(out, fail_reply[L->conf->store_error_action], n);
-        return n;
-    }
+    if (L->cur_store_err)
+        return fail_answer(L->conf->store_error_action, out, outlen);
     if (st == HJ_ST_LOCKED)
         return answer(L, out, outlen, "REJECT", L->conf->reject_text);
     if (st == HJ_ST_THROTTLED)

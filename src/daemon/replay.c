@@ -272,7 +272,7 @@ replay_main(int argc, char **argv)
     if (r.o.stats_path && report_stats_json(&r.rep, r.eng, &qc, r.o.stats_path) != 0)
         status = 1;
     fflush(stdout);
-    if (r.rep.postfix_lines == 0 && r.rep.lines > 0)
+    if (r.rep.understood + r.rep.nkind[REPORT_UNKNOWN] == 0 && r.rep.lines > 0)
         fprintf(stderr, "hijackd replay: warning: no Postfix lines in the input\n");
     qtrack_free(r.qt);
     engine_free(r.eng);

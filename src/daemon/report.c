@@ -35,8 +35,6 @@ report_note(report_state *rs, report_kind k, hj_span prog, const char *line, siz
         name[i] =
             (unsigned char)prog.p[i] < 0x20 || (unsigned char)prog.p[i] >= 0x7f ? '?' : prog.p[i];
     name[n] = 0;
-    if (k == REPORT_UNKNOWN)
-        rs->postfix_lines++;
     rs->nkind[k]++;
     htab_node *node = htab_put(rs->progs[k], name, n, NULL, &created);
     if (created) {
@@ -56,7 +54,6 @@ report_note(report_state *rs, report_kind k, hj_span prog, const char *line, siz
 void
 report_time(report_state *rs, int64_t t, int32_t tzoff)
 {
-    rs->postfix_lines++;
     if (!rs->have_time) {
         rs->t_first = t;
         rs->tz_first = tzoff;

@@ -34,7 +34,7 @@ typedef enum report_kind {
 } report_kind;
 
 typedef struct report_state {
-    int64_t lines, empty, understood, overlong, postfix_lines, files;
+    int64_t lines, empty, understood, overlong, files;
     int64_t t_first, t_last;
     int32_t tz_first, tz_last;
     int have_time;

@@ -7,6 +7,7 @@
  */
 #include "store.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,4 +46,16 @@ store_close(hj_store *st)
 {
     if (st)
         st->ops->close(st);
+}
+
+void
+store_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

@@ -10,6 +10,7 @@
  *	st->ops->audit_add(st, &audit, err, errlen)       STORE_OK | STORE_ERR
  *	st->ops->audit_walk(st, account, since, fn, ctx, err, errlen)
  *	store_close(st);
+ *	store_errf(err, errlen, fmt, ...);   for backends: a message into err
  *
  * DESCRIPTION
  *	A struct of function pointers with one backend per file, chosen by
@@ -94,6 +95,9 @@ struct hj_store {
 };
 
 hj_store *store_open(const char *spec, char *err, size_t errlen);
+/* for backends: format a message into err (err may be NULL) */
+void store_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void store_close(hj_store *st);
 
 /* backends (one per file); each returns NULL with a message in err on failure */

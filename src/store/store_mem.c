@@ -82,19 +82,6 @@ typedef struct mem_store {
 
 static const hj_store_ops mem_ops;
 
-/* mem_err - format a message into err (err may be NULL) */
-static void __attribute__((format(printf, 3, 4)))
-mem_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* mem_failing - true (with a message) when the failure switch is on */
 static int
 mem_failing(const mem_store *ms, const char *what, char *err, size_t errlen)
@@ -108,7 +95,7 @@ mem_failing(const mem_store *ms, const char *what, char *err, size_t errlen)
         write |= strcmp(what, writes[i]) == 0;
     if (!ms->fail || (ms->fail == 2 && !write))
         return 0;
-    mem_err(err, errlen, "memory store: %s: injected failure", what);
+    store_errf(err, errlen, "memory store: %s: injected failure", what);
     return 1;
 }
 
@@ -152,7 +139,7 @@ mem_lock_put(hj_store *st, const hj_lock_rec *rec, char *err, size_t errlen)
     if (mem_failing(ms, "lock_put", err, errlen))
         return STORE_ERR;
     if (rec == NULL || rec->account[0] == '\0') {
-        mem_err(err, errlen, "memory store: lock_put: empty account");
+        store_errf(err, errlen, "memory store: lock_put: empty account");
         return STORE_ERR;
     }
     n = htab_put(ms->locks, rec->account, mem_keylen(rec->account), NULL, &created);
@@ -172,7 +159,7 @@ mem_lock_get(hj_store *st, const char *account, hj_lock_rec *out, char *err, siz
     if (mem_failing(ms, "lock_get", err, errlen))
         return STORE_ERR;
     if (account == NULL || out == NULL) {
-        mem_err(err, errlen, "memory store: lock_get: no account or no output record");
+        store_errf(err, errlen, "memory store: lock_get: no account or no output record");
         return STORE_ERR;
     }
     rec = htab_get(ms->locks, account, mem_keylen(account));
@@ -192,7 +179,7 @@ mem_lock_del(hj_store *st, const char *account, char *err, size_t errlen)
     if (mem_failing(ms, "lock_del", err, errlen))
         return STORE_ERR;
     if (account == NULL) {
-        mem_err(err, errlen, "memory store: lock_del: no account");
+        store_errf(err, errlen, "memory store: lock_del: no account");
         return STORE_ERR;
     }
     rec = htab_del(ms->locks, account, mem_keylen(account));
@@ -254,7 +241,7 @@ mem_audit_add(hj_store *st, const hj_audit_rec *rec, char *err, size_t errlen)
     if (mem_failing(ms, "audit_add", err, errlen))
         return STORE_ERR;
     if (rec == NULL) {
-        mem_err(err, errlen, "memory store: audit_add: no record");
+        store_errf(err, errlen, "memory store: audit_add: no record");
         return STORE_ERR;
     }
     if (ms->naudit == ms->capaudit) {
@@ -361,21 +348,21 @@ mem_ctr_check(const mem_store *ms, const char *what, const char *key, const void
     if (mem_failing(ms, what, err, errlen))
         return STORE_ERR;
     if (ms->in_batch && ms->doomed) {
-        mem_err(err, errlen, "memory store: %s: the batch already failed (commit rolls it back)",
-                what);
+        store_errf(err, errlen, "memory store: %s: the batch already failed (commit rolls it back)",
+                   what);
         return STORE_ERR;
     }
     if (key == NULL || key[0] == '\0') {
-        mem_err(err, errlen, "memory store: %s: empty key", what);
+        store_errf(err, errlen, "memory store: %s: empty key", what);
         return STORE_ERR;
     }
     if (!del && blob == NULL && len > 0) {
-        mem_err(err, errlen, "memory store: %s: no blob", what);
+        store_errf(err, errlen, "memory store: %s: no blob", what);
         return STORE_ERR;
     }
     if (!del && len > STORE_BLOB_MAX) {
-        mem_err(err, errlen, "memory store: %s: blob of %zu bytes is over the limit of %d", what,
-                len, STORE_BLOB_MAX);
+        store_errf(err, errlen, "memory store: %s: blob of %zu bytes is over the limit of %d", what,
+                   len, STORE_BLOB_MAX);
         return STORE_ERR;
     }
     return STORE_OK;
@@ -411,7 +398,7 @@ mem_counters_begin(hj_store *st, char *err, size_t errlen)
     if (mem_failing(ms, "counters_begin", err, errlen))
         return STORE_ERR;
     if (ms->in_batch) {
-        mem_err(err, errlen, "memory store: counters_begin: a batch is already open");
+        store_errf(err, errlen, "memory store: counters_begin: a batch is already open");
         return STORE_ERR;
     }
     ms->in_batch = 1;
@@ -445,12 +432,12 @@ mem_counters_commit(hj_store *st, char *err, size_t errlen)
         return STORE_ERR;
     }
     if (!ms->in_batch) {
-        mem_err(err, errlen, "memory store: counters_commit: no batch is open");
+        store_errf(err, errlen, "memory store: counters_commit: no batch is open");
         return STORE_ERR;
     }
     if (ms->doomed) {
-        mem_err(err, errlen,
-                "memory store: counters_commit: a put or del of the batch failed, rolled back");
+        store_errf(err, errlen,
+                   "memory store: counters_commit: a put or del of the batch failed, rolled back");
         mem_batch_end(ms);
         return STORE_ERR;
     }
@@ -549,8 +536,8 @@ store_mem_open(const char *arg, char *err, size_t errlen)
     if (arg == NULL)
         arg = "";
     if (arg[0] != '\0' && strcmp(arg, "fail") != 0 && strcmp(arg, "fail-writes") != 0) {
-        mem_err(err, errlen, "memory store: unknown option \"%.100s\" (known: fail, fail-writes)",
-                arg);
+        store_errf(err, errlen,
+                   "memory store: unknown option \"%.100s\" (known: fail, fail-writes)", arg);
         return NULL;
     }
     ms = xcalloc(1, sizeof(*ms));

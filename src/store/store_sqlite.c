@@ -148,24 +148,12 @@ typedef struct sq_store {
     sqlite3_stmt *stmt[SQ_NSTMT];
 } sq_store;
 
-/* sq_errf - format a message into err (err may be NULL) */
-static void __attribute__((format(printf, 3, 4)))
-sq_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* sq_fail - the connection's last error as "sqlite store PATH: what: errmsg"; STORE_ERR */
 static int
 sq_fail(const sq_store *sq, const char *what, char *err, size_t errlen)
 {
-    sq_errf(err, errlen, "sqlite store \"%.200s\": %s: %s", sq->path, what, sqlite3_errmsg(sq->db));
+    store_errf(err, errlen, "sqlite store \"%.200s\": %s: %s", sq->path, what,
+               sqlite3_errmsg(sq->db));
     return STORE_ERR;
 }
 
@@ -173,8 +161,8 @@ sq_fail(const sq_store *sq, const char *what, char *err, size_t errlen)
 static int
 sq_oom(const sq_store *sq, const char *what, char *err, size_t errlen)
 {
-    sq_errf(err, errlen, "sqlite store \"%.200s\": %s: out of memory reading a row", sq->path,
-            what);
+    store_errf(err, errlen, "sqlite store \"%.200s\": %s: out of memory reading a row", sq->path,
+               what);
     return STORE_ERR;
 }
 
@@ -246,7 +234,7 @@ sq_lock_put(hj_store *st, const hj_lock_rec *rec, char *err, size_t errlen)
     int rc;
 
     if (rec == NULL || rec->account[0] == '\0') {
-        sq_errf(err, errlen, "sqlite store \"%.200s\": lock_put: empty account", sq->path);
+        store_errf(err, errlen, "sqlite store \"%.200s\": lock_put: empty account", sq->path);
         return STORE_ERR;
     }
     rc = sq_bind_str(s, 1, rec->account, sizeof(rec->account));
@@ -267,8 +255,8 @@ sq_lock_get(hj_store *st, const char *account, hj_lock_rec *out, char *err, size
     int rc, ret = STORE_ERR;
 
     if (account == NULL || out == NULL) {
-        sq_errf(err, errlen, "sqlite store \"%.200s\": lock_get: no account or output record",
-                sq->path);
+        store_errf(err, errlen, "sqlite store \"%.200s\": lock_get: no account or output record",
+                   sq->path);
         return STORE_ERR;
     }
     rc = sq_bind_str(s, 1, account, STORE_NAME_MAX);
@@ -295,7 +283,7 @@ sq_lock_del(hj_store *st, const char *account, char *err, size_t errlen)
     int rc;
 
     if (account == NULL) {
-        sq_errf(err, errlen, "sqlite store \"%.200s\": lock_del: no account", sq->path);
+        store_errf(err, errlen, "sqlite store \"%.200s\": lock_del: no account", sq->path);
         return STORE_ERR;
     }
     rc = sq_write(sq, s, sq_bind_str(s, 1, account, STORE_NAME_MAX), "lock_del", err, errlen);
@@ -361,7 +349,7 @@ sq_audit_add(hj_store *st, const hj_audit_rec *rec, char *err, size_t errlen)
     int rc;
 
     if (rec == NULL) {
-        sq_errf(err, errlen, "sqlite store \"%.200s\": audit_add: no record", sq->path);
+        store_errf(err, errlen, "sqlite store \"%.200s\": audit_add: no record", sq->path);
         return STORE_ERR;
     }
     json = rec->json ? rec->json : "";
@@ -470,8 +458,8 @@ sq_counters_begin(hj_store *st, char *err, size_t errlen)
     sq_store *sq = st->priv;
 
     if (sq->in_batch) {
-        sq_errf(err, errlen, "sqlite store \"%.200s\": counters_begin: a batch is already open",
-                sq->path);
+        store_errf(err, errlen, "sqlite store \"%.200s\": counters_begin: a batch is already open",
+                   sq->path);
         return STORE_ERR;
     }
     if (sq_write(sq, sq->stmt[SQ_CTR_BEGIN], SQLITE_OK, "counters_begin", err, errlen) != STORE_OK)
@@ -495,13 +483,13 @@ sq_ctr_check(const sq_store *sq, const char *what, const char *key, const void *
     else if (!del && blob == NULL && len > 0)
         why = "no blob";
     if (why != NULL) {
-        sq_errf(err, errlen, "sqlite store \"%.200s\": %s: %s", sq->path, what, why);
+        store_errf(err, errlen, "sqlite store \"%.200s\": %s: %s", sq->path, what, why);
         return STORE_ERR;
     }
     if (!del && len > STORE_BLOB_MAX) {
-        sq_errf(err, errlen,
-                "sqlite store \"%.200s\": %s: blob of %zu bytes is over the limit of %d", sq->path,
-                what, len, STORE_BLOB_MAX);
+        store_errf(err, errlen,
+                   "sqlite store \"%.200s\": %s: blob of %zu bytes is over the limit of %d",
+                   sq->path, what, len, STORE_BLOB_MAX);
         return STORE_ERR;
     }
     return STORE_OK;
@@ -550,16 +538,16 @@ sq_counters_commit(hj_store *st, char *err, size_t errlen)
     int doomed = sq->doomed;
 
     if (!sq->in_batch) {
-        sq_errf(err, errlen, "sqlite store \"%.200s\": counters_commit: no batch is open",
-                sq->path);
+        store_errf(err, errlen, "sqlite store \"%.200s\": counters_commit: no batch is open",
+                   sq->path);
         return STORE_ERR;
     }
     sq->in_batch = sq->doomed = 0;
     if (doomed)
-        sq_errf(err, errlen,
-                "sqlite store \"%.200s\": counters_commit: a put or del of the batch failed,"
-                " rolled back",
-                sq->path);
+        store_errf(err, errlen,
+                   "sqlite store \"%.200s\": counters_commit: a put or del of the batch failed,"
+                   " rolled back",
+                   sq->path);
     else if (sq_write(sq, sq->stmt[SQ_CTR_COMMIT], SQLITE_OK, "counters_commit", err, errlen) ==
              STORE_OK)
         return STORE_OK;
@@ -683,7 +671,7 @@ sq_parse_spec(sq_store *sq, const char *spec, char *err, size_t errlen)
 
     sq->path = xstrndup(spec, q ? (size_t)(q - spec) : strlen(spec));
     if (sq->path[0] == '\0') {
-        sq_errf(err, errlen, "sqlite store: no path (use sqlite:PATH)");
+        store_errf(err, errlen, "sqlite store: no path (use sqlite:PATH)");
         return -1;
     }
     if (q == NULL || strcmp(q, "?sync=normal") == 0)
@@ -692,10 +680,10 @@ sq_parse_spec(sq_store *sq, const char *spec, char *err, size_t errlen)
         sq->sync_full = 1;
         return 0;
     }
-    sq_errf(err, errlen,
-            "sqlite store \"%.200s\": unknown option \"%.100s\" (known: ?sync=normal,"
-            " ?sync=full)",
-            sq->path, q + 1);
+    store_errf(err, errlen,
+               "sqlite store \"%.200s\": unknown option \"%.100s\" (known: ?sync=normal,"
+               " ?sync=full)",
+               sq->path, q + 1);
     return -1;
 }
 
@@ -748,17 +736,17 @@ sq_connect(sq_store *sq, char *err, size_t errlen)
 #endif
     if (sqlite3_open_v2(sq->path, &sq->db, flags, NULL) != SQLITE_OK) {
         int e = sq->db ? sqlite3_system_errno(sq->db) : 0;
-        sq_errf(err, errlen, "sqlite store \"%.200s\": cannot open: %s%s%s%s", sq->path,
-                sq->db ? sqlite3_errmsg(sq->db) : "out of memory", e ? " (" : "",
-                e ? strerror(e) : "", e ? ")" : "");
+        store_errf(err, errlen, "sqlite store \"%.200s\": cannot open: %s%s%s%s", sq->path,
+                   sq->db ? sqlite3_errmsg(sq->db) : "out of memory", e ? " (" : "",
+                   e ? strerror(e) : "", e ? ")" : "");
         return -1;
     }
     sqlite3_busy_timeout(sq->db, SQ_BUSY_MS);
     if (sq_pragma_text(sq, "PRAGMA journal_mode=WAL", mode, sizeof(mode), err, errlen) != 0)
         return -1;
     if (strcmp(mode, "wal") != 0) {
-        sq_errf(err, errlen, "sqlite store \"%.200s\": journal mode is %s, cannot use WAL",
-                sq->path, mode);
+        store_errf(err, errlen, "sqlite store \"%.200s\": journal mode is %s, cannot use WAL",
+                   sq->path, mode);
         return -1;
     }
     return sq_exec(sq, sq->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
@@ -776,13 +764,13 @@ sq_schema_check(sq_store *sq, char *err, size_t errlen)
         sq_pragma_int(sq, "SELECT count(*) FROM sqlite_master", &ntables, err, errlen) != 0)
         return -1;
     if ((appid != 0 && appid != SQ_APPID) || (ver == 0 && ntables > 0)) {
-        sq_errf(err, errlen, "sqlite store \"%.200s\": not a hijackd database", sq->path);
+        store_errf(err, errlen, "sqlite store \"%.200s\": not a hijackd database", sq->path);
         return -1;
     }
     if (ver > SQ_SCHEMA) {
-        sq_errf(err, errlen,
-                "sqlite store \"%.200s\": schema version %ld is newer than this hijackd's (%d)",
-                sq->path, ver, SQ_SCHEMA);
+        store_errf(err, errlen,
+                   "sqlite store \"%.200s\": schema version %ld is newer than this hijackd's (%d)",
+                   sq->path, ver, SQ_SCHEMA);
         return -1;
     }
     return (int)ver;
