@@ -112,6 +112,12 @@ grep -q 'bad4.conf:2: override: no rule named "nosuch"' "$T/be" && ok "  ... nam
 expect_rc 3 "missing configuration file" replay -c "$T/nonexistent.conf" "$T/empty.log"
 expect_rc 3 "bad -o" replay -o 'queue_id_lifetime=soon' "$T/empty.log"
 grep -q -- '-o:1: bad duration "soon"' "$T/be" && ok "  ... named as -o" || ko "-o message: $(cat "$T/be")"
+printf 'signal_window = 1h\nscore_weights = novel_network=3, nosuch=2\n' >"$T/bad6.conf"
+expect_rc 3 "bad signal weight" replay -c "$T/bad6.conf" "$T/empty.log"
+grep -q 'bad6.conf:2: bad weight "nosuch"' "$T/be" && ok "  ... named with file:line" || ko "bad weight message: $(cat "$T/be")"
+printf 'rule s = metric=score window=1h limit=5 action=warn scope=ip\n' >"$T/bad7.conf"
+expect_rc 3 "a score rule on client IPs" replay -c "$T/bad7.conf" "$T/empty.log"
+grep -q 'bad7.conf:1: rule s: metric score judges accounts' "$T/be" && ok "  ... named with file:line" || ko "score scope message: $(cat "$T/be")"
 
 section "configuration"
 "$HJ" config >"$T/c1.conf" && "$HJ" config -c "$T/c1.conf" >"$T/c2.conf"

@@ -373,6 +373,132 @@ set_bounce_ratio_min(hj_conf *c, const char *v, char *err, size_t errlen)
     return int_in(v, 1, 100000, &n, err, errlen) ? -1 : (c->pol->bounce_ratio_min = (uint32_t)n, 0);
 }
 
+/* set_score_weights - "signal=N, signal=N": the weights of the score's signals (0 = off) */
+static int
+set_score_weights(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    char *copy = xstrdup(v), *save = NULL;
+    int rc = 0;
+
+    for (char *tok = strtok_r(copy, ", \t", &save); tok && rc == 0;
+         tok = strtok_r(NULL, ", \t", &save)) {
+        char *eq = strchr(tok, '=');
+        hj_signal sg;
+        long long n;
+        if (eq)
+            *eq = 0;
+        if (eq == NULL || policy_signal_lookup(tok, &sg) != 0) {
+            snprintf(err, errlen,
+                     "bad weight \"%s\" (signal=N; signals: novel_network, "
+                     "unknown_client, novel_client, novel_domains, freemail, "
+                     "above_normal, ip_diversity, failed_logins, similar_sizes)",
+                     tok);
+            rc = -1;
+        } else if ((rc = int_in(eq + 1, 0, 1000, &n, err, errlen)) == 0) {
+            c->pol->sig.weight[sg] = (int)n;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+/* u32_in - an unsigned setting within [lo, hi] */
+static int
+u32_in(const char *v, long long lo, long long hi, uint32_t *out, char *err, size_t errlen)
+{
+    long long n;
+
+    return int_in(v, lo, hi, &n, err, errlen) ? -1 : (*out = (uint32_t)n, 0);
+}
+
+static int
+set_min_kinds(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return u32_in(v, 1, 4, &c->pol->sig.min_kinds, err, errlen);
+}
+
+static int
+set_signal_window(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return duration_min1(v, &c->pol->sig.window, err, errlen);
+}
+
+static int
+set_learn_time(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return duration_min1(v, &c->pol->sig.learn_time, err, errlen);
+}
+
+static int
+set_sig_failed(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return u32_in(v, 1, 1000000, &c->pol->sig.failed_logins, err, errlen);
+}
+
+static int
+set_sig_networks(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return u32_in(v, 2, 1000000, &c->pol->sig.networks, err, errlen);
+}
+
+static int
+set_sig_similar(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return u32_in(v, 2, 64, &c->pol->sig.similar, err, errlen);
+}
+
+static int
+set_sig_share(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return u32_in(v, 1, 100, &c->pol->sig.share, err, errlen);
+}
+
+static int
+set_sig_share_min(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return u32_in(v, 1, 32, &c->pol->sig.share_min, err, errlen);
+}
+
+static int
+set_usual_share(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return u32_in(v, 0, 100, &c->pol->sig.usual_share, err, errlen);
+}
+
+static int
+set_usual_min(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return u32_in(v, 1, 1000000, &c->pol->sig.usual_min, err, errlen);
+}
+
+static int
+set_volume_factor(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return u32_in(v, 1, 1000, &c->pol->sig.volume_factor, err, errlen);
+}
+
+static int
+set_volume_floor(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return u32_in(v, 0, 1000000000, &c->pol->sig.volume_floor, err, errlen);
+}
+
+static int
+add_freemail(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    policy_freemail_add(c->pol, v);
+    return 0;
+}
+
+static int
+set_freemail(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    policy_freemail_clear(c->pol);
+    return list_each(c, v, err, errlen, add_freemail);
+}
+
 /* the settings: name, default, how to apply, one line of help */
 static const conf_setting settings[] = {
     {"own_networks", "", set_own_networks,
@@ -395,6 +521,43 @@ static const conf_setting settings[] = {
     {"bounce_ratio_min_deliveries", "20", set_bounce_ratio_min,
      "bounce_ratio: the share of bounced recipients is judged once the window holds this many "
      "delivery outcomes"},
+    {"score_weights",
+     "novel_network=3, unknown_client=1, novel_client=2, novel_domains=1, freemail=1, "
+     "above_normal=2, ip_diversity=2, failed_logins=3, similar_sizes=1",
+     set_score_weights, "score: the weight of each signal (0 = off); docs/DETECTION.md"},
+    {"score_min_kinds", "2", set_min_kinds,
+     "score: a message scores only when signals of this many kinds agree (where from, sent by, "
+     "what, logins; 1 to 4)"},
+    {"signal_window", "1h", set_signal_window,
+     "score: how far back the signals look (failed logins, networks, sizes, recipients)"},
+    {"profile_learn_time", "2d", set_learn_time,
+     "score: an account is compared with its own history (novel_client, novel_domains, "
+     "above_normal) once it has this much of it"},
+    {"signal_failed_logins", "5", set_sig_failed,
+     "failed_logins signal: at least this many failed logins for the account or from the client"},
+    {"signal_networks", "3", set_sig_networks,
+     "ip_diversity signal: the account used from at least this many outside networks"},
+    {"signal_similar_sizes", "3", set_sig_similar,
+     "similar_sizes signal: at least this many messages of nearly the same size"},
+    {"signal_share", "50", set_sig_share,
+     "novel_domains and freemail signals: at least this percent of the recent recipients"},
+    {"signal_share_min", "5", set_sig_share_min,
+     "novel_domains and freemail signals: judged from this many recent recipients on (max 32)"},
+    {"signal_usual_share", "20", set_usual_share,
+     "novel_network, unknown_client, novel_domains, freemail: silent for an account when more "
+     "than this percent of its own history has the trait (a roaming salesman, a support desk)"},
+    {"signal_usual_min", "20", set_usual_min,
+     "signal_usual_share is judged on a history of at least this many messages (recipients)"},
+    {"volume_factor", "3", set_volume_factor,
+     "above_normal signal: more than this many times the most sent at this time of day in the "
+     "last 7 days"},
+    {"volume_floor", "30", set_volume_floor,
+     "above_normal signal: and more than this many recipients in the hour"},
+    {"freemail_domains",
+     "gmail.com, googlemail.com, yahoo.com, ymail.com, hotmail.com, outlook.com, live.com, "
+     "msn.com, aol.com, icloud.com, me.com, mail.com, gmx.com, gmx.net, gmx.de, web.de, "
+     "yandex.ru, mail.ru, qq.com, 163.com, 126.com, proton.me, protonmail.com, zoho.com",
+     set_freemail, "freemail signal: large free mail providers"},
     {"queue_id_lifetime", "2d", set_queue_lifetime,
      "log reader: forget a message whose \"removed\" line never came after this long"},
     {"queue_max_tracked", "200000", set_queue_max,

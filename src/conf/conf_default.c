@@ -4,7 +4,9 @@
  * Mail from a network new to the account ("novel") is judged strictly:
  * repeated similar sizes or a burst of recipients throttle, then lock.
  * Mail from known, own and private networks is judged on volume only, and
- * far above what people send. docs/DETECTION.md explains each rule; every
+ * far above what people send. The score combines the signals of signals.c
+ * and locks only when several kinds of evidence agree for a while.
+ * docs/DETECTION.md explains each rule; every
  * value here can be changed in a file or with -o.
  */
 #include "conf.h"
@@ -26,6 +28,12 @@ const char conf_default_text[] =
     "rule novel_rcpt_throttle = metric=recipients window=1h limit=60 action=throttle "
     "throttle=1h novel=yes\n"
     "rule novel_rcpt_lock = metric=recipients window=1h limit=120 action=lock novel=yes\n"
+    "# the score: each message is judged on signals of four kinds (where it comes from, what\n"
+    "# sends it, what it is, who got in, each against the account's own history) and scores\n"
+    "# when two kinds agree (score_weights, score_min_kinds); the rules sum it over an hour\n"
+    "rule score_warn = metric=score window=1h limit=15 action=warn\n"
+    "rule score_throttle = metric=score window=1h limit=30 action=throttle throttle=1h\n"
+    "rule score_lock = metric=score window=1h limit=60 action=lock\n"
     "# volume from known networks: tell someone; pause only far beyond what people send\n"
     "rule rcpt_warn_1h = metric=recipients window=1h limit=150 action=warn\n"
     "rule known_rcpt_throttle_30m = metric=recipients window=30m limit=1000 action=throttle "

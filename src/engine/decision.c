@@ -31,6 +31,40 @@ json_ips(const hj_decision *d, hj_buf *out)
     buf_putc(out, ']');
 }
 
+/* the client kinds of the novel_client signal's value, bit by bit (signals.c) */
+static const char *const client_kinds[] = {"helo", "sasl_method", "message_id"};
+
+/* sig_value - one signal's value: a number, or for novel_client the kinds that were new */
+static void
+sig_value(hj_signal s, int64_t v, hj_buf *out, int json)
+{
+    if (s != HJ_SIG_NOVEL_CLIENT) {
+        buf_printf(out, "%lld", (long long)v);
+        return;
+    }
+    buf_puts(out, json ? "\"" : "");
+    for (int k = 0, n = 0; k < 3; k++)
+        if (v & (1 << k))
+            buf_printf(out, "%s%s", n++ ? "+" : "", client_kinds[k]);
+    buf_puts(out, json ? "\"" : "");
+}
+
+/* json_signals - "signals":{name:value,...},"score":n for a scored message */
+static void
+json_signals(const hj_sigvals *sg, hj_buf *out)
+{
+    int n = 0;
+
+    buf_puts(out, ",\"signals\":{");
+    for (int i = 0; i < HJ_SIG__COUNT; i++) {
+        if (!(sg->fired & (1u << i)))
+            continue;
+        buf_printf(out, "%s\"%s\":", n++ ? "," : "", policy_signal_name((hj_signal)i));
+        sig_value((hj_signal)i, sg->value[i], out, 1);
+    }
+    buf_printf(out, "},\"score\":%lld", (long long)sg->score);
+}
+
 void
 decision_json(const hj_decision *d, hj_buf *out)
 {
@@ -65,6 +99,8 @@ decision_json(const hj_decision *d, hj_buf *out)
     json_kv(out, "sender", d->sender);
     json_kv(out, "service", d->service);
     json_kv(out, "reason", d->reason);
+    if (d->sig)
+        json_signals(d->sig, out);
     if (d->scope == HJ_S_ACCOUNT)
         buf_printf(out, ",\"total_messages\":%lld,\"total_recipients\":%lld",
                    (long long)d->total_messages, (long long)d->total_recipients);
@@ -87,6 +123,12 @@ decision_text(const hj_decision *d, hj_buf *out)
     }
     if (d->reason)
         buf_printf(out, "  %s", d->reason);
+    for (int i = 0, n = 0; d->sig && i < HJ_SIG__COUNT; i++) {
+        if (!(d->sig->fired & (1u << i)))
+            continue;
+        buf_printf(out, "%s%s=", n++ ? "," : "  signals ", policy_signal_name((hj_signal)i));
+        sig_value((hj_signal)i, d->sig->value[i], out, 0);
+    }
     if (d->client_ip && *d->client_ip)
         buf_printf(out, "  from %s[%s]", d->client_name && *d->client_name ? d->client_name : "?",
                    d->client_ip);

@@ -22,6 +22,13 @@
 
 #define DECISION_MAX_IPS 8
 
+/* the signals of one message: which fired, their values, the message's score (signals.c) */
+typedef struct hj_sigvals {
+    uint32_t fired; /* bit per hj_signal */
+    int64_t value[HJ_SIG__COUNT];
+    int64_t score; /* sum of the fired signals' weights (0 below min_signals) */
+} hj_sigvals;
+
 typedef struct hj_decision {
     int64_t t;
     int32_t tzoff;
@@ -44,6 +51,7 @@ typedef struct hj_decision {
     int nips;
     int64_t total_messages; /* of the entity, since first seen */
     int64_t total_recipients;
+    const hj_sigvals *sig; /* the triggering message's signals, NULL when not scored */
 } hj_decision;
 
 void decision_json(const hj_decision *d, hj_buf *out);

@@ -18,7 +18,7 @@ static const unsigned metrics_of[HJ_EV__COUNT] = {
     [HJ_EV_LOGIN_FAIL] = 1u << HJ_M_FAILED_LOGINS,
     [HJ_EV_SUBMIT] = 1u << HJ_M_MESSAGES | 1u << HJ_M_RECIPIENTS | 1u << HJ_M_BYTES |
                      1u << HJ_M_DISTINCT_RCPTS | 1u << HJ_M_DISTINCT_IPS |
-                     1u << HJ_M_DISTINCT_NETS | 1u << HJ_M_SIMILAR_SIZES,
+                     1u << HJ_M_DISTINCT_NETS | 1u << HJ_M_SIMILAR_SIZES | 1u << HJ_M_SCORE,
     [HJ_EV_DELIVERY] = 1u << HJ_M_BOUNCES | 1u << HJ_M_DISTINCT_RCPTS | 1u << HJ_M_BOUNCE_RATIO,
     [HJ_EV_RELAY] = 1u << HJ_M_RELAY_RCPTS,
     [HJ_EV_REJECT] = 0,
@@ -40,9 +40,10 @@ engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx)
     e->ctx = ctx;
     for (int s = 0; s < HJ_S__COUNT; s++)
         e->ent[s] = htab_new(s == HJ_S_GLOBAL ? 1 : 1024);
-    for (size_t i = 0; i < pol->nrules; i++)
-        e->scope_metrics[pol->rules[i].scope] |= 1u << pol->rules[i].metric;
+    for (size_t i = 0; i < pol->ncounters; i++) /* the rules' and the signals' */
+        e->scope_metrics[pol->counters[i].scope] |= 1u << pol->counters[i].metric;
     e->order = xcalloc(pol->nrules + 1, sizeof(*e->order));
+    e->freemail = signals_freemail(pol);
     size_t n = 0;
     for (int sev = 0; sev < 3; sev++)
         for (size_t i = 0; i < pol->nrules; i++)
@@ -74,6 +75,7 @@ static void
 entity_free(const hj_engine *e, hj_entity *x)
 {
     engine_entity_release(e, x);
+    free(x->prof);
     free(x->nets);
     free(x->eff);
     free(x);
@@ -157,23 +159,13 @@ entity_note_ip(hj_entity *x, const hj_addr *ap)
     x->ipnext = (x->ipnext + 1) % ENGINE_RECENT_IPS;
 }
 
-typedef struct ev_ctx {
-    const hj_event *ev;
-    hj_ipclass cls;
-    hj_addr addr, net;
-    uint64_t ip_hash, net_hash;
-    bool has_ip;
-    bool novel; /* from a network new to the account (see account_novelty) */
-} ev_ctx;
-
 /* ev_ctx_init - per-event facts shared by every entity it touches (the IP parsed once) */
 static void
 ev_ctx_init(const hj_engine *e, const hj_event *ev, ev_ctx *c)
 {
     hj_addr *net = &c->net;
 
-    c->ev = ev;
-    c->novel = false;
+    *c = (ev_ctx){.ev = ev};
     c->has_ip = ev->client_ip && netaddr_parse(ev->client_ip, strlen(ev->client_ip), &c->addr) == 0;
     c->cls = c->has_ip ? policy_ipclass_addr(e->pol, &c->addr) : HJ_C_EXTERNAL;
     if (c->has_ip) {
@@ -305,6 +297,9 @@ entity_count(hj_engine *e, hj_entity *x, const ev_ctx *c, unsigned mask)
                 if (c->ev->status == HJ_DLV_BOUNCED)
                     window_add(&x->cnt[i].w, d->window, c->ev->t, 1);
             }
+        } else if (d->metric == HJ_M_SCORE) {
+            if (c->sig.score)
+                window_add(&x->cnt[i].w, d->window, c->ev->t, c->sig.score);
         } else if (is_distinct(d->metric)) {
             distinct_touch(e, &x->cnt[i], d->metric, c);
         } else {
@@ -315,12 +310,14 @@ entity_count(hj_engine *e, hj_entity *x, const ev_ctx *c, unsigned mask)
     }
 }
 
-/* counter_value - the current value of counter i of an entity for this event */
-static int64_t
-counter_value(const hj_engine *e, hj_entity *x, size_t i, const hj_event *ev)
+/* engine_counter_value - the current value of counter i of an entity for this event */
+int64_t
+engine_counter_value(const hj_engine *e, hj_entity *x, size_t i, const hj_event *ev)
 {
     const hj_counter_def *d = &e->pol->counters[i];
 
+    if (x->cnt == NULL)
+        return 0;
     if (d->metric == HJ_M_SIMILAR_SIZES)
         return sizes_similar(x->cnt[i].sz, d->window, ev->t, ev->size, e->pol->similar_permille);
     if (d->metric == HJ_M_BOUNCE_RATIO) { /* percent, once there are enough outcomes to judge */
@@ -411,7 +408,7 @@ entity_judge(hj_engine *e, hj_entity *x, const ev_ctx *c, unsigned mask)
             !class_match(r->ipclass, c->cls) || !novelty_match(r->novelty, c) || (eff && eff->off))
             continue;
         int64_t limit = eff ? eff->limit : r->limit;
-        int64_t n = counter_value(e, x, r->counter, c->ev);
+        int64_t n = engine_counter_value(e, x, r->counter, c->ev);
         if (n <= limit)
             continue;
         decision_base(x, c->ev, &d);
@@ -419,6 +416,7 @@ entity_judge(hj_engine *e, hj_entity *x, const ev_ctx *c, unsigned mask)
         d.count = n;
         d.evclass = c->cls;
         d.novel = x->scope == HJ_S_ACCOUNT ? c->novel : -1;
+        d.sig = c->has_sig && x->scope == HJ_S_ACCOUNT ? &c->sig : NULL;
         rule_fire(e, x, r, eff ? eff->action : r->action, &d);
     }
 }
@@ -448,11 +446,11 @@ entity_totals(hj_entity *x, const hj_event *ev)
     }
 }
 
-/* entity_feed - count, note evidence, judge */
+/* entity_feed - count, note evidence, judge (and, for an account, score and learn) */
 static void
-entity_feed(hj_engine *e, hj_entity *x, const ev_ctx *c)
+entity_feed(hj_engine *e, hj_entity *x, ev_ctx *c)
 {
-    unsigned mask = metrics_of[c->ev->type];
+    unsigned mask = metrics_of[c->ev->type], score = 1u << HJ_M_SCORE;
 
     x->dirty = true;
     if (x->locked && x->unlock_at && c->ev->t >= x->unlock_at)
@@ -463,10 +461,17 @@ entity_feed(hj_engine *e, hj_entity *x, const ev_ctx *c)
     if (c->has_ip && c->ev->type != HJ_EV_DELIVERY &&
         (x->scope == HJ_S_GLOBAL) == (c->ev->type == HJ_EV_RELAY))
         entity_note_ip(x, &c->addr);
-    if (x->exempt || mask == 0)
-        return;
-    entity_count(e, x, c, mask);
-    entity_judge(e, x, c, mask);
+    if (!x->exempt && mask) {
+        entity_count(e, x, c, mask & ~score);
+        if (x->scope == HJ_S_ACCOUNT && (mask & score) && e->pol->sig.used) {
+            signals_eval(e, x, c, &c->sig); /* after the counters it reads, before the score */
+            c->has_sig = true;
+            entity_count(e, x, c, score);
+        }
+        entity_judge(e, x, c, mask);
+    }
+    if (x->scope == HJ_S_ACCOUNT)
+        profile_learn(e, x, c);
 }
 
 /* mail_counted - false for the mail that is never counted against anyone */
@@ -748,5 +753,6 @@ engine_free(hj_engine *e)
         free(e->gone[i]);
     free(e->gone);
     free(e->order);
+    free(e->freemail);
     free(e);
 }

@@ -43,6 +43,31 @@ typedef struct hj_knet {
     int64_t first_seen, last_seen;
 } hj_knet;
 
+#define PROFILE_HOURS 192  /* recipients per hour: the last 8 days */
+#define PROFILE_CLIENTS 32 /* HELO names, SASL methods, Message-ID styles */
+#define PROFILE_DOMAINS 64 /* recipient domains written to */
+#define PROFILE_RECENT 32  /* the latest delivered recipients, for the share signals */
+
+/* what is normal for an account, learned from its own mail (signals.c) */
+typedef struct hj_profile {
+    int64_t first_hour, last_hour; /* hour numbers (local time / 3600) of its first and last mail */
+    uint32_t hour[PROFILE_HOURS];  /* recipients in hour h at [h % PROFILE_HOURS] */
+    uint32_t client[PROFILE_CLIENTS], nclient, clnext;
+    uint32_t dom[PROFILE_DOMAINS], ndom, domnext;
+    uint8_t kinds; /* bit per client kind learned (signals.c) */
+    struct {
+        int64_t t;
+        uint8_t flags; /* 1: a domain new to the account, 2: a freemail provider */
+    } recent[PROFILE_RECENT];
+    uint32_t nrecent, rcnext;
+    /* how often each "where from" and "what" trait is usual for it: the signals stay silent
+     * for a trait that is common in its own history (signal_usual_share) */
+    uint32_t msgs, msgs_novel, msgs_unknown; /* messages; from novel networks; unnamed clients */
+    uint32_t rcpts, rcpts_novel, rcpts_free; /* delivered recipients; new domains; freemail */
+    uint16_t netmax[8]; /* the most outside networks in one signal_window, per day */
+    int64_t netday;     /* day number of the newest netmax entry */
+} hj_profile;
+
 typedef struct hj_eff {
     int64_t limit;
     hj_action action;
@@ -61,7 +86,8 @@ typedef struct hj_entity {
     int64_t locked_at, unlock_at, throttled_at, throttled_until;
     const hj_rule *throttle_rule;
     hj_totals tot;
-    hj_knet *nets; /* accounts: the networks it sent from (bounded, see trusted_nets_max) */
+    hj_knet *nets;    /* accounts: the networks it sent from (bounded, see trusted_nets_max) */
+    hj_profile *prof; /* accounts that sent mail: what is normal for it */
     uint32_t nnets;
     bool dirty;    /* changed since the last engine_changed() */
     int32_t tzoff; /* of its latest event, for decisions made outside an event */
@@ -78,12 +104,33 @@ struct hj_engine {
     int64_t last_sweep;
     hj_engine_stats st;
     unsigned scope_metrics[HJ_S__COUNT]; /* metrics the rules of each scope use */
+    uint32_t *freemail;                  /* signals.c: hashes of the policy's freemail domains */
     char **gone; /* keys of entities forgotten since the last engine_changed() */
     size_t ngone;
 };
 
+/* per-event facts shared by every entity it touches (the IP parsed once) */
+typedef struct ev_ctx {
+    const hj_event *ev;
+    hj_ipclass cls;
+    hj_addr addr, net;
+    uint64_t ip_hash, net_hash;
+    bool has_ip;
+    bool novel;     /* from a network new to the account (see account_novelty) */
+    hj_sigvals sig; /* SUBMIT with score rules: the account's signals */
+    bool has_sig;
+    uint32_t clients[3]; /* signals.c: the client hashes (HELO, SASL method, Message-ID style) */
+    bool has_clients;
+} ev_ctx;
+
 void engine_key(const hj_entity *x, char *out, size_t outlen);
 hj_entity *engine_entity_get(hj_engine *e, hj_scope s, const char *name, int64_t t);
 void engine_entity_release(const hj_engine *e, hj_entity *x);
+int64_t engine_counter_value(const hj_engine *e, hj_entity *x, size_t i, const hj_event *ev);
+
+/* signals.c */
+void signals_eval(const hj_engine *e, hj_entity *x, const ev_ctx *c, hj_sigvals *out);
+void profile_learn(const hj_engine *e, hj_entity *x, const ev_ctx *c);
+uint32_t *signals_freemail(const hj_policy *p);
 
 #endif

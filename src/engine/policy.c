@@ -26,6 +26,20 @@ static const char *const metric_names[HJ_M__COUNT] = {
     [HJ_M_RELAY_RCPTS] = "relay_recipients",
     [HJ_M_SIMILAR_SIZES] = "similar_sizes",
     [HJ_M_BOUNCE_RATIO] = "bounce_ratio",
+    [HJ_M_SCORE] = "score",
+};
+static const char *const signal_names[HJ_SIG__COUNT] = {
+    [HJ_SIG_NOVEL_NETWORK] = "novel_network", [HJ_SIG_UNKNOWN_CLIENT] = "unknown_client",
+    [HJ_SIG_NOVEL_CLIENT] = "novel_client",   [HJ_SIG_NOVEL_DOMAINS] = "novel_domains",
+    [HJ_SIG_FREEMAIL] = "freemail",           [HJ_SIG_ABOVE_NORMAL] = "above_normal",
+    [HJ_SIG_IP_DIVERSITY] = "ip_diversity",   [HJ_SIG_FAILED_LOGINS] = "failed_logins",
+    [HJ_SIG_SIMILAR_SIZES] = "similar_sizes",
+};
+/* the default weights: a network never used before and failed logins weigh most */
+static const int signal_weights[HJ_SIG__COUNT] = {
+    [HJ_SIG_NOVEL_NETWORK] = 3, [HJ_SIG_UNKNOWN_CLIENT] = 1, [HJ_SIG_NOVEL_CLIENT] = 2,
+    [HJ_SIG_NOVEL_DOMAINS] = 1, [HJ_SIG_FREEMAIL] = 1,       [HJ_SIG_ABOVE_NORMAL] = 2,
+    [HJ_SIG_IP_DIVERSITY] = 2,  [HJ_SIG_FAILED_LOGINS] = 3,  [HJ_SIG_SIMILAR_SIZES] = 1,
 };
 static const char *const action_names[HJ_A__COUNT] = {
     [HJ_A_WARN] = "warn",   [HJ_A_THROTTLE] = "throttle", [HJ_A_LOCK] = "lock",
@@ -72,6 +86,12 @@ policy_novelty_name(hj_novelty n)
 }
 
 const char *
+policy_signal_name(hj_signal sg)
+{
+    return sg < HJ_SIG__COUNT ? signal_names[sg] : "?";
+}
+
+const char *
 policy_class_name(hj_ipclass c)
 {
     return c < HJ_C__COUNT ? class_names[c] : "?";
@@ -98,6 +118,38 @@ policy_action_lookup(const char *s, hj_action *a)
     return 0;
 }
 
+int
+policy_signal_lookup(const char *s, hj_signal *sig)
+{
+    int i = name_lookup(signal_names, HJ_SIG__COUNT, s);
+
+    if (i < 0)
+        return -1;
+    *sig = (hj_signal)i;
+    return 0;
+}
+
+void
+policy_freemail_clear(hj_policy *p)
+{
+    for (size_t i = 0; i < p->sig.nfreemail; i++)
+        free(p->sig.freemail[i]);
+    free(p->sig.freemail);
+    p->sig.freemail = NULL;
+    p->sig.nfreemail = 0;
+}
+
+void
+policy_freemail_add(hj_policy *p, const char *domain)
+{
+    char *d = xstrdup(domain);
+
+    for (char *q = d; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    p->sig.freemail = xrealloc(p->sig.freemail, (p->sig.nfreemail + 1) * sizeof(char *));
+    p->sig.freemail[p->sig.nfreemail++] = d;
+}
+
 hj_policy *
 policy_new(void)
 {
@@ -110,6 +162,19 @@ policy_new(void)
     p->trusted_nets_max = 64;
     p->similar_permille = 10;
     p->bounce_ratio_min = 20;
+    memcpy(p->sig.weight, signal_weights, sizeof(signal_weights));
+    p->sig.min_kinds = 2;
+    p->sig.window = 3600;
+    p->sig.learn_time = 2 * 86400;
+    p->sig.failed_logins = 5;
+    p->sig.networks = 3;
+    p->sig.similar = 3;
+    p->sig.share = 50;
+    p->sig.share_min = 5;
+    p->sig.usual_share = 20;
+    p->sig.usual_min = 20;
+    p->sig.volume_factor = 3;
+    p->sig.volume_floor = 30;
     return p;
 }
 
@@ -287,6 +352,11 @@ rule_check(const hj_rule *r, unsigned seen, char *err, size_t errlen)
                  r->name);
         return -1;
     }
+    if (r->metric == HJ_M_SCORE && r->scope != HJ_S_ACCOUNT) {
+        snprintf(err, errlen, "rule %s: metric score judges accounts: use it with scope=account",
+                 r->name);
+        return -1;
+    }
     if (r->unlock_after && r->action != HJ_A_LOCK) {
         snprintf(err, errlen, "rule %s: unlock_after= is only for action=lock", r->name);
         return -1;
@@ -418,20 +488,44 @@ policy_own_net_add(hj_policy *p, const char *cidr, char *err, size_t errlen)
     return 0;
 }
 
-/* counter_for - the index of the counter for r, added when new */
+/* counter_for - the index of the counter k, added when new */
 static size_t
-counter_for(hj_policy *p, const hj_rule *r)
+counter_for(hj_policy *p, hj_counter_def k)
 {
     for (size_t i = 0; i < p->ncounters; i++) {
         const hj_counter_def *c = &p->counters[i];
-        if (c->metric == r->metric && c->window == r->window && c->ipclass == r->ipclass &&
-            c->scope == r->scope && c->novelty == r->novelty)
+        if (c->metric == k.metric && c->window == k.window && c->ipclass == k.ipclass &&
+            c->scope == k.scope && c->novelty == k.novelty)
             return i;
     }
     p->counters = xrealloc(p->counters, (p->ncounters + 1) * sizeof(*p->counters));
-    p->counters[p->ncounters] = (hj_counter_def){
-        .metric = r->metric, .window = r->window, .ipclass = r->ipclass, .scope = r->scope};
+    p->counters[p->ncounters] = k;
     return p->ncounters++;
+}
+
+/* signal_counters - the counters the score's signals read, shared with rules that match */
+static void
+signal_counters(hj_policy *p)
+{
+    static const hj_counter_def defs[HJ_SC__COUNT] = {
+        [HJ_SC_FAILED_ACCOUNT] = {HJ_M_FAILED_LOGINS, 0, HJ_C_ANY, HJ_S_ACCOUNT, HJ_N_ANY},
+        [HJ_SC_FAILED_IP] = {HJ_M_FAILED_LOGINS, 0, HJ_C_ANY, HJ_S_IP, HJ_N_ANY},
+        [HJ_SC_NETWORKS] = {HJ_M_DISTINCT_NETS, 0, HJ_C_EXTERNAL, HJ_S_ACCOUNT, HJ_N_ANY},
+        [HJ_SC_SIMILAR] = {HJ_M_SIMILAR_SIZES, 0, HJ_C_ANY, HJ_S_ACCOUNT, HJ_N_ANY},
+    };
+
+    for (size_t i = 0; i < p->nrules && !p->sig.used; i++)
+        p->sig.used = p->rules[i].metric == HJ_M_SCORE;
+    if (!p->sig.used)
+        return;
+    for (int i = 0; i < HJ_SC__COUNT; i++) {
+        hj_counter_def k = defs[i];
+        k.window = p->sig.window;
+        p->sig.counter[i] = counter_for(p, k);
+        p->scopes_used |= 1u << k.scope;
+    }
+    if (p->sig.window > p->max_window)
+        p->max_window = p->sig.window;
 }
 
 int
@@ -440,13 +534,16 @@ policy_finish(hj_policy *p, char *err, size_t errlen)
     p->ncounters = 0;
     p->max_window = 0;
     p->scopes_used = 0;
+    p->sig.used = 0;
     for (size_t i = 0; i < p->nrules; i++) {
         hj_rule *r = &p->rules[i];
-        r->counter = counter_for(p, r);
+        r->counter = counter_for(
+            p, (hj_counter_def){r->metric, r->window, r->ipclass, r->scope, r->novelty});
         if (r->window > p->max_window)
             p->max_window = r->window;
         p->scopes_used |= 1u << r->scope;
     }
+    signal_counters(p);
     for (size_t i = 0; i < p->noverrides; i++) {
         hj_override *o = &p->overrides[i];
         size_t j;
@@ -479,6 +576,7 @@ policy_free(hj_policy *p)
     free(p->counters);
     free(p->exempt);
     free(p->own_nets);
+    policy_freemail_clear(p);
     free(p);
 }
 

@@ -52,6 +52,7 @@ typedef enum hj_metric {
     HJ_M_RELAY_RCPTS,
     HJ_M_SIMILAR_SIZES, /* messages in the window within similar_size_tolerance of this one */
     HJ_M_BOUNCE_RATIO,  /* percent of the window's delivery outcomes that bounced */
+    HJ_M_SCORE,         /* the weights of the signals that agreed on each message (signals.h) */
     HJ_M__COUNT
 } hj_metric;
 
@@ -76,6 +77,44 @@ typedef enum hj_ipclass {
 
 /* does a rule count only traffic from networks new to the account (see engine.h) */
 typedef enum hj_novelty { HJ_N_ANY, HJ_N_NOVEL, HJ_N_KNOWN, HJ_N__COUNT } hj_novelty;
+
+/* the signals a message is judged on for the score metric (signals.h says when each fires) */
+typedef enum hj_signal {
+    HJ_SIG_NOVEL_NETWORK,
+    HJ_SIG_UNKNOWN_CLIENT,
+    HJ_SIG_NOVEL_CLIENT,
+    HJ_SIG_NOVEL_DOMAINS,
+    HJ_SIG_FREEMAIL,
+    HJ_SIG_ABOVE_NORMAL,
+    HJ_SIG_IP_DIVERSITY,
+    HJ_SIG_FAILED_LOGINS,
+    HJ_SIG_SIMILAR_SIZES,
+    HJ_SIG__COUNT
+} hj_signal;
+
+/* the implicit counters the signals read (added by policy_finish when a score rule exists) */
+enum { HJ_SC_FAILED_ACCOUNT, HJ_SC_FAILED_IP, HJ_SC_NETWORKS, HJ_SC_SIMILAR, HJ_SC__COUNT };
+
+typedef struct hj_sigconf {
+    int weight[HJ_SIG__COUNT]; /* 0 = the signal is off */
+    uint32_t min_kinds;        /* a message scores only when signals of this many kinds agree (2) */
+    int64_t window;            /* the signals look back this far (1h) */
+    int64_t learn_time;        /* history an account needs before it is judged against it (2d) */
+    uint32_t failed_logins;    /* failed_logins: at least this many, account or client IP (5) */
+    uint32_t networks;         /* ip_diversity: at least this many external networks (3) */
+    uint32_t similar;          /* similar_sizes: at least this many alike, this one included (3) */
+    uint32_t share;            /* novel_domains, freemail: percent of recent recipients (50) */
+    uint32_t share_min;        /* ... of at least this many recent recipients (5) */
+    uint32_t usual_share;      /* a trait found in more than this percent of an account's
+                                  history is normal for it, its signal silent (20) */
+    uint32_t usual_min;        /* ... of at least this many messages or recipients (20) */
+    uint32_t volume_factor;    /* above_normal: more than this many times the usual (3) */
+    uint32_t volume_floor;     /* above_normal: and more than this many recipients (30) */
+    char **freemail;           /* lower-case domains of large freemail providers */
+    size_t nfreemail;
+    size_t counter[HJ_SC__COUNT]; /* set by policy_finish */
+    int used;                     /* a score rule exists (set by policy_finish) */
+} hj_sigconf;
 
 typedef struct hj_rule {
     char *name;
@@ -131,6 +170,7 @@ typedef struct hj_policy {
     uint32_t similar_permille; /* similar_sizes: sizes within this many per mille (10 = 1%) */
     uint32_t bounce_ratio_min; /* bounce_ratio: 0 below this many delivery outcomes (20) */
     unsigned scopes_used;      /* bit per hj_scope (set by policy_finish) */
+    hj_sigconf sig;            /* the score metric's signals */
 } hj_policy;
 
 hj_policy *policy_new(void);
@@ -153,6 +193,10 @@ const char *policy_action_name(hj_action a);
 const char *policy_scope_name(hj_scope s);
 const char *policy_class_name(hj_ipclass c);
 const char *policy_novelty_name(hj_novelty n);
+const char *policy_signal_name(hj_signal s);
+int policy_signal_lookup(const char *s, hj_signal *sig);
+void policy_freemail_clear(hj_policy *p);
+void policy_freemail_add(hj_policy *p, const char *domain);
 int policy_action_lookup(const char *s, hj_action *a);
 void policy_rule_format(const hj_rule *r, hj_buf *out);
 void policy_override_format(const hj_policy *p, const hj_override *o, hj_buf *out);

@@ -19,10 +19,11 @@
  *	windows then expire as usual at now. It returns -1 for a malformed or
  *	unknown-version blob, and changes nothing then.
  *
- *	Blob format (version 3, host byte order: the store is local to the
+ *	Blob format (version 4, host byte order: the store is local to the
  *	machine): version u8, scope u8, 11 x i64 (totals, throttle), recent
- *	IPs, the networks the account has used, then per counter in use its
- *	descriptor and its slots, items and recent sizes. A blob of another
+ *	IPs, the networks the account has used, its learned profile (u32
+ *	size, then the hj_profile struct; 0 = none), then per counter in use
+ *	its descriptor and its slots, items and recent sizes. A blob of another
  *	version is refused (the counters start afresh).
  *	Lock state is not in it: locks have their own table in the store.
  */
@@ -32,7 +33,7 @@
 #include "../util/alloc.h"
 #include "engine_int.h"
 
-#define SNAPSHOT_VERSION 3
+#define SNAPSHOT_VERSION 4
 
 static const char scope_letter[HJ_S__COUNT] = {'a', 'd', 'i', 'g'};
 
@@ -194,6 +195,9 @@ engine_export(hj_engine *e, const char *key, hj_buf *out)
         put_i64(out, x->nets[i].first_seen);
         put_i64(out, x->nets[i].last_seen);
     }
+    put_u32(out, x->prof ? (uint32_t)sizeof(*x->prof) : 0);
+    if (x->prof)
+        put(out, x->prof, sizeof(*x->prof));
     uint32_t n = 0;
     for (size_t i = 0; x->cnt && i < e->pol->ncounters; i++)
         n += e->pol->counters[i].scope == s && in_use(&x->cnt[i]);
@@ -353,6 +357,30 @@ import_nets(hj_engine *e, reader *r, hj_entity *x)
     }
 }
 
+/* import_profile - an account's learned profile; its set sizes are checked */
+static void
+import_profile(reader *r, hj_entity *x)
+{
+    uint32_t size = get_u32(r);
+    hj_profile p;
+
+    if (size == 0)
+        return;
+    if (size != sizeof(p)) {
+        r->bad = 1;
+        return;
+    }
+    get(r, &p, sizeof(p));
+    if (p.nclient > PROFILE_CLIENTS || p.clnext >= PROFILE_CLIENTS || p.ndom > PROFILE_DOMAINS ||
+        p.domnext >= PROFILE_DOMAINS || p.nrecent > PROFILE_RECENT || p.rcnext >= PROFILE_RECENT)
+        r->bad = 1;
+    if (x == NULL || r->bad)
+        return;
+    free(x->prof);
+    x->prof = xmalloc(sizeof(p));
+    *x->prof = p;
+}
+
 /* import_body - the part after the header; with x NULL only validates */
 static void
 import_body(hj_engine *e, reader *r, hj_entity *x)
@@ -367,6 +395,7 @@ import_body(hj_engine *e, reader *r, hj_entity *x)
         r->bad = 1;
     get(r, ips, sizeof(ips[0]) * (r->bad ? 0 : nips));
     import_nets(e, r, x);
+    import_profile(r, x);
     uint32_t n = get_u32(r);
     for (uint32_t c = 0; c < n && !r->bad; c++) {
         uint8_t hdr[4];

@@ -540,7 +540,7 @@ on_account(void *ctx, const char *name, const hj_totals *t)
     }
 }
 
-static const hj_totals *
+static __attribute__((unused)) const hj_totals *
 find_account(const acct_seen *s, const char *name)
 {
     for (int i = 0; i < s->n; i++)

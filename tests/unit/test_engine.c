@@ -655,6 +655,16 @@ test_novelty_trust_and_bound(void **state)
     assert_int_equal(f->n, 1);
     assert_string_equal(f->d[0].rule, "nr");
     fx_free(f);
+    /* a novel=yes rule counts only mail from novel networks: 3 known + 2 novel stays under 3 */
+    f = fx_new(NOVEL_CONF);
+    ev_mail(f, T0, A, A, "198.51.100.1", 3, 1000);
+    ev_mail(f, T0 + 10, A, A, "203.0.113.5", 2, 1000);
+    assert_int_equal(f->n, 0);
+    ev_mail(f, T0 + 20, A, A, "203.0.113.5", 2, 1000); /* 4 novel: now it fires */
+    assert_int_equal(f->n, 1);
+    assert_string_equal(f->d[0].rule, "nr");
+    assert_int_equal(f->d[0].count, 4);
+    fx_free(f);
 }
 
 typedef struct similar_case {
