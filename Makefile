@@ -19,14 +19,14 @@ ifeq ($(SAN),1)
 CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
-LIBS = -lz -lpthread -lsqlite3 -levent
+LIBS = -lz -lpthread -lsqlite3 -levent -ljansson
 
 # The engine and the generic utilities it needs: no sockets, no logging, no clock.
 ENGINE_SRC = src/util/alloc.c src/util/buf.c src/util/htab.c src/util/netaddr.c \
              src/util/timeconv.c $(wildcard src/engine/*.c)
 # Adapters and configuration.
 LIB_SRC = src/util/lineread.c src/util/log.c $(wildcard src/postfix/*.c) $(wildcard src/conf/*.c) \
-          $(wildcard src/store/*.c)
+          $(wildcard src/store/*.c) $(wildcard src/ctl/*.c)
 DAEMON_SRC = $(wildcard src/daemon/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 

@@ -4,7 +4,7 @@
 #   test:  the above, cmocka, python3, and the real mail stack the e2e tests start
 #          (Postfix with debconf "No configuration", Dovecot, swaks)
 set -eu
-want="gcc make libc6-dev zlib1g-dev libsqlite3-dev libevent-dev binutils"
+want="gcc make libc6-dev zlib1g-dev libsqlite3-dev libevent-dev libjansson-dev binutils"
 [ "${1:-build}" = test ] && want="$want libcmocka-dev python3 gzip postfix dovecot-core swaks iproute2 procps util-linux"
 missing=""
 for p in $want; do

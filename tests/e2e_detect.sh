@@ -5,7 +5,8 @@
 # rules, and the failed-login and bounce warns lowered to keep the test short:
 #   - alice sends from her office (a first, trusted network); then her password is guessed from a
 #     new address (failed logins from the log -> warn), and that address blasts same-size mail:
-#     the first messages pass, then hijackd throttles (4.7.1) live;
+#     the first messages pass, then the score (new network + failed logins + same sizes)
+#     throttles it (4.7.1) live;
 #   - bob sends to addresses that bounce: the delivery log makes hijackd warn.
 # Client addresses are set with XCLIENT (the harness allows it from 127.0.0.0/8).
 # Prints "ok ..." / "not ok ..." lines; exit status = number of failures. Needs root.
@@ -49,8 +50,10 @@ for i in $(seq 1 10); do
 done
 check "the blast from the new address is throttled live after $passed messages (4.7.1 at #${deferred:-none})" \
 	test -n "$deferred" -a "$passed" -le 6
-check "  ... by the similar-size rule for novel networks, with its evidence" \
-	decided '"account":"alice@example.test","action":"throttle","rule":"novel_similar_throttle"'
+check "  ... by the score: the new network, the failed logins before it and same-size mail agree" \
+	decided '"account":"alice@example.test","action":"throttle","rule":"score_throttle".*"signals":{"novel_network":1,"failed_logins":6,'
+check "  ... and its evidence names the signals and the score" \
+	decided '"action":"throttle","rule":"score_throttle".*"similar_sizes":[0-9]*},"score":7'
 check "  ... and alice is deferred at RCPT now" grep -q '^<\*\* 4[0-9][0-9] 4\.7\.1 ' <<<"$(sub 203.0.113.66 alice secret-alice later@remote.test)"
 for i in $(seq 1 7); do sub 127.0.0.1 bob secret-bob "nobody$i@bounce.test" >/dev/null; done
 check "bounces of bob's mail, read from the delivery log: warn (bounce_warn_1h)" \

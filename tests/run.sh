@@ -169,6 +169,7 @@ if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
 	fi
 	tally timeout 300 tests/e2e_policy.sh "$HJ"
 	tally timeout 300 tests/e2e_detect.sh "$HJ"
+	tally timeout 300 tests/e2e_queue.sh "$B"
 else
 	echo "skipped (needs root and no --no-e2e)"
 fi

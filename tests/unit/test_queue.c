@@ -1,0 +1,1281 @@
+/*
+ * test_queue - Postfix queue forensics (src/ctl/queue.h)
+ *
+ * The samples in tests/fixtures/postqueue are real "postqueue -j" output
+ * of Postfix 3.7.11 (tests/harness/mailstack.sh, smtp-sink stopped so that
+ * remote mail stays deferred):
+ *   two_accounts.jsonl   alice (hijacked): 6 messages to 30 recipients; bob:
+ *                        2 messages; one open-relay message (port 3527, 2
+ *                        recipients); one bounce to a remote sender
+ *                        ("MAILER-DAEMON")
+ *   long_ids_hold.jsonl  the same queue plus 4 messages with
+ *                        enable_long_queue_ids = yes, one on hold
+ *   open_relay.jsonl     3 relayed spam messages (24 recipients), bob's one
+ *                        message, one relayed newsletter (long queue IDs)
+ *   edge_cases.jsonl     hand-made: malformed lines and missing fields
+ * The queue ID -> SASL account tables below come from the same runs'
+ * maillog ("QID: client=..., sasl_username=...").
+ *
+ * Without arguments: the cmocka tests. With
+ *   test_queue --e2e POSTQUEUE POSTSUPER CONFIG_DIR ACCOUNT
+ * (tests/e2e_queue.sh) it reads the real queue, groups it (accounts from
+ * HJ_QUEUE_ACCOUNTS="QID=account,...", local domains from
+ * HJ_QUEUE_LOCAL_DOMAINS, default example.test), prints the JSON report on
+ * stdout and the text report on stderr, then purges ACCOUNT's messages.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "../../src/ctl/queue.h"
+#include "../../src/util/buf.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+typedef struct qid_account {
+    const char *qid, *account;
+} qid_account;
+
+static const qid_account two_accounts_sasl[] = {
+    {"22125A744D6", "alice@example.test"},      {"2B21EA744DB", "alice@example.test"},
+    {"33535A744DD", "alice@example.test"},      {"3B7A6A744E1", "alice@example.test"},
+    {"43B17A744E4", "alice@example.test"},      {"4BF8DA744E8", "alice@example.test"},
+    {"545E5A744EA", "bob@example.test"},        {"5C2B6A744EE", "bob@example.test"},
+    {"A694FA74581", "bob@example.test"},        {"4jZ8rX277Bz1bcVP", "bob@example.test"},
+    {"B001DA74587", "postmaster@example.test"}, {"4jZ8rX2MDgz1bcfQ", "postmaster@example.test"},
+    {"4jZ8ym1Z8hz1bcJP", "bob@example.test"},   {NULL, NULL},
+};
+
+static const char *
+account_of(void *ctx, const char *qid)
+{
+    for (const qid_account *a = ctx; a && a->qid; a++)
+        if (strcmp(a->qid, qid) == 0)
+            return a->account;
+    return NULL;
+}
+
+static int
+is_local(void *ctx, const char *domain)
+{
+    (void)ctx;
+    return strcasecmp(domain, "example.test") == 0;
+}
+
+/* fixture - the path of a sample file, from the repository root or next to this source */
+static const char *
+fixture(const char *name)
+{
+    static char path[4096];
+    const char *dir = getenv("HJ_QUEUE_FIXTURES");
+
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/fixtures/postqueue", name);
+    if (dir == NULL && access(path, R_OK) != 0) {
+        const char *slash = strrchr(__FILE__, '/');
+        int n = slash ? (int)(slash - __FILE__) : 1;
+        snprintf(path, sizeof(path), "%.*s/../fixtures/postqueue/%s", n, slash ? __FILE__ : ".",
+                 name);
+    }
+    return path;
+}
+
+/* load - every line of a sample file through queue_parse_line() */
+static void
+load(const char *name, queue_list *q)
+{
+    FILE *fp = fopen(fixture(name), "rb");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    if (fp == NULL)
+        fail_msg("cannot open %s", fixture(name));
+    memset(q, 0, sizeof(*q));
+    while ((n = getline(&line, &cap, fp)) > 0)
+        queue_parse_line(line, (size_t)n, q);
+    free(line);
+    fclose(fp);
+}
+
+/* report_of - load, group with the given account table and thresholds (0: defaults) */
+static void
+report_of(const char *name, const qid_account *accounts, unsigned pct, size_t min, queue_report *r)
+{
+    queue_list q;
+
+    load(name, &q);
+    queue_report_init(r);
+    if (pct)
+        r->dominant_pct = pct;
+    if (min)
+        r->dominant_min_rcpts = min;
+    queue_group(&q, accounts ? account_of : NULL, (void *)accounts, is_local, r);
+    queue_list_free(&q);
+}
+
+static const queue_origin *
+find_group(const queue_report *r, const char *name)
+{
+    for (size_t i = 0; i < r->ngroups; i++)
+        if (strcmp(r->groups[i].account ? r->groups[i].account : r->groups[i].sender, name) == 0)
+            return &r->groups[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+typedef struct parse_case {
+    const char *name;
+    const char *line;
+    int want; /* queue_parse_line(): 1 added, 0 blank, -1 malformed */
+    const char *qid, *sender;
+    size_t nrcpts;
+} parse_case;
+
+static const parse_case parse_cases[] = {
+    {"real line",
+     "{\"queue_name\": \"deferred\", \"queue_id\": \"76BA3A720C4\", \"arrival_time\": 1795377990, "
+     "\"message_size\": 412, \"forced_expire\": false, \"sender\": \"bob@example.test\", "
+     "\"recipients\": [{\"address\": \"b@other.test\", \"delay_reason\": \"connect to "
+     "127.0.0.1[127.0.0.1]:3526: Connection refused\"}, {\"address\": \"a@remote.test\"}]}",
+     1, "76BA3A720C4", "bob@example.test", 2},
+    {"required fields only", "{\"queue_id\":\"ABCDEF\",\"sender\":\"\",\"recipients\":[]}", 1,
+     "ABCDEF", "", 0},
+    {"long queue ID", "{\"queue_id\":\"4XnZ1k3XyFz9sQ\",\"sender\":\"a@b\",\"recipients\":[]}", 1,
+     "4XnZ1k3XyFz9sQ", "a@b", 0},
+    {"null optional fields",
+     "{\"queue_id\":\"ABCDEF1\",\"queue_name\":null,\"arrival_time\":null,\"sender\":\"a\","
+     "\"recipients\":[{\"address\":\"x\",\"delay_reason\":null}]}",
+     1, "ABCDEF1", "a", 1},
+    {"blank", "  \r\n", 0, NULL, NULL, 0},
+    {"empty", "", 0, NULL, NULL, 0},
+    {"not JSON", "deferred 76BA3A720C4 bob@example.test", -1, NULL, NULL, 0},
+    {"cut short", "{\"queue_id\":\"ABCDEF1\",\"sender\":\"a\",\"recipients\":[{\"addr", -1, NULL,
+     NULL, 0},
+    {"a number", "42", -1, NULL, NULL, 0},
+    {"an array", "[{\"queue_id\":\"ABCDEF1\"}]", -1, NULL, NULL, 0},
+    {"no queue_id", "{\"sender\":\"a\",\"recipients\":[]}", -1, NULL, NULL, 0},
+    {"queue_id a number", "{\"queue_id\":123456,\"sender\":\"a\",\"recipients\":[]}", -1, NULL,
+     NULL, 0},
+    {"queue_id lower-case hex", "{\"queue_id\":\"abcdef1\",\"sender\":\"a\",\"recipients\":[]}", -1,
+     NULL, NULL, 0},
+    {"queue_id an option", "{\"queue_id\":\"-d ALL\",\"sender\":\"a\",\"recipients\":[]}", -1, NULL,
+     NULL, 0},
+    {"no sender", "{\"queue_id\":\"ABCDEF1\",\"recipients\":[]}", -1, NULL, NULL, 0},
+    {"null sender field", "{\"queue_id\":\"ABCDEF1\",\"sender\":null,\"recipients\":[]}", -1, NULL,
+     NULL, 0},
+    {"no recipients", "{\"queue_id\":\"ABCDEF1\",\"sender\":\"a\"}", -1, NULL, NULL, 0},
+    {"recipients an object", "{\"queue_id\":\"ABCDEF1\",\"sender\":\"a\",\"recipients\":{}}", -1,
+     NULL, NULL, 0},
+    {"recipient a string", "{\"queue_id\":\"ABCDEF1\",\"sender\":\"a\",\"recipients\":[\"x\"]}", -1,
+     NULL, NULL, 0},
+    {"recipient without address",
+     "{\"queue_id\":\"ABCDEF1\",\"sender\":\"a\",\"recipients\":[{\"delay_reason\":\"x\"}]}", -1,
+     NULL, NULL, 0},
+    {"delay_reason a number",
+     "{\"queue_id\":\"ABCDEF1\",\"sender\":\"a\",\"recipients\":[{\"address\":\"x\","
+     "\"delay_reason\":4}]}",
+     -1, NULL, NULL, 0},
+    {"arrival_time a string",
+     "{\"queue_id\":\"ABCDEF1\",\"arrival_time\":\"now\",\"sender\":\"a\",\"recipients\":[]}", -1,
+     NULL, NULL, 0},
+    {"arrival_time a float",
+     "{\"queue_id\":\"ABCDEF1\",\"arrival_time\":1.5,\"sender\":\"a\",\"recipients\":[]}", -1, NULL,
+     NULL, 0},
+    {"negative size",
+     "{\"queue_id\":\"ABCDEF1\",\"message_size\":-3,\"sender\":\"a\",\"recipients\":[]}", -1, NULL,
+     NULL, 0},
+    {"forced_expire a string",
+     "{\"queue_id\":\"ABCDEF1\",\"forced_expire\":\"yes\",\"sender\":\"a\",\"recipients\":[]}", -1,
+     NULL, NULL, 0},
+    {"duplicate key",
+     "{\"queue_id\":\"ABCDEF1\",\"queue_id\":\"ABCDEF2\",\"sender\":\"a\",\"recipients\":[]}", -1,
+     NULL, NULL, 0},
+    {"two objects on a line",
+     "{\"queue_id\":\"ABCDEF1\",\"sender\":\"a\",\"recipients\":[]}{\"queue_id\":\"ABCDEF2\"}", -1,
+     NULL, NULL, 0},
+    {"escaped NUL", "{\"queue_id\":\"ABCDEF1\",\"sender\":\"a\\u0000b\",\"recipients\":[]}", -1,
+     NULL, NULL, 0},
+    {"invalid UTF-8", "{\"queue_id\":\"ABCDEF1\",\"sender\":\"a\xc3(\",\"recipients\":[]}", -1,
+     NULL, NULL, 0},
+};
+
+static void
+test_parse_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
+        const parse_case *c = &parse_cases[i];
+        queue_list q = QUEUE_LIST_INIT;
+        int got = queue_parse_line(c->line, strlen(c->line), &q);
+        if (got != c->want)
+            fail_msg("%s: queue_parse_line() = %d, want %d", c->name, got, c->want);
+        if (q.n != (c->want == 1) || q.bad_lines != (c->want == -1))
+            fail_msg("%s: %zu messages, %zu bad lines", c->name, q.n, q.bad_lines);
+        if (c->want == 1 &&
+            (strcmp(q.msgs[0].queue_id, c->qid) != 0 || strcmp(q.msgs[0].sender, c->sender) != 0 ||
+             q.msgs[0].nrcpts != c->nrcpts))
+            fail_msg("%s: got %s from <%s> to %zu", c->name, q.msgs[0].queue_id, q.msgs[0].sender,
+                     q.msgs[0].nrcpts);
+        queue_list_free(&q);
+    }
+}
+
+static void
+test_parse_real_line_fields(void **state)
+{
+    queue_list q = QUEUE_LIST_INIT;
+
+    (void)state;
+    assert_int_equal(queue_parse_line(parse_cases[0].line, strlen(parse_cases[0].line), &q), 1);
+    const queue_msg *m = &q.msgs[0];
+    assert_string_equal(m->queue_name, "deferred");
+    assert_int_equal(m->arrival_time, 1795377990);
+    assert_int_equal(m->message_size, 412);
+    assert_int_equal(m->forced_expire, 0);
+    assert_string_equal(m->rcpts[0].address, "b@other.test");
+    assert_string_equal(m->rcpts[0].delay_reason,
+                        "connect to 127.0.0.1[127.0.0.1]:3526: Connection refused");
+    assert_string_equal(m->rcpts[1].address, "a@remote.test");
+    assert_null(m->rcpts[1].delay_reason);
+    /* no NUL needed at the end: the length counts */
+    assert_int_equal(queue_parse_line(parse_cases[0].line, 30, &q), -1);
+    assert_int_equal(q.bad_lines, 1);
+    queue_list_free(&q);
+    assert_int_equal(q.n, 0);
+}
+
+typedef struct file_case {
+    const char *file;
+    size_t messages, recipients, bad_lines;
+} file_case;
+
+static const file_case file_cases[] = {
+    {"two_accounts.jsonl", 10, 35, 0},
+    {"long_ids_hold.jsonl", 14, 41, 0},
+    {"open_relay.jsonl", 5, 26, 0},
+    /* 4 good lines, 13 malformed, 2 blank */
+    {"edge_cases.jsonl", 4, 4, 13},
+};
+
+static void
+test_parse_files(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(file_cases) / sizeof(file_cases[0]); i++) {
+        const file_case *c = &file_cases[i];
+        queue_list q;
+        size_t rcpts = 0;
+        load(c->file, &q);
+        for (size_t k = 0; k < q.n; k++)
+            rcpts += q.msgs[k].nrcpts;
+        if (q.n != c->messages || rcpts != c->recipients || q.bad_lines != c->bad_lines)
+            fail_msg("%s: %zu messages, %zu recipients, %zu bad lines; want %zu, %zu, %zu", c->file,
+                     q.n, rcpts, q.bad_lines, c->messages, c->recipients, c->bad_lines);
+        queue_list_free(&q);
+    }
+}
+
+static void
+test_parse_edge_fields(void **state)
+{
+    queue_list q;
+
+    (void)state;
+    load("edge_cases.jsonl", &q);
+    assert_int_equal(q.n, 4);
+    /* only the required fields: defaults */
+    assert_string_equal(q.msgs[0].queue_id, "ABCDEF123");
+    assert_string_equal(q.msgs[0].queue_name, "");
+    assert_int_equal(q.msgs[0].arrival_time, -1);
+    assert_int_equal(q.msgs[0].message_size, 0);
+    /* hold, forced_expire, a null delay_reason, CRLF */
+    assert_string_equal(q.msgs[1].queue_name, "hold");
+    assert_string_equal(q.msgs[1].queue_id, "4XnZ1k3XyFz9sQ");
+    assert_int_equal(q.msgs[1].forced_expire, 1);
+    assert_null(q.msgs[1].rcpts[0].delay_reason);
+    assert_string_equal(q.msgs[1].rcpts[1].delay_reason, "host y.test said: 450 try later");
+    assert_string_equal(q.msgs[2].sender, "evil\x1b[31m\"x@bad.test");
+    assert_string_equal(q.msgs[3].sender, "MAILER-DAEMON");
+    assert_int_equal(q.msgs[3].nrcpts, 0);
+    queue_list_free(&q);
+}
+
+/* ---------------------------------------------------------------- queue IDs */
+
+static void
+test_queue_id_ok(void **state)
+{
+    static const struct {
+        const char *id;
+        int want;
+    } t[] = {
+        {"4B1C31002A3", 1},
+        {"22125A744D6", 1},
+        {"ABCDEF", 1},
+        {"4XnZ1k3XyFz9sQ", 1},
+        {"4jZ8rX277Bz1bcVP", 1},
+        {"4jZ8ym0lg7z1bcGc", 1},
+        {"zzzzzzzzzzz1", 1},
+        {"", 0},
+        {"ABCDE", 0},
+        {"4b1c31002a3", 0},
+        {"4B1C31002A3 ", 0},
+        {"4B1C31002A3\n", 0},
+        {"-d", 0},
+        {"ALL", 0},
+        {"../4B1C31002A3", 0},
+        {"4XnZ1k3Xyz9sQ", 0},
+        {"4XnZ1k3XyFz", 0},
+        {"4XnZ1k3XyFz9sQ!", 0},
+        {"4XnZ1k3XyFz9aQ", 0},
+        {"4XnA1k3XyFz9sQ", 0},
+        {"4XnZ1k3XyF_9sQ", 0},
+        {"0123456789ABCDEF0123456789ABCDEF0", 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (queue_id_ok(t[i].id) != t[i].want)
+            fail_msg("queue_id_ok(\"%s\") = %d", t[i].id, queue_id_ok(t[i].id));
+    assert_int_equal(queue_id_ok(NULL), 0);
+}
+
+/* ---------------------------------------------------------------- grouping */
+
+typedef struct group_case {
+    const char *name;
+    const char *file;
+    const qid_account *accounts;
+    unsigned pct; /* 0: default */
+    size_t min;   /* 0: default */
+    size_t ngroups;
+    const char *top; /* account or sender of the largest group */
+    queue_kind top_kind;
+    int top_dominant;
+    queue_verdict verdict;
+} group_case;
+
+static const group_case group_cases[] = {
+    {"stolen account", "two_accounts.jsonl", two_accounts_sasl, 0, 0, 4, "alice@example.test",
+     QUEUE_AUTHENTICATED, 1, QUEUE_STOLEN_ACCOUNT},
+    {"no SASL data: local sender is not a verdict", "two_accounts.jsonl", NULL, 0, 0, 4,
+     "alice@example.test", QUEUE_UNKNOWN, 1, QUEUE_VERDICT_NONE},
+    {"min recipients 31: not dominant", "two_accounts.jsonl", two_accounts_sasl, 0, 31, 4,
+     "alice@example.test", QUEUE_AUTHENTICATED, 0, QUEUE_VERDICT_NONE},
+    {"min recipients 30: dominant", "two_accounts.jsonl", two_accounts_sasl, 0, 30, 4,
+     "alice@example.test", QUEUE_AUTHENTICATED, 1, QUEUE_STOLEN_ACCOUNT},
+    {"share 90%: not dominant (30 of 35)", "two_accounts.jsonl", two_accounts_sasl, 90, 0, 4,
+     "alice@example.test", QUEUE_AUTHENTICATED, 0, QUEUE_VERDICT_NONE},
+    {"share 85%: dominant (85.7%)", "two_accounts.jsonl", two_accounts_sasl, 85, 0, 4,
+     "alice@example.test", QUEUE_AUTHENTICATED, 1, QUEUE_STOLEN_ACCOUNT},
+    {"long IDs and hold", "long_ids_hold.jsonl", two_accounts_sasl, 0, 0, 5, "alice@example.test",
+     QUEUE_AUTHENTICATED, 1, QUEUE_STOLEN_ACCOUNT},
+    {"open relay", "open_relay.jsonl", two_accounts_sasl, 0, 0, 3, "promo@spam-sender.test",
+     QUEUE_RELAY, 1, QUEUE_OPEN_RELAY},
+    {"open relay under the minimum", "open_relay.jsonl", two_accounts_sasl, 0, 25, 3,
+     "promo@spam-sender.test", QUEUE_RELAY, 0, QUEUE_VERDICT_NONE},
+    {"edge cases: small and mixed", "edge_cases.jsonl", NULL, 0, 0, 4, "b@x.test", QUEUE_RELAY, 0,
+     QUEUE_VERDICT_NONE},
+};
+
+static void
+test_group_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(group_cases) / sizeof(group_cases[0]); i++) {
+        const group_case *c = &group_cases[i];
+        queue_report r;
+        report_of(c->file, c->accounts, c->pct, c->min, &r);
+        const queue_origin *g = r.ngroups ? &r.groups[0] : NULL;
+        const char *top = g ? (g->account ? g->account : g->sender) : "(none)";
+        if (r.ngroups != c->ngroups || strcmp(top, c->top) != 0 || g->kind != c->top_kind ||
+            g->dominant != c->top_dominant || r.verdict != c->verdict)
+            fail_msg("%s: %zu groups, top %s %s dominant=%d, verdict %s", c->name, r.ngroups, top,
+                     g ? queue_kind_name(g->kind) : "-", g ? g->dominant : -1,
+                     queue_verdict_name(r.verdict));
+        if ((r.verdict != QUEUE_VERDICT_NONE) != (r.culprit == g))
+            fail_msg("%s: culprit is not the top group", c->name);
+        queue_report_free(&r);
+    }
+}
+
+typedef struct detail_case {
+    const char *name; /* account or sender */
+    queue_kind kind;
+    int has_account;
+    size_t messages, recipients, nids, nsample, nreasons;
+    uint64_t bytes;
+} detail_case;
+
+/* every group of two_accounts.jsonl, in report order */
+static const detail_case two_accounts_groups[] = {
+    {"alice@example.test", QUEUE_AUTHENTICATED, 1, 6, 30, 6, 5, 2, 6 * 446},
+    {"bob@example.test", QUEUE_AUTHENTICATED, 1, 2, 2, 2, 2, 1, 401 + 429},
+    {"spammer@evil.test", QUEUE_RELAY, 0, 1, 2, 1, 2, 1, 395},
+    {"MAILER-DAEMON", QUEUE_UNKNOWN, 0, 1, 1, 1, 1, 1, 2324},
+};
+
+static void
+test_group_details(void **state)
+{
+    queue_report r;
+
+    (void)state;
+    report_of("two_accounts.jsonl", two_accounts_sasl, 0, 0, &r);
+    assert_int_equal(r.messages, 10);
+    assert_int_equal(r.recipients, 35);
+    assert_int_equal(r.ngroups, 4);
+    for (size_t i = 0; i < r.ngroups; i++) {
+        const detail_case *c = &two_accounts_groups[i];
+        const queue_origin *g = &r.groups[i];
+        if (strcmp(g->account ? g->account : g->sender, c->name) != 0 || g->kind != c->kind ||
+            (g->account != NULL) != c->has_account || g->messages != c->messages ||
+            g->recipients != c->recipients || g->nids != c->nids || g->nsample != c->nsample ||
+            g->nreasons != c->nreasons || g->bytes != c->bytes || g->oldest != 1795588074)
+            fail_msg("group %zu (%s): %s %zu msgs %zu rcpts %zu ids %zu samples %llu bytes", i,
+                     c->name, queue_kind_name(g->kind), g->messages, g->recipients, g->nids,
+                     g->nsample, (unsigned long long)g->bytes);
+    }
+    /* IDs sorted; samples in queue order, distinct */
+    const queue_origin *a = &r.groups[0];
+    for (size_t i = 1; i < a->nids; i++)
+        assert_true(strcmp(a->ids[i - 1], a->ids[i]) < 0);
+    assert_string_equal(a->ids[0], "22125A744D6");
+    /* the first attempt's reason, then qmgr's for the rest of that destination */
+    assert_string_equal(a->reasons[0], "connect to 127.0.0.1[127.0.0.1]:3526: Connection refused");
+    assert_string_equal(a->reasons[1], "delivery temporarily suspended: connect to "
+                                       "127.0.0.1[127.0.0.1]:3526: Connection refused");
+    assert_int_equal(a->local_rcpts, 0);
+    queue_report_free(&r);
+}
+
+static void
+test_group_kinds(void **state)
+{
+    /* local recipient or sender, no domain, bounce: never "relay" */
+    static const struct {
+        const char *line;
+        queue_kind kind;
+    } t[] = {
+        {"{\"queue_id\":\"ABCDEF1\",\"sender\":\"x@far.test\",\"recipients\":[{\"address\":"
+         "\"y@other.test\"}]}",
+         QUEUE_RELAY},
+        {"{\"queue_id\":\"ABCDEF1\",\"sender\":\"x@far.test\",\"recipients\":[{\"address\":"
+         "\"y@other.test\"},{\"address\":\"bob@EXAMPLE.test\"}]}",
+         QUEUE_UNKNOWN},
+        {"{\"queue_id\":\"ABCDEF1\",\"sender\":\"x@example.test\",\"recipients\":[{\"address\":"
+         "\"y@other.test\"}]}",
+         QUEUE_UNKNOWN},
+        {"{\"queue_id\":\"ABCDEF1\",\"sender\":\"root\",\"recipients\":[{\"address\":"
+         "\"y@other.test\"}]}",
+         QUEUE_UNKNOWN},
+        {"{\"queue_id\":\"ABCDEF1\",\"sender\":\"x@far.test\",\"recipients\":[{\"address\":"
+         "\"postmaster\"}]}",
+         QUEUE_UNKNOWN},
+        {"{\"queue_id\":\"ABCDEF1\",\"sender\":\"MAILER-DAEMON\",\"recipients\":[{\"address\":"
+         "\"y@other.test\"}]}",
+         QUEUE_UNKNOWN},
+        {"{\"queue_id\":\"ABCDEF1\",\"sender\":\"\",\"recipients\":[{\"address\":"
+         "\"y@other.test\"}]}",
+         QUEUE_UNKNOWN},
+        {"{\"queue_id\":\"ABCDEF1\",\"sender\":\"x@\",\"recipients\":[{\"address\":"
+         "\"y@other.test\"}]}",
+         QUEUE_UNKNOWN},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        queue_list q = QUEUE_LIST_INIT;
+        queue_report r;
+        assert_int_equal(queue_parse_line(t[i].line, strlen(t[i].line), &q), 1);
+        queue_report_init(&r);
+        queue_group(&q, NULL, NULL, is_local, &r);
+        if (r.ngroups != 1 || r.groups[0].kind != t[i].kind)
+            fail_msg("case %zu: kind %s", i, queue_kind_name(r.groups[0].kind));
+        queue_report_free(&r);
+        queue_list_free(&q);
+    }
+}
+
+static void
+test_group_account_vs_sender(void **state)
+{
+    /* the same name as an account and as an unauthenticated sender: two groups */
+    static const char *lines[] = {
+        "{\"queue_id\":\"ABCDEF1\",\"sender\":\"a@far.test\",\"recipients\":[{\"address\":\"x@y\"}]"
+        "}",
+        "{\"queue_id\":\"ABCDEF2\",\"sender\":\"a@far.test\",\"recipients\":[{\"address\":\"x@y\"}]"
+        "}",
+        "{\"queue_id\":\"ABCDEF3\",\"sender\":\"other@far.test\",\"recipients\":[]}",
+    };
+    static const qid_account map[] = {{"ABCDEF2", "a@far.test"}, {"ABCDEF3", ""}, {NULL, NULL}};
+    queue_list q = QUEUE_LIST_INIT;
+    queue_report r;
+    const char **ids;
+    size_t n;
+
+    (void)state;
+    for (size_t i = 0; i < 3; i++)
+        queue_parse_line(lines[i], strlen(lines[i]), &q);
+    queue_report_init(&r);
+    queue_group(&q, account_of, (void *)map, NULL, &r);
+    queue_list_free(&q);
+    assert_int_equal(r.ngroups, 3);
+    /* same counts: the account comes first */
+    assert_string_equal(r.groups[0].account, "a@far.test");
+    assert_null(r.groups[1].account);
+    assert_string_equal(r.groups[1].sender, "a@far.test");
+    assert_int_equal(r.groups[1].kind, QUEUE_RELAY); /* no local domains at all */
+    /* an empty account is no account */
+    assert_null(r.groups[2].account);
+    assert_int_equal(queue_select(&r, "a@far.test", &ids, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(ids[0], "ABCDEF2");
+    assert_int_equal(queue_select(&r, "other@far.test", &ids, &n), 0);
+    assert_string_equal(ids[0], "ABCDEF3");
+    queue_report_free(&r);
+}
+
+static void
+test_group_empty(void **state)
+{
+    queue_list q = QUEUE_LIST_INIT;
+    queue_report r;
+    hj_buf out = HJ_BUF_INIT;
+
+    (void)state;
+    queue_report_init(&r);
+    r.dominant_min_rcpts = 0;
+    queue_group(&q, NULL, NULL, NULL, &r);
+    assert_int_equal(r.ngroups, 0);
+    assert_int_equal(r.verdict, QUEUE_VERDICT_NONE);
+    queue_report_json(&r, &out);
+    assert_string_equal(buf_str(&out),
+                        "{\"messages\":0,\"recipients\":0,\"bad_lines\":0,\"groups\":[],"
+                        "\"verdict\":\"none\"}");
+    buf_reset(&out);
+    queue_report_text(&r, &out);
+    assert_non_null(strstr(buf_str(&out), "verdict: none"));
+    buf_free(&out);
+    queue_report_free(&r);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void
+test_report_json(void **state)
+{
+    queue_report r;
+    hj_buf out = HJ_BUF_INIT;
+    json_error_t jerr;
+
+    (void)state;
+    report_of("two_accounts.jsonl", two_accounts_sasl, 0, 0, &r);
+    queue_report_json(&r, &out);
+    json_t *o = json_loads(buf_str(&out), 0, &jerr);
+    if (o == NULL)
+        fail_msg("not JSON (%s): %s", jerr.text, buf_str(&out));
+    assert_int_equal(json_integer_value(json_object_get(o, "messages")), 10);
+    assert_int_equal(json_integer_value(json_object_get(o, "recipients")), 35);
+    assert_int_equal(json_integer_value(json_object_get(o, "bad_lines")), 0);
+    assert_string_equal(json_string_value(json_object_get(o, "verdict")), "stolen account");
+    json_t *gs = json_object_get(o, "groups");
+    assert_int_equal(json_array_size(gs), 4);
+    json_t *g0 = json_array_get(gs, 0), *g2 = json_array_get(gs, 2);
+    assert_string_equal(json_string_value(json_object_get(g0, "account")), "alice@example.test");
+    assert_string_equal(json_string_value(json_object_get(g0, "sender")), "alice@example.test");
+    assert_string_equal(json_string_value(json_object_get(g0, "kind")), "authenticated");
+    assert_int_equal(json_integer_value(json_object_get(g0, "messages")), 6);
+    assert_int_equal(json_integer_value(json_object_get(g0, "recipients")), 30);
+    assert_int_equal(json_integer_value(json_object_get(g0, "bytes")), 2676);
+    assert_string_equal(json_string_value(json_object_get(g0, "oldest")),
+                        "2026-11-25T06:27:54+00:00");
+    assert_true(json_is_true(json_object_get(g0, "dominant")));
+    assert_int_equal(json_array_size(json_object_get(g0, "queue_ids")), 6);
+    assert_int_equal(json_array_size(json_object_get(g0, "sample_recipients")), 5);
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(g0, "sample_recipients"), 0)),
+        "v41@target1.test");
+    assert_true(json_is_null(json_object_get(g2, "account")));
+    assert_string_equal(json_string_value(json_object_get(g2, "kind")), "relay");
+    assert_true(json_is_false(json_object_get(g2, "dominant")));
+    json_decref(o);
+    buf_free(&out);
+    queue_report_free(&r);
+}
+
+static void
+test_report_json_escaping(void **state)
+{
+    queue_report r;
+    hj_buf out = HJ_BUF_INIT;
+    json_error_t jerr;
+
+    (void)state;
+    report_of("edge_cases.jsonl", NULL, 0, 0, &r);
+    queue_report_json(&r, &out);
+    json_t *o = json_loads(buf_str(&out), 0, &jerr);
+    if (o == NULL)
+        fail_msg("not JSON (%s): %s", jerr.text, buf_str(&out));
+    assert_int_equal(json_integer_value(json_object_get(o, "bad_lines")), 13);
+    const queue_origin *g = find_group(&r, "evil\x1b[31m\"x@bad.test");
+    assert_non_null(g);
+    int found = 0;
+    json_t *gs = json_object_get(o, "groups");
+    for (size_t i = 0; i < json_array_size(gs); i++) {
+        const char *s = json_string_value(json_object_get(json_array_get(gs, i), "sender"));
+        found += strcmp(s, g->sender) == 0;
+        /* no arrival time: oldest is null */
+        if (strcmp(s, "a@x.test") == 0)
+            assert_true(json_is_null(json_object_get(json_array_get(gs, i), "oldest")));
+    }
+    assert_int_equal(found, 1);
+    json_decref(o);
+    buf_free(&out);
+    queue_report_free(&r);
+}
+
+static void
+test_report_text(void **state)
+{
+    static const struct {
+        const char *file;
+        const char *want[6];
+    } t[] = {
+        {"two_accounts.jsonl",
+         {"queue: 10 messages, 35 recipients\n",
+          "ACCOUNT/SENDER       KIND             MSGS   RCPTS  OLDEST",
+          "alice@example.test   authenticated       6      30  2026-11-25T06:27:54+00:00  <- "
+          "dominant",
+          "<spammer@evil.test>  relay               1       2",
+          "dominant: alice@example.test holds 30 of 35 queued recipients (85%) in 6 messages",
+          "verdict: stolen account (alice@example.test: 30 of 35 queued recipients)\n"}},
+        {"open_relay.jsonl",
+         {"<promo@spam-sender.test>", "  recipients: buyer", ", ...\n",
+          "  delay reason: connect to 127.0.0.1[127.0.0.1]:3526: Connection refused\n",
+          "verdict: open relay (<promo@spam-sender.test>: 24 of 26 queued recipients)", NULL}},
+        {"edge_cases.jsonl",
+         {"(13 lines not understood)", "<evil?[31m\"x@bad.test>", "<MAILER-DAEMON>",
+          "verdict: none (no group holds more than 50% of the 4 queued recipients and at least 20)",
+          NULL, NULL}},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        queue_report r;
+        hj_buf out = HJ_BUF_INIT;
+        report_of(t[i].file, two_accounts_sasl, 0, 0, &r);
+        queue_report_text(&r, &out);
+        for (size_t k = 0; k < 6 && t[i].want[k]; k++)
+            if (strstr(buf_str(&out), t[i].want[k]) == NULL)
+                fail_msg("%s: no \"%s\" in:\n%s", t[i].file, t[i].want[k], buf_str(&out));
+        if (strchr(buf_str(&out), '\x1b'))
+            fail_msg("%s: an escape byte reached the text report", t[i].file);
+        buf_free(&out);
+        queue_report_free(&r);
+    }
+}
+
+static void
+test_report_text_unknown_dominant(void **state)
+{
+    queue_report r;
+    hj_buf out = HJ_BUF_INIT;
+
+    (void)state;
+    report_of("two_accounts.jsonl", NULL, 0, 0, &r);
+    queue_report_text(&r, &out);
+    assert_non_null(strstr(buf_str(&out), "verdict: none (the dominant group "
+                                          "<alice@example.test> is neither authenticated nor "
+                                          "relayed mail)"));
+    buf_free(&out);
+    queue_report_free(&r);
+}
+
+/* ---------------------------------------------------------------- select */
+
+static void
+test_select(void **state)
+{
+    static const struct {
+        const char *name;
+        int want;
+        size_t n;
+        const char *first;
+    } t[] = {
+        {"alice@example.test", 0, 6, "22125A744D6"},
+        {"bob@example.test", 0, 2, "545E5A744EA"},
+        {"spammer@evil.test", 0, 1, "6500EA744F1"},
+        {"MAILER-DAEMON", 0, 1, "6F449A744FB"},
+        {"ALICE@example.test", -1, 0, NULL},
+        {"nobody@example.test", -1, 0, NULL},
+        {"", -1, 0, NULL},
+    };
+    queue_report r;
+
+    (void)state;
+    report_of("two_accounts.jsonl", two_accounts_sasl, 0, 0, &r);
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        static const char *sentinel[1];
+        const char **ids = sentinel; /* must be overwritten */
+        size_t n = 99;
+        int got = queue_select(&r, t[i].name, &ids, &n);
+        if (got != t[i].want || n != t[i].n || (t[i].first == NULL) != (ids == NULL) ||
+            (t[i].first && strcmp(ids[0], t[i].first) != 0))
+            fail_msg("queue_select(%s) = %d, n %zu", t[i].name, got, n);
+    }
+    queue_report_free(&r);
+}
+
+/* ---------------------------------------------------------------- running postqueue/postsuper */
+
+typedef struct tmpdir {
+    char path[64];
+} tmpdir;
+
+static void
+tmp_make(tmpdir *t)
+{
+    snprintf(t->path, sizeof(t->path), "/tmp/test_queue.XXXXXX");
+    if (mkdtemp(t->path) == NULL)
+        fail_msg("mkdtemp failed");
+}
+
+/* tmp_script - an executable /bin/sh script NAME in the temporary directory */
+static const char *
+tmp_script(const tmpdir *t, const char *name, const char *body)
+{
+    static char path[128];
+    snprintf(path, sizeof(path), "%s/%s", t->path, name);
+    FILE *fp = fopen(path, "w");
+    if (fp == NULL)
+        fail_msg("cannot write %s", path);
+    fprintf(fp, "#!/bin/sh\n%s\n", body);
+    fclose(fp);
+    chmod(path, 0755);
+    return path;
+}
+
+static char *
+tmp_read(const tmpdir *t, const char *name)
+{
+    char path[128];
+    hj_buf b = HJ_BUF_INIT;
+    char chunk[4096];
+    size_t k;
+
+    snprintf(path, sizeof(path), "%s/%s", t->path, name);
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return strdup("(missing)");
+    while ((k = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+        buf_add(&b, chunk, k);
+    fclose(fp);
+    return b.s ? b.s : strdup("");
+}
+
+static void
+tmp_remove(const tmpdir *t)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->path);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", t->path);
+}
+
+typedef struct read_case {
+    const char *name;
+    const char *script; /* %s: the fixture directory, %s: the work directory */
+    const char *config_dir;
+    int want_rc;
+    size_t messages, bad_lines;
+    const char *want_err;  /* substring of the message, when want_rc is -1 */
+    const char *want_args; /* the arguments the script was given */
+} read_case;
+
+static const read_case read_cases[] = {
+    {"with -c", "echo \"$@\" >\"$W/args\"; cat \"$F/two_accounts.jsonl\"", "/etc/pf-test", 0, 10, 0,
+     NULL, "-c /etc/pf-test -j\n"},
+    {"without -c", "echo \"$@\" >\"$W/args\"; cat \"$F/two_accounts.jsonl\"", NULL, 0, 10, 0, NULL,
+     "-j\n"},
+    {"last line without newline", "printf '%s' \"$(cat \"$F/open_relay.jsonl\")\"", NULL, 0, 5, 0,
+     NULL, NULL},
+    {"garbage lines counted", "cat \"$F/edge_cases.jsonl\"; echo; echo '{broken'", NULL, 0, 4, 14,
+     NULL, NULL},
+    {"empty queue", ":", NULL, 0, 0, 0, NULL, NULL},
+    {"warnings on stderr, exit 0",
+     "echo 'postqueue: warning: Mail system is down -- accessing queue directly' >&2; cat "
+     "\"$F/two_accounts.jsonl\"",
+     NULL, 0, 10, 0, NULL, NULL},
+    {"fatal",
+     "echo 'postqueue: warning: something first' >&2; echo 'postqueue: fatal: open "
+     "/nonexistent/main.cf: No such file or directory' >&2; exit 69",
+     "/nonexistent", -1, 0, 0,
+     " -c /nonexistent -j: exit 69: postqueue: fatal: open /nonexistent/main.cf: No such file or "
+     "directory",
+     NULL},
+    {"exit 1 after output, first stderr line",
+     "cat \"$F/two_accounts.jsonl\"; printf '\\n\\npostqueue: showq: broken\\nmore\\n' >&2; exit 1",
+     NULL, -1, 10, 0, " -j: exit 1: postqueue: showq: broken", NULL},
+    {"exit 2, silent", "exit 2", NULL, -1, 0, 0, "exit 2: (nothing on stderr)", NULL},
+    {"killed", "kill -TERM $$", NULL, -1, 0, 0, "killed by signal 15", NULL},
+};
+
+static void
+run_read_case(const tmpdir *t, const read_case *c, const char *fixdir)
+{
+    char err[512] = "";
+    hj_buf body = HJ_BUF_INIT;
+    queue_list q;
+
+    buf_printf(&body, "F='%s'; W='%s'\n%s", fixdir, t->path, c->script);
+    const char *path = tmp_script(t, "postqueue", buf_str(&body));
+    buf_free(&body);
+    int rc = queue_read(path, c->config_dir, &q, err, sizeof(err));
+    if (rc != c->want_rc || q.n != c->messages || q.bad_lines != c->bad_lines)
+        fail_msg("%s: rc %d, %zu messages, %zu bad lines, err \"%s\"", c->name, rc, q.n,
+                 q.bad_lines, err);
+    if (c->want_err && strstr(err, c->want_err) == NULL)
+        fail_msg("%s: err \"%s\", want \"%s\"", c->name, err, c->want_err);
+    if (c->want_args) {
+        char *args = tmp_read(t, "args");
+        if (strcmp(args, c->want_args) != 0)
+            fail_msg("%s: args \"%s\"", c->name, args);
+        free(args);
+    }
+    queue_list_free(&q);
+}
+
+static void
+test_read_cases(void **state)
+{
+    tmpdir t;
+    char fixdir[4096];
+
+    (void)state;
+    snprintf(fixdir, sizeof(fixdir), "%s", fixture(""));
+    if (fixdir[0] != '/') { /* the script runs with our cwd, but be explicit */
+        char cwd[2048];
+        if (getcwd(cwd, sizeof(cwd)) == NULL)
+            fail_msg("getcwd");
+        snprintf(fixdir, sizeof(fixdir), "%s/%s", cwd, fixture(""));
+    }
+    tmp_make(&t);
+    for (size_t i = 0; i < sizeof(read_cases) / sizeof(read_cases[0]); i++)
+        run_read_case(&t, &read_cases[i], fixdir);
+    tmp_remove(&t);
+}
+
+static void
+test_read_not_found(void **state)
+{
+    char err[256];
+    queue_list q;
+
+    (void)state;
+    assert_int_equal(queue_read("/nonexistent/postqueue", NULL, &q, err, sizeof(err)), -1);
+    assert_string_equal(err, "/nonexistent/postqueue: No such file or directory");
+    assert_int_equal(q.n, 0);
+    queue_list_free(&q);
+    /* a file that is not executable */
+    char path[4200];
+    snprintf(path, sizeof(path), "%s", fixture("two_accounts.jsonl"));
+    assert_int_equal(queue_read(path, NULL, &q, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "two_accounts.jsonl: Permission denied"));
+    queue_list_free(&q);
+}
+
+/* a big queue: 3000 messages, one of them with 20,000 recipients on a ~1 MB line */
+static void
+test_read_big(void **state)
+{
+    tmpdir t;
+    char err[256] = "", path[128];
+    queue_list q;
+
+    (void)state;
+    tmp_make(&t);
+    snprintf(path, sizeof(path), "%s/big.jsonl", t.path);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 3000; i++)
+        fprintf(fp,
+                "{\"queue_id\":\"%05X%X\",\"sender\":\"s%d@far.test\",\"recipients\":[{"
+                "\"address\":\"r@x.test\"}]}\n",
+                i, i + 1, i % 7);
+    fprintf(fp, "{\"queue_id\":\"FFFFF1\",\"sender\":\"big@far.test\",\"recipients\":[");
+    for (int i = 0; i < 20000; i++)
+        fprintf(fp,
+                "%s{\"address\":\"rcpt%d@victim%d.test\",\"delay_reason\":\"connect to "
+                "127.0.0.1[127.0.0.1]:3526: Connection refused\"}",
+                i ? "," : "", i, i % 100);
+    fprintf(fp, "]}\n");
+    fclose(fp);
+    char body[256];
+    snprintf(body, sizeof(body),
+             "cat '%s'; i=0; while [ $i -lt 2000 ]; do echo 'noise on stderr "
+             "to fill its pipe' >&2; i=$((i+1)); done",
+             path);
+    const char *pq = tmp_script(&t, "postqueue", body);
+    assert_int_equal(queue_read(pq, NULL, &q, err, sizeof(err)), 0);
+    assert_int_equal(q.n, 3001);
+    assert_int_equal(q.bad_lines, 0);
+    assert_int_equal(q.msgs[3000].nrcpts, 20000);
+    assert_string_equal(q.msgs[3000].rcpts[19999].address, "rcpt19999@victim99.test");
+    queue_report r;
+    queue_report_init(&r);
+    queue_group(&q, NULL, NULL, is_local, &r);
+    assert_int_equal(r.ngroups, 8);
+    assert_string_equal(r.groups[0].sender, "big@far.test");
+    assert_int_equal(r.verdict, QUEUE_OPEN_RELAY);
+    queue_report_free(&r);
+    queue_list_free(&q);
+    tmp_remove(&t);
+}
+
+typedef struct purge_case {
+    const char *name;
+    const char *script; /* NULL: the path does not exist */
+    const char *config_dir;
+    const char *ids[4];
+    size_t n;
+    int want_rc;
+    const char *want_err;
+    const char *want_args, *want_stdin;
+} purge_case;
+
+static const purge_case purge_cases[] = {
+    {"two IDs with -c",
+     "echo \"$@\" >\"$W/args\"; cat >\"$W/stdin\"",
+     "/etc/pf-test",
+     {"4B1C31002A3", "4XnZ1k3XyFz9sQ"},
+     2,
+     0,
+     NULL,
+     "-c /etc/pf-test -d -\n",
+     "4B1C31002A3\n4XnZ1k3XyFz9sQ\n"},
+    {"without -c",
+     "echo \"$@\" >\"$W/args\"; cat >\"$W/stdin\"",
+     NULL,
+     {"22125A744D6"},
+     1,
+     0,
+     NULL,
+     "-d -\n",
+     "22125A744D6\n"},
+    {"no IDs: nothing runs", "echo ran >\"$W/args\"", NULL, {NULL}, 0, 0, NULL, "(missing)", NULL},
+    {"a bad ID refuses all",
+     "echo ran >\"$W/args\"",
+     NULL,
+     {"4B1C31002A3", "ALL"},
+     2,
+     -1,
+     "refusing to purge: \"ALL\" is not a Postfix queue ID",
+     "(missing)",
+     NULL},
+    {"an option as ID",
+     "echo ran >\"$W/args\"",
+     NULL,
+     {"-d"},
+     1,
+     -1,
+     "\"-d\" is not",
+     "(missing)",
+     NULL},
+    {"newline in an ID",
+     "echo ran >\"$W/args\"",
+     NULL,
+     {"4B1C31002A3\nALL"},
+     1,
+     -1,
+     "\"4B1C31002A3?ALL\" is not",
+     "(missing)",
+     NULL},
+    {"NULL ID",
+     "echo ran >\"$W/args\"",
+     NULL,
+     {NULL},
+     1,
+     -1,
+     "\"(null)\" is not",
+     "(missing)",
+     NULL},
+    {"fatal",
+     "cat >/dev/null; echo 'postsuper: fatal: open /x/main.cf: No such file' >&2; exit 1",
+     "/x",
+     {"4B1C31002A3"},
+     1,
+     -1,
+     "-c /x -d -: exit 1: postsuper: fatal: open /x/main.cf",
+     NULL,
+     NULL},
+    {"exits without reading",
+     "exit 75",
+     NULL,
+     {"4B1C31002A3"},
+     1,
+     -1,
+     "exit 75: (nothing on stderr)",
+     NULL,
+     NULL},
+    {"not found",
+     NULL,
+     NULL,
+     {"4B1C31002A3"},
+     1,
+     -1,
+     "/postsuper: No such file or directory",
+     NULL,
+     NULL},
+};
+
+static void
+run_purge_case(const tmpdir *t, const purge_case *c)
+{
+    char body[512], err[512] = "", gone[160];
+    const char *path = gone;
+
+    snprintf(body, sizeof(body), "%s/args", t->path);
+    unlink(body);
+    snprintf(gone, sizeof(gone), "%s/postsuper", t->path);
+    unlink(gone);
+    if (c->script) {
+        snprintf(body, sizeof(body), "W='%s'\n%s", t->path, c->script);
+        path = tmp_script(t, "postsuper", body);
+    }
+    int rc = queue_purge(path, c->config_dir, c->ids, c->n, err, sizeof(err));
+    if (rc != c->want_rc || (c->want_err && strstr(err, c->want_err) == NULL))
+        fail_msg("%s: rc %d, err \"%s\"", c->name, rc, err);
+    char *args = c->want_args ? tmp_read(t, "args") : NULL;
+    if (args && strcmp(args, c->want_args) != 0)
+        fail_msg("%s: args \"%s\"", c->name, args);
+    free(args);
+    char *in = c->want_stdin ? tmp_read(t, "stdin") : NULL;
+    if (in && strcmp(in, c->want_stdin) != 0)
+        fail_msg("%s: stdin \"%s\"", c->name, in);
+    free(in);
+}
+
+static void
+test_purge_cases(void **state)
+{
+    tmpdir t;
+
+    (void)state;
+    tmp_make(&t);
+    for (size_t i = 0; i < sizeof(purge_cases) / sizeof(purge_cases[0]); i++)
+        run_purge_case(&t, &purge_cases[i]);
+    tmp_remove(&t);
+}
+
+/* many IDs: more than a socket buffer holds, with the child talking back meanwhile or gone */
+static void
+test_purge_many(void **state)
+{
+    enum { N = 30000 };
+    tmpdir t;
+    char err[256] = "", (*idbuf)[16] = calloc(N, 16);
+    const char **ids = calloc(N, sizeof(char *));
+
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        snprintf(idbuf[i], 16, "%05X%X", i, i + 1);
+        ids[i] = idbuf[i];
+    }
+    tmp_make(&t);
+    const char *ps =
+        tmp_script(&t, "postsuper", "while read id; do echo \"postsuper: $id: removed\" >&2; done");
+    assert_int_equal(queue_purge(ps, NULL, ids, N, err, sizeof(err)), 0);
+    ps = tmp_script(&t, "postsuper", "echo 'postsuper: fatal: gone early' >&2; exit 1");
+    assert_int_equal(queue_purge(ps, NULL, ids, N, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "exit 1: postsuper: fatal: gone early"));
+    tmp_remove(&t);
+    free(ids);
+    free(idbuf);
+}
+
+/* open_fds - how many of the descriptors 0..1023 are open */
+static int
+open_fds(void)
+{
+    int n = 0;
+
+    for (int fd = 0; fd < 1024; fd++)
+        n += fcntl(fd, F_GETFD) >= 0;
+    return n;
+}
+
+/* every path through the runners closes what it opened */
+static void
+test_no_fd_leak(void **state)
+{
+    tmpdir t;
+    char err[256];
+    queue_list q;
+    const char *ids[] = {"4B1C31002A3"};
+
+    (void)state;
+    tmp_make(&t);
+    int before = open_fds();
+    for (int i = 0; i < 3; i++) {
+        const char *pq = tmp_script(&t, "postqueue",
+                                    "echo '{\"queue_id\":\"ABCDEF\",\"sender\":"
+                                    "\"\",\"recipients\":[]}'; exit 1");
+        assert_int_equal(queue_read(pq, NULL, &q, err, sizeof(err)), -1);
+        queue_list_free(&q);
+        assert_int_equal(queue_read("/nonexistent", NULL, &q, err, sizeof(err)), -1);
+        queue_list_free(&q);
+        const char *ps = tmp_script(&t, "postsuper", "cat >/dev/null");
+        assert_int_equal(queue_purge(ps, "/x", ids, 1, err, sizeof(err)), 0);
+        assert_int_equal(queue_purge("/nonexistent", NULL, ids, 1, err, sizeof(err)), -1);
+    }
+    assert_int_equal(open_fds(), before);
+    tmp_remove(&t);
+}
+
+/* ---------------------------------------------------------------- e2e driver */
+
+typedef struct e2e_ctx {
+    qid_account *map;
+    char **local;
+    size_t nlocal;
+} e2e_ctx;
+
+static const char *
+e2e_account_of(void *ctx, const char *qid)
+{
+    return account_of(((e2e_ctx *)ctx)->map, qid);
+}
+
+static int
+e2e_is_local(void *ctx, const char *domain)
+{
+    e2e_ctx *e = ctx;
+
+    for (size_t i = 0; i < e->nlocal; i++)
+        if (strcasecmp(e->local[i], domain) == 0)
+            return 1;
+    return 0;
+}
+
+/* split - a comma-separated list into its items (the string is modified) */
+static size_t
+split(char *s, char ***items)
+{
+    size_t n = 0;
+
+    *items = calloc(strlen(s) / 2 + 2, sizeof(char *));
+    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ","))
+        (*items)[n++] = tok;
+    return n;
+}
+
+/* e2e_map - HJ_QUEUE_ACCOUNTS="QID=account,..." as a table */
+static qid_account *
+e2e_map(char *spec)
+{
+    char **items;
+    size_t n = split(spec, &items), k = 0;
+    qid_account *map = calloc(n + 1, sizeof(qid_account));
+
+    for (size_t i = 0; i < n; i++) {
+        char *eq = strchr(items[i], '=');
+        if (eq == NULL)
+            continue;
+        *eq = 0;
+        map[k++] = (qid_account){items[i], eq + 1};
+    }
+    free(items);
+    return map;
+}
+
+static int
+e2e_main(int argc, char **argv)
+{
+    char err[1024];
+    queue_list q;
+    queue_report r;
+    hj_buf out = HJ_BUF_INIT;
+    const char **ids;
+    size_t n;
+
+    if (argc != 6) {
+        fprintf(stderr, "usage: test_queue --e2e POSTQUEUE POSTSUPER CONFIG_DIR ACCOUNT\n");
+        return 2;
+    }
+    char *accounts = strdup(getenv("HJ_QUEUE_ACCOUNTS") ? getenv("HJ_QUEUE_ACCOUNTS") : "");
+    char *locals = strdup(getenv("HJ_QUEUE_LOCAL_DOMAINS") ? getenv("HJ_QUEUE_LOCAL_DOMAINS")
+                                                           : "example.test");
+    e2e_ctx ctx = {e2e_map(accounts), NULL, 0};
+    ctx.nlocal = split(locals, &ctx.local);
+    if (queue_read(argv[2], argv[4], &q, err, sizeof(err)) < 0) {
+        fprintf(stderr, "test_queue: %s\n", err);
+        return 1;
+    }
+    queue_report_init(&r);
+    queue_group(&q, e2e_account_of, &ctx, e2e_is_local, &r);
+    queue_list_free(&q);
+    queue_report_json(&r, &out);
+    printf("%s\n", buf_str(&out));
+    buf_reset(&out);
+    queue_report_text(&r, &out);
+    fprintf(stderr, "%s", buf_str(&out));
+    int rc = 0;
+    if (queue_select(&r, argv[5], &ids, &n) < 0) {
+        fprintf(stderr, "test_queue: %s has no queued mail\n", argv[5]);
+        rc = 1;
+    } else if (queue_purge(argv[3], argv[4], ids, n, err, sizeof(err)) < 0) {
+        fprintf(stderr, "test_queue: %s\n", err);
+        rc = 1;
+    } else {
+        fprintf(stderr, "test_queue: purged %zu messages of %s\n", n, argv[5]);
+    }
+    buf_free(&out);
+    queue_report_free(&r);
+    free(ctx.map), free(ctx.local), free(accounts), free(locals);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_cases),
+        cmocka_unit_test(test_parse_real_line_fields),
+        cmocka_unit_test(test_parse_files),
+        cmocka_unit_test(test_parse_edge_fields),
+        cmocka_unit_test(test_queue_id_ok),
+        cmocka_unit_test(test_group_cases),
+        cmocka_unit_test(test_group_details),
+        cmocka_unit_test(test_group_kinds),
+        cmocka_unit_test(test_group_account_vs_sender),
+        cmocka_unit_test(test_group_empty),
+        cmocka_unit_test(test_report_json),
+        cmocka_unit_test(test_report_json_escaping),
+        cmocka_unit_test(test_report_text),
+        cmocka_unit_test(test_report_text_unknown_dominant),
+        cmocka_unit_test(test_select),
+        cmocka_unit_test(test_read_cases),
+        cmocka_unit_test(test_read_not_found),
+        cmocka_unit_test(test_read_big),
+        cmocka_unit_test(test_purge_cases),
+        cmocka_unit_test(test_purge_many),
+        cmocka_unit_test(test_no_fd_leak),
+    };
+
+    if (argc > 1 && strcmp(argv[1], "--e2e") == 0)
+        return e2e_main(argc, argv);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
