@@ -26,7 +26,7 @@ ENGINE_SRC = src/util/alloc.c src/util/buf.c src/util/htab.c src/util/netaddr.c 
              src/util/timeconv.c $(wildcard src/engine/*.c)
 # Adapters and configuration.
 LIB_SRC = src/util/lineread.c src/util/log.c $(wildcard src/postfix/*.c) $(wildcard src/conf/*.c) \
-          $(wildcard src/store/*.c) $(wildcard src/ctl/*.c)
+          $(wildcard src/store/*.c) $(filter-out src/ctl/hijackctl.c,$(wildcard src/ctl/*.c))
 DAEMON_SRC = $(wildcard src/daemon/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
@@ -36,7 +36,7 @@ LIB_OBJ = $(call obj,$(LIB_SRC))
 DAEMON_OBJ = $(call obj,$(DAEMON_SRC))
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-all: $(BUILD)/hijackd
+all: $(BUILD)/hijackd $(BUILD)/hijackctl
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -50,6 +50,9 @@ $(BUILD)/libhijackd.a: $(LIB_OBJ)
 
 $(BUILD)/hijackd: $(DAEMON_OBJ) $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
 	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a $(LIBS)
+
+$(BUILD)/hijackctl: $(BUILD)/obj/src/ctl/hijackctl.o $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
 	@mkdir -p $(dir $@)
@@ -68,14 +71,18 @@ check-engine-pure: $(ENGINE_OBJ)
 check: all tests
 	tests/run.sh $(BUILD)
 
-install: $(BUILD)/hijackd
+install: $(BUILD)/hijackd $(BUILD)/hijackctl
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/doc/hijackd/examples
 	install -m 0755 $(BUILD)/hijackd $(DESTDIR)$(PREFIX)/sbin/hijackd
+	install -m 0755 $(BUILD)/hijackctl $(DESTDIR)$(PREFIX)/sbin/hijackctl
+	install -d $(DESTDIR)$(PREFIX)/share/hijackd/web
+	install -m 0644 web/* $(DESTDIR)$(PREFIX)/share/hijackd/web/
 	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/hijackd/
 	install -m 0644 examples/* $(DESTDIR)$(PREFIX)/share/doc/hijackd/examples/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/hijackd
+	rm -f $(DESTDIR)$(PREFIX)/sbin/hijackd $(DESTDIR)$(PREFIX)/sbin/hijackctl
+	rm -rf $(DESTDIR)$(PREFIX)/share/hijackd
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/hijackd
 
 format:

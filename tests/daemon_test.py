@@ -40,7 +40,8 @@ class Daemon:
         self.port = free_port()
         self.listen = listen or "127.0.0.1:%d" % self.port
         self.log = os.path.join(self.state, "daemon.log")
-        args = [HJ, "-f", "-o", "state_dir=" + self.state, "-o", "policy_listen=" + self.listen]
+        args = [HJ, "-f", "-o", "state_dir=" + self.state, "-o", "policy_listen=" + self.listen,
+                "-o", "http_listen="]  # several daemons at once: no HTTP unless a test asks
         if conf:
             args += ["-c", conf]
         for o in opts:

@@ -32,7 +32,7 @@ decided() { # what
 }
 
 POLICY=inet:127.0.0.1:$PORT POLICY_DEFAULT_ACTION=DUNNO "$MS" up "$D/ms" >"$D/ms.out" 2>&1 || { ko "mail stack up"; cat "$D/ms.out"; exit 1; }
-"$HJ" -f -o state_dir="$D/state" -o policy_listen=127.0.0.1:$PORT -o log_follow="$D/ms/maillog" \
+"$HJ" -f -o http_listen= -o state_dir="$D/state" -o policy_listen=127.0.0.1:$PORT -o log_follow="$D/ms/maillog" \
 	-o 'rule auth_fail_warn_1h = metric=failed_logins window=1h limit=5 action=warn' \
 	-o 'rule bounce_warn_1h = metric=bounces window=1h limit=5 action=warn' >"$D/hijackd.log" 2>&1 &
 HJPID=$!

@@ -18,7 +18,7 @@ ok() { echo "ok      $*"; }
 ko() { echo "not ok  $*"; FAILS=$((FAILS + 1)); }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
 start_hj() {
-	"$HJ" -f -c "$D/hijackd.conf" -o state_dir="$D/state" -o policy_listen=127.0.0.1:$PORT >>"$D/hijackd.log" 2>&1 &
+	"$HJ" -f -o http_listen= -c "$D/hijackd.conf" -o state_dir="$D/state" -o policy_listen=127.0.0.1:$PORT >>"$D/hijackd.log" 2>&1 &
 	HJPID=$!
 	for _ in $(seq 50); do grep -q "started:" "$D/hijackd.log" 2>/dev/null && [ "$(grep -c started: "$D/hijackd.log")" -ge "$1" ] && return 0; sleep 0.1; done
 	return 1

@@ -6,6 +6,8 @@
 #   golden          tests/golden/NAME.log -> NAME.expected decisions (NAME.conf or the built-in config)
 #   fixture         the real Postfix 3.7 log in tests/fixtures/postfix37: events seen = traffic sent
 #   bad input       empty, missing, binary, 10 MB line, truncated gzip, cut transactions, bad configs
+#   admin           control socket (root and unprivileged callers), hijackctl, HTTP API tokens and
+#                   errors, /metrics, restart survival, the dashboard in Chromium (tests/browser)
 #   equivalence     examples/mdaemon.conf vs ../shared/eval/naive_baseline.py on dev1 and on its
 #                   ISO / postlog / Postfix 3.4 / long-queue-ID rewrites (skipped without ../shared)
 #   daemon          the policy service black-box: decisions, kill -9, concurrency, hostile input,
@@ -157,6 +159,11 @@ tally() { # a script printing ok / not ok lines; dying without saying why is a f
 	if [ "$rc" != 0 ] && [ "$bad" = 0 ]; then ko "$* exited $rc"; fi
 }
 tally timeout 300 python3 tests/daemon_test.py "$HJ"
+
+section "the admin surface: control socket, hijackctl, HTTP API, /metrics, dashboard (tests/admin_test.py)"
+# the browser (Chromium + Playwright) runs once, in the e2e pass
+if [ "$E2E" = 1 ]; then HJ_SCREENSHOT="$T/dashboard.png" tally timeout 600 python3 tests/admin_test.py "$B"
+else HJ_NO_BROWSER=1 tally timeout 300 python3 tests/admin_test.py "$B"; fi
 
 section "real Postfix + Dovecot, live (tests/harness)"
 if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then

@@ -11,6 +11,7 @@
 
 #include "../util/alloc.h"
 #include "../util/timeconv.h"
+#include "conf_int.h"
 
 /* one logical line of input with where it came from */
 typedef struct conf_line {
@@ -20,8 +21,6 @@ typedef struct conf_line {
     char *value;
 } conf_line;
 
-typedef int (*conf_apply_fn)(hj_conf *c, const char *value, char *err, size_t errlen);
-
 typedef struct conf_setting {
     const char *name;
     const char *def;
@@ -29,10 +28,10 @@ typedef struct conf_setting {
     const char *help;
 } conf_setting;
 
-/* list_each - call fn for each item of a comma/space separated list */
-static int
-list_each(hj_conf *c, const char *value, char *err, size_t errlen,
-          int (*fn)(hj_conf *, const char *, char *, size_t))
+/* conf_list_each - call fn for each item of a comma/space separated list */
+int
+conf_list_each(hj_conf *c, const char *value, char *err, size_t errlen,
+               int (*fn)(hj_conf *, const char *, char *, size_t))
 {
     char *copy = xstrdup(value), *save = NULL;
     int rc = 0;
@@ -71,24 +70,24 @@ add_local_domain(hj_conf *c, const char *v, char *err, size_t errlen)
 static int
 set_own_networks(hj_conf *c, const char *v, char *err, size_t errlen)
 {
-    return list_each(c, v, err, errlen, add_own_net);
+    return conf_list_each(c, v, err, errlen, add_own_net);
 }
 
 static int
 set_exempt(hj_conf *c, const char *v, char *err, size_t errlen)
 {
-    return list_each(c, v, err, errlen, add_exempt);
+    return conf_list_each(c, v, err, errlen, add_exempt);
 }
 
 static int
 set_local_domains(hj_conf *c, const char *v, char *err, size_t errlen)
 {
-    return list_each(c, v, err, errlen, add_local_domain);
+    return conf_list_each(c, v, err, errlen, add_local_domain);
 }
 
-/* int_in - parse a decimal integer within [lo, hi] */
-static int
-int_in(const char *v, long long lo, long long hi, long long *out, char *err, size_t errlen)
+/* conf_int_in - parse a decimal integer within [lo, hi] */
+int
+conf_int_in(const char *v, long long lo, long long hi, long long *out, char *err, size_t errlen)
 {
     char *end;
 
@@ -107,7 +106,7 @@ set_v4_prefix(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     long long n;
 
-    return int_in(v, 8, 32, &n, err, errlen) ? -1 : (c->pol->v4_prefix = (int)n, 0);
+    return conf_int_in(v, 8, 32, &n, err, errlen) ? -1 : (c->pol->v4_prefix = (int)n, 0);
 }
 
 static int
@@ -115,7 +114,7 @@ set_v6_prefix(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     long long n;
 
-    return int_in(v, 16, 128, &n, err, errlen) ? -1 : (c->pol->v6_prefix = (int)n, 0);
+    return conf_int_in(v, 16, 128, &n, err, errlen) ? -1 : (c->pol->v6_prefix = (int)n, 0);
 }
 
 static int
@@ -123,7 +122,7 @@ set_distinct_max(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     long long n;
 
-    return int_in(v, 1, 65536, &n, err, errlen) ? -1 : (c->pol->distinct_max = (uint32_t)n, 0);
+    return conf_int_in(v, 1, 65536, &n, err, errlen) ? -1 : (c->pol->distinct_max = (uint32_t)n, 0);
 }
 
 static int
@@ -141,12 +140,12 @@ set_queue_max(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     long long n;
 
-    return int_in(v, 100, 100000000, &n, err, errlen) ? -1 : (c->queue_max_tracked = n, 0);
+    return conf_int_in(v, 100, 100000000, &n, err, errlen) ? -1 : (c->queue_max_tracked = n, 0);
 }
 
-/* set_str - replace a string setting */
-static void
-set_str(char **dst, const char *v)
+/* conf_set_str - replace a string setting */
+void
+conf_set_str(char **dst, const char *v)
 {
     free(*dst);
     *dst = xstrdup(v);
@@ -162,7 +161,7 @@ set_policy_listen(hj_conf *c, const char *v, char *err, size_t errlen)
         snprintf(err, errlen, "bad address \"%s\" (host:port, or an absolute socket path)", v);
         return -1;
     }
-    set_str(&c->policy_listen, v);
+    conf_set_str(&c->policy_listen, v);
     return 0;
 }
 
@@ -187,7 +186,7 @@ set_state_dir(hj_conf *c, const char *v, char *err, size_t errlen)
         snprintf(err, errlen, "state_dir must be an absolute path, got \"%s\"", v);
         return -1;
     }
-    set_str(&c->state_dir, v);
+    conf_set_str(&c->state_dir, v);
     return 0;
 }
 
@@ -198,7 +197,7 @@ set_store(hj_conf *c, const char *v, char *err, size_t errlen)
         snprintf(err, errlen, "bad store \"%s\" (sqlite:, sqlite:PATH or memory:)", v);
         return -1;
     }
-    set_str(&c->store, v);
+    conf_set_str(&c->store, v);
     return 0;
 }
 
@@ -244,7 +243,7 @@ smtp_text(const char *v, char cls, char **dst, char *err, size_t errlen)
         snprintf(err, errlen, "the text must start with a %c.x.y status code, got \"%s\"", cls, v);
         return -1;
     }
-    set_str(dst, v);
+    conf_set_str(dst, v);
     return 0;
 }
 
@@ -260,9 +259,9 @@ set_defer_text(hj_conf *c, const char *v, char *err, size_t errlen)
     return smtp_text(v, '4', &c->defer_text, err, errlen);
 }
 
-/* duration_min1 - a duration of at least one second */
-static int
-duration_min1(const char *v, int64_t *out, char *err, size_t errlen)
+/* conf_duration_min1 - a duration of at least one second */
+int
+conf_duration_min1(const char *v, int64_t *out, char *err, size_t errlen)
 {
     if (timeconv_duration(v, out) != 0 || *out < 1) {
         snprintf(err, errlen, "bad duration \"%s\" (e.g. 90s, 30m, 12h, 2d, 1w)", v);
@@ -274,13 +273,13 @@ duration_min1(const char *v, int64_t *out, char *err, size_t errlen)
 static int
 set_idle_timeout(hj_conf *c, const char *v, char *err, size_t errlen)
 {
-    return duration_min1(v, &c->policy_idle_timeout, err, errlen);
+    return conf_duration_min1(v, &c->policy_idle_timeout, err, errlen);
 }
 
 static int
 set_request_timeout(hj_conf *c, const char *v, char *err, size_t errlen)
 {
-    return duration_min1(v, &c->policy_request_timeout, err, errlen);
+    return conf_duration_min1(v, &c->policy_request_timeout, err, errlen);
 }
 
 static int
@@ -288,13 +287,13 @@ set_max_conn(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     long long n;
 
-    return int_in(v, 1, 1000000, &n, err, errlen) ? -1 : (c->policy_max_connections = n, 0);
+    return conf_int_in(v, 1, 1000000, &n, err, errlen) ? -1 : (c->policy_max_connections = n, 0);
 }
 
 static int
 set_flush_interval(hj_conf *c, const char *v, char *err, size_t errlen)
 {
-    if (duration_min1(v, &c->counters_flush_interval, err, errlen) != 0)
+    if (conf_duration_min1(v, &c->counters_flush_interval, err, errlen) != 0)
         return -1;
     if (c->counters_flush_interval > 60) {
         snprintf(err, errlen, "counters_flush_interval is at most 60s (a crash forgets that much)");
@@ -310,7 +309,7 @@ set_log_follow(hj_conf *c, const char *v, char *err, size_t errlen)
         snprintf(err, errlen, "log_follow must be an absolute path or empty, got \"%s\"", v);
         return -1;
     }
-    set_str(&c->log_follow, v);
+    conf_set_str(&c->log_follow, v);
     return 0;
 }
 
@@ -339,7 +338,7 @@ set_count_stage(hj_conf *c, const char *v, char *err, size_t errlen)
 static int
 set_trust_after(hj_conf *c, const char *v, char *err, size_t errlen)
 {
-    return duration_min1(v, &c->pol->net_trust_after, err, errlen);
+    return conf_duration_min1(v, &c->pol->net_trust_after, err, errlen);
 }
 
 static int
@@ -347,7 +346,8 @@ set_trusted_nets_max(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     long long n;
 
-    return int_in(v, 1, 4096, &n, err, errlen) ? -1 : (c->pol->trusted_nets_max = (uint32_t)n, 0);
+    return conf_int_in(v, 1, 4096, &n, err, errlen) ? -1
+                                                    : (c->pol->trusted_nets_max = (uint32_t)n, 0);
 }
 
 /* set_similar_tol - a percentage with at most one decimal: "1", "2.5" */
@@ -370,133 +370,8 @@ set_bounce_ratio_min(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     long long n;
 
-    return int_in(v, 1, 100000, &n, err, errlen) ? -1 : (c->pol->bounce_ratio_min = (uint32_t)n, 0);
-}
-
-/* set_score_weights - "signal=N, signal=N": the weights of the score's signals (0 = off) */
-static int
-set_score_weights(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    char *copy = xstrdup(v), *save = NULL;
-    int rc = 0;
-
-    for (char *tok = strtok_r(copy, ", \t", &save); tok && rc == 0;
-         tok = strtok_r(NULL, ", \t", &save)) {
-        char *eq = strchr(tok, '=');
-        hj_signal sg;
-        long long n;
-        if (eq)
-            *eq = 0;
-        if (eq == NULL || policy_signal_lookup(tok, &sg) != 0) {
-            snprintf(err, errlen,
-                     "bad weight \"%s\" (signal=N; signals: novel_network, "
-                     "unknown_client, novel_client, novel_domains, freemail, "
-                     "above_normal, ip_diversity, failed_logins, similar_sizes)",
-                     tok);
-            rc = -1;
-        } else if ((rc = int_in(eq + 1, 0, 1000, &n, err, errlen)) == 0) {
-            c->pol->sig.weight[sg] = (int)n;
-        }
-    }
-    free(copy);
-    return rc;
-}
-
-/* u32_in - an unsigned setting within [lo, hi] */
-static int
-u32_in(const char *v, long long lo, long long hi, uint32_t *out, char *err, size_t errlen)
-{
-    long long n;
-
-    return int_in(v, lo, hi, &n, err, errlen) ? -1 : (*out = (uint32_t)n, 0);
-}
-
-static int
-set_min_kinds(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return u32_in(v, 1, 4, &c->pol->sig.min_kinds, err, errlen);
-}
-
-static int
-set_signal_window(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return duration_min1(v, &c->pol->sig.window, err, errlen);
-}
-
-static int
-set_learn_time(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return duration_min1(v, &c->pol->sig.learn_time, err, errlen);
-}
-
-static int
-set_sig_failed(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return u32_in(v, 1, 1000000, &c->pol->sig.failed_logins, err, errlen);
-}
-
-static int
-set_sig_networks(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return u32_in(v, 2, 1000000, &c->pol->sig.networks, err, errlen);
-}
-
-static int
-set_sig_similar(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return u32_in(v, 2, 64, &c->pol->sig.similar, err, errlen);
-}
-
-static int
-set_sig_share(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return u32_in(v, 1, 100, &c->pol->sig.share, err, errlen);
-}
-
-static int
-set_sig_share_min(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return u32_in(v, 1, 32, &c->pol->sig.share_min, err, errlen);
-}
-
-static int
-set_usual_share(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return u32_in(v, 0, 100, &c->pol->sig.usual_share, err, errlen);
-}
-
-static int
-set_usual_min(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return u32_in(v, 1, 1000000, &c->pol->sig.usual_min, err, errlen);
-}
-
-static int
-set_volume_factor(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return u32_in(v, 1, 1000, &c->pol->sig.volume_factor, err, errlen);
-}
-
-static int
-set_volume_floor(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return u32_in(v, 0, 1000000000, &c->pol->sig.volume_floor, err, errlen);
-}
-
-static int
-add_freemail(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    (void)err;
-    (void)errlen;
-    policy_freemail_add(c->pol, v);
-    return 0;
-}
-
-static int
-set_freemail(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    policy_freemail_clear(c->pol);
-    return list_each(c, v, err, errlen, add_freemail);
+    return conf_int_in(v, 1, 100000, &n, err, errlen) ? -1
+                                                      : (c->pol->bounce_ratio_min = (uint32_t)n, 0);
 }
 
 /* the settings: name, default, how to apply, one line of help */
@@ -524,40 +399,40 @@ static const conf_setting settings[] = {
     {"score_weights",
      "novel_network=3, unknown_client=1, novel_client=2, novel_domains=1, freemail=1, "
      "above_normal=2, ip_diversity=2, failed_logins=3, similar_sizes=1",
-     set_score_weights, "score: the weight of each signal (0 = off); docs/DETECTION.md"},
-    {"score_min_kinds", "2", set_min_kinds,
+     conf_set_score_weights, "score: the weight of each signal (0 = off); docs/DETECTION.md"},
+    {"score_min_kinds", "2", conf_set_min_kinds,
      "score: a message scores only when signals of this many kinds agree (where from, sent by, "
      "what, logins; 1 to 4)"},
-    {"signal_window", "1h", set_signal_window,
+    {"signal_window", "1h", conf_set_signal_window,
      "score: how far back the signals look (failed logins, networks, sizes, recipients)"},
-    {"profile_learn_time", "2d", set_learn_time,
+    {"profile_learn_time", "2d", conf_set_learn_time,
      "score: an account is compared with its own history (novel_client, novel_domains, "
      "above_normal) once it has this much of it"},
-    {"signal_failed_logins", "5", set_sig_failed,
+    {"signal_failed_logins", "5", conf_set_sig_failed,
      "failed_logins signal: at least this many failed logins for the account or from the client"},
-    {"signal_networks", "3", set_sig_networks,
+    {"signal_networks", "3", conf_set_sig_networks,
      "ip_diversity signal: the account used from at least this many outside networks"},
-    {"signal_similar_sizes", "3", set_sig_similar,
+    {"signal_similar_sizes", "3", conf_set_sig_similar,
      "similar_sizes signal: at least this many messages of nearly the same size"},
-    {"signal_share", "50", set_sig_share,
+    {"signal_share", "50", conf_set_sig_share,
      "novel_domains and freemail signals: at least this percent of the recent recipients"},
-    {"signal_share_min", "5", set_sig_share_min,
+    {"signal_share_min", "5", conf_set_sig_share_min,
      "novel_domains and freemail signals: judged from this many recent recipients on (max 32)"},
-    {"signal_usual_share", "20", set_usual_share,
+    {"signal_usual_share", "20", conf_set_usual_share,
      "novel_network, unknown_client, novel_domains, freemail: silent for an account when more "
      "than this percent of its own history has the trait (a roaming salesman, a support desk)"},
-    {"signal_usual_min", "20", set_usual_min,
+    {"signal_usual_min", "20", conf_set_usual_min,
      "signal_usual_share is judged on a history of at least this many messages (recipients)"},
-    {"volume_factor", "3", set_volume_factor,
+    {"volume_factor", "3", conf_set_volume_factor,
      "above_normal signal: more than this many times the most sent at this time of day in the "
      "last 7 days"},
-    {"volume_floor", "30", set_volume_floor,
+    {"volume_floor", "30", conf_set_volume_floor,
      "above_normal signal: and more than this many recipients in the hour"},
     {"freemail_domains",
      "gmail.com, googlemail.com, yahoo.com, ymail.com, hotmail.com, outlook.com, live.com, "
      "msn.com, aol.com, icloud.com, me.com, mail.com, gmx.com, gmx.net, gmx.de, web.de, "
      "yandex.ru, mail.ru, qq.com, 163.com, 126.com, proton.me, protonmail.com, zoho.com",
-     set_freemail, "freemail signal: large free mail providers"},
+     conf_set_freemail, "freemail signal: large free mail providers"},
     {"queue_id_lifetime", "2d", set_queue_lifetime,
      "log reader: forget a message whose \"removed\" line never came after this long"},
     {"queue_max_tracked", "200000", set_queue_max,
@@ -600,6 +475,31 @@ static const conf_setting settings[] = {
     {"log_submissions", "no", set_log_submissions,
      "daemon: also count submissions from the log (yes only when Postfix does not call the "
      "policy service: then hijackd detects but cannot refuse)"},
+    {"control_socket", "", conf_set_control_socket,
+     "daemon: hijackctl's unix socket; empty: state_dir/control.sock"},
+    {"admin_group", "", conf_set_admin_group,
+     "daemon: members of this group may change things over the control socket (root always may); "
+     "others may only look"},
+    {"http_listen", "127.0.0.1:10098", conf_set_http_listen,
+     "daemon: the JSON API, dashboard and /metrics (host:port); empty: none"},
+    {"http_allow_remote", "no", conf_set_http_allow_remote,
+     "daemon: yes lets http_listen be off loopback (put TLS in front: tokens travel in clear)"},
+    {"http_token_read", "", conf_set_http_token_read,
+     "daemon: the API's read-only bearer token (16+ characters); empty: no read-only access"},
+    {"http_token_admin", "", conf_set_http_token_admin,
+     "daemon: the API's admin bearer token (lock, unlock, exempt, reload); empty: none"},
+    {"metrics_token", "no", conf_set_metrics_token,
+     "daemon: yes: /metrics asks for one of the tokens too"},
+    {"web_dir", "/usr/local/share/hijackd/web", conf_set_web_dir,
+     "daemon: the dashboard's files, served at /; empty: no dashboard"},
+    {"postqueue_path", "/usr/sbin/postqueue", conf_set_postqueue_path,
+     "hijackctl queue: Postfix's postqueue"},
+    {"postsuper_path", "/usr/sbin/postsuper", conf_set_postsuper_path,
+     "hijackctl queue purge (and lock_purge_queue): Postfix's postsuper"},
+    {"postfix_config_dir", "", conf_set_postfix_config_dir,
+     "postqueue -c / postsuper -c: another Postfix instance; empty: the default one"},
+    {"lock_purge_queue", "no", conf_set_lock_purge_queue,
+     "daemon: yes: a lock also deletes the account's mail still in Postfix's queue"},
     {"policy_max_connections", "20000", set_max_conn,
      "daemon: policy connections served at once; more wait in the kernel's backlog"},
 };
@@ -859,6 +759,8 @@ apply_all(hj_conf *c, const conf_build *b, char *err, size_t errlen)
             }
         }
     }
+    if (conf_admin_check(c, err, errlen) != 0)
+        return -1;
     return policy_finish(c->pol, err, errlen);
 }
 
@@ -951,5 +853,10 @@ conf_free(hj_conf *c)
     free(c->reject_text);
     free(c->log_follow);
     free(c->defer_text);
+    char *admin[] = {c->control_socket,  c->admin_group,      c->http_listen,
+                     c->http_token_read, c->http_token_admin, c->web_dir,
+                     c->postqueue_path,  c->postsuper_path,   c->postfix_config_dir};
+    for (size_t i = 0; i < sizeof(admin) / sizeof(admin[0]); i++)
+        free(admin[i]);
     free(c);
 }

@@ -36,6 +36,8 @@ hj_conf *conf_load(const char *path, char *const *opts, size_t nopts,
 #include "../engine/policy.h"
 #include "../util/buf.h"
 
+#define HJ_VERSION "0.2.0" /* hijackd and hijackctl */
+
 typedef struct hj_conf {
     hj_policy *pol;
     char *source; /* the file read, or "(built-in)" */
@@ -61,7 +63,20 @@ typedef struct hj_conf {
     int64_t counters_flush_interval; /* s between batches of counters written to the store */
     char *log_follow;                /* the Postfix log the daemon follows; "" = none */
     int log_submissions;             /* count submissions from the log too (no policy service) */
-    char **text;                     /* [conf_nsettings()] the value of each setting as written */
+    /* the admin surface (conf_admin.c) */
+    char *control_socket;     /* "" = state_dir/control.sock */
+    char *admin_group;        /* members may change things over the control socket; "" = root only */
+    char *http_listen;        /* "host:port" of the JSON API and dashboard; "" = none */
+    int http_allow_remote;    /* http_listen may be off loopback */
+    char *http_token_read;    /* bearer tokens; "" = that role is off */
+    char *http_token_admin;
+    int metrics_need_token;   /* /metrics asks for a token too */
+    char *web_dir;            /* the dashboard's static files; "" = none */
+    char *postqueue_path;     /* hijackctl queue */
+    char *postsuper_path;     /* hijackctl queue purge, lock_purge_queue */
+    char *postfix_config_dir; /* postqueue -c / postsuper -c; "" = Postfix's default */
+    int lock_purge_queue;     /* a lock also deletes the account's queued mail */
+    char **text;              /* [conf_nsettings()] the value of each setting as written */
 } hj_conf;
 
 enum { CONF_FAIL_DUNNO, CONF_FAIL_DEFER };

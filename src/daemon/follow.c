@@ -163,7 +163,12 @@ follow_poll(follow *f)
 void
 follow_stats(const follow *f, follow_counts *out)
 {
+    struct stat st;
+
     *out = f->n;
+    out->lag_bytes = f->fd >= 0 && fstat(f->fd, &st) == 0 && st.st_size > f->off
+                         ? (int64_t)(st.st_size - f->off)
+                         : 0;
 }
 
 void

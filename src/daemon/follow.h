@@ -27,6 +27,7 @@ typedef void (*follow_fn)(void *ctx, const char *line, size_t len);
 
 typedef struct follow_counts {
     int64_t lines, overlong, rotations, truncations;
+    int64_t lag_bytes; /* written to the file but not read yet (follow_stats) */
 } follow_counts;
 
 follow *follow_new(const char *path, follow_fn fn, void *ctx);

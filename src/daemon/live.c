@@ -27,37 +27,15 @@
 #include "../postfix/logline.h"
 #include "../postfix/logparse.h"
 #include "../postfix/qtrack.h"
+#include "cmds.h"
+#include "control.h"
 #include "follow.h"
+#include "httpd.h"
+#include "live_int.h"
+#include "metrics.h"
 #include "policysrv.h"
 
 #define LIVE_TICK 5 /* seconds between engine ticks (automatic unlocks) */
-
-typedef struct live {
-    const char *conf_path;
-    char **opts;
-    size_t nopts;
-    int foreground;
-    hj_conf *conf;
-    hj_engine *eng;
-    hj_store *store;
-    struct event_base *base;
-    policysrv *ps;
-    struct event *ev_hup, *ev_term, *ev_int, *ev_tick;
-    int pidfd;
-    /* what the decisions of the current request did */
-    const char *cur_acct;
-    int cur_lock, cur_throttle, cur_store_err;
-    hj_buf scratch;
-    htab *instances; /* RCPT-stage counting: the last transaction (instance) per account */
-    struct event *ev_flush;
-    int flush_err; /* a flush failed: keep logging quiet until one succeeds */
-    hj_buf blob;
-    hj_engine *from; /* carry counters from this engine (reload) */
-    follow *fw;      /* the Postfix log, followed */
-    qtrack *qt;
-    hj_logclock clk;
-    struct event *ev_follow;
-} live;
 
 static const char *const fail_reply[] = {"action=DUNNO\n\n", "action=DEFER 4.3.0 hijackd: "
                                                              "temporary failure, try again\n\n"};
@@ -83,16 +61,18 @@ persist(live *L, const hj_decision *d, const char *json)
     snprintf(a.account, sizeof(a.account), "%s", d->entity);
     snprintf(a.action, sizeof(a.action), "%s", policy_action_name(d->action));
     snprintf(a.rule, sizeof(a.rule), "%s", rule);
-    snprintf(a.actor, sizeof(a.actor), "hijackd");
+    snprintf(a.actor, sizeof(a.actor), "%s", L->actor ? L->actor : "hijackd");
     int rc = L->store->ops->audit_add(L->store, &a, err, sizeof(err));
     if (rc == STORE_OK && d->action == HJ_A_LOCK && d->scope == HJ_S_ACCOUNT) {
         hj_lock_rec k = {.since = d->t, .until = d->until};
         snprintf(k.account, sizeof(k.account), "%s", d->entity);
         snprintf(k.rule, sizeof(k.rule), "%s", rule);
-        snprintf(k.actor, sizeof(k.actor), "hijackd");
-        snprintf(k.reason, sizeof(k.reason), "%s %lld > %lld",
-                 d->rule ? policy_metric_name(d->rule->metric) : "", (long long)d->count,
-                 (long long)d->limit);
+        snprintf(k.actor, sizeof(k.actor), "%s", L->actor ? L->actor : "hijackd");
+        if (d->rule)
+            snprintf(k.reason, sizeof(k.reason), "%s %lld > %lld",
+                     policy_metric_name(d->rule->metric), (long long)d->count, (long long)d->limit);
+        else
+            snprintf(k.reason, sizeof(k.reason), "%s", d->reason ? d->reason : "");
         rc = L->store->ops->lock_put(L->store, &k, err, sizeof(err));
     } else if (rc == STORE_OK && d->action == HJ_A_UNLOCK && d->scope == HJ_S_ACCOUNT) {
         rc = L->store->ops->lock_del(L->store, d->entity, err, sizeof(err));
@@ -114,8 +94,15 @@ on_decision(void *ctx, const hj_decision *d)
     if (L->scratch.len)
         L->scratch.s[--L->scratch.len] = 0; /* no newline in the log or the store */
     log_info("decision %s", L->scratch.s);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (persist(L, d, L->scratch.s) != STORE_OK)
         L->cur_store_err = 1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_store(L->met, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    metrics_decision(L->met, d);
+    if (d->action == HJ_A_LOCK && d->scope == HJ_S_ACCOUNT && L->conf->lock_purge_queue)
+        cmds_purge_queue(L, d->entity);
     if (L->cur_acct && d->scope == HJ_S_ACCOUNT && strcmp(d->entity, L->cur_acct) == 0) {
         L->cur_lock |= d->action == HJ_A_LOCK;
         L->cur_throttle |= d->action == HJ_A_THROTTLE;
@@ -180,6 +167,30 @@ same_transaction(live *L, const char *acct, hj_span inst)
     return 0;
 }
 
+/* note_qid - remember which account submitted a queue ID (hijackctl queue); bounded */
+static void
+note_qid(live *L, const char *qid, const char *acct)
+{
+    int created;
+
+    if (qid == NULL || *qid == 0 || acct == NULL || *acct == 0)
+        return;
+    if (L->qids->used >= 100000) { /* forget them all: a purge asks about the recent ones */
+        htab_free(L->qids, free);
+        L->qids = htab_new(1024);
+    }
+    htab_node *n = htab_put(L->qids, qid, strlen(qid), NULL, &created);
+    if (!created)
+        free(n->value);
+    n->value = xstrdup(acct);
+}
+
+const char *
+live_account_of(live *L, const char *queue_id)
+{
+    return htab_get(L->qids, queue_id, strlen(queue_id));
+}
+
 /* count_message - count and judge this message (END-OF-MESSAGE) or recipient (RCPT) */
 static void
 count_message(live *L, const policy_req *rq, const char *acct, time_t now)
@@ -204,12 +215,13 @@ count_message(live *L, const policy_req *rq, const char *acct, time_t now)
     }
     if (ev.nrcpt < 1)
         ev.nrcpt = 1;
+    note_qid(L, ev.queue_id, acct);
     engine_event(L->eng, &ev);
 }
 
 /* decide - one policy request in, one answer out */
 static size_t
-decide(void *ctx, const policy_req *rq, char *out, size_t outlen)
+decide_one(void *ctx, const policy_req *rq, char *out, size_t outlen)
 {
     live *L = ctx;
     char acct[STORE_NAME_MAX];
@@ -237,12 +249,28 @@ decide(void *ctx, const policy_req *rq, char *out, size_t outlen)
     return answer(L, out, outlen, "DUNNO", NULL);
 }
 
+/* decide - decide_one, counted for /metrics by stage and answer */
+static size_t
+decide(void *ctx, const policy_req *rq, char *out, size_t outlen)
+{
+    live *L = ctx;
+    char stage[32], action[32];
+    size_t n = decide_one(ctx, rq, out, outlen);
+    const char *a = n > 7 && strncmp(out, "action=", 7) == 0 ? out + 7 : "";
+
+    snprintf(action, sizeof(action), "%.*s", (int)strcspn(a, " \n"), a);
+    metrics_policy(L->met, cstr(rq->a[PA_PROTOCOL_STATE], stage, sizeof(stage)), action);
+    return n;
+}
+
 /* on_log_event - an event from the followed log; submissions are the policy service's */
 static void
 on_log_event(void *ctx, const hj_event *ev)
 {
     live *L = ctx;
 
+    if (ev->type == HJ_EV_SUBMIT)
+        note_qid(L, ev->queue_id, ev->account);
     if (ev->type == HJ_EV_SUBMIT && !L->conf->log_submissions)
         return;
     engine_event(L->eng, ev);
@@ -258,9 +286,12 @@ on_log_line(void *ctx, const char *line, size_t len)
 
     if (len && line[len - 1] == '\r')
         len--;
+    metrics_log_line(L->met, 0);
     if (len == 0 || logline_parse(&L->clk, line, len, &l) != 0 || !logparse_is_postfix(&l) ||
-        logparse_postfix(&l, &rec) == PF_UNKNOWN)
+        logparse_postfix(&l, &rec) == PF_UNKNOWN) {
+        metrics_log_line(L->met, 1);
         return;
+    }
     qtrack_line(L->qt, &l, &rec);
 }
 
@@ -448,17 +479,19 @@ on_tick(evutil_socket_t fd, short what, void *arg)
     engine_tick(L->eng, time(NULL));
 }
 
-/* reload - SIGHUP: a new configuration and engine, or the old ones and a log line */
-static void
-reload(live *L)
+/* live_reload - SIGHUP, hijackctl reload: a new configuration and engine, or the old ones
+ * and a log line */
+int
+live_reload(live *L)
 {
     char err[1024];
     hj_conf *nc = conf_load(L->conf_path, L->opts, L->nopts, err, sizeof(err));
 
     if (nc == NULL) {
         log_error("reload refused, the running configuration stays: %s", err);
-        return;
+        return -1;
     }
+    cmds_exempt_apply(L, nc);
     static const char *const restart_only[] = {"policy_listen", "state_dir", "store", "log_follow"};
     const char *oldv[] = {L->conf->policy_listen, L->conf->state_dir, L->conf->store,
                           L->conf->log_follow};
@@ -484,11 +517,42 @@ reload(live *L)
         L->conf = oc;
         conf_free(nc);
         log_error("reload refused: the store's locks could not be read");
-        return;
+        return -1;
     }
     engine_free(oe);
     conf_free(oc);
     log_info("reloaded %s: %zu rules", L->conf->source, L->conf->pol->nrules);
+    return 0;
+}
+
+/* manual - run an admin's change with its actor and reason on the decisions it makes */
+static int
+manual(live *L, const char *actor, const char *reason, int lock, const char *account)
+{
+    time_t now = time(NULL);
+    int rc;
+
+    L->actor = actor;
+    L->reason = reason;
+    L->cur_store_err = 0;
+    if (lock)
+        rc = engine_lock(L->eng, account, now, local_tzoff(now), 0, reason, true);
+    else
+        rc = engine_unlock(L->eng, account, now, local_tzoff(now), reason);
+    L->actor = L->reason = NULL;
+    return rc != 0 ? -1 : L->cur_store_err ? -2 : 0;
+}
+
+int
+live_lock(live *L, const char *account, const char *actor, const char *reason)
+{
+    return manual(L, actor, reason, 1, account);
+}
+
+int
+live_unlock(live *L, const char *account, const char *actor, const char *reason)
+{
+    return manual(L, actor, reason, 0, account);
 }
 
 static void
@@ -498,7 +562,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
     (void)what;
     if (sig == SIGHUP) {
-        reload(L);
+        live_reload(L);
         return;
     }
     log_info("signal %d: stopping", (int)sig);
@@ -540,6 +604,27 @@ show_wiring(const hj_conf *c)
     fflush(stdout);
 }
 
+/* admin_start - the control socket and the HTTP side; -1 (with a message) if they cannot start */
+static int
+admin_start(live *L)
+{
+    char err[512];
+
+    if (*L->conf->control_socket)
+        snprintf(L->control_path, sizeof(L->control_path), "%s", L->conf->control_socket);
+    else
+        snprintf(L->control_path, sizeof(L->control_path), "%s/control.sock", L->conf->state_dir);
+    if ((L->ctl = ctlsrv_new(L->base, L, L->control_path, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "hijackd: %s\n", err);
+        return -1;
+    }
+    if (*L->conf->http_listen && (L->http = httpd_new(L->base, L, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "hijackd: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* live_start - everything before the loop; -1 (with a message) if it cannot start */
 static int
 live_start(live *L)
@@ -578,7 +663,7 @@ live_start(live *L)
     event_add(L->ev_tick, &tick);
     signal(SIGPIPE, SIG_IGN);
     follow_start(L);
-    return 0;
+    return admin_start(L);
 }
 
 /* live_stop - release everything */
@@ -592,6 +677,8 @@ live_stop(live *L)
     for (size_t i = 0; i < 6; i++)
         if (evs[i])
             event_free(evs[i]);
+    httpd_free(L->http);
+    ctlsrv_free(L->ctl);
     policysrv_free(L->ps);
     follow_free(L->fw);
     qtrack_free(L->qt);
@@ -606,6 +693,9 @@ live_stop(live *L)
     buf_free(&L->blob);
     if (L->instances)
         htab_free(L->instances, free);
+    if (L->qids)
+        htab_free(L->qids, free);
+    metrics_free(L->met);
     free(L->opts);
 }
 
@@ -648,6 +738,10 @@ live_main(int argc, char **argv)
         free(L.opts);
         return 3;
     }
+    cmds_exempt_apply(&L, L.conf);
+    L.started = time(NULL);
+    L.met = metrics_new();
+    L.qids = htab_new(1024);
     log_open("hijackd", L.foreground);
     if (live_start(&L) != 0) {
         live_stop(&L);

@@ -22,7 +22,6 @@
 #include "replay.h"
 
 #ifndef HJ_VERSION
-#define HJ_VERSION "0.1.0"
 #endif
 
 /* config_main - "hijackd config": print the effective configuration */

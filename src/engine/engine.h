@@ -83,6 +83,28 @@ typedef struct hj_engine_stats {
     int64_t entities; /* live entities, all scopes */
 } hj_engine_stats;
 
+/* what the engine knows about one account (inspect.c) */
+typedef struct hj_account_info {
+    hj_state state;
+    hj_lockinfo lock; /* of the lock or throttle in force */
+    hj_totals tot;
+    int32_t tzoff;
+    hj_addr ips[4]; /* recent distinct client IPs */
+    int nips;
+    uint32_t networks;  /* networks it has used (novelty) */
+    int64_t hour_start; /* epoch of the first hour in hours[] */
+    uint32_t hours[192];
+    int nhours;                /* recipients per hour, oldest first */
+    uint32_t clients, domains; /* learned HELO/SASL/Message-ID styles; recipient domains */
+    uint32_t msgs;             /* messages in its learned history */
+    uint32_t novel_pct, unknown_pct, freemail_pct; /* its usual shares */
+} hj_account_info;
+
+int engine_account(hj_engine *e, const char *account, int64_t now, hj_account_info *out);
+void engine_account_rules(hj_engine *e, const char *account, int64_t now,
+                          void (*fn)(void *ctx, const hj_rule *r, int64_t count, int64_t limit),
+                          void *ctx);
+
 hj_engine *engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx);
 void engine_event(hj_engine *e, const hj_event *ev);
 void engine_tick(hj_engine *e, int64_t now);

@@ -1,0 +1,1489 @@
+/*
+ * hijackctl - the administrator's command for a running hijackd
+ *
+ * SYNOPSIS
+ *	hijackctl [-c FILE] [-o name=value]... [--json] COMMAND [ARGS]
+ *
+ *	status | locked | show ACCOUNT | lock ACCOUNT [--reason TEXT]
+ *	unlock ACCOUNT [--reason TEXT] | exempt add|del PATTERN | exempt list
+ *	history [ACCOUNT] [--since T] | top | decisions [ACCOUNT] [--limit N]
+ *	reload | config check [FILE]
+ *	queue [--config-dir DIR] [--postqueue PATH]
+ *	queue purge ACCOUNT [--yes] [--config-dir DIR] [--postqueue PATH] [--postsuper PATH]
+ *
+ * DESCRIPTION
+ *	Reads the daemon's configuration (-c, -o, or the built-in default,
+ *	exactly as hijackd does) to find the control socket: state_dir +
+ *	"/control.sock". Each daemon command is one connection: one request
+ *	line (a JSON object with "cmd"), one answer line (a JSON object with
+ *	"status", 200 or an HTTP-like error with "error"), every step bounded
+ *	by a 10 s timeout. The answer's body (the answer without "status") is
+ *	printed as one JSON line with --json, else as tables for people with
+ *	control characters shown as '?'. "config check" needs no daemon;
+ *	"queue" reads postqueue -j and asks the daemon which account sent
+ *	each queued message (going on without when it is not running);
+ *	"queue purge" deletes one group's messages with postsuper, and only
+ *	with --yes. Options may come anywhere; "--" ends them. Errors go to
+ *	stderr, prefixed "hijackctl: ". docs/hijackctl.md is the reference.
+ *
+ *	Exit status: 0 done; 1 refused or not found (a 4xx answer other than
+ *	403, nothing queued to purge); 2 usage; 3 configuration error;
+ *	4 hijackd not running, unreachable, or silent for 10 s; 5 permission
+ *	denied (403, or the socket refuses the caller); 6 internal error (a 5xx
+ *	answer, a malformed answer, postqueue or postsuper failed).
+ *
+ *	No global state besides constant tables. Allocation failure is fatal.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "../conf/conf.h"
+#include "../util/alloc.h"
+#include "../util/buf.h"
+#include "../util/htab.h"
+#include "../util/timeconv.h"
+#include "queue.h"
+
+enum { CTL_OK, CTL_REFUSED, CTL_USAGE, CTL_CONFIG, CTL_DOWN, CTL_DENIED, CTL_FAIL };
+
+#define CTL_TIMEOUT 10            /* s: connect, send, and the whole answer */
+#define CTL_REPLY_MAX (64u << 20) /* bytes: a longer answer is an error */
+#define CTL_IDS_PER_REQUEST 1000  /* queue IDs per queue_accounts request */
+#define CTL_TOP_WINDOW 3600       /* s: what "top" asks for */
+#define CTL_SPARK_HOURS 48        /* hours of the recipients-per-hour line of "show" */
+#define CTL_POSTQUEUE "/usr/sbin/postqueue"
+#define CTL_POSTSUPER "/usr/sbin/postsuper"
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---------------------------------------------------------------- arguments */
+
+enum {
+    OPT_CONF = 1 << 0,
+    OPT_O = 1 << 1,
+    OPT_JSON = 1 << 2,
+    OPT_HELP = 1 << 3,
+    OPT_REASON = 1 << 4,
+    OPT_SINCE = 1 << 5,
+    OPT_LIMIT = 1 << 6,
+    OPT_YES = 1 << 7,
+    OPT_CONFIG_DIR = 1 << 8,
+    OPT_POSTQUEUE = 1 << 9,
+    OPT_POSTSUPER = 1 << 10,
+};
+#define OPT_GLOBAL (OPT_CONF | OPT_O | OPT_JSON | OPT_HELP)
+
+typedef struct ctl_args {
+    unsigned given; /* OPT_* seen */
+    const char *conf_path;
+    char **opts; /* -o values */
+    size_t nopts;
+    const char *reason, *since, *limit, *config_dir, *postqueue, *postsuper;
+    char **words; /* the command and its operands, in order */
+    size_t nwords;
+} ctl_args;
+
+static const struct ctl_opt {
+    const char *name;
+    unsigned bit;
+    size_t off; /* where its value goes; 0: it takes none */
+} ctl_opts[] = {
+    {"-c", OPT_CONF, offsetof(ctl_args, conf_path)},
+    {"-o", OPT_O, offsetof(ctl_args, opts)},
+    {"--json", OPT_JSON, 0},
+    {"-h", OPT_HELP, 0},
+    {"--help", OPT_HELP, 0},
+    {"--reason", OPT_REASON, offsetof(ctl_args, reason)},
+    {"--since", OPT_SINCE, offsetof(ctl_args, since)},
+    {"--limit", OPT_LIMIT, offsetof(ctl_args, limit)},
+    {"--yes", OPT_YES, 0},
+    {"--config-dir", OPT_CONFIG_DIR, offsetof(ctl_args, config_dir)},
+    {"--postqueue", OPT_POSTQUEUE, offsetof(ctl_args, postqueue)},
+    {"--postsuper", OPT_POSTSUPER, offsetof(ctl_args, postsuper)},
+};
+
+/* opt_find - the option arg names; *val is its attached value ("--x=v", "-cFILE") or NULL */
+static const struct ctl_opt *
+opt_find(const char *arg, const char **val)
+{
+    for (size_t i = 0; i < NELEM(ctl_opts); i++) {
+        const struct ctl_opt *o = &ctl_opts[i];
+        size_t n = strlen(o->name);
+        *val = NULL;
+        if (strncmp(arg, o->name, n) != 0)
+            continue;
+        if (arg[n] == 0)
+            return o;
+        if (o->off && arg[1] == '-' && arg[n] == '=')
+            return *val = arg + n + 1, o;
+        if (o->off && arg[1] != '-')
+            return *val = arg + n, o;
+    }
+    return NULL;
+}
+
+static void
+opt_store(ctl_args *a, const struct ctl_opt *o, const char *val)
+{
+    a->given |= o->bit;
+    if (o->bit == OPT_O) {
+        a->opts = xrealloc(a->opts, (a->nopts + 1) * sizeof(char *));
+        a->opts[a->nopts++] = (char *)val;
+    } else if (o->off) {
+        *(const char **)((char *)a + o->off) = val; /* the last one given wins */
+    }
+}
+
+/* args_parse - options anywhere, the rest are words; -1 (after a message) on a usage error */
+static int
+args_parse(int argc, char **argv, ctl_args *a)
+{
+    int only_words = 0;
+
+    a->words = xcalloc((size_t)argc + 1, sizeof(char *));
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i], *val;
+        if (only_words || s[0] != '-' || s[1] == 0) {
+            a->words[a->nwords++] = argv[i];
+            continue;
+        }
+        if (strcmp(s, "--") == 0) {
+            only_words = 1;
+            continue;
+        }
+        const struct ctl_opt *o = opt_find(s, &val);
+        if (o == NULL) {
+            fprintf(stderr, "hijackctl: unknown option %s\n", s);
+            return -1;
+        }
+        if (o->off && val == NULL && i + 1 >= argc) {
+            fprintf(stderr, "hijackctl: option %s needs a value\n", s);
+            return -1;
+        }
+        opt_store(a, o, o->off && val == NULL ? argv[++i] : val);
+    }
+    return 0;
+}
+
+static void
+args_free(ctl_args *a)
+{
+    free(a->opts);
+    free(a->words);
+}
+
+/* ---------------------------------------------------------------- text for people */
+
+/* put_safe - s for a terminal: C0/C1 controls and DEL become '?' */
+static void
+put_safe(hj_buf *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            buf_putc(out, '?');
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            buf_putc(out, '?');
+            p++;
+        } else {
+            buf_putc(out, (char)*p);
+        }
+    }
+}
+
+/* fail - "hijackctl: MESSAGE" on stderr, control characters shown as '?' */
+static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
+{
+    hj_buf raw = HJ_BUF_INIT, safe = HJ_BUF_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    buf_vprintf(&raw, fmt, ap);
+    va_end(ap);
+    put_safe(&safe, buf_str(&raw));
+    fprintf(stderr, "hijackctl: %s\n", buf_str(&safe));
+    buf_free(&raw);
+    buf_free(&safe);
+}
+
+/* text_width - columns s takes: its UTF-8 code points */
+static size_t
+text_width(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* age - a number of seconds for people: 3d04h, 5h07m, 12m30s, 40s */
+static void
+age(hj_buf *out, int64_t s)
+{
+    if (s >= 86400)
+        buf_printf(out, "%lldd%02lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+    else if (s >= 3600)
+        buf_printf(out, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else if (s >= 60)
+        buf_printf(out, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+    else
+        buf_printf(out, "%llds", (long long)s);
+}
+
+/* jtext - any JSON value as text: null, absent and "" are "-", arrays joined with "," */
+static void
+jtext(hj_buf *out, json_t *v)
+{
+    if (v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
+        buf_putc(out, '-');
+    } else if (json_is_string(v)) {
+        put_safe(out, json_string_value(v));
+    } else if (json_is_integer(v)) {
+        buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else if (json_is_real(v)) {
+        buf_printf(out, "%g", json_real_value(v));
+    } else if (json_is_boolean(v)) {
+        buf_puts(out, json_is_true(v) ? "yes" : "no");
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            buf_puts(out, i ? "," : "");
+            jtext(out, json_array_get(v, i));
+        }
+        buf_puts(out, json_array_size(v) ? "" : "-");
+    } else {
+        char *s = json_dumps(v, JSON_COMPACT);
+        put_safe(out, s ? s : "?");
+        free(s);
+    }
+}
+
+enum { FMT_PLAIN, FMT_AGE, FMT_WINDOW, FMT_PCT };
+
+/* jfmt - v as text in one of the FMT_ forms (a number in the wrong form is shown plainly) */
+static void
+jfmt(hj_buf *out, json_t *v, int fmt)
+{
+    char w[32];
+
+    if (fmt == FMT_AGE && json_is_integer(v)) {
+        age(out, json_integer_value(v));
+    } else if (fmt == FMT_WINDOW && json_is_integer(v) && json_integer_value(v) > 0) {
+        timeconv_duration_str(json_integer_value(v), w, sizeof(w));
+        buf_puts(out, w);
+    } else if (fmt == FMT_PCT && json_is_number(v)) {
+        buf_printf(out, "%.0f%%", json_number_value(v));
+    } else {
+        jtext(out, v);
+    }
+}
+
+/* evidence - "count>limit/window" of a decision or lock, "-" without a count */
+static void
+evidence(hj_buf *out, json_t *o)
+{
+    json_t *count = json_object_get(o, "count");
+
+    if (!json_is_number(count)) {
+        buf_putc(out, '-');
+        return;
+    }
+    jtext(out, count);
+    buf_putc(out, '>');
+    jtext(out, json_object_get(o, "limit"));
+    buf_putc(out, '/');
+    jfmt(out, json_object_get(o, "window"), FMT_WINDOW);
+}
+
+/* ---------------------------------------------------------------- tables */
+
+typedef struct tbl {
+    size_t ncols, n, cap;
+    char **cell; /* row after row, the header first */
+} tbl;
+
+static void
+tbl_take(tbl *t, hj_buf *b)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->cell = xrealloc(t->cell, t->cap * sizeof(char *));
+    }
+    t->cell[t->n++] = xstrdup(buf_str(b));
+    buf_reset(b);
+}
+
+/* tbl_init - a table with these column headers (NULL-terminated) */
+static void
+tbl_init(tbl *t, const char *const *heads)
+{
+    hj_buf b = HJ_BUF_INIT;
+
+    memset(t, 0, sizeof(*t));
+    for (; heads[t->ncols]; t->ncols++) {
+        buf_puts(&b, heads[t->ncols]);
+        tbl_take(t, &b);
+    }
+    buf_free(&b);
+}
+
+/* tbl_json - the next cell: v as text (jfmt) */
+static void
+tbl_json(tbl *t, json_t *v, int fmt)
+{
+    hj_buf b = HJ_BUF_INIT;
+
+    jfmt(&b, v, fmt);
+    tbl_take(t, &b);
+    buf_free(&b);
+}
+
+static void
+tbl_evidence(tbl *t, json_t *o)
+{
+    hj_buf b = HJ_BUF_INIT;
+
+    evidence(&b, o);
+    tbl_take(t, &b);
+    buf_free(&b);
+}
+
+/* tbl_print - the table with aligned columns (no trailing blanks), then free it */
+static void
+tbl_print(tbl *t, hj_buf *out)
+{
+    size_t *w = xcalloc(t->ncols, sizeof(size_t));
+
+    for (size_t i = 0; i < t->n; i++)
+        if (text_width(t->cell[i]) > w[i % t->ncols])
+            w[i % t->ncols] = text_width(t->cell[i]);
+    for (size_t i = 0; i < t->n; i++) {
+        size_t col = i % t->ncols;
+        buf_puts(out, t->cell[i]);
+        if (col + 1 == t->ncols || i + 1 == t->n)
+            buf_putc(out, '\n');
+        else
+            buf_printf(out, "%*s", (int)(w[col] - text_width(t->cell[i]) + 2), "");
+        free(t->cell[i]);
+    }
+    free(t->cell);
+    free(w);
+}
+
+/* ---------------------------------------------------------------- human forms of the answers */
+
+static const struct kv_row {
+    const char *label, *key, *sub; /* body[key] or body[key][sub] */
+    int fmt;
+} status_rows[] = {
+    {"version", "version", NULL, FMT_PLAIN},
+    {"started", "started", NULL, FMT_PLAIN},
+    {"uptime", "uptime", NULL, FMT_AGE},
+    {"store", "store", NULL, FMT_PLAIN},
+    {"policy", "listeners", "policy", FMT_PLAIN},
+    {"http", "listeners", "http", FMT_PLAIN},
+    {"control", "listeners", "control", FMT_PLAIN},
+    {"accounts", "accounts", NULL, FMT_PLAIN},
+    {"locked", "locked", NULL, FMT_PLAIN},
+    {"throttled", "throttled", NULL, FMT_PLAIN},
+    {"role", "role", NULL, FMT_PLAIN},
+};
+
+/* kv_rows - "label:  value" lines */
+static void
+kv_rows(json_t *body, const struct kv_row *rows, size_t n, hj_buf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(body, rows[i].key);
+        if (rows[i].sub)
+            v = json_object_get(v, rows[i].sub);
+        buf_printf(out, "%-12s", rows[i].label);
+        jfmt(out, v, rows[i].fmt);
+        buf_putc(out, '\n');
+    }
+}
+
+static void
+show_status(json_t *body, hj_buf *out)
+{
+    kv_rows(body, status_rows, NELEM(status_rows), out);
+}
+
+static void
+show_locked(json_t *body, hj_buf *out)
+{
+    json_t *list = json_object_get(body, "locked"), *l;
+    size_t i;
+    tbl t;
+
+    if (json_array_size(list) == 0) {
+        buf_puts(out, "no account is locked\n");
+        return;
+    }
+    tbl_init(&t, (const char *[]){"ACCOUNT", "SINCE", "UNTIL", "RULE", "EVIDENCE", "CLIENT IPS",
+                                  "REASON", NULL});
+    json_array_foreach(list, i, l)
+    {
+        tbl_json(&t, json_object_get(l, "account"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(l, "since"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(l, "until"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(l, "rule"), FMT_PLAIN);
+        tbl_evidence(&t, l);
+        tbl_json(&t, json_object_get(l, "client_ips"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(l, "reason"), FMT_PLAIN);
+    }
+    tbl_print(&t, out);
+}
+
+/* decisions_table - decisions one per line; with_account adds that column */
+static void
+decisions_table(json_t *list, int with_account, hj_buf *out)
+{
+    json_t *d;
+    size_t i;
+    tbl t;
+
+    if (with_account)
+        tbl_init(&t, (const char *[]){"TS", "ACTION", "ACCOUNT", "RULE", "EVIDENCE", "CLIENT",
+                                      "SCORE", "REASON", NULL});
+    else
+        tbl_init(&t, (const char *[]){"TS", "ACTION", "RULE", "EVIDENCE", "CLIENT", "SCORE",
+                                      "REASON", NULL});
+    json_array_foreach(list, i, d)
+    {
+        tbl_json(&t, json_object_get(d, "ts"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(d, "action"), FMT_PLAIN);
+        if (with_account)
+            tbl_json(&t, json_object_get(d, "account"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(d, "rule"), FMT_PLAIN);
+        tbl_evidence(&t, d);
+        tbl_json(&t, json_object_get(d, "client_ip"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(d, "score"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(d, "reason"), FMT_PLAIN);
+    }
+    tbl_print(&t, out);
+}
+
+static void
+show_decisions(json_t *body, hj_buf *out)
+{
+    json_t *list = json_object_get(body, "decisions");
+
+    if (json_array_size(list) == 0)
+        buf_puts(out, "no decisions\n");
+    else
+        decisions_table(list, 1, out);
+}
+
+static void
+show_history(json_t *body, hj_buf *out)
+{
+    static const char *const keys[] = {"ts", "action", "account", "rule", "actor", "reason"};
+    json_t *list = json_object_get(body, "history"), *h;
+    size_t i;
+    tbl t;
+
+    if (json_array_size(list) == 0) {
+        buf_puts(out, "no history\n");
+        return;
+    }
+    tbl_init(&t, (const char *[]){"TS", "ACTION", "ACCOUNT", "RULE", "ACTOR", "REASON", NULL});
+    json_array_foreach(list, i, h)
+    {
+        for (size_t k = 0; k < NELEM(keys); k++)
+            tbl_json(&t, json_object_get(h, keys[k]), FMT_PLAIN);
+    }
+    tbl_print(&t, out);
+}
+
+static void
+show_top(json_t *body, hj_buf *out)
+{
+    static const char *const keys[] = {"account", "messages", "recipients", "state"};
+    json_t *list = json_object_get(body, "top"), *e;
+    size_t i;
+    tbl t;
+
+    buf_puts(out, "top senders, last ");
+    jfmt(out, json_object_get(body, "window"), FMT_WINDOW);
+    buf_puts(out, ":\n");
+    if (json_array_size(list) == 0) {
+        buf_puts(out, "nobody sent anything\n");
+        return;
+    }
+    tbl_init(&t, (const char *[]){"ACCOUNT", "MESSAGES", "RECIPIENTS", "STATE", NULL});
+    json_array_foreach(list, i, e)
+    {
+        for (size_t k = 0; k < NELEM(keys); k++)
+            tbl_json(&t, json_object_get(e, keys[k]), FMT_PLAIN);
+    }
+    tbl_print(&t, out);
+}
+
+static void
+show_exempt(json_t *body, hj_buf *out)
+{
+    json_t *list = json_object_get(body, "exempt"), *p;
+    size_t i;
+
+    if (json_array_size(list) == 0)
+        buf_puts(out, "no exemptions\n");
+    json_array_foreach(list, i, p)
+    {
+        jtext(out, p);
+        buf_putc(out, '\n');
+    }
+}
+
+static void
+show_lock(json_t *body, hj_buf *out)
+{
+    jtext(out, json_object_get(body, "account"));
+    buf_puts(out, " is now ");
+    jtext(out, json_object_get(body, "state"));
+    buf_putc(out, '\n');
+}
+
+static void
+show_reload(json_t *body, hj_buf *out)
+{
+    (void)body;
+    buf_puts(out, "hijackd reloaded its configuration\n");
+}
+
+/* ---------------------------------------------------------------- show ACCOUNT */
+
+static const struct kv_part {
+    const char *key;
+    int fmt;
+} lock_parts[] = {{"since", FMT_PLAIN},
+                  {"until", FMT_PLAIN},
+                  {"rule", FMT_PLAIN},
+                  {"reason", FMT_PLAIN},
+                  {NULL, 0}};
+
+static const struct kv_part normal_parts[] = {
+    {"networks", FMT_PLAIN},     {"clients", FMT_PLAIN},
+    {"domains", FMT_PLAIN},      {"messages", FMT_PLAIN},
+    {"novel_share", FMT_PCT},    {"unknown_share", FMT_PCT},
+    {"freemail_share", FMT_PCT}, {NULL, 0}};
+
+/* kv_inline - "label: key value, key value, ..." of an object, or "label: -" */
+static void
+kv_inline(hj_buf *out, const char *label, json_t *o, const struct kv_part *parts)
+{
+    buf_printf(out, "%-12s", label);
+    if (!json_is_object(o))
+        buf_putc(out, '-');
+    for (size_t i = 0; json_is_object(o) && parts[i].key; i++) {
+        buf_printf(out, "%s%s ", i ? ", " : "", parts[i].key);
+        jfmt(out, json_object_get(o, parts[i].key), parts[i].fmt);
+    }
+    buf_putc(out, '\n');
+}
+
+static void
+show_counters(json_t *list, hj_buf *out)
+{
+    json_t *c;
+    size_t i;
+    tbl t;
+
+    if (json_array_size(list) == 0) {
+        buf_puts(out, "\nno counters\n");
+        return;
+    }
+    buf_putc(out, '\n');
+    tbl_init(&t, (const char *[]){"RULE", "METRIC", "WINDOW", "COUNT", "LIMIT", "ACTION", NULL});
+    json_array_foreach(list, i, c)
+    {
+        tbl_json(&t, json_object_get(c, "rule"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(c, "metric"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(c, "window"), FMT_WINDOW);
+        tbl_json(&t, json_object_get(c, "count"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(c, "limit"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(c, "action"), FMT_PLAIN);
+    }
+    tbl_print(&t, out);
+}
+
+static int parse_rfc3339(const char *s, int64_t *t);
+
+/* spark - recipients per hour, the last CTL_SPARK_HOURS, as one line of ASCII levels */
+static void
+spark(json_t *hourly, hj_buf *out)
+{
+    static const char levels[] = "_.-:=+*#%@"; /* '_' none, then nine steps up to the maximum */
+    json_t *rc = json_object_get(hourly, "recipients");
+    json_int_t step = json_integer_value(json_object_get(hourly, "step")), max = 0, total = 0;
+    size_t n = json_array_size(rc), first = n > CTL_SPARK_HOURS ? n - CTL_SPARK_HOURS : 0;
+    int64_t start;
+    char when[40] = "?";
+
+    if (n == 0)
+        return;
+    for (size_t i = first; i < n; i++) {
+        json_int_t v = json_integer_value(json_array_get(rc, i));
+        max = v > max ? v : max, total += v > 0 ? v : 0;
+    }
+    if (parse_rfc3339(json_string_value(json_object_get(hourly, "start")), &start) == 0)
+        timeconv_rfc3339(start + (int64_t)first * (step > 0 ? step : 3600), 0, when, sizeof(when));
+    buf_printf(out,
+               "\nrecipients per hour, %zu h from %s (max %" JSON_INTEGER_FORMAT
+               ", total %" JSON_INTEGER_FORMAT "):\n  ",
+               n - first, when, max, total);
+    for (size_t i = first; i < n; i++) {
+        json_int_t v = json_integer_value(json_array_get(rc, i));
+        buf_putc(out, v <= 0 ? levels[0] : levels[(v * 9 + max - 1) / max]); /* 1..9 */
+    }
+    buf_putc(out, '\n');
+}
+
+static void
+show_account(json_t *body, hj_buf *out)
+{
+    json_t *dec = json_object_get(body, "decisions");
+
+    buf_printf(out, "%-12s", "account");
+    jtext(out, json_object_get(body, "account"));
+    buf_printf(out, "\n%-12s", "state");
+    jtext(out, json_object_get(body, "state"));
+    buf_putc(out, '\n');
+    kv_inline(out, "lock", json_object_get(body, "lock"), lock_parts);
+    kv_inline(out, "throttle", json_object_get(body, "throttle"), lock_parts);
+    buf_printf(out, "%-12s", "recent ips");
+    jtext(out, json_object_get(body, "recent_ips"));
+    buf_putc(out, '\n');
+    kv_inline(out, "normal", json_object_get(body, "normal"), normal_parts);
+    show_counters(json_object_get(body, "counters"), out);
+    spark(json_object_get(body, "hourly"), out);
+    buf_puts(out, json_array_size(dec) ? "\nlast decisions:\n" : "\nno decisions\n");
+    if (json_array_size(dec))
+        decisions_table(dec, 0, out);
+}
+
+/* ---------------------------------------------------------------- time arguments */
+
+/* digits_at - the n decimal digits at s, or -1 */
+static int
+digits_at(const char *s, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* tz_offset - "Z", "+HH:MM" or "-HH:MM" (and nothing after) in minutes east of UTC; -1 if bad */
+static int
+tz_offset(const char *p, int *minutes)
+{
+    if ((*p == 'Z' || *p == 'z') && p[1] == 0) {
+        *minutes = 0;
+        return 0;
+    }
+    if ((*p != '+' && *p != '-') || strlen(p) != 6 || p[3] != ':')
+        return -1;
+    int h = digits_at(p + 1, 2), m = digits_at(p + 4, 2);
+    if (h < 0 || m < 0 || h > 23 || m > 59)
+        return -1;
+    *minutes = (*p == '-' ? -1 : 1) * (h * 60 + m);
+    return 0;
+}
+
+/* parse_rfc3339 - "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" to seconds since the epoch */
+static int
+parse_rfc3339(const char *s, int64_t *t)
+{
+    int off;
+
+    if (s == NULL || strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
+        (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
+        return -1;
+    int y = digits_at(s, 4), mo = digits_at(s + 5, 2), d = digits_at(s + 8, 2);
+    int h = digits_at(s + 11, 2), mi = digits_at(s + 14, 2), sec = digits_at(s + 17, 2);
+    const char *p = s + 19;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9';)
+            p++;
+    if (tz_offset(p, &off) < 0 || y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 ||
+        h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
+        return -1;
+    *t = timeconv_epoch(y, mo, d, h, mi, sec) - (int64_t)off * 60;
+    return 0;
+}
+
+/* since_arg - --since T: RFC 3339, or a duration meaning that long ago; as RFC 3339 UTC */
+static int
+since_arg(const char *s, char *out, size_t outlen)
+{
+    int64_t t, ago, now = (int64_t)time(NULL);
+
+    if (parse_rfc3339(s, &t) < 0) {
+        if (timeconv_duration(s, &ago) < 0 || ago > now)
+            return -1;
+        t = now - ago;
+    }
+    timeconv_rfc3339(t, 0, out, outlen);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the requests */
+
+typedef struct ctl_ctx ctl_ctx;
+
+typedef struct ctl_cmd {
+    const char *name, *sub; /* the command's words: "exempt" "add"; sub NULL: one word */
+    const char *operands;   /* for usage: "ACCOUNT", "[ACCOUNT]" */
+    size_t min_ops, max_ops;
+    unsigned opts;  /* its own OPT_ bits */
+    int needs_conf; /* the configuration is loaded and the socket found before run */
+    int (*run)(ctl_ctx *x);
+    const char *wire;                            /* run_request: the "cmd" sent */
+    int (*request)(const ctl_ctx *x, json_t *r); /* run_request: more members; -1 usage */
+    void (*human)(json_t *body, hj_buf *out);    /* run_request: the answer for people */
+} ctl_cmd;
+
+struct ctl_ctx {
+    const ctl_args *a;
+    const ctl_cmd *cmd;
+    char **ops; /* the operands after the command's words */
+    size_t nops;
+    hj_conf *conf; /* NULL for a command that loads none */
+    char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* req_str - req[key] = v; -1 (after a message) if v is not UTF-8 */
+static int
+req_str(json_t *req, const char *key, const char *v)
+{
+    json_t *s = json_string(v);
+
+    if (s == NULL) {
+        fail("the %s is not valid UTF-8", key);
+        return -1;
+    }
+    return json_object_set_new(req, key, s);
+}
+
+static int
+req_account(const ctl_ctx *x, json_t *req)
+{
+    return x->nops ? req_str(req, "account", x->ops[0]) : 0;
+}
+
+static int
+req_lock(const ctl_ctx *x, json_t *req)
+{
+    if (req_account(x, req) < 0)
+        return -1;
+    return x->a->reason ? req_str(req, "reason", x->a->reason) : 0;
+}
+
+static int
+req_exempt(const ctl_ctx *x, json_t *req)
+{
+    json_object_set_new(req, "op", json_string(x->cmd->sub));
+    return x->nops ? req_str(req, "pattern", x->ops[0]) : 0;
+}
+
+static int
+req_history(const ctl_ctx *x, json_t *req)
+{
+    char since[40];
+
+    if (req_account(x, req) < 0)
+        return -1;
+    if (x->a->since == NULL)
+        return 0;
+    if (since_arg(x->a->since, since, sizeof(since)) < 0) {
+        fail("bad --since \"%s\" (RFC 3339 like 2026-11-25T06:00:00+00:00, or 2h, 3d)",
+             x->a->since);
+        return -1;
+    }
+    return json_object_set_new(req, "since", json_string(since));
+}
+
+static int
+req_top(const ctl_ctx *x, json_t *req)
+{
+    (void)x;
+    return json_object_set_new(req, "window", json_integer(CTL_TOP_WINDOW));
+}
+
+static int
+req_decisions(const ctl_ctx *x, json_t *req)
+{
+    char *end;
+    long long n;
+
+    if (req_account(x, req) < 0)
+        return -1;
+    if (x->a->limit == NULL)
+        return 0;
+    errno = 0;
+    n = strtoll(x->a->limit, &end, 10);
+    if (end == x->a->limit || *end || errno || n < 1 || n > 1000000) {
+        fail("bad --limit \"%s\" (1..1000000)", x->a->limit);
+        return -1;
+    }
+    return json_object_set_new(req, "limit", json_integer(n));
+}
+
+/* ---------------------------------------------------------------- talking to the daemon */
+
+static double
+mono_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* sock_open - connect to the control socket within CTL_TIMEOUT; a CTL_ code */
+static int
+sock_open(const char *path, int *fdp, char *err, size_t errlen)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct timeval tv = {CTL_TIMEOUT, 0};
+
+    if ((*fdp = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return CTL_FAIL;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1); /* ctl_setup() checked its length */
+    setsockopt(*fdp, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(*fdp, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    while (connect(*fdp, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        if (e == EACCES || e == EPERM) {
+            snprintf(err, errlen,
+                     "cannot reach hijackd at %s: %s: run as root or a member of its admin group",
+                     path, strerror(e));
+            return CTL_DENIED;
+        }
+        snprintf(err, errlen, "cannot reach hijackd at %s: %s: is it running?", path, strerror(e));
+        return CTL_DOWN;
+    }
+    return CTL_OK;
+}
+
+/* sock_send - the whole request line */
+static int
+sock_send(int fd, const char *path, const hj_buf *line, char *err, size_t errlen)
+{
+    for (size_t off = 0; off < line->len;) {
+        ssize_t k = send(fd, line->s + off, line->len - off, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            snprintf(err, errlen, "hijackd at %s took no request for %d s", path, CTL_TIMEOUT);
+            return CTL_DOWN;
+        }
+        if (k < 0) {
+            snprintf(err, errlen, "sending to hijackd at %s: %s", path, strerror(errno));
+            return CTL_FAIL;
+        }
+        off += (size_t)k;
+    }
+    return CTL_OK;
+}
+
+/* sock_recv - the answer: up to its first newline or the end, within CTL_TIMEOUT */
+static int
+sock_recv(int fd, const char *path, hj_buf *in, char *err, size_t errlen)
+{
+    double deadline = mono_now() + CTL_TIMEOUT;
+    char chunk[65536];
+
+    for (;;) {
+        ssize_t k = recv(fd, chunk, sizeof(chunk), 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if ((k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || mono_now() > deadline) {
+            snprintf(err, errlen, "hijackd at %s did not answer within %d s", path, CTL_TIMEOUT);
+            return CTL_DOWN;
+        }
+        if (k < 0) {
+            snprintf(err, errlen, "reading from hijackd at %s: %s", path, strerror(errno));
+            return CTL_FAIL;
+        }
+        if (k == 0)
+            break;
+        buf_add(in, chunk, (size_t)k);
+        if (memchr(chunk, '\n', (size_t)k) != NULL)
+            break;
+        if (in->len > CTL_REPLY_MAX) {
+            snprintf(err, errlen, "hijackd at %s sent an answer over %u bytes", path,
+                     CTL_REPLY_MAX);
+            return CTL_FAIL;
+        }
+    }
+    if (in->len == 0) {
+        snprintf(err, errlen, "hijackd at %s closed the connection without an answer", path);
+        return CTL_FAIL;
+    }
+    return CTL_OK;
+}
+
+/* status_rc - the exit status for an answer's status */
+static int
+status_rc(json_int_t status)
+{
+    if (status == 200)
+        return CTL_OK;
+    if (status == 403)
+        return CTL_DENIED;
+    return status >= 400 && status < 500 ? CTL_REFUSED : CTL_FAIL;
+}
+
+/* reply_parse - the answer line; on 200 *body is it without "status" */
+static int
+reply_parse(const hj_buf *in, const char *cmd, json_t **body, char *err, size_t errlen)
+{
+    json_error_t je;
+    size_t n = strcspn(in->s, "\n");
+    json_t *r = json_loadb(in->s, n, JSON_REJECT_DUPLICATES, &je);
+    json_t *st = json_object_get(r, "status");
+
+    if (!json_is_object(r) || !json_is_integer(st)) {
+        snprintf(err, errlen, "malformed answer to %s: %s", cmd,
+                 r ? "no integer \"status\"" : je.text);
+        json_decref(r);
+        return CTL_FAIL;
+    }
+    json_int_t status = json_integer_value(st);
+    int rc = status_rc(status);
+    if (rc == CTL_OK) {
+        json_object_del(r, "status");
+        *body = r;
+        return CTL_OK;
+    }
+    const char *why = json_string_value(json_object_get(r, "error"));
+    snprintf(err, errlen, "%s: %s (%" JSON_INTEGER_FORMAT ")", cmd, why ? why : "no reason given",
+             status);
+    json_decref(r);
+    return rc;
+}
+
+/* ctl_call - one request, one answer; a CTL_ code, with the message in err unless CTL_OK */
+static int
+ctl_call(const char *path, json_t *req, json_t **body, char *err, size_t errlen)
+{
+    hj_buf line = HJ_BUF_INIT, in = HJ_BUF_INIT;
+    char *text = json_dumps(req, JSON_COMPACT);
+    int fd, rc;
+
+    *body = NULL;
+    buf_puts(&line, text);
+    buf_putc(&line, '\n');
+    free(text);
+    rc = sock_open(path, &fd, err, errlen);
+    if (rc == CTL_OK)
+        rc = sock_send(fd, path, &line, err, errlen);
+    if (rc == CTL_OK)
+        rc = sock_recv(fd, path, &in, err, errlen);
+    if (fd >= 0)
+        close(fd);
+    if (rc == CTL_OK)
+        rc = reply_parse(&in, json_string_value(json_object_get(req, "cmd")), body, err, errlen);
+    buf_free(&line);
+    buf_free(&in);
+    return rc;
+}
+
+/* print_out - write what was built to stdout; CTL_FAIL if stdout fails */
+static int
+print_out(const hj_buf *out)
+{
+    fputs(buf_str(out), stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fail("writing the output: %s", strerror(errno));
+        return CTL_FAIL;
+    }
+    return CTL_OK;
+}
+
+/* print_json - one compact JSON line */
+static int
+print_json(json_t *v)
+{
+    hj_buf out = HJ_BUF_INIT;
+    char *s = json_dumps(v, JSON_COMPACT);
+
+    buf_puts(&out, s ? s : "{}");
+    buf_putc(&out, '\n');
+    free(s);
+    int rc = print_out(&out);
+    buf_free(&out);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- commands */
+
+/* run_request - a daemon command: ask, then print the answer */
+static int
+run_request(ctl_ctx *x)
+{
+    json_t *req = json_pack("{s:s}", "cmd", x->cmd->wire), *body;
+    char err[1024];
+    int rc = CTL_USAGE;
+
+    if (x->cmd->request == NULL || x->cmd->request(x, req) == 0)
+        rc = ctl_call(x->sock, req, &body, err, sizeof(err));
+    json_decref(req);
+    if (rc == CTL_USAGE)
+        return rc;
+    if (rc != CTL_OK) {
+        fail("%s", err);
+        return rc;
+    }
+    hj_buf out = HJ_BUF_INIT;
+    if (x->a->given & OPT_JSON) {
+        rc = print_json(body);
+    } else {
+        x->cmd->human(body, &out);
+        rc = print_out(&out);
+    }
+    buf_free(&out);
+    json_decref(body);
+    return rc;
+}
+
+/* run_config_check - load FILE (or -c, or the built-in default) and tell */
+static int
+run_config_check(ctl_ctx *x)
+{
+    const char *path = x->nops ? x->ops[0] : x->a->conf_path;
+    const char *name = path ? path : "(built-in)";
+    char err[1024];
+    hj_conf *c = conf_load(path, x->a->opts, x->a->nopts, err, sizeof(err));
+    int rc = c ? CTL_OK : CTL_CONFIG;
+
+    if (x->a->given & OPT_JSON) {
+        json_t *o = json_pack("{s:s,s:b}", "file", name, "ok", c != NULL);
+        if (o && c == NULL)
+            json_object_set_new(o, "error", json_string(err));
+        int prc = o ? print_json(o) : CTL_FAIL;
+        rc = rc == CTL_OK ? prc : rc;
+        json_decref(o);
+    } else if (c) {
+        hj_buf out = HJ_BUF_INIT;
+        put_safe(&out, name);
+        buf_puts(&out, ": ok\n");
+        rc = print_out(&out);
+        buf_free(&out);
+    } else {
+        fail("configuration error: %s", err);
+    }
+    conf_free(c);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- queue */
+
+typedef struct qctx {
+    htab *acct;          /* queue ID -> account (owned) */
+    htab *acct_dom;      /* the domains of those accounts, lower case */
+    const hj_conf *conf; /* its local_domains */
+} qctx;
+
+/* lower - s in ASCII lower case, in place */
+static char *
+lower(char *s)
+{
+    for (char *p = s; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    return s;
+}
+
+static const char *
+q_account_of(void *ctx, const char *qid)
+{
+    return htab_get(((qctx *)ctx)->acct, qid, strlen(qid));
+}
+
+/* q_is_local - in local_domains; without any, a domain of an account the daemon named */
+static int
+q_is_local(void *ctx, const char *domain)
+{
+    const qctx *q = ctx;
+    char *low = lower(xstrdup(domain));
+    int hit = 0;
+
+    for (size_t i = 0; i < q->conf->nlocal && !hit; i++)
+        hit = strcmp(q->conf->local_domains[i], low) == 0;
+    if (q->conf->nlocal == 0)
+        hit = htab_get(q->acct_dom, low, strlen(low)) != NULL;
+    free(low);
+    return hit;
+}
+
+/* q_learn - remember the accounts of one answer */
+static void
+q_learn(qctx *q, json_t *accounts)
+{
+    const char *qid;
+    json_t *v;
+    int created;
+
+    json_object_foreach(accounts, qid, v)
+    {
+        const char *acct = json_string_value(v), *at = acct ? strrchr(acct, '@') : NULL;
+        if (acct == NULL || *acct == 0)
+            continue;
+        htab_node *node = htab_put(q->acct, qid, strlen(qid), NULL, &created);
+        free(node->value);
+        node->value = xstrdup(acct);
+        if (at && at[1]) {
+            char *dom = lower(xstrdup(at + 1));
+            htab_put(q->acct_dom, dom, strlen(dom), (void *)1, &created);
+            free(dom);
+        }
+    }
+}
+
+/* q_ask_batch - queue_accounts for IDs [from, to) */
+static int
+q_ask_batch(const ctl_ctx *x, const queue_list *ql, size_t from, size_t to, qctx *q, char *err,
+            size_t errlen)
+{
+    json_t *ids = json_array(), *body;
+
+    for (size_t i = from; i < to; i++)
+        json_array_append_new(ids, json_string(ql->msgs[i].queue_id));
+    json_t *req = json_pack("{s:s,s:o}", "cmd", "queue_accounts", "ids", ids);
+    int rc = ctl_call(x->sock, req, &body, err, errlen);
+    json_decref(req);
+    if (rc == CTL_OK)
+        q_learn(q, json_object_get(body, "accounts"));
+    json_decref(body);
+    return rc;
+}
+
+/* q_ask - the accounts of every queued message; without the daemon, one note and none */
+static void
+q_ask(const ctl_ctx *x, const queue_list *ql, qctx *q)
+{
+    char err[1024];
+
+    for (size_t i = 0; i < ql->n; i += CTL_IDS_PER_REQUEST) {
+        size_t to = ql->n - i > CTL_IDS_PER_REQUEST ? i + CTL_IDS_PER_REQUEST : ql->n;
+        if (q_ask_batch(x, ql, i, to, q, err, sizeof(err)) != CTL_OK) {
+            fail("%s", err);
+            fail("going on without account names: messages %sare grouped by sender",
+                 i ? "from here on " : "");
+            return;
+        }
+    }
+}
+
+/* q_build - read the queue, ask the daemon, group; CTL_FAIL if postqueue failed */
+static int
+q_build(const ctl_ctx *x, queue_report *r)
+{
+    const char *pq = x->a->postqueue ? x->a->postqueue : CTL_POSTQUEUE;
+    qctx q = {htab_new(64), htab_new(16), x->conf};
+    queue_list ql;
+    char err[1024];
+    int rc = CTL_OK;
+
+    queue_report_init(r);
+    if (queue_read(pq, x->a->config_dir, &ql, err, sizeof(err)) < 0) {
+        fail("%s", err);
+        rc = CTL_FAIL;
+    } else {
+        if (ql.n > 0)
+            q_ask(x, &ql, &q);
+        queue_group(&ql, q_account_of, &q, q_is_local, r);
+    }
+    queue_list_free(&ql);
+    htab_free(q.acct, free);
+    htab_free(q.acct_dom, NULL);
+    return rc;
+}
+
+static int
+run_queue(ctl_ctx *x)
+{
+    queue_report r;
+    hj_buf out = HJ_BUF_INIT;
+    int rc = q_build(x, &r);
+
+    if (rc == CTL_OK) {
+        if (x->a->given & OPT_JSON) {
+            queue_report_json(&r, &out);
+            buf_putc(&out, '\n');
+        } else {
+            queue_report_text(&r, &out);
+        }
+        rc = print_out(&out);
+    }
+    buf_free(&out);
+    queue_report_free(&r);
+    return rc;
+}
+
+/* q_group_of - the group that owns ids (from queue_select) */
+static const queue_origin *
+q_group_of(const queue_report *r, const char **ids)
+{
+    for (size_t i = 0; i < r->ngroups; i++)
+        if ((const void *)r->groups[i].ids == (const void *)ids)
+            return &r->groups[i];
+    return NULL;
+}
+
+/* purge_print - what was (or would be) deleted */
+static int
+purge_print(const ctl_ctx *x, const queue_origin *g, const char **ids, size_t n, int dry)
+{
+    hj_buf out = HJ_BUF_INIT;
+    int rc;
+
+    if (x->a->given & OPT_JSON) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(list, json_string(ids[i]));
+        json_t *who = json_string(x->ops[0]); /* a match came from postqueue: UTF-8 */
+        json_t *o =
+            json_pack("{s:o,s:s,s:b,s:I,s:I,s:o}", "group", who ? who : json_null(), "grouped_by",
+                      g->account ? "account" : "sender", "dry_run", dry, "messages", (json_int_t)n,
+                      "recipients", (json_int_t)g->recipients, "queue_ids", list);
+        rc = print_json(o);
+        json_decref(o);
+        return rc;
+    }
+    buf_printf(&out, "%s %zu messages (%zu recipients) of ",
+               dry ? "dry run: would delete" : "deleted", n, g->recipients);
+    put_safe(&out, x->ops[0]);
+    buf_puts(&out, ":\n");
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&out, "%s\n", ids[i]); /* queue IDs: checked by queue_id_ok() */
+    if (dry)
+        buf_puts(&out, "(nothing deleted: add --yes to delete them)\n");
+    rc = print_out(&out);
+    buf_free(&out);
+    return rc;
+}
+
+static int
+run_purge(ctl_ctx *x)
+{
+    const char *ps = x->a->postsuper ? x->a->postsuper : CTL_POSTSUPER;
+    const char **ids;
+    size_t n;
+    char err[1024];
+    queue_report r;
+    int rc = q_build(x, &r);
+
+    if (rc != CTL_OK) {
+        ;
+    } else if (queue_select(&r, x->ops[0], &ids, &n) < 0 || n == 0) {
+        fail("nothing queued for %s", x->ops[0]);
+        rc = CTL_REFUSED;
+    } else if (!(x->a->given & OPT_YES)) {
+        rc = purge_print(x, q_group_of(&r, ids), ids, n, 1);
+    } else if (queue_purge(ps, x->a->config_dir, ids, n, err, sizeof(err)) < 0) {
+        fail("%s", err);
+        rc = CTL_FAIL;
+    } else {
+        rc = purge_print(x, q_group_of(&r, ids), ids, n, 0);
+    }
+    queue_report_free(&r);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the table of commands */
+
+#define REQ(w, f, h) .run = run_request, .needs_conf = 1, .wire = (w), .request = (f), .human = (h)
+
+static const ctl_cmd cmds[] = {
+    {.name = "status", REQ("status", NULL, show_status)},
+    {.name = "locked", REQ("locked", NULL, show_locked)},
+    {.name = "show",
+     .operands = "ACCOUNT",
+     .min_ops = 1,
+     .max_ops = 1,
+     REQ("show", req_account, show_account)},
+    {.name = "lock",
+     .operands = "ACCOUNT",
+     .min_ops = 1,
+     .max_ops = 1,
+     .opts = OPT_REASON,
+     REQ("lock", req_lock, show_lock)},
+    {.name = "unlock",
+     .operands = "ACCOUNT",
+     .min_ops = 1,
+     .max_ops = 1,
+     .opts = OPT_REASON,
+     REQ("unlock", req_lock, show_lock)},
+    {.name = "exempt",
+     .sub = "add",
+     .operands = "PATTERN",
+     .min_ops = 1,
+     .max_ops = 1,
+     REQ("exempt", req_exempt, show_exempt)},
+    {.name = "exempt",
+     .sub = "del",
+     .operands = "PATTERN",
+     .min_ops = 1,
+     .max_ops = 1,
+     REQ("exempt", req_exempt, show_exempt)},
+    {.name = "exempt", .sub = "list", REQ("exempt", req_exempt, show_exempt)},
+    {.name = "history",
+     .operands = "[ACCOUNT]",
+     .max_ops = 1,
+     .opts = OPT_SINCE,
+     REQ("history", req_history, show_history)},
+    {.name = "top", REQ("top", req_top, show_top)},
+    {.name = "decisions",
+     .operands = "[ACCOUNT]",
+     .max_ops = 1,
+     .opts = OPT_LIMIT,
+     REQ("decisions", req_decisions, show_decisions)},
+    {.name = "reload", REQ("reload", NULL, show_reload)},
+    {.name = "config", .sub = "check", .operands = "[FILE]", .max_ops = 1, .run = run_config_check},
+    {.name = "queue",
+     .sub = "purge",
+     .operands = "ACCOUNT",
+     .min_ops = 1,
+     .max_ops = 1,
+     .opts = OPT_YES | OPT_CONFIG_DIR | OPT_POSTQUEUE | OPT_POSTSUPER,
+     .needs_conf = 1,
+     .run = run_purge},
+    {.name = "queue", .opts = OPT_CONFIG_DIR | OPT_POSTQUEUE, .needs_conf = 1, .run = run_queue},
+};
+
+/* cmd_usage - one command's synopsis line */
+static void
+cmd_usage(FILE *f, const ctl_cmd *c, const char *lead)
+{
+    fprintf(f, "%s%s%s%s%s%s", lead, c->name, c->sub ? " " : "", c->sub ? c->sub : "",
+            c->operands ? " " : "", c->operands ? c->operands : "");
+    for (size_t i = 0; i < NELEM(ctl_opts); i++)
+        if (c->opts & ctl_opts[i].bit)
+            fprintf(f, " [%s%s]", ctl_opts[i].name, ctl_opts[i].off ? " X" : "");
+    fputc('\n', f);
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: hijackctl [-c FILE] [-o name=value]... [--json] COMMAND [ARGS]\n");
+    for (size_t i = 0; i < NELEM(cmds); i++)
+        cmd_usage(f, &cmds[i], "  ");
+}
+
+/* cmd_find - the command the words name */
+static const ctl_cmd *
+cmd_find(char **w, size_t n)
+{
+    for (size_t i = 0; i < NELEM(cmds); i++) {
+        const ctl_cmd *c = &cmds[i];
+        if (n >= 1 && strcmp(w[0], c->name) == 0 &&
+            (c->sub == NULL || (n >= 2 && strcmp(w[1], c->sub) == 0)))
+            return c;
+    }
+    return NULL;
+}
+
+/* cmd_check - the operands and options fit the command; -1 (after a message) if not */
+static int
+cmd_check(const ctl_ctx *x)
+{
+    unsigned extra = x->a->given & ~(OPT_GLOBAL | x->cmd->opts);
+
+    for (size_t i = 0; extra && i < NELEM(ctl_opts); i++)
+        if (extra & ctl_opts[i].bit) {
+            fail("%s takes no %s", x->cmd->name, ctl_opts[i].name);
+            return -1;
+        }
+    if (x->nops < x->cmd->min_ops || x->nops > x->cmd->max_ops) {
+        fail("%s %s", x->nops < x->cmd->min_ops ? "missing operand for" : "too many operands for",
+             x->cmd->name);
+        return -1;
+    }
+    for (size_t i = 0; i < x->nops; i++)
+        if (x->ops[i][0] == 0) {
+            fail("an empty operand for %s", x->cmd->name);
+            return -1;
+        }
+    return 0;
+}
+
+/* ctl_setup - the command, its operands, and (if it needs them) configuration and socket */
+static int
+ctl_setup(ctl_ctx *x)
+{
+    char err[1024];
+    size_t words = 0;
+
+    if ((x->cmd = cmd_find(x->a->words, x->a->nwords)) == NULL) {
+        if (x->a->nwords)
+            fail("unknown command \"%s\"", x->a->words[0]);
+        else
+            fail("no command");
+        usage(stderr);
+        return CTL_USAGE;
+    }
+    words = x->cmd->sub ? 2 : 1;
+    x->ops = x->a->words + words, x->nops = x->a->nwords - words;
+    if (cmd_check(x) < 0) {
+        cmd_usage(stderr, x->cmd, "usage: hijackctl [-c FILE] [-o name=value]... [--json] ");
+        return CTL_USAGE;
+    }
+    if (!x->cmd->needs_conf)
+        return CTL_OK;
+    if ((x->conf = conf_load(x->a->conf_path, x->a->opts, x->a->nopts, err, sizeof(err))) == NULL) {
+        fail("configuration error: %s", err);
+        return CTL_CONFIG;
+    }
+    /* TODO(control_socket): use x->conf->control_socket when conf.h has it ("" = this default) */
+    int n = snprintf(x->sock, sizeof(x->sock), "%s/control.sock", x->conf->state_dir);
+    if (n < 0 || (size_t)n >= sizeof(x->sock)) {
+        fail(
+            "configuration error: the control socket path %s/control.sock is longer than %zu bytes",
+            x->conf->state_dir, sizeof(x->sock) - 1);
+        return CTL_CONFIG;
+    }
+    return CTL_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+    ctl_args a = {0};
+    ctl_ctx x = {.a = &a};
+    int rc;
+
+    if (args_parse(argc, argv, &a) < 0) {
+        usage(stderr);
+        rc = CTL_USAGE;
+    } else if (a.given & OPT_HELP) {
+        usage(stdout);
+        rc = CTL_OK;
+    } else if ((rc = ctl_setup(&x)) == CTL_OK) {
+        rc = x.cmd->run(&x);
+    }
+    conf_free(x.conf);
+    args_free(&a);
+    return rc;
+}

@@ -1,0 +1,312 @@
+/*
+ * httpd - the JSON API, the dashboard's files and /metrics over HTTP (see httpd.h)
+ */
+#include "httpd.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../util/alloc.h"
+#include "../util/log.h"
+#include "cmds.h"
+#include "metrics.h"
+
+#define HTTP_MAX_BODY 16384
+#define HTTP_MAX_FILE (4 * 1024 * 1024)
+
+struct httpd {
+    live *L;
+    struct evhttp *http;
+};
+
+enum { ROLE_NONE, ROLE_READ, ROLE_ADMIN };
+
+/* same - compare a presented token with a configured one in constant time (for its length) */
+static int
+same(const char *given, const char *want)
+{
+    size_t n = strlen(want), m = strlen(given);
+    unsigned char d = (unsigned char)(n != m || n == 0);
+
+    for (size_t i = 0; i < n; i++)
+        d |= (unsigned char)(want[i] ^ (i < m ? given[i] : 0));
+    return d == 0;
+}
+
+/* role - what the request's bearer token allows */
+static int
+role(const httpd *h, struct evhttp_request *req)
+{
+    const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    const hj_conf *c = h->L->conf;
+
+    if (a == NULL || strncmp(a, "Bearer ", 7) != 0)
+        return ROLE_NONE;
+    int admin = same(a + 7, c->http_token_admin), read = same(a + 7, c->http_token_read);
+    return admin ? ROLE_ADMIN : read ? ROLE_READ : ROLE_NONE;
+}
+
+/* send_json - a JSON object as the response (takes the reference) */
+static void
+send_json(struct evhttp_request *req, int status, json_t *body)
+{
+    struct evbuffer *b = evbuffer_new();
+    char *s = json_dumps(body, JSON_COMPACT);
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+
+    json_decref(body);
+    evbuffer_add_printf(b, "%s\n", s ? s : "{}");
+    free(s);
+    evhttp_add_header(oh, "Content-Type", "application/json");
+    evhttp_add_header(oh, "Cache-Control", "no-store");
+    evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
+    evhttp_send_reply(req, status, status == 200 ? "OK" : "Error", b);
+    evbuffer_free(b);
+}
+
+static void
+send_error(struct evhttp_request *req, int status, const char *msg)
+{
+    send_json(req, status, json_pack("{s:s}", "error", msg));
+}
+
+/* query_into - copy the query's parameters into the request object (numbers as integers) */
+static void
+query_into(struct evhttp_request *req, json_t *obj)
+{
+    struct evkeyvalq q;
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+
+    if (query == NULL || evhttp_parse_query_str(query, &q) != 0)
+        return;
+    for (struct evkeyval *kv = q.tqh_first; kv; kv = kv->next.tqe_next) {
+        char *end;
+        long long n = strtoll(kv->value, &end, 10);
+        json_object_set_new(obj, kv->key,
+                            *kv->value && *end == 0 ? json_integer(n) : json_string(kv->value));
+    }
+    evhttp_clear_headers(&q);
+}
+
+/* body_json - a POST's JSON object body; the status to answer when it is not one */
+static int
+body_json(struct evhttp_request *req, json_t **out)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in);
+
+    if (n > HTTP_MAX_BODY)
+        return 413;
+    char *s = xmalloc(n + 1);
+    evbuffer_copyout(in, s, n);
+    s[n] = 0;
+    *out = n ? json_loadb(s, n, 0, NULL) : json_object();
+    free(s);
+    return json_is_object(*out) ? 0 : (json_decref(*out), *out = NULL, 400);
+}
+
+/* api_request - the command request for an /api path, or NULL (unknown: 404) */
+static json_t *
+api_request(struct evhttp_request *req, const char *path, int post)
+{
+    static const char *const get_cmds[] = {"status",    "locked",  "top",
+                                           "decisions", "history", "exempt"};
+    static const char *const post_cmds[] = {"lock", "unlock", "exempt", "reload"};
+    const char *const *cmds = post ? post_cmds : get_cmds;
+    size_t n = post ? 4 : 6;
+
+    if (!post && strncmp(path, "account/", 8) == 0 && path[8]) {
+        char *acct = evhttp_uridecode(path + 8, 0, NULL);
+        json_t *r = json_pack("{s:s,s:s}", "cmd", "show", "account", acct ? acct : "");
+        free(acct);
+        return r;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(path, cmds[i]) == 0)
+            return json_pack("{s:s}", "cmd", cmds[i]);
+    (void)req;
+    return NULL;
+}
+
+/* on_api - /api/...: authenticate, build the command request, run it */
+static void
+on_api(httpd *h, struct evhttp_request *req, const char *path, int post)
+{
+    int r = role(h, req), status;
+    json_t *cmd = api_request(req, path, post), *body = NULL, *out = NULL;
+
+    if (r == ROLE_NONE) {
+        json_decref(cmd);
+        return send_error(req, 401, "a valid token is needed (Authorization: Bearer TOKEN)");
+    }
+    if (cmd == NULL)
+        return send_error(req, 404, "no such endpoint");
+    query_into(req, cmd);
+    if (post && (status = body_json(req, &body)) != 0) {
+        json_decref(cmd);
+        return send_error(req, status,
+                          status == 413 ? "request body too large"
+                                        : "the body must be a JSON object");
+    }
+    if (body) {
+        json_object_del(body, "cmd");
+        json_object_update(cmd, body);
+        json_decref(body);
+    }
+    if (!post && strcmp(json_string_value(json_object_get(cmd, "cmd")), "exempt") == 0)
+        json_object_set_new(cmd, "op", json_string("list"));
+    cmd_caller who = {r == ROLE_ADMIN, r == ROLE_ADMIN ? "api admin" : "api read"};
+    status = cmds_run(h->L, cmd, &who, &out);
+    json_decref(cmd);
+    if (status == 200 && json_object_get(out, "role") == NULL && strcmp(path, "status") == 0)
+        json_object_set_new(out, "role", json_string(r == ROLE_ADMIN ? "admin" : "read"));
+    send_json(req, status, out);
+}
+
+/* on_metrics - Prometheus' text format */
+static void
+on_metrics(httpd *h, struct evhttp_request *req)
+{
+    live *L = h->L;
+    metrics_gauges g = {.started = L->started};
+    hj_buf out = HJ_BUF_INIT;
+
+    if (L->conf->metrics_need_token && role(h, req) == ROLE_NONE)
+        return send_error(req, 401, "a valid token is needed (metrics_token = yes)");
+    cmds_counts(L, &g.locked, &g.throttled, &g.accounts);
+    if (L->fw) {
+        follow_counts fc;
+        follow_stats(L->fw, &fc);
+        g.follow_lag_bytes = fc.lag_bytes;
+        g.follow_rotations = fc.rotations;
+    }
+    metrics_format(L->met, &g, &out);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, out.s ? out.s : "", out.len);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; version=0.0.4; charset=utf-8");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+    buf_free(&out);
+}
+
+static const struct {
+    const char *ext, *type;
+} types[] = {
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".png", "image/png"},
+    {".svg", "image/svg+xml"},
+};
+
+/* file_type - the Content-Type of a dashboard file, NULL for anything else */
+static const char *
+file_type(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+
+    for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(dot, types[i].ext) == 0)
+            return types[i].type;
+    return NULL;
+}
+
+/* on_file - a dashboard file from web_dir: plain names only, no "..", known types only */
+static void
+on_file(httpd *h, struct evhttp_request *req, const char *path)
+{
+    char full[4300];
+    const char *name = *path ? path : "index.html", *type = file_type(name);
+    struct stat st;
+
+    if (*h->L->conf->web_dir == 0 || type == NULL || strstr(name, "..") || strchr(name, '/'))
+        return send_error(req, 404, "not found");
+    snprintf(full, sizeof(full), "%s/%s", h->L->conf->web_dir, name);
+    int fd = open(full, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > HTTP_MAX_FILE) {
+        if (fd >= 0)
+            close(fd);
+        return send_error(req, 404, "not found");
+    }
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_file(b, fd, 0, st.st_size); /* takes the descriptor */
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    evhttp_add_header(oh, "Content-Type", type);
+    evhttp_add_header(oh, "Cache-Control", "no-cache");
+    evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
+    evhttp_add_header(oh, "Referrer-Policy", "no-referrer");
+    evhttp_add_header(oh, "Content-Security-Policy",
+                      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' "
+                      "data:; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; "
+                      "base-uri 'none'");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+}
+
+static void
+on_request(struct evhttp_request *req, void *arg)
+{
+    httpd *h = arg;
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+
+    if (path == NULL || path[0] != '/')
+        return send_error(req, 400, "bad path");
+    if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD && m != EVHTTP_REQ_POST)
+        return send_error(req, 405, "method not allowed");
+    if (strncmp(path, "/api/", 5) == 0)
+        return on_api(h, req, path + 5, m == EVHTTP_REQ_POST);
+    if (m == EVHTTP_REQ_POST)
+        return send_error(req, 405, "method not allowed");
+    if (strcmp(path, "/metrics") == 0)
+        return on_metrics(h, req);
+    on_file(h, req, path + 1);
+}
+
+httpd *
+httpd_new(struct event_base *base, live *L, char *err, size_t errlen)
+{
+    const char *listen = L->conf->http_listen, *colon = strrchr(listen, ':');
+    char host[256];
+    httpd *h = xcalloc(1, sizeof(*h));
+
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+    if (host[0] == '[') { /* [::1] */
+        memmove(host, host + 1, strlen(host));
+        host[strcspn(host, "]")] = 0;
+    }
+    h->L = L;
+    h->http = evhttp_new(base);
+    evhttp_set_max_body_size(h->http, HTTP_MAX_BODY + 1024);
+    evhttp_set_max_headers_size(h->http, 16384);
+    evhttp_set_timeout(h->http, 30);
+    evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+    evhttp_set_gencb(h->http, on_request, h);
+    if (evhttp_bind_socket(h->http, host, (uint16_t)atoi(colon + 1)) != 0) {
+        snprintf(err, errlen, "http_listen %s: cannot listen there", listen);
+        httpd_free(h);
+        return NULL;
+    }
+    if (L->conf->http_allow_remote)
+        log_warn("http_listen %s: the API is served beyond loopback without TLS: put a TLS proxy "
+                 "in front of it, tokens travel in clear",
+                 listen);
+    return h;
+}
+
+void
+httpd_free(httpd *h)
+{
+    if (h == NULL)
+        return;
+    evhttp_free(h->http);
+    free(h);
+}

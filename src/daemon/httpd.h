@@ -1,0 +1,31 @@
+/*
+ * httpd - the daemon's HTTP side: /api/... (the admin commands), the dashboard, /metrics
+ *
+ * SYNOPSIS
+ *	httpd *httpd_new(struct event_base *base, live *L, char *err, size_t errlen);
+ *	void httpd_free(httpd *h);
+ *
+ * DESCRIPTION
+ *	libevent's evhttp on http_listen. /api/... needs a bearer token:
+ *	http_token_read for GET, http_token_admin for everything (compared
+ *	in constant time); none or a wrong one: 401, a read token on a
+ *	change: 403 (cmds.c). Routes (docs/API.md): GET status, locked, top,
+ *	decisions, history, exempt, account/NAME; POST lock, unlock, exempt,
+ *	reload with a JSON object body (at most 16 KiB: 413; not an object:
+ *	400). Query parameters become members of the command request.
+ *	/metrics: Prometheus' text format (a token only with metrics_token).
+ *	Anything else: a file of web_dir by its plain name (/ = index.html),
+ *	.html .js .css .png .svg only. Runs on the daemon's loop.
+ */
+#ifndef HJ_HTTPD_H
+#define HJ_HTTPD_H
+
+#include <event2/event.h>
+#include <stddef.h>
+
+#include "live_int.h"
+
+httpd *httpd_new(struct event_base *base, live *L, char *err, size_t errlen);
+void httpd_free(httpd *h);
+
+#endif

@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""admin_test.py BUILD_DIR - the admin surface, black-box against the real daemon.
+
+The control socket (as root and as an unprivileged user), the HTTP API with its tokens and
+error codes, /metrics, manual locks and exemptions that survive a restart, hijackctl (human,
+--json, exit codes), and the dashboard in a real Chromium (tests/browser) when it can run.
+Prints "ok ..." / "not ok ..." lines; exit status 1 if any failed. Stops what it starts.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+B = os.path.abspath(sys.argv[1])
+HJ, CTL = os.path.join(B, "hijackd"), os.path.join(B, "hijackctl")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ADMIN, READ = "admin-token-0123456789abcdef", "read-token-0123456789abcdef"
+FAILS = 0
+PROCS = []
+
+
+def report(good, what):
+    global FAILS
+    print(("ok      " if good else "not ok  ") + what, flush=True)
+    FAILS += 0 if good else 1
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Daemon:
+    def __init__(self, state, *opts):
+        self.state, self.port, self.http = state, free_port(), free_port()
+        self.log = os.path.join(state, "daemon.log")
+        args = [HJ, "-f", "-o", "state_dir=" + state, "-o", "policy_listen=127.0.0.1:%d" % self.port,
+                "-o", "http_listen=127.0.0.1:%d" % self.http, "-o", "log_follow=",
+                "-o", "http_token_admin=" + ADMIN, "-o", "http_token_read=" + READ,
+                "-o", "web_dir=" + os.path.join(ROOT, "web")]
+        for o in opts:
+            args += ["-o", o]
+        start = os.path.getsize(self.log) if os.path.exists(self.log) else 0
+        self.p = subprocess.Popen(args, stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+        PROCS.append(self.p)
+        for _ in range(100):
+            if "started:" in open(self.log).read()[start:] or self.p.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.sock = os.path.join(state, "control.sock")
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            self.p.wait(10)
+
+    def policy(self, account, n=1, rcpts=3):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        out = []
+        for i in range(n):
+            req = ("request=smtpd_access_policy\nprotocol_state=END-OF-MESSAGE\n"
+                   "client_address=198.51.100.7\nclient_name=pc.example.com\nsasl_method=PLAIN\n"
+                   "sasl_username=%s\nsender=%s\nrecipient_count=%d\nsize=%d\nqueue_id=QA%04X\n\n"
+                   % (account, account, rcpts, 1000 + 333 * i, i))
+            s.sendall(req.encode())
+            out.append(s.recv(4096).decode().strip())
+        s.close()
+        return out
+
+    def ctl(self, req, raw=None, as_user=None):
+        """One request on the control socket; the reply object (None if the connection closed)."""
+        data = raw if raw is not None else (json.dumps(req) + "\n").encode()
+        if as_user is not None:
+            return ctl_as(self.sock, data, as_user)
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(15)
+        s.connect(self.sock)
+        s.sendall(data)
+        return read_reply(s)
+
+    def api(self, method, path, body=None, token=ADMIN, raw=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.http, path), data=data,
+                                     method=method)
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.headers.get("Content-Type", ""), r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+
+def read_reply(s):
+    buf = b""
+    while True:
+        try:
+            c = s.recv(65536)
+        except ConnectionResetError:  # the daemon closed with our unread bytes in its buffer
+            break
+        if not c:
+            break
+        buf += c
+    s.close()
+    return json.loads(buf) if buf.strip() else None
+
+
+def ctl_as(path, data, uid):
+    """The same request from a child process that has dropped to uid (SO_PEERCRED sees it)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(15)
+            s.connect(path)
+            s.sendall(data)
+            os.write(w, json.dumps(read_reply(s)).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    out = b""
+    while True:
+        c = os.read(r, 65536)
+        if not c:
+            break
+        out += c
+    os.close(r)
+    os.waitpid(pid, 0)
+    return json.loads(out) if out else None
+
+
+def hijackctl(d, *args):
+    p = subprocess.run([CTL, "-o", "state_dir=" + d.state] + list(args), capture_output=True,
+                       text=True, timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_control(d):
+    r = d.ctl({"cmd": "status"})
+    report(r and r["status"] == 200 and r["role"] == "admin", "control: status as root (role admin)")
+    d.policy("eve@example.com", 4)
+    r = d.ctl({"cmd": "lock", "account": "eve@example.com", "reason": "phished"})
+    report(r and r["status"] == 200 and r["state"] == "locked", "control: lock with a reason")
+    report(d.policy("eve@example.com")[0].startswith("action=REJECT"),
+           "  ... and Postfix's next request for it is refused")
+    r = d.ctl({"cmd": "locked"})
+    rows = r["locked"] if r else []
+    report(len(rows) == 1 and rows[0]["reason"] == "phished" and rows[0]["actor"] == "uid 0",
+           "control: locked lists it with reason and actor (uid 0)")
+    r = d.ctl({"cmd": "show", "account": "eve@example.com"})
+    report(r and r["state"] == "locked" and sum(r["hourly"]["recipients"]) == 12 and r["counters"],
+           "control: show has its state, counters and recipients per hour (12)")
+    r = d.ctl({"cmd": "show", "account": "nobody@example.com"})
+    report(r and r["status"] == 404, "control: show of an unknown account: 404")
+    r = d.ctl({"cmd": "lock", "account": "eve@example.com"}, as_user=65534)
+    report(r and r["status"] == 403, "control: lock from an unprivileged user: 403")
+    r = d.ctl({"cmd": "status"}, as_user=65534)
+    report(r and r["status"] == 200 and r["role"] == "read", "  ... who may still look (role read)")
+    r = d.ctl(None, raw=b'{"cmd": "status"\n')
+    report(r and r["status"] == 400 and "malformed" in r["error"], "control: malformed JSON: 400")
+    r = d.ctl(None, raw=b"x" * 70000)
+    report(r is None or r["status"] == 413, "control: a request over 64 KiB: 413 or closed")
+    r = d.ctl({"cmd": "nosuch"})
+    report(r and r["status"] == 400, "control: unknown command: 400")
+
+
+def test_http(d):
+    st, ct, body = d.api("GET", "/api/status", token=None)
+    report(st == 401, "http: no token: 401")
+    st, ct, body = d.api("GET", "/api/status", token="wrong-token-0123456789abcdef")
+    report(st == 401, "http: wrong token: 401")
+    st, ct, body = d.api("GET", "/api/status", token=READ)
+    report(st == 200 and json.loads(body)["role"] == "read" and ct == "application/json",
+           "http: read token: status 200, role read, application/json")
+    st, _, _ = d.api("POST", "/api/unlock", {"account": "eve@example.com"}, token=READ)
+    report(st == 403, "http: read token on a change: 403")
+    st, _, body = d.api("POST", "/api/lock", raw=b"{not json")
+    report(st == 400 and "JSON" in json.loads(body)["error"], "http: malformed JSON body: 400")
+    st, _, _ = d.api("POST", "/api/lock", raw=b'{"account":"' + b"a" * 20000 + b'"}')
+    report(st == 413, "http: oversized body: 413")
+    st, _, _ = d.api("GET", "/api/account/nobody%40example.com")
+    report(st == 404, "http: unknown account: 404")
+    st, _, _ = d.api("GET", "/api/nosuch")
+    report(st == 404, "http: unknown endpoint: 404")
+    st, _, body = d.api("GET", "/api/locked", token=READ)
+    report(st == 200 and json.loads(body)["locked"][0]["account"] == "eve@example.com",
+           "http: locked (same body as the control socket)")
+    st, _, body = d.api("GET", "/api/history?account=eve%40example.com", token=READ)
+    h = json.loads(body)["history"] if st == 200 else []
+    report(h and h[0]["action"] == "lock" and h[0]["reason"] == "phished",
+           "http: history, newest first, with the reason")
+    st, ct, body = d.api("GET", "/", token=None)
+    report(st == 200 and ct.startswith("text/html") and "hijackd" in body,
+           "http: the dashboard page at /")
+    st, _, _ = d.api("GET", "/../README.md", token=None)
+    report(st in (400, 404), "http: no file outside web_dir")
+
+
+def test_metrics(d):
+    st, ct, body = d.api("GET", "/metrics", token=None)
+    want = ['hijackd_policy_requests_total{stage="END-OF-MESSAGE",answer="REJECT"} 1',
+            'hijackd_decisions_total{rule="manual",action="lock"} 1', "hijackd_accounts_locked 1",
+            "hijackd_store_write_seconds_bucket{le=\"+Inf\"}", "hijackd_log_lines_not_understood_total",
+            "hijackd_log_follow_lag_bytes"]
+    missing = [w for w in want if w not in body]
+    report(st == 200 and ct.startswith("text/plain") and not missing,
+           "metrics: requests by stage and answer, decisions by rule and action, locked now, "
+           "store latency, log lines, follower lag%s" % (": missing %s" % missing if missing else ""))
+
+
+def test_restart(state):
+    d = Daemon(state)
+    r = d.ctl({"cmd": "locked"})
+    report(r and [x["account"] for x in r["locked"]] == ["eve@example.com"],
+           "restart: the manual lock survived")
+    r = d.ctl({"cmd": "exempt", "op": "list"})
+    report(r and "*@lists.example.com" in r["exempt"], "restart: the exemption survived")
+    return d
+
+
+def test_exempt(d):
+    r = d.ctl({"cmd": "exempt", "op": "add", "pattern": "*@lists.example.com"})
+    report(r and r["status"] == 200 and "*@lists.example.com" in r["exempt"], "control: exempt add")
+    r = d.ctl({"cmd": "exempt", "op": "del", "pattern": "nosuch@example.com"})
+    report(r and r["status"] == 404, "control: exempt del of a pattern not there: 404")
+
+
+def test_hijackctl(d):
+    if not os.path.exists(CTL):
+        report(False, "hijackctl built")
+        return
+    rc, out, err = hijackctl(d, "locked")
+    report(rc == 0 and "eve@example.com" in out and "phished" in out, "hijackctl locked (a table)")
+    rc, out, err = hijackctl(d, "--json", "status")
+    report(rc == 0 and json.loads(out).get("version"), "hijackctl --json status (one JSON object)")
+    rc, out, err = hijackctl(d, "unlock", "eve@example.com", "--reason", "password changed")
+    report(rc == 0, "hijackctl unlock with a reason")
+    rc, out, err = hijackctl(d, "unlock", "eve@example.com")
+    report(rc == 1, "hijackctl unlock again: exit 1 (%s)" % err.strip()[:80])
+    rc, out, err = hijackctl(d, "history", "eve@example.com")
+    report(rc == 0 and "password changed" in out, "hijackctl history shows who and why")
+    rc, out, err = hijackctl(d, "show", "eve@example.com")
+    report(rc == 0 and "eve@example.com" in out, "hijackctl show")
+    rc, out, err = hijackctl(d, "lock", "eve@example.com", "--reason", "browser test")
+    report(rc == 0, "hijackctl lock")
+    rc, out, err = hijackctl(d, "config", "check", os.path.join(ROOT, "examples/mdaemon.conf"))
+    report(rc == 0, "hijackctl config check of a good file: exit 0")
+
+
+def test_not_running():
+    if not os.path.exists(CTL):
+        return
+    state = tempfile.mkdtemp(prefix="hijackd-at-none.")
+    t0 = time.time()
+    p = subprocess.run([CTL, "-o", "state_dir=" + state, "status"], capture_output=True, text=True,
+                       timeout=30)
+    report(p.returncode == 4 and "running" in p.stderr and time.time() - t0 < 5,
+           "hijackctl with no daemon: exit 4 at once, with a clear message")
+    shutil.rmtree(state, ignore_errors=True)
+
+
+def test_browser(d, shot):
+    if os.environ.get("HJ_NO_BROWSER"):
+        print("skipped: browser (HJ_NO_BROWSER)")
+        return
+    p = subprocess.run([os.path.join(ROOT, "tests/browser/run.sh"), "http://127.0.0.1:%d/" % d.http,
+                        ADMIN, shot], capture_output=True, text=True, timeout=300)
+    for line in p.stdout.splitlines():
+        if line.startswith("ok ") or line.startswith("not ok "):
+            report(line.startswith("ok "), "browser: " + line.split(" - ", 1)[-1])
+    if p.returncode != 0 and "not ok" not in p.stdout:
+        report(False, "browser test ran: " + (p.stderr or p.stdout)[-300:])
+
+
+def main():
+    state = tempfile.mkdtemp(prefix="hijackd-at.")
+    shot = os.environ.get("HJ_SCREENSHOT", os.path.join(state, "dashboard.png"))
+    try:
+        p = subprocess.run([HJ, "config", "-o", "http_listen=0.0.0.0:8080"], capture_output=True,
+                           text=True)
+        report(p.returncode == 3 and "http_allow_remote" in p.stderr,
+               "http_listen off loopback without http_allow_remote: configuration error")
+        os.chmod(state, 0o711)  # the unprivileged caller may reach the socket, not read the dir
+        d = Daemon(state)
+        report(d.p.poll() is None, "the daemon starts with the control socket and HTTP")
+        test_control(d)
+        test_http(d)
+        test_metrics(d)
+        test_exempt(d)
+        d.stop()
+        d = test_restart(state)
+        test_hijackctl(d)
+        test_browser(d, shot)
+        d.stop()
+        test_not_running()
+    finally:
+        for p in PROCS:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        if FAILS == 0:
+            shutil.rmtree(state, ignore_errors=True)
+    sys.exit(1 if FAILS else 0)
+
+
+if __name__ == "__main__":
+    main()
