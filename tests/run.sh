@@ -164,6 +164,7 @@ section "the admin surface: control socket, hijackctl, HTTP API, /metrics, dashb
 # the browser (Chromium + Playwright) runs once, in the e2e pass
 if [ "$E2E" = 1 ]; then HJ_SCREENSHOT="$T/dashboard.png" tally timeout 600 python3 tests/admin_test.py "$B"
 else HJ_NO_BROWSER=1 tally timeout 300 python3 tests/admin_test.py "$B"; fi
+HJCTL_SKIP_HANG=1 tally timeout 120 python3 tests/ctl_fake_daemon.py --check "$B/hijackctl"
 
 section "real Postfix + Dovecot, live (tests/harness)"
 if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then

@@ -13,18 +13,19 @@
  *
  * DESCRIPTION
  *	Reads the daemon's configuration (-c, -o, or the built-in default,
- *	exactly as hijackd does) to find the control socket: state_dir +
- *	"/control.sock". Each daemon command is one connection: one request
- *	line (a JSON object with "cmd"), one answer line (a JSON object with
- *	"status", 200 or an HTTP-like error with "error"), every step bounded
- *	by a 10 s timeout. The answer's body (the answer without "status") is
- *	printed as one JSON line with --json, else as tables for people with
- *	control characters shown as '?'. "config check" needs no daemon;
- *	"queue" reads postqueue -j and asks the daemon which account sent
- *	each queued message (going on without when it is not running);
- *	"queue purge" deletes one group's messages with postsuper, and only
- *	with --yes. Options may come anywhere; "--" ends them. Errors go to
- *	stderr, prefixed "hijackctl: ". docs/hijackctl.md is the reference.
+ *	exactly as hijackd does) to find the control socket: control_socket,
+ *	or state_dir + "/control.sock" when that is empty. Each daemon command
+ *	is one connection: one request line (a JSON object with "cmd"), one
+ *	answer line (a JSON object with "status", 200 or an HTTP-like error
+ *	with "error"), every step bounded by a 10 s timeout. The answer's body
+ *	(the answer without "status") is printed as one JSON line with --json,
+ *	else as tables for people, control characters shown as '?'.
+ *	"config check" needs no daemon. "queue" reads postqueue -j and asks
+ *	the daemon which account sent each queued message (going on without
+ *	when it is not running); "queue purge" deletes one group's messages
+ *	with postsuper, and only with --yes. Options may come anywhere; "--"
+ *	ends them. Errors go to stderr, prefixed "hijackctl: ".
+ *	docs/hijackctl.md is the reference.
  *
  *	Exit status: 0 done; 1 refused or not found (a 4xx answer other than
  *	403, nothing queued to purge); 2 usage; 3 configuration error;
@@ -62,9 +63,8 @@ enum { CTL_OK, CTL_REFUSED, CTL_USAGE, CTL_CONFIG, CTL_DOWN, CTL_DENIED, CTL_FAI
 #define CTL_REPLY_MAX (64u << 20) /* bytes: a longer answer is an error */
 #define CTL_IDS_PER_REQUEST 1000  /* queue IDs per queue_accounts request */
 #define CTL_TOP_WINDOW 3600       /* s: what "top" asks for */
+#define CTL_LIMIT_MAX 500         /* decisions --limit: the most the daemon sends */
 #define CTL_SPARK_HOURS 48        /* hours of the recipients-per-hour line of "show" */
-#define CTL_POSTQUEUE "/usr/sbin/postqueue"
-#define CTL_POSTSUPER "/usr/sbin/postsuper"
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---------------------------------------------------------------- arguments */
@@ -97,20 +97,21 @@ typedef struct ctl_args {
 static const struct ctl_opt {
     const char *name;
     unsigned bit;
-    size_t off; /* where its value goes; 0: it takes none */
+    size_t off;       /* where its value goes (-o: appended to opts); 0: it takes none */
+    const char *meta; /* its value, for usage */
 } ctl_opts[] = {
-    {"-c", OPT_CONF, offsetof(ctl_args, conf_path)},
-    {"-o", OPT_O, offsetof(ctl_args, opts)},
-    {"--json", OPT_JSON, 0},
-    {"-h", OPT_HELP, 0},
-    {"--help", OPT_HELP, 0},
-    {"--reason", OPT_REASON, offsetof(ctl_args, reason)},
-    {"--since", OPT_SINCE, offsetof(ctl_args, since)},
-    {"--limit", OPT_LIMIT, offsetof(ctl_args, limit)},
-    {"--yes", OPT_YES, 0},
-    {"--config-dir", OPT_CONFIG_DIR, offsetof(ctl_args, config_dir)},
-    {"--postqueue", OPT_POSTQUEUE, offsetof(ctl_args, postqueue)},
-    {"--postsuper", OPT_POSTSUPER, offsetof(ctl_args, postsuper)},
+    {"-c", OPT_CONF, offsetof(ctl_args, conf_path), "FILE"},
+    {"-o", OPT_O, offsetof(ctl_args, opts), "name=value"},
+    {"--json", OPT_JSON, 0, NULL},
+    {"-h", OPT_HELP, 0, NULL},
+    {"--help", OPT_HELP, 0, NULL},
+    {"--reason", OPT_REASON, offsetof(ctl_args, reason), "TEXT"},
+    {"--since", OPT_SINCE, offsetof(ctl_args, since), "T"},
+    {"--limit", OPT_LIMIT, offsetof(ctl_args, limit), "N"},
+    {"--yes", OPT_YES, 0, NULL},
+    {"--config-dir", OPT_CONFIG_DIR, offsetof(ctl_args, config_dir), "DIR"},
+    {"--postqueue", OPT_POSTQUEUE, offsetof(ctl_args, postqueue), "PATH"},
+    {"--postsuper", OPT_POSTSUPER, offsetof(ctl_args, postsuper), "PATH"},
 };
 
 /* opt_find - the option arg names; *val is its attached value ("--x=v", "-cFILE") or NULL */
@@ -125,10 +126,10 @@ opt_find(const char *arg, const char **val)
             continue;
         if (arg[n] == 0)
             return o;
-        if (o->off && arg[1] == '-' && arg[n] == '=')
-            return *val = arg + n + 1, o;
-        if (o->off && arg[1] != '-')
-            return *val = arg + n, o;
+        if (o->off && (arg[1] != '-' || arg[n] == '=')) { /* "-cFILE", "--reason=TEXT" */
+            *val = arg + n + (arg[1] == '-');
+            return o;
+        }
     }
     return NULL;
 }
@@ -185,24 +186,39 @@ args_free(ctl_args *a)
 
 /* ---------------------------------------------------------------- text for people */
 
-/* put_safe - s for a terminal: C0/C1 controls and DEL become '?' */
+/* unsafe_at - the bytes of the character at p if a terminal must not get it, else 0: C0
+ * controls, DEL, C1 controls, line and paragraph separators, bidirectional controls */
+static int
+unsafe_at(const unsigned char *p)
+{
+    if (p[0] < 0x20 || p[0] == 0x7f)
+        return 1;
+    if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+        return 2;
+    if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xa8 && p[2] <= 0xae) ||
+                         (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+        return 3;
+    return 0;
+}
+
+/* put_safe - s for a terminal: each character unsafe_at() names becomes '?' */
 static void
 put_safe(hj_buf *out, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) {
-            buf_putc(out, '?');
-        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-            buf_putc(out, '?');
-            p++;
-        } else {
-            buf_putc(out, (char)*p);
-        }
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        int bad = unsafe_at(p);
+        buf_putc(out, bad ? '?' : (char)*p);
+        p += bad ? bad : 1;
     }
 }
 
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* fail - "hijackctl: MESSAGE" on stderr, control characters shown as '?' */
-static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
+static void
+fail(const char *fmt, ...)
 {
     hj_buf raw = HJ_BUF_INIT, safe = HJ_BUF_INIT;
     va_list ap;
@@ -431,7 +447,7 @@ show_locked(json_t *body, hj_buf *out)
         return;
     }
     tbl_init(&t, (const char *[]){"ACCOUNT", "SINCE", "UNTIL", "RULE", "EVIDENCE", "CLIENT IPS",
-                                  "REASON", NULL});
+                                  "ACTOR", "REASON", NULL});
     json_array_foreach(list, i, l)
     {
         tbl_json(&t, json_object_get(l, "account"), FMT_PLAIN);
@@ -440,6 +456,7 @@ show_locked(json_t *body, hj_buf *out)
         tbl_json(&t, json_object_get(l, "rule"), FMT_PLAIN);
         tbl_evidence(&t, l);
         tbl_json(&t, json_object_get(l, "client_ips"), FMT_PLAIN);
+        tbl_json(&t, json_object_get(l, "actor"), FMT_PLAIN);
         tbl_json(&t, json_object_get(l, "reason"), FMT_PLAIN);
     }
     tbl_print(&t, out);
@@ -578,6 +595,12 @@ static const struct kv_part normal_parts[] = {
     {"novel_share", FMT_PCT},    {"unknown_share", FMT_PCT},
     {"freemail_share", FMT_PCT}, {NULL, 0}};
 
+static const struct kv_part totals_parts[] = {{"messages", FMT_PLAIN},
+                                              {"recipients", FMT_PLAIN},
+                                              {"first_seen", FMT_PLAIN},
+                                              {"last_seen", FMT_PLAIN},
+                                              {NULL, 0}};
+
 /* kv_inline - "label: key value, key value, ..." of an object, or "label: -" */
 static void
 kv_inline(hj_buf *out, const char *label, json_t *o, const struct kv_part *parts)
@@ -619,11 +642,31 @@ show_counters(json_t *list, hj_buf *out)
 
 static int parse_rfc3339(const char *s, int64_t *t);
 
+/* bit_length - 1 + floor(log2(v)) for v > 0 */
+static int
+bit_length(json_int_t v)
+{
+    int n = 0;
+
+    for (; v > 0; v >>= 1)
+        n++;
+    return n;
+}
+
+/* spark_level - the character for v of max: '_' for none, then 9 steps on a log2 scale */
+static char
+spark_level(json_int_t v, json_int_t max)
+{
+    static const char levels[] = "_.-:=+*#%@";
+    int b = bit_length(v), bmax = bit_length(max);
+
+    return v <= 0 ? levels[0] : levels[(9 * b + bmax - 1) / bmax];
+}
+
 /* spark - recipients per hour, the last CTL_SPARK_HOURS, as one line of ASCII levels */
 static void
 spark(json_t *hourly, hj_buf *out)
 {
-    static const char levels[] = "_.-:=+*#%@"; /* '_' none, then nine steps up to the maximum */
     json_t *rc = json_object_get(hourly, "recipients");
     json_int_t step = json_integer_value(json_object_get(hourly, "step")), max = 0, total = 0;
     size_t n = json_array_size(rc), first = n > CTL_SPARK_HOURS ? n - CTL_SPARK_HOURS : 0;
@@ -640,12 +683,10 @@ spark(json_t *hourly, hj_buf *out)
         timeconv_rfc3339(start + (int64_t)first * (step > 0 ? step : 3600), 0, when, sizeof(when));
     buf_printf(out,
                "\nrecipients per hour, %zu h from %s (max %" JSON_INTEGER_FORMAT
-               ", total %" JSON_INTEGER_FORMAT "):\n  ",
+               ", total %" JSON_INTEGER_FORMAT "; log scale _.-:=+*#%%@):\n  ",
                n - first, when, max, total);
-    for (size_t i = first; i < n; i++) {
-        json_int_t v = json_integer_value(json_array_get(rc, i));
-        buf_putc(out, v <= 0 ? levels[0] : levels[(v * 9 + max - 1) / max]); /* 1..9 */
-    }
+    for (size_t i = first; i < n; i++)
+        buf_putc(out, spark_level(json_integer_value(json_array_get(rc, i)), max));
     buf_putc(out, '\n');
 }
 
@@ -665,6 +706,7 @@ show_account(json_t *body, hj_buf *out)
     jtext(out, json_object_get(body, "recent_ips"));
     buf_putc(out, '\n');
     kv_inline(out, "normal", json_object_get(body, "normal"), normal_parts);
+    kv_inline(out, "totals", json_object_get(body, "totals"), totals_parts);
     show_counters(json_object_get(body, "counters"), out);
     spark(json_object_get(body, "hourly"), out);
     buf_puts(out, json_array_size(dec) ? "\nlast decisions:\n" : "\nno decisions\n");
@@ -837,8 +879,8 @@ req_decisions(const ctl_ctx *x, json_t *req)
         return 0;
     errno = 0;
     n = strtoll(x->a->limit, &end, 10);
-    if (end == x->a->limit || *end || errno || n < 1 || n > 1000000) {
-        fail("bad --limit \"%s\" (1..1000000)", x->a->limit);
+    if (end == x->a->limit || *end || errno || n < 1 || n > CTL_LIMIT_MAX) {
+        fail("bad --limit \"%s\" (1..%d)", x->a->limit, CTL_LIMIT_MAX);
         return -1;
     }
     return json_object_set_new(req, "limit", json_integer(n));
@@ -1188,25 +1230,37 @@ q_ask(const ctl_ctx *x, const queue_list *ql, qctx *q)
         size_t to = ql->n - i > CTL_IDS_PER_REQUEST ? i + CTL_IDS_PER_REQUEST : ql->n;
         if (q_ask_batch(x, ql, i, to, q, err, sizeof(err)) != CTL_OK) {
             fail("%s", err);
-            fail("going on without account names: messages %sare grouped by sender",
-                 i ? "from here on " : "");
+            fail("going on without account names: messages %sare grouped by sender%s",
+                 i ? "from here on " : "",
+                 q->conf->nlocal ? ""
+                                 : " (and without local_domains, your users' mail to other "
+                                   "domains looks relayed)");
             return;
         }
     }
+}
+
+/* postfix_dir - Postfix's configuration directory: --config-dir, postfix_config_dir, or NULL */
+static const char *
+postfix_dir(const ctl_ctx *x)
+{
+    if (x->a->config_dir)
+        return *x->a->config_dir ? x->a->config_dir : NULL;
+    return *x->conf->postfix_config_dir ? x->conf->postfix_config_dir : NULL;
 }
 
 /* q_build - read the queue, ask the daemon, group; CTL_FAIL if postqueue failed */
 static int
 q_build(const ctl_ctx *x, queue_report *r)
 {
-    const char *pq = x->a->postqueue ? x->a->postqueue : CTL_POSTQUEUE;
+    const char *pq = x->a->postqueue ? x->a->postqueue : x->conf->postqueue_path;
     qctx q = {htab_new(64), htab_new(16), x->conf};
     queue_list ql;
     char err[1024];
     int rc = CTL_OK;
 
     queue_report_init(r);
-    if (queue_read(pq, x->a->config_dir, &ql, err, sizeof(err)) < 0) {
+    if (queue_read(pq, postfix_dir(x), &ql, err, sizeof(err)) < 0) {
         fail("%s", err);
         rc = CTL_FAIL;
     } else {
@@ -1287,7 +1341,7 @@ purge_print(const ctl_ctx *x, const queue_origin *g, const char **ids, size_t n,
 static int
 run_purge(ctl_ctx *x)
 {
-    const char *ps = x->a->postsuper ? x->a->postsuper : CTL_POSTSUPER;
+    const char *ps = x->a->postsuper ? x->a->postsuper : x->conf->postsuper_path;
     const char **ids;
     size_t n;
     char err[1024];
@@ -1301,7 +1355,7 @@ run_purge(ctl_ctx *x)
         rc = CTL_REFUSED;
     } else if (!(x->a->given & OPT_YES)) {
         rc = purge_print(x, q_group_of(&r, ids), ids, n, 1);
-    } else if (queue_purge(ps, x->a->config_dir, ids, n, err, sizeof(err)) < 0) {
+    } else if (queue_purge(ps, postfix_dir(x), ids, n, err, sizeof(err)) < 0) {
         fail("%s", err);
         rc = CTL_FAIL;
     } else {
@@ -1380,7 +1434,8 @@ cmd_usage(FILE *f, const ctl_cmd *c, const char *lead)
             c->operands ? " " : "", c->operands ? c->operands : "");
     for (size_t i = 0; i < NELEM(ctl_opts); i++)
         if (c->opts & ctl_opts[i].bit)
-            fprintf(f, " [%s%s]", ctl_opts[i].name, ctl_opts[i].off ? " X" : "");
+            fprintf(f, " [%s%s%s]", ctl_opts[i].name, ctl_opts[i].meta ? " " : "",
+                    ctl_opts[i].meta ? ctl_opts[i].meta : "");
     fputc('\n', f);
 }
 
@@ -1429,6 +1484,28 @@ cmd_check(const ctl_ctx *x)
     return 0;
 }
 
+/* cmd_unknown - say what is wrong with the command words, and how they go */
+static void
+cmd_unknown(const ctl_args *a)
+{
+    int known = 0;
+
+    for (size_t i = 0; a->nwords && i < NELEM(cmds); i++)
+        known |= strcmp(cmds[i].name, a->words[0]) == 0;
+    if (a->nwords == 0) {
+        fail("no command");
+    } else if (!known) {
+        fail("unknown command \"%s\"", a->words[0]);
+    } else {
+        fail("%s needs one of these:", a->words[0]);
+        for (size_t i = 0; i < NELEM(cmds); i++)
+            if (strcmp(cmds[i].name, a->words[0]) == 0)
+                cmd_usage(stderr, &cmds[i], "  hijackctl ");
+        return;
+    }
+    usage(stderr);
+}
+
 /* ctl_setup - the command, its operands, and (if it needs them) configuration and socket */
 static int
 ctl_setup(ctl_ctx *x)
@@ -1437,11 +1514,7 @@ ctl_setup(ctl_ctx *x)
     size_t words = 0;
 
     if ((x->cmd = cmd_find(x->a->words, x->a->nwords)) == NULL) {
-        if (x->a->nwords)
-            fail("unknown command \"%s\"", x->a->words[0]);
-        else
-            fail("no command");
-        usage(stderr);
+        cmd_unknown(x->a);
         return CTL_USAGE;
     }
     words = x->cmd->sub ? 2 : 1;
@@ -1456,12 +1529,12 @@ ctl_setup(ctl_ctx *x)
         fail("configuration error: %s", err);
         return CTL_CONFIG;
     }
-    /* TODO(control_socket): use x->conf->control_socket when conf.h has it ("" = this default) */
-    int n = snprintf(x->sock, sizeof(x->sock), "%s/control.sock", x->conf->state_dir);
+    const char *cs = x->conf->control_socket; /* "": state_dir/control.sock */
+    int n = *cs ? snprintf(x->sock, sizeof(x->sock), "%s", cs)
+                : snprintf(x->sock, sizeof(x->sock), "%s/control.sock", x->conf->state_dir);
     if (n < 0 || (size_t)n >= sizeof(x->sock)) {
-        fail(
-            "configuration error: the control socket path %s/control.sock is longer than %zu bytes",
-            x->conf->state_dir, sizeof(x->sock) - 1);
+        fail("configuration error: the control socket's path is longer than %zu bytes",
+             sizeof(x->sock) - 1);
         return CTL_CONFIG;
     }
     return CTL_OK;

@@ -392,8 +392,10 @@ cmd_decisions(live *L, json_t *req, const cmd_caller *who, json_t **reply)
     json_int_t n = json_integer_value(json_object_get(req, "limit"));
 
     (void)who;
-    json_t *d =
-        audit_list(L, a && *a ? a : NULL, 0, NULL, 1, n > 0 && n <= HISTORY_MAX ? (size_t)n : 50);
+    json_t *d = audit_list(L, a && *a ? a : NULL, 0, NULL, 1,
+                           n <= 0            ? 50
+                           : n > HISTORY_MAX ? HISTORY_MAX
+                                             : (size_t)n);
     if (d == NULL)
         return err(reply, 500, "the store failed");
     *reply = json_pack("{s:o}", "decisions", d);

@@ -1,0 +1,495 @@
+#!/usr/bin/env python3
+"""ctl_fake_daemon.py - a fake of hijackd's control socket, and hijackctl's tests against it.
+
+    ctl_fake_daemon.py SOCKET [--mode MODE] [--log FILE]
+        Serve canned answers on the unix socket SOCKET until killed. One request line in,
+        one answer line out, then close: like the daemon. MODE:
+          normal   canned 200 answers; the special accounts below give errors
+          deny     403 to everything
+          hang     read the request, never answer (the client must time out)
+          close    close without answering
+          garbage  answer a line that is not JSON
+        Special accounts (normal mode): nobody@example.com -> 404, denied@example.com -> 403,
+        boom@example.com -> 500, unlock of notlocked@example.com -> 409.
+        --log FILE appends every request line received.
+
+    ctl_fake_daemon.py --check HIJACKCTL
+        Run hijackctl through every command against fakes started here (human and --json
+        output, requests sent, exit codes, queue and purge with fake postqueue/postsuper).
+        Prints "ok ..." / "not ok ..." lines and "N passed, N failed"; exit status 1 if any
+        failed. Stops everything it starts.
+"""
+import copy
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ESC = "\x1b[31m"  # a terminal escape planted in canned text: hijackctl must not print it
+
+DECISION = {"ts": "2026-11-25T05:55:53+00:00", "account": "alice@example.com", "action": "lock",
+            "rule": "rcpt_500_30m", "scope": "account", "metric": "recipients", "window": 1800,
+            "limit": 500, "count": 503, "class": "any", "event_class": "external",
+            "client_ip": "39.53.149.170", "client_name": "unknown",
+            "client_ips": ["39.53.149.170", "23.252.102.189"], "queue_id": "D5C5F10C40C",
+            "sender": "alice@example.com", "service": "postfix/submission",
+            "signals": {"novel_network": 1}, "score": 5}
+
+CANNED = {
+    "status": {"version": "0.2.0", "started": "2026-11-22T06:00:00+00:00", "uptime": 273845,
+               "store": "sqlite:/var/lib/hijackd/hijackd.db",
+               "listeners": {"policy": "127.0.0.1:10099", "http": "127.0.0.1:10098",
+                             "control": "/var/lib/hijackd/control.sock"},
+               "accounts": 1234, "locked": 2, "throttled": 1, "role": "admin"},
+    "locked": {"locked": [
+        {"account": "alice@example.com", "since": "2026-11-25T05:55:53+00:00", "until": None,
+         "rule": "rcpt_500_30m", "reason": "", "actor": "hijackd", "count": 503, "limit": 500,
+         "window": 1800, "client_ips": ["39.53.149.170", "23.252.102.189"]},
+        {"account": "bob@example.com", "since": "2026-11-24T10:00:00+00:00", "until": None,
+         "rule": "manual", "reason": "phished " + ESC + "see\u202eticket 42\u0085",
+         "actor": "uid 0", "count": None,
+         "limit": None, "window": None, "client_ips": []}]},
+    "show": {"account": "alice@example.com", "state": "locked",
+             "lock": {"since": "2026-11-25T05:55:53+00:00", "until": None, "rule": "rcpt_500_30m",
+                      "reason": ""},
+             "throttle": None, "recent_ips": ["39.53.149.170", "23.252.102.189"],
+             "counters": [{"rule": "rcpt_500_30m", "metric": "recipients", "window": 1800,
+                           "count": 503, "limit": 500, "action": "lock"},
+                          {"rule": "msgs_100_1h", "metric": "messages", "window": 3600,
+                           "count": 40, "limit": 100, "action": "throttle"}],
+             "normal": {"networks": 3, "clients": 2, "domains": 14, "messages": 820,
+                        "novel_share": 2, "unknown_share": 0, "freemail_share": 10},
+             "totals": {"messages": 871, "recipients": 1611,
+                        "first_seen": "2026-11-01T08:00:00+00:00",
+                        "last_seen": "2026-11-25T05:55:53+00:00"},
+             "hourly": {"start": "2026-11-22T06:00:00+00:00", "step": 3600,
+                        "recipients": [0] * 24 + [3, 5, 0, 1] * 10 + [0, 40, 503, 12]},
+             "decisions": [DECISION]},
+    "lock": {"ok": True, "account": "alice@example.com", "state": "locked"},
+    "unlock": {"ok": True, "account": "alice@example.com", "state": "ok"},
+    "exempt": {"exempt": ["*@lists.example.com", "newsletter@*"]},
+    "history": {"history": [
+        {"ts": "2026-11-25T06:10:00+00:00", "account": "bob@example.com", "action": "unlock",
+         "rule": "", "actor": "uid 0", "reason": "password changed"},
+        {"ts": "2026-11-25T05:55:53+00:00", "account": "alice@example.com", "action": "lock",
+         "rule": "rcpt_500_30m", "actor": "hijackd", "reason": ""}]},
+    "top": {"window": 3600, "top": [
+        {"account": "alice@example.com", "messages": 871, "recipients": 1611, "state": "locked"},
+        {"account": "carol@example.com", "messages": 12, "recipients": 30, "state": "ok"}]},
+    "decisions": {"decisions": [DECISION, dict(DECISION, action="warn", count=None, limit=None,
+                                               window=None, rule="", reason="manual note")]},
+    "reload": {"ok": True},
+}
+
+QUEUE_ACCOUNTS = {"4B1C31002A3": "alice@example.com", "4B1C31002A4": "alice@example.com"}
+SPECIAL = {"nobody@example.com": (404, "unknown account"),
+           "denied@example.com": (403, "not allowed: you are not root or in the admin group"),
+           "boom@example.com": (500, "store error: disk I/O error")}
+
+
+def answer(req):
+    """(status, body) for one request in normal mode"""
+    if not isinstance(req, dict) or not isinstance(req.get("cmd"), str):
+        return 400, {"error": "not a request"}
+    cmd, acct = req["cmd"], req.get("account")
+    if acct in SPECIAL:
+        s, e = SPECIAL[acct]
+        return s, {"error": e}
+    if cmd == "unlock" and acct == "notlocked@example.com":
+        return 409, {"error": "notlocked@example.com is not locked"}
+    if cmd == "queue_accounts":
+        ids = req.get("ids") or []
+        return 200, {"accounts": {q: QUEUE_ACCOUNTS[q] for q in ids if q in QUEUE_ACCOUNTS}}
+    if cmd not in CANNED:
+        return 400, {"error": "unknown command " + cmd}
+    body = copy.deepcopy(CANNED[cmd])
+    if cmd in ("lock", "unlock", "show") and acct:
+        body["account"] = acct
+    return 200, body
+
+
+def serve_one(conn, mode, log):
+    data = b""
+    conn.settimeout(10)
+    try:
+        while b"\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        if log:
+            with open(log, "ab") as f:
+                f.write(data.split(b"\n")[0] + b"\n")
+        if mode == "hang":
+            time.sleep(30)
+            return
+        if mode == "close":
+            return
+        if mode == "garbage":
+            conn.sendall(b"this is not json\n")
+            return
+        try:
+            req = json.loads(data.split(b"\n")[0])
+        except ValueError:
+            req = None
+        status, body = (403, {"error": "not allowed"}) if mode == "deny" else answer(req)
+        body = dict(body, status=status)
+        conn.sendall(json.dumps(body).encode() + b"\n")
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def serve(path, mode="normal", log=None, stop=None):
+    if os.path.exists(path):
+        os.unlink(path)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(16)
+    s.settimeout(0.2)
+    try:
+        while stop is None or not stop.is_set():
+            try:
+                conn, _ = s.accept()
+            except socket.timeout:
+                continue
+            threading.Thread(target=serve_one, args=(conn, mode, log), daemon=True).start()
+    finally:
+        s.close()
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+# ---------------------------------------------------------------- --check
+
+FAILS = PASSES = 0
+
+
+def report(good, what):
+    global FAILS, PASSES
+    print(("ok      " if good else "not ok  ") + what, flush=True)
+    if good:
+        PASSES += 1
+    else:
+        FAILS += 1
+
+
+class Fake:
+    """a fake daemon in a thread, on DIR/control.sock"""
+
+    def __init__(self, state, mode="normal"):
+        self.state, self.stop = state, threading.Event()
+        self.sock, self.log = os.path.join(state, "control.sock"), os.path.join(state, "req.log")
+        if os.path.exists(self.log):
+            os.unlink(self.log)
+        self.t = threading.Thread(target=serve, args=(self.sock, mode, self.log, self.stop),
+                                  daemon=True)
+        self.t.start()
+        for _ in range(100):
+            if os.path.exists(self.sock):
+                break
+            time.sleep(0.01)
+
+    def requests(self):
+        if not os.path.exists(self.log):
+            return []
+        return [json.loads(l) for l in open(self.log, "rb").read().splitlines()]
+
+    def last(self):
+        r = self.requests()
+        return r[-1] if r else None
+
+    def close(self):
+        self.stop.set()
+        self.t.join()
+
+
+def run(ctl, *args, timeout=30):
+    t0 = time.monotonic()
+    p = subprocess.run([ctl] + list(args), capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
+
+
+def clean(text):
+    """no control characters but newlines"""
+    return not any((ord(c) < 32 and c != "\n") or 0x7f <= ord(c) <= 0x9f
+                   or 0x2028 <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069 for c in text)
+
+
+def check_json(ctl, conf, cmd_args, expect):
+    rc, out, err, _ = run(ctl, "-c", conf, "--json", *cmd_args)
+    try:
+        body = json.loads(out)
+        one_line = out.count("\n") == 1
+    except ValueError:
+        body, one_line = None, False
+    report(rc == 0 and one_line and body == expect,
+           "--json %s: one line, the body without status" % " ".join(cmd_args))
+
+
+HUMAN = [  # args, expected request, strings the output must hold
+    (["status"], {"cmd": "status"}, ["0.2.0", "3d04h", "127.0.0.1:10099", "admin"]),
+    (["locked"], {"cmd": "locked"},
+     ["ACCOUNT", "EVIDENCE", "503>500/30m", "39.53.149.170,23.252.102.189",
+      "phished ?[31msee?ticket 42?"]),
+    (["show", "alice@example.com"], {"cmd": "show", "account": "alice@example.com"},
+     ["state       locked", "novel_share 2%", "RULE", "30m", "recipients per hour, 48 h",
+      "last decisions", "rcpt_500_30m"]),
+    (["lock", "alice@example.com", "--reason", "phished"],
+     {"cmd": "lock", "account": "alice@example.com", "reason": "phished"},
+     ["alice@example.com is now locked"]),
+    (["unlock", "--reason=password changed", "alice@example.com"],
+     {"cmd": "unlock", "account": "alice@example.com", "reason": "password changed"},
+     ["alice@example.com is now ok"]),
+    (["lock", "alice@example.com"], {"cmd": "lock", "account": "alice@example.com"},
+     ["is now locked"]),
+    (["exempt", "add", "*@lists.example.com"],
+     {"cmd": "exempt", "op": "add", "pattern": "*@lists.example.com"}, ["newsletter@*"]),
+    (["exempt", "del", "x@example.com"],
+     {"cmd": "exempt", "op": "del", "pattern": "x@example.com"}, ["*@lists.example.com"]),
+    (["exempt", "list"], {"cmd": "exempt", "op": "list"}, ["newsletter@*"]),
+    (["history"], {"cmd": "history"}, ["ACTOR", "password changed", "uid 0"]),
+    (["history", "bob@example.com", "--since", "2026-11-25T07:00:00+01:00"],
+     {"cmd": "history", "account": "bob@example.com", "since": "2026-11-25T06:00:00+00:00"},
+     ["unlock"]),
+    (["top"], {"cmd": "top", "window": 3600}, ["last 1h", "RECIPIENTS", "1611"]),
+    (["decisions"], {"cmd": "decisions"}, ["EVIDENCE", "503>500/30m", "manual note"]),
+    (["decisions", "alice@example.com", "--limit", "5"],
+     {"cmd": "decisions", "account": "alice@example.com", "limit": 5}, ["39.53.149.170"]),
+    (["reload"], {"cmd": "reload"}, ["reloaded"]),
+]
+
+
+def check_commands(ctl, conf, fake):
+    for args, req, wants in HUMAN:
+        rc, out, err, _ = run(ctl, "-c", conf, *args)
+        got = fake.last()
+        report(rc == 0 and got == req and all(w in out for w in wants) and clean(out),
+               "%s: request %s, human output" % (" ".join(args), json.dumps(got)))
+        if rc != 0 or not all(w in out for w in wants):
+            print("        rc %d, stdout:\n%s        stderr: %s" % (rc, out, err))
+    for args, _, _ in HUMAN:
+        _, body = answer(dict(HUMAN_REQ(args)))
+        check_json(ctl, conf, args, body)
+    rc, out, err, _ = run(ctl, "-c", conf, "history", "--json", "--since", "2h")
+    since = (fake.last() or {}).get("since", "")
+    want = time.strftime("%Y-%m-%dT%H:", time.gmtime(time.time() - 7200))
+    report(rc == 0 and since.startswith(want) and since.endswith("+00:00"),
+           "history --since 2h (after the command: --json too) sends %s" % since)
+
+
+def HUMAN_REQ(args):
+    for a, req, _ in HUMAN:
+        if a == args:
+            return req
+    return {}
+
+
+def check_errors(ctl, conf, fake, state):
+    cases = [(["show", "nobody@example.com"], 1, "unknown account"),
+             (["show", "denied@example.com"], 5, "not allowed"),
+             (["lock", "boom@example.com"], 6, "disk I/O error"),
+             (["unlock", "notlocked@example.com"], 1, "is not locked")]
+    for args, want, text in cases:
+        rc, out, err, _ = run(ctl, "-c", conf, *args)
+        report(rc == want and text in err and out == "",
+               "%s: exit %d (%s)" % (" ".join(args), rc, err.strip()))
+    usage = [[], ["nosuch"], ["show"], ["show", "a", "b"], ["status", "--reason", "x"],
+             ["decisions", "--limit", "abc"], ["decisions", "--limit", "501"], ["history", "--since", "yesterday"],
+             ["exempt"], ["exempt", "add"], ["--bogus", "status"], ["lock", ""], ["-c"]]
+    n = len(fake.requests())
+    for args in usage:
+        rc, out, err, _ = run(ctl, "-c", conf, *args)
+        report(rc == 2 and "usage:" in err or (rc == 2 and "hijackctl:" in err),
+               "usage error %s: exit %d (%s)" % (args, rc, err.strip().splitlines()[0]))
+    report(len(fake.requests()) == n, "usage errors send nothing to the daemon")
+    rc, out, err, _ = run(ctl, "--help")
+    report(rc == 0 and "queue purge ACCOUNT" in out, "--help: the usage on stdout, exit 0")
+
+
+def check_config(ctl, conf, state):
+    bad = os.path.join(state, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("state_dir = %s\nbogus = 1\n" % state)
+    rc, out, err, _ = run(ctl, "-c", bad, "status")
+    report(rc == 3 and bad + ":2:" in err, "bad -c file: exit 3, names file:line (%s)" % err.strip())
+    rc, out, err, _ = run(ctl, "-c", os.path.join(state, "missing.conf"), "locked")
+    report(rc == 3, "missing -c file: exit 3")
+    rc, out, err, _ = run(ctl, "config", "check", conf)
+    report(rc == 0 and out == conf + ": ok\n", "config check FILE: ok")
+    rc, out, err, _ = run(ctl, "config", "check", bad)
+    report(rc == 3 and bad + ":2:" in err, "config check of a bad file: exit 3 (%s)" % err.strip())
+    rc, out, err, _ = run(ctl, "-c", bad, "config", "check")
+    report(rc == 3, "config check of -c FILE")
+    rc, out, err, _ = run(ctl, "config", "check")
+    report(rc == 0 and out == "(built-in): ok\n", "config check without a file: the built-in")
+    rc, out, err, _ = run(ctl, "--json", "config", "check", bad)
+    j = json.loads(out) if out else {}
+    report(rc == 3 and j.get("ok") is False and "bogus" in j.get("error", ""),
+           "--json config check of a bad file")
+    rc, out, err, _ = run(ctl, "-o", "bogus=1", "config", "check", conf)
+    report(rc == 3 and "-o:1" in err, "config check applies -o (%s)" % err.strip())
+
+
+def check_unreachable(ctl, conf, state):
+    empty = tempfile.mkdtemp(prefix="hjctl-none.", dir=state)
+    rc, out, err, took = run(ctl, "-c", conf, "-o", "state_dir=" + empty, "status")
+    report(rc == 4 and "cannot reach hijackd at %s/control.sock" % empty in err
+           and "is it running?" in err and took < 5,
+           "not running: exit 4 at once (%s)" % err.strip())
+    rc, out, err, _ = run(ctl, "-c", conf, "-o", "control_socket=" + os.path.join(state, "control.sock"),
+                          "-o", "state_dir=" + empty, "status")
+    report(rc == 0, "control_socket overrides state_dir/control.sock")
+    for mode, want in (("deny", 5), ("close", 6), ("garbage", 6)):
+        d = tempfile.mkdtemp(prefix="hjctl-" + mode + ".", dir=state)
+        f = Fake(d, mode)
+        rc, out, err, _ = run(ctl, "-c", conf, "-o", "state_dir=" + d, "locked")
+        f.close()
+        report(rc == want, "daemon mode %s: exit %d (%s)" % (mode, rc, err.strip()))
+    if os.geteuid() != 0:
+        d = tempfile.mkdtemp(prefix="hjctl-perm.", dir=state)
+        f = Fake(d)
+        os.chmod(f.sock, 0)
+        rc, out, err, _ = run(ctl, "-c", conf, "-o", "state_dir=" + d, "status")
+        f.close()
+        report(rc == 5, "a socket the caller may not use: exit 5 (%s)" % err.strip())
+
+
+def check_hang(ctl, conf, state):
+    d = tempfile.mkdtemp(prefix="hjctl-hang.", dir=state)
+    f = Fake(d, "hang")
+    rc, out, err, took = run(ctl, "-c", conf, "-o", "state_dir=" + d, "status")
+    f.close()
+    report(rc == 4 and 9 < took < 15 and "did not answer" in err,
+           "a daemon that never answers: exit 4 after %.1f s (%s)" % (took, err.strip()))
+
+
+QUEUE = [  # postqueue -j lines: alice's 2 messages (the daemon knows them), a relay, a bounce
+    {"queue_name": "deferred", "queue_id": "4B1C31002A3", "arrival_time": 1764050000,
+     "message_size": 1200, "forced_expire": False, "sender": "alice@example.com",
+     "recipients": [{"address": "x%d@gmail.com" % i, "delay_reason": "connect timed out"}
+                    for i in range(15)]},
+    {"queue_name": "deferred", "queue_id": "4B1C31002A4", "arrival_time": 1764050100,
+     "message_size": 1300, "forced_expire": False, "sender": "alice@example.com",
+     "recipients": [{"address": "y%d@yahoo.com" % i} for i in range(15)]},
+    {"queue_name": "active", "queue_id": "4B1C31002A5", "arrival_time": 1764050200,
+     "message_size": 900, "forced_expire": False, "sender": "spam@elsewhere.test",
+     "recipients": [{"address": "z@other.test"}]},
+    {"queue_name": "deferred", "queue_id": "4B1C31002A6", "arrival_time": 1764050300,
+     "message_size": 500, "forced_expire": False, "sender": "MAILER-DAEMON",
+     "recipients": [{"address": "carol@example.com"}]},
+]
+
+
+def fake_tools(state):
+    q = os.path.join(state, "queue.json")
+    with open(q, "w") as f:
+        for m in QUEUE:
+            f.write(json.dumps(m) + "\n")
+    pq, ps, bad = (os.path.join(state, n) for n in ("postqueue", "postsuper", "postqueue-bad"))
+    deleted = os.path.join(state, "deleted")
+    scripts = {pq: '#!/bin/sh\necho "$@" > %s.args\ncat %s\n' % (pq, q),
+               ps: '#!/bin/sh\necho "$@" > %s.args\ncat > %s\n' % (ps, deleted),
+               bad: '#!/bin/sh\necho "postqueue: fatal: open /x/main.cf: No such file" >&2\nexit 69\n'}
+    for path, text in scripts.items():
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o755)
+    return pq, ps, bad, deleted
+
+
+def check_queue(ctl, conf, state, fake):
+    pq, ps, bad, deleted = fake_tools(state)
+    rc, out, err, _ = run(ctl, "-c", conf, "queue", "--postqueue", pq)
+    ids = (fake.last() or {}).get("ids")
+    report(rc == 0 and "alice@example.com" in out and "stolen account" in out and err == ""
+           and ids is not None and sorted(ids) == sorted(m["queue_id"] for m in QUEUE),
+           "queue: asks queue_accounts for every ID, groups by account, verdict")
+    if rc != 0 or "stolen account" not in out:
+        print(out, err)
+    rc, out, err, _ = run(ctl, "-c", conf, "--json", "queue", "--postqueue", pq,
+                          "--config-dir", "/etc/postfix-out")
+    j = json.loads(out) if rc == 0 else {}
+    args = open(pq + ".args").read().split()
+    report(rc == 0 and j.get("verdict") == "stolen account" and j["groups"][0]["account"]
+           == "alice@example.com" and args == ["-c", "/etc/postfix-out", "-j"],
+           "--json queue --config-dir: the report, postqueue -c DIR -j")
+    rc, out, err, _ = run(ctl, "-c", conf, "-o", "postqueue_path=" + pq, "queue", "purge",
+                          "alice@example.com")
+    report(rc == 0 and "dry run: would delete 2 messages (30 recipients) of alice@example.com:"
+           in out and "4B1C31002A3" in out and not os.path.exists(deleted),
+           "queue purge without --yes: a dry run (postqueue_path from -o)")
+    rc, out, err, _ = run(ctl, "-c", conf, "queue", "purge", "alice@example.com", "--yes",
+                          "--postqueue", pq, "--postsuper", ps)
+    got = open(deleted).read().split() if os.path.exists(deleted) else []
+    report(rc == 0 and "deleted 2 messages" in out and got == ["4B1C31002A3", "4B1C31002A4"],
+           "queue purge --yes: postsuper -d - gets exactly alice's IDs")
+    rc, out, err, _ = run(ctl, "-c", conf, "--json", "queue", "purge", "spam@elsewhere.test",
+                          "--postqueue", pq)
+    j = json.loads(out) if rc == 0 else {}
+    report(rc == 0 and j.get("dry_run") is True and j.get("grouped_by") == "sender"
+           and j.get("queue_ids") == ["4B1C31002A5"], "--json queue purge of a sender (dry run)")
+    rc, out, err, _ = run(ctl, "-c", conf, "queue", "purge", "nobody@example.com", "--postqueue", pq)
+    report(rc == 1 and "nothing queued" in err, "queue purge of nothing: exit 1")
+    rc, out, err, _ = run(ctl, "-c", conf, "queue", "--postqueue", bad)
+    report(rc == 6 and "fatal: open /x/main.cf" in err, "postqueue fails: exit 6 (%s)" % err.strip())
+    rc, out, err, _ = run(ctl, "-c", conf, "queue", "--yes", "--postqueue", pq)
+    report(rc == 2, "queue takes no --yes: exit 2")
+    empty = tempfile.mkdtemp(prefix="hjctl-q.", dir=state)
+    rc, out, err, _ = run(ctl, "-c", conf, "-o", "state_dir=" + empty, "queue", "--postqueue", pq)
+    report(rc == 0 and err.count("cannot reach hijackd") == 1 and "grouped by sender" in err
+           and "<alice@example.com>" in out, "queue without the daemon: one note, by sender")
+
+
+def check(ctl):
+    ctl = os.path.abspath(ctl)
+    state = tempfile.mkdtemp(prefix="hjctl.")
+    conf = os.path.join(state, "hijackd.conf")
+    with open(conf, "w") as f:
+        f.write("state_dir = %s\n" % state)
+    fake = Fake(state)
+    try:
+        check_commands(ctl, conf, fake)
+        check_errors(ctl, conf, fake, state)
+        check_config(ctl, conf, state)
+        check_unreachable(ctl, conf, state)
+        check_queue(ctl, conf, state, fake)
+        if os.environ.get("HJCTL_SKIP_HANG") != "1":
+            check_hang(ctl, conf, state)
+    finally:
+        fake.close()
+        shutil.rmtree(state, ignore_errors=True)
+    print("%d passed, %d failed" % (PASSES, FAILS))
+    return 1 if FAILS else 0
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--check":
+        sys.exit(check(sys.argv[2]))
+    args = sys.argv[1:]
+    if not args or args[0].startswith("-"):
+        sys.exit(__doc__)
+    path, mode, log = args[0], "normal", None
+    rest = args[1:]
+    while rest:
+        if rest[0] == "--mode" and len(rest) > 1:
+            mode, rest = rest[1], rest[2:]
+        elif rest[0] == "--log" and len(rest) > 1:
+            log, rest = rest[1], rest[2:]
+        else:
+            sys.exit(__doc__)
+    try:
+        serve(path, mode, log)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
