@@ -81,7 +81,7 @@ none_queued() { local i; for i in "$@"; do [ "$(queued "$i")" = 0 ] || return 1;
 all_queued() { local i; for i in "$@"; do [ "$(queued "$i")" = 1 ] || return 1; done; }
 
 [ -x "$TQ" ] || { ko "test driver $B/tests/test_queue built"; finish; exit 1; }
-[ -x "$HJ" ] && [ -x "$CTL" ] || { ko "$B/hijackd and $B/hijackctl built"; finish; exit 1; }
+{ [ -x "$HJ" ] && [ -x "$CTL" ]; } || { ko "$B/hijackd and $B/hijackctl built"; finish; exit 1; }
 POLICY=inet:127.0.0.1:$HJP POLICY_DEFAULT_ACTION=DUNNO "$MS" up "$D/ms" >"$D/ms.out" 2>&1 ||
 	{ ko "mail stack up"; cat "$D/ms.out"; finish; exit 1; }
 "$MS" sink-stop "$D/ms" >>"$D/ms.out" 2>&1
