@@ -26,8 +26,10 @@ ENGINE_SRC = src/util/alloc.c src/util/buf.c src/util/htab.c src/util/netaddr.c 
              src/util/timeconv.c $(wildcard src/engine/*.c)
 # Adapters and configuration.
 LIB_SRC = src/util/lineread.c src/util/log.c $(wildcard src/postfix/*.c) $(wildcard src/conf/*.c) \
-          $(wildcard src/store/*.c) $(filter-out src/ctl/hijackctl.c,$(wildcard src/ctl/*.c))
+          $(wildcard src/store/*.c) $(filter-out $(CTL_SRC),$(wildcard src/ctl/*.c))
 DAEMON_SRC = $(wildcard src/daemon/*.c)
+# hijackctl's own files (the rest of src/ctl, the queue module, is in the library).
+CTL_SRC = src/ctl/hijackctl.c src/ctl/ctl_show.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -51,8 +53,8 @@ $(BUILD)/libhijackd.a: $(LIB_OBJ)
 $(BUILD)/hijackd: $(DAEMON_OBJ) $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
 	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a $(LIBS)
 
-$(BUILD)/hijackctl: $(BUILD)/obj/src/ctl/hijackctl.o $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a $(LIBS)
+$(BUILD)/hijackctl: $(call obj,$(CTL_SRC)) $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
+	$(CC) $(LDFLAGS) -o $@ $(call obj,$(CTL_SRC)) $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
 	@mkdir -p $(dir $@)

@@ -316,12 +316,7 @@ set_log_follow(hj_conf *c, const char *v, char *err, size_t errlen)
 static int
 set_log_submissions(hj_conf *c, const char *v, char *err, size_t errlen)
 {
-    if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
-        snprintf(err, errlen, "bad value \"%s\" (yes or no)", v);
-        return -1;
-    }
-    c->log_submissions = strcmp(v, "yes") == 0;
-    return 0;
+    return conf_yes_no(v, &c->log_submissions, err, errlen);
 }
 
 static int

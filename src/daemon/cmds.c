@@ -62,25 +62,6 @@ ts(int64_t t)
     return json_string(s);
 }
 
-/* parse_time - RFC 3339 ("2026-11-25T06:00:00+01:00", "...Z") to epoch seconds; -1 if not */
-static int
-parse_time(const char *s, int64_t *out)
-{
-    int y, mo, d, h, mi, sec, n = 0, oh = 0, om = 0;
-    char sign = 0;
-
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
-        return -1;
-    const char *z = s + n;
-    if (*z == '.')
-        z += 1 + strspn(z + 1, "0123456789");
-    if (*z != 'Z' && sscanf(z, "%c%2d:%2d", &sign, &oh, &om) != 3)
-        return -1;
-    int64_t off = (*z == 'Z') ? 0 : (sign == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-    *out = timeconv_epoch(y, mo, d, h, mi, sec) - off;
-    return 0;
-}
-
 /* str - a string member of the request, or NULL */
 static const char *
 str(json_t *req, const char *key)
@@ -376,7 +357,7 @@ cmd_history(live *L, json_t *req, const cmd_caller *who, json_t **reply)
     int64_t t = 0;
 
     (void)who;
-    if (since && *since && parse_time(since, &t) != 0)
+    if (since && *since && timeconv_parse_rfc3339(since, &t) != 0)
         return err(reply, 400, "\"since\" is not an RFC 3339 time (2026-11-25T06:00:00+00:00)");
     json_t *h = audit_list(L, a && *a ? a : NULL, t, NULL, 0, HISTORY_MAX);
     if (h == NULL)
@@ -524,14 +505,10 @@ cmds_run(live *L, json_t *req, const cmd_caller *who, json_t **reply)
     return err(reply, 400, "unknown command");
 }
 
-typedef struct purge_ctx {
-    live *L;
-} purge_ctx;
-
 static const char *
 purge_account_of(void *ctx, const char *qid)
 {
-    return live_account_of(((purge_ctx *)ctx)->L, qid);
+    return live_account_of(ctx, qid);
 }
 
 void
@@ -542,7 +519,6 @@ cmds_purge_queue(live *L, const char *account)
     char e[512];
     const char **ids = NULL;
     size_t n = 0;
-    purge_ctx pc = {L};
     const char *dir = *L->conf->postfix_config_dir ? L->conf->postfix_config_dir : NULL;
 
     if (queue_read(L->conf->postqueue_path, dir, &q, e, sizeof(e)) != 0) {
@@ -550,7 +526,7 @@ cmds_purge_queue(live *L, const char *account)
         return;
     }
     queue_report_init(&r);
-    queue_group(&q, purge_account_of, &pc, NULL, &r);
+    queue_group(&q, purge_account_of, L, NULL, &r);
     if (queue_select(&r, account, &ids, &n) == 0 && n > 0) {
         if (queue_purge(L->conf->postsuper_path, dir, ids, n, e, sizeof(e)) != 0)
             log_error("lock_purge_queue: %s", e);

@@ -114,7 +114,7 @@ body_json(struct evhttp_request *req, json_t **out)
 
 /* api_request - the command request for an /api path, or NULL (unknown: 404) */
 static json_t *
-api_request(struct evhttp_request *req, const char *path, int post)
+api_request(const char *path, int post)
 {
     static const char *const get_cmds[] = {"status",    "locked",  "top",
                                            "decisions", "history", "exempt"};
@@ -131,7 +131,6 @@ api_request(struct evhttp_request *req, const char *path, int post)
     for (size_t i = 0; i < n; i++)
         if (strcmp(path, cmds[i]) == 0)
             return json_pack("{s:s}", "cmd", cmds[i]);
-    (void)req;
     return NULL;
 }
 
@@ -140,7 +139,7 @@ static void
 on_api(httpd *h, struct evhttp_request *req, const char *path, int post)
 {
     int r = role(h, req), status;
-    json_t *cmd = api_request(req, path, post), *body = NULL, *out = NULL;
+    json_t *cmd = api_request(path, post), *body = NULL, *out = NULL;
 
     if (r == ROLE_NONE) {
         json_decref(cmd);

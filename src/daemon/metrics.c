@@ -14,8 +14,16 @@ static const double store_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
                                        0.025,  0.05,  0.1,    0.5,   1.0};
 #define NBUCKETS (sizeof(store_buckets) / sizeof(store_buckets[0]))
 
+/* the policy protocol's stages and hijackd's answers: a fixed table, so counting a request
+ * on the policy path is two short scans and an increment (no formatting, no allocation) */
+static const char *const stages[] = {"CONNECT", "EHLO",           "HELO", "MAIL", "RCPT",
+                                     "DATA",    "END-OF-MESSAGE", "VRFY", "ETRN", "other"};
+static const char *const answers[] = {"DUNNO", "REJECT", "DEFER_IF_PERMIT", "DEFER", "other"};
+#define NSTAGES (sizeof(stages) / sizeof(stages[0]))
+#define NANSWERS (sizeof(answers) / sizeof(answers[0]))
+
 struct metrics {
-    htab *policy;    /* "stage\tanswer" -> int64_t count */
+    int64_t policy[NSTAGES][NANSWERS];
     htab *decisions; /* "rule\taction" -> int64_t count */
     int64_t store_n, store_bucket[NBUCKETS];
     double store_sum;
@@ -27,7 +35,6 @@ metrics_new(void)
 {
     metrics *m = xcalloc(1, sizeof(*m));
 
-    m->policy = htab_new(16);
     m->decisions = htab_new(64);
     return m;
 }
@@ -47,11 +54,22 @@ bump(htab *t, const char *a, const char *b)
     ++*(int64_t *)node->value;
 }
 
+/* slot - the index of s in names, or the last one ("other") */
+static size_t
+slot(const char *const *names, size_t n, const char *s)
+{
+    size_t i = 0;
+
+    while (i < n - 1 && strcmp(names[i], s) != 0)
+        i++;
+    return i;
+}
+
 void
 metrics_policy(metrics *m, const char *stage, const char *answer)
 {
     if (m)
-        bump(m->policy, stage && *stage ? stage : "none", answer);
+        m->policy[slot(stages, NSTAGES, stage)][slot(answers, NANSWERS, answer)]++;
 }
 
 void
@@ -147,11 +165,15 @@ gauge(hj_buf *out, const char *name, const char *type, const char *help, int64_t
 void
 metrics_format(const metrics *m, const metrics_gauges *g, hj_buf *out)
 {
-    pair_ctx pc = {out, "hijackd_policy_requests_total", "stage", "answer"};
+    pair_ctx pc = {out, "hijackd_decisions_total", "rule", "action"};
+    const char *name = "hijackd_policy_requests_total";
 
-    head(out, pc.name, "counter", "policy requests by protocol_state and answer");
-    htab_walk(m->policy, pair_one, &pc);
-    pc = (pair_ctx){out, "hijackd_decisions_total", "rule", "action"};
+    head(out, name, "counter", "policy requests by protocol_state and answer");
+    for (size_t i = 0; i < NSTAGES; i++)
+        for (size_t j = 0; j < NANSWERS; j++)
+            if (m->policy[i][j])
+                buf_printf(out, "%s{stage=\"%s\",answer=\"%s\"} %lld\n", name, stages[i],
+                           answers[j], (long long)m->policy[i][j]);
     head(out, pc.name, "counter", "decisions by rule and action");
     htab_walk(m->decisions, pair_one, &pc);
     format_store(m, out);
@@ -175,7 +197,6 @@ metrics_free(metrics *m)
 {
     if (m == NULL)
         return;
-    htab_free(m->policy, free);
     htab_free(m->decisions, free);
     free(m);
 }

@@ -73,8 +73,8 @@ engine_account_rules(hj_engine *e, const char *account, int64_t now,
         const hj_rule *r = &e->pol->rules[i];
         if (r->scope != HJ_S_ACCOUNT || (x->eff && x->eff[i].off))
             continue;
-        int64_t n =
-            r->metric == HJ_M_SIMILAR_SIZES ? 0 : engine_counter_value(e, x, r->counter, &ev);
+        /* similar_sizes is relative to a message's size: with none (size 0) it reads 0 */
+        int64_t n = engine_counter_value(e, x, r->counter, &ev);
         fn(ctx, r, n, x->eff ? x->eff[i].limit : r->limit);
     }
 }

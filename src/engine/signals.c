@@ -174,7 +174,12 @@ is_freemail(const hj_engine *e, uint32_t h)
     return false;
 }
 
-static int64_t counter_at(const hj_engine *e, hj_entity *x, int which, const hj_event *ev);
+/* counter_at - an implicit signal counter of entity x, 0 when x never counted */
+static int64_t
+counter_at(const hj_engine *e, hj_entity *x, int which, const hj_event *ev)
+{
+    return x && x->cnt ? engine_counter_value(e, x, e->pol->sig.counter[which], ev) : 0;
+}
 
 /* halve_if_full - history counts forget slowly: all halved when the first reaches 2^20 */
 static void
@@ -339,13 +344,6 @@ above_normal(const hj_engine *e, const hj_profile *p, const hj_event *ev)
             usual = u;
     }
     return now > (int64_t)s->volume_floor && now > (int64_t)s->volume_factor * usual ? now : 0;
-}
-
-/* counter_at - an implicit signal counter of entity x, 0 when x never counted */
-static int64_t
-counter_at(const hj_engine *e, hj_entity *x, int which, const hj_event *ev)
-{
-    return x && x->cnt ? engine_counter_value(e, x, e->pol->sig.counter[which], ev) : 0;
 }
 
 /* failed_logins - failed logins for the account, or from this client, whichever is more */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int64_t
 timeconv_days(int y, int m, int d)
@@ -105,4 +106,56 @@ timeconv_duration_str(int64_t secs, char *out, size_t outlen)
         }
     }
     snprintf(out, outlen, "%llds", (long long)secs);
+}
+
+/* digits_at - the n decimal digits at s, or -1 */
+static int
+digits_at(const char *s, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* tz_offset - "Z", "+HH:MM" or "-HH:MM" (and nothing after) in minutes east of UTC; -1 if bad */
+static int
+tz_offset(const char *p, int *minutes)
+{
+    if ((*p == 'Z' || *p == 'z') && p[1] == 0) {
+        *minutes = 0;
+        return 0;
+    }
+    if ((*p != '+' && *p != '-') || strlen(p) != 6 || p[3] != ':')
+        return -1;
+    int h = digits_at(p + 1, 2), m = digits_at(p + 4, 2);
+    if (h < 0 || m < 0 || h > 23 || m > 59)
+        return -1;
+    *minutes = (*p == '-' ? -1 : 1) * (h * 60 + m);
+    return 0;
+}
+
+int
+timeconv_parse_rfc3339(const char *s, int64_t *t)
+{
+    int off;
+
+    if (s == NULL || strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
+        (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
+        return -1;
+    int y = digits_at(s, 4), mo = digits_at(s + 5, 2), d = digits_at(s + 8, 2);
+    int h = digits_at(s + 11, 2), mi = digits_at(s + 14, 2), sec = digits_at(s + 17, 2);
+    const char *p = s + 19;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9';)
+            p++;
+    if (tz_offset(p, &off) < 0 || y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 ||
+        h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
+        return -1;
+    *t = timeconv_epoch(y, mo, d, h, mi, sec) - (int64_t)off * 60;
+    return 0;
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "../../src/postfix/logline.h"
+#include "../../src/util/timeconv.h"
 
 #define T_2025_11_02_100001 INT64_C(1762077601)
 #define T_2025_12_31_235959 INT64_C(1767225599)
@@ -561,6 +562,37 @@ test_span_eq(void **state)
     assert_true(span_eq((hj_span){s, 0}, ""));
 }
 
+/* timeconv_parse_rfc3339: what hijackctl --since and the API's ?since= accept */
+static void
+test_parse_rfc3339(void **state)
+{
+    static const struct {
+        const char *s;
+        int ok;
+        int64_t t;
+    } cases[] = {
+        {"2026-11-25T06:00:00+00:00", 1, INT64_C(1795586400)},
+        {"2026-11-25T07:00:00+01:00", 1, INT64_C(1795586400)},
+        {"2026-11-25T01:30:00-04:30", 1, INT64_C(1795586400)},
+        {"2026-11-25T06:00:00Z", 1, INT64_C(1795586400)},
+        {"2026-11-25t06:00:00.123456z", 1, INT64_C(1795586400)},
+        {"2026-11-25 06:00:00+00:00", 0, 0},  /* a space is not RFC 3339 */
+        {"2026-11-25T06:00:00", 0, 0},        /* no offset: ambiguous */
+        {"2026-13-25T06:00:00Z", 0, 0},       /* month 13 */
+        {"2026-11-25T06:00:00+0100", 0, 0},   /* offset without its colon */
+        {"2026-11-25T06:00:00+01:00x", 0, 0}, /* trailing garbage */
+        {"", 0, 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t t = 0;
+        int rc = timeconv_parse_rfc3339(cases[i].s, &t);
+        if ((rc == 0) != cases[i].ok || (cases[i].ok && t != cases[i].t))
+            fail_msg("\"%s\": rc %d t %lld", cases[i].s, rc, (long long)t);
+    }
+}
+
 int
 main(void)
 {
@@ -578,6 +610,7 @@ main(void)
         cmocka_unit_test_teardown(test_tz_local_offset, tz_restore),
         cmocka_unit_test_teardown(test_tz_offset_changes_within_a_file, tz_restore),
         cmocka_unit_test(test_span_eq),
+        cmocka_unit_test(test_parse_rfc3339),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
