@@ -337,6 +337,16 @@ set_trust_after(hj_conf *c, const char *v, char *err, size_t errlen)
 }
 
 static int
+set_relock_escalate(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    if (timeconv_duration(v, &c->pol->relock_escalate) != 0 || c->pol->relock_escalate < 0) {
+        snprintf(err, errlen, "bad duration \"%s\" (0 = never escalate)", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int
 set_trusted_nets_max(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     long long n;
@@ -384,6 +394,9 @@ static const conf_setting settings[] = {
     {"net_trust_after", "1d", set_trust_after,
      "a network new to an account is \"novel\" (novel=yes rules) until it has been in use this "
      "long"},
+    {"relock_escalate_within", "7d", set_relock_escalate,
+     "an account locked again this soon after an automatic unlock stays locked until an admin "
+     "unlocks it (0 = never escalate)"},
     {"trusted_nets_max", "64", set_trusted_nets_max,
      "networks remembered per account (the least recently used is forgotten first)"},
     {"similar_size_tolerance", "1", set_similar_tol,

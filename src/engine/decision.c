@@ -99,6 +99,8 @@ decision_json(const hj_decision *d, hj_buf *out)
     json_kv(out, "sender", d->sender);
     json_kv(out, "service", d->service);
     json_kv(out, "reason", d->reason);
+    if (d->escalated)
+        buf_puts(out, ",\"escalated\":true");
     if (d->sig)
         json_signals(d->sig, out);
     if (d->scope == HJ_S_ACCOUNT)
@@ -123,6 +125,8 @@ decision_text(const hj_decision *d, hj_buf *out)
     }
     if (d->reason)
         buf_printf(out, "  %s", d->reason);
+    if (d->escalated)
+        buf_puts(out, "  escalated: locked again soon after an automatic unlock");
     for (int i = 0, n = 0; d->sig && i < HJ_SIG__COUNT; i++) {
         if (!(d->sig->fired & (1u << i)))
             continue;

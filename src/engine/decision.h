@@ -52,6 +52,7 @@ typedef struct hj_decision {
     int64_t total_messages; /* of the entity, since first seen */
     int64_t total_recipients;
     const hj_sigvals *sig; /* the triggering message's signals, NULL when not scored */
+    int escalated;         /* a lock soon after an automatic unlock: only an admin lifts it */
 } hj_decision;
 
 void decision_json(const hj_decision *d, hj_buf *out);

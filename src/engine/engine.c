@@ -11,6 +11,7 @@
 #include "engine_int.h"
 
 static void entity_unlock(hj_engine *e, hj_entity *x, int64_t t, int32_t tzoff, const char *reason);
+static void entity_auto_unlock(hj_engine *e, hj_entity *x, int32_t tzoff);
 
 /* which metrics each event type feeds */
 static const unsigned metrics_of[HJ_EV__COUNT] = {
@@ -364,6 +365,10 @@ rule_fire(hj_engine *e, hj_entity *x, const hj_rule *r, hj_action act, hj_decisi
         x->lock_rule = r;
         x->locked_at = t;
         x->unlock_at = r->unlock_after ? t + r->unlock_after : 0;
+        if (x->auto_unlocked_at && t - x->auto_unlocked_at < e->pol->relock_escalate) {
+            x->unlock_at = 0; /* it came back: only an admin lifts this one */
+            d->escalated = 1;
+        }
         d->until = x->unlock_at;
         break;
     case HJ_A_THROTTLE:
@@ -454,7 +459,7 @@ entity_feed(hj_engine *e, hj_entity *x, ev_ctx *c)
 
     x->dirty = true;
     if (x->locked && x->unlock_at && c->ev->t >= x->unlock_at)
-        entity_unlock(e, x, x->unlock_at, c->ev->tzoff, "automatic unlock");
+        entity_auto_unlock(e, x, c->ev->tzoff);
     x->tzoff = c->ev->tzoff;
     entity_totals(x, c->ev);
     /* evidence: the server-wide entity keeps the relaying clients, the others their users' */
@@ -595,7 +600,7 @@ sweep_one(htab_node *n, void *arg)
     hj_engine *e = s->e;
 
     if (x->locked && x->unlock_at && s->now >= x->unlock_at)
-        entity_unlock(e, x, x->unlock_at, x->tzoff, "automatic unlock");
+        entity_auto_unlock(e, x, x->tzoff);
     if (x->locked || x->throttled_until > s->now || x->tot.last_seen > s->now - e->pol->max_window)
         return 0;
     if (x->scope == HJ_S_ACCOUNT) {
@@ -630,7 +635,7 @@ engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info)
     if (x == NULL)
         return HJ_ST_OK;
     if (x->locked && x->unlock_at && now >= x->unlock_at)
-        entity_unlock(e, x, x->unlock_at, x->tzoff, "automatic unlock");
+        entity_auto_unlock(e, x, x->tzoff);
     if (x->locked) {
         if (info)
             *info = (hj_lockinfo){x->lock_rule, x->locked_at, x->unlock_at};
@@ -642,6 +647,16 @@ engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info)
         return HJ_ST_THROTTLED;
     }
     return HJ_ST_OK;
+}
+
+/* entity_auto_unlock - the lock's time is up; a lock soon after this one is escalated */
+static void
+entity_auto_unlock(hj_engine *e, hj_entity *x, int32_t tzoff)
+{
+    int64_t t = x->unlock_at;
+
+    entity_unlock(e, x, t, tzoff, "automatic unlock");
+    x->auto_unlocked_at = t;
 }
 
 /* entity_unlock - lift a lock (and any throttle); counting starts afresh */
@@ -698,6 +713,7 @@ engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const
     if (x == NULL || !x->locked)
         return -1;
     entity_unlock(e, x, t, tzoff, reason);
+    x->auto_unlocked_at = 0; /* an admin looked at it */
     return 0;
 }
 

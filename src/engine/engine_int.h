@@ -84,6 +84,7 @@ typedef struct hj_entity {
     bool locked;
     const hj_rule *lock_rule;
     int64_t locked_at, unlock_at, throttled_at, throttled_until;
+    int64_t auto_unlocked_at; /* the last automatic unlock, 0 = none since an admin's */
     const hj_rule *throttle_rule;
     hj_totals tot;
     hj_knet *nets;    /* accounts: the networks it sent from (bounded, see trusted_nets_max) */

@@ -162,6 +162,7 @@ policy_new(void)
     p->trusted_nets_max = 64;
     p->similar_permille = 10;
     p->bounce_ratio_min = 20;
+    p->relock_escalate = 7 * 86400;
     memcpy(p->sig.weight, signal_weights, sizeof(signal_weights));
     p->sig.min_kinds = 2;
     p->sig.window = 3600;

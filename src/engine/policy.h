@@ -169,6 +169,8 @@ typedef struct hj_policy {
     uint32_t trusted_nets_max; /* networks remembered per account (64) */
     uint32_t similar_permille; /* similar_sizes: sizes within this many per mille (10 = 1%) */
     uint32_t bounce_ratio_min; /* bounce_ratio: 0 below this many delivery outcomes (20) */
+    int64_t relock_escalate;   /* a lock this soon after an automatic unlock has no
+                                  automatic unlock (relock_escalate_within, 7d) */
     unsigned scopes_used;      /* bit per hj_scope (set by policy_finish) */
     hj_sigconf sig;            /* the score metric's signals */
 } hj_policy;

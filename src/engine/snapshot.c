@@ -19,8 +19,9 @@
  *	windows then expire as usual at now. It returns -1 for a malformed or
  *	unknown-version blob, and changes nothing then.
  *
- *	Blob format (version 4, host byte order: the store is local to the
- *	machine): version u8, scope u8, 11 x i64 (totals, throttle), recent
+ *	Blob format (version 5, host byte order: the store is local to the
+ *	machine): version u8, scope u8, 12 x i64 (totals, throttle, the last
+ *	automatic unlock; version 4 had 11 and is still read), recent
  *	IPs, the networks the account has used, its learned profile (u32
  *	size, then the hj_profile struct; 0 = none), then per counter in use
  *	its descriptor and its slots, items and recent sizes. A blob of another
@@ -33,7 +34,7 @@
 #include "../util/alloc.h"
 #include "engine_int.h"
 
-#define SNAPSHOT_VERSION 4
+#define SNAPSHOT_VERSION 5 /* 4 is read too: it lacks the automatic-unlock time */
 
 static const char scope_letter[HJ_S__COUNT] = {'a', 'd', 'i', 'g'};
 
@@ -184,7 +185,7 @@ engine_export(hj_engine *e, const char *key, hj_buf *out)
     const hj_totals *t = &x->tot;
     int64_t v[] = {t->first_seen, t->last_seen,    t->messages,       t->recipients,
                    t->bytes,      t->logins,       t->failed_logins,  t->bounces,
-                   t->deliveries, x->throttled_at, x->throttled_until};
+                   t->deliveries, x->throttled_at, x->throttled_until, x->auto_unlocked_at};
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
         put_i64(out, v[i]);
     put_u32(out, (uint32_t)x->nips);
@@ -212,6 +213,7 @@ typedef struct reader {
     const uint8_t *p;
     size_t n;
     int bad;
+    int nhead; /* i64s in the head: 12 (version 5) or 11 (version 4) */
 } reader;
 
 /* get - n bytes into dst; marks the reader bad when the blob is too short */
@@ -385,9 +387,9 @@ import_profile(reader *r, hj_entity *x)
 static void
 import_body(hj_engine *e, reader *r, hj_entity *x)
 {
-    int64_t v[11];
+    int64_t v[12] = {0};
 
-    for (size_t i = 0; i < 11; i++)
+    for (int i = 0; i < r->nhead; i++)
         v[i] = get_i64(r);
     uint32_t nips = get_u32(r);
     hj_addr ips[ENGINE_RECENT_IPS];
@@ -426,6 +428,7 @@ import_body(hj_engine *e, reader *r, hj_entity *x)
                          .deliveries = v[8]};
     x->throttled_at = v[9];
     x->throttled_until = v[10];
+    x->auto_unlocked_at = v[11];
     memcpy(x->ips, ips, sizeof(ips[0]) * nips);
     x->nips = (int)nips;
 }
@@ -436,13 +439,14 @@ engine_import(hj_engine *e, const char *key, const void *blob, size_t len, int64
     hj_scope s;
     const char *name;
     uint8_t hdr[2];
-    reader r = {blob, len, 0};
+    reader r = {blob, len, 0, 12};
 
     if (key_parse(key, &s, &name) != 0)
         return -1;
     get(&r, hdr, 2);
-    if (r.bad || hdr[0] != SNAPSHOT_VERSION || hdr[1] != (uint8_t)s)
+    if (r.bad || (hdr[0] != SNAPSHOT_VERSION && hdr[0] != 4) || hdr[1] != (uint8_t)s)
         return -1;
+    r.nhead = hdr[0] == 4 ? 11 : 12;
     reader check = r;
     import_body(e, &check, NULL); /* validate it all before changing anything */
     if (check.bad || check.n != 0)

@@ -495,6 +495,41 @@ test_snapshot_round_trip(void **state)
     fx_free(c);
 }
 
+/* test_snapshot_escalation - the last automatic unlock survives a restart; version 4 is read */
+static void
+test_snapshot_escalation(void **state)
+{
+    const char *conf = "rule md metric=recipients window=30m limit=500 action=lock unlock_after=1h\n";
+    fx *a = fx_new(conf), *b = fx_new(conf), *c = fx_new(conf);
+    hj_buf blob = HJ_BUF_INIT;
+
+    (void)state;
+    ev_submit(a, T0, A, IPX, 501);
+    engine_tick(a->e, T0 + 3600); /* automatic unlock */
+    assert_int_equal(a->n, 2);
+    assert_int_equal(engine_export(a->e, "a:" A, &blob), 1);
+    assert_int_equal(engine_import(b->e, "a:" A, blob.s, blob.len, T0 + 3700), 0);
+    ev_submit(b, T0 + 3800, A, IPX, 501);
+    assert_int_equal(b->n, 1);
+    assert_int_equal(b->d[0].action, HJ_A_LOCK);
+    assert_int_equal(b->d[0].until, 0); /* escalated after the restart too */
+    /* the same blob as version 4 (no automatic-unlock time): read, and nothing to escalate */
+    hj_buf v4 = HJ_BUF_INIT;
+    size_t head = 2 + 11 * 8;
+    buf_add(&v4, blob.s, head);
+    buf_add(&v4, blob.s + head + 8, blob.len - head - 8);
+    v4.s[0] = 4;
+    assert_int_equal(engine_import(c->e, "a:" A, v4.s, v4.len, T0 + 3700), 0);
+    ev_submit(c, T0 + 3800, A, IPX, 501);
+    assert_int_equal(c->n, 1);
+    assert_int_equal(c->d[0].until, T0 + 3800 + 3600);
+    buf_free(&blob);
+    buf_free(&v4);
+    fx_free(a);
+    fx_free(b);
+    fx_free(c);
+}
+
 int
 main(void)
 {
@@ -507,6 +542,7 @@ main(void)
         cmocka_unit_test(test_warn_dedup_at_time_zero),
         cmocka_unit_test(test_engine_lock),
         cmocka_unit_test(test_snapshot_round_trip),
+        cmocka_unit_test(test_snapshot_escalation),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,7 @@ typedef struct scenario {
     const char *name;
     const char *conf;
     step steps[16];
-    want wants[8];
+    want wants[10];
 } scenario;
 
 static const scenario scenarios[] = {
@@ -112,7 +112,26 @@ static const scenario scenarios[] = {
       {S_SUB, 4000, A, IPX, 501, 0, 0}},
      {{0, HJ_A_LOCK, HJ_S_ACCOUNT, A, "md", 501, 500, 3600, NULL},
       {3600, HJ_A_UNLOCK, HJ_S_ACCOUNT, A, NULL, 0, 0, 0, "automatic unlock"},
-      {4000, HJ_A_LOCK, HJ_S_ACCOUNT, A, "md", 501, 500, 7600, NULL}}},
+      /* locked again within relock_escalate_within (7d) of the automatic unlock: no until */
+      {4000, HJ_A_LOCK, HJ_S_ACCOUNT, A, "md", 501, 500, 0, NULL}}},
+    {"relock escalation: not after relock_escalate_within, not after an admin's unlock",
+     "rule md metric=recipients window=30m limit=500 action=lock unlock_after=1h\n",
+     {{S_SUB, 0, A, IPX, 501, 0, 0},
+      {S_SUB, 0, B, IPX, 501, 0, 0},
+      {S_TICK, 3600, NULL, NULL, 0, 0, 0},
+      {S_SUB, 4000, B, IPX, 501, 0, 0}, /* escalated */
+      {S_UNLOCK, 5000, B, NULL, 0, 0, 0},
+      {S_SUB, 6000, B, IPX, 501, 0, 0},                /* an admin vouched: automatic again */
+      {S_SUB, 3600 + 7 * 86400, A, IPX, 501, 0, 0}}, /* a week later: automatic again */
+     {{0, HJ_A_LOCK, HJ_S_ACCOUNT, A, "md", 501, 500, 3600, NULL},
+      {0, HJ_A_LOCK, HJ_S_ACCOUNT, B, "md", 501, 500, 3600, NULL},
+      {3600, HJ_A_UNLOCK, HJ_S_ACCOUNT, A, NULL, 0, 0, 0, "automatic unlock"},
+      {3600, HJ_A_UNLOCK, HJ_S_ACCOUNT, B, NULL, 0, 0, 0, "automatic unlock"},
+      {4000, HJ_A_LOCK, HJ_S_ACCOUNT, B, "md", 501, 500, 0, NULL},
+      {5000, HJ_A_UNLOCK, HJ_S_ACCOUNT, B, NULL, 0, 0, 0, NULL},
+      {6000, HJ_A_LOCK, HJ_S_ACCOUNT, B, "md", 501, 500, 9600, NULL},
+      {3600 + 7 * 86400, HJ_A_LOCK, HJ_S_ACCOUNT, A, "md", 501, 500, 7200 + 7 * 86400, NULL},
+      {9600, HJ_A_UNLOCK, HJ_S_ACCOUNT, B, NULL, 0, 0, 0, "automatic unlock"}}},
     {"unlock_after: the account's next event unlocks it first",
      "rule md metric=recipients window=30m limit=500 action=lock unlock_after=1h\n",
      {{S_SUB, 0, A, IPX, 501, 0, 0},
