@@ -19,14 +19,15 @@ ifeq ($(SAN),1)
 CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
-LIBS = -lz -lpthread -lsqlite3 -levent -ljansson
+LIBS = -lz -lpthread -lsqlite3 -levent -ljansson -lcurl -lcrypto
 
 # The engine and the generic utilities it needs: no sockets, no logging, no clock.
 ENGINE_SRC = src/util/alloc.c src/util/buf.c src/util/htab.c src/util/netaddr.c \
              src/util/timeconv.c $(wildcard src/engine/*.c)
 # Adapters and configuration.
-LIB_SRC = src/util/lineread.c src/util/log.c $(wildcard src/postfix/*.c) $(wildcard src/conf/*.c) \
-          $(wildcard src/store/*.c) $(filter-out $(CTL_SRC),$(wildcard src/ctl/*.c))
+LIB_SRC = src/util/lineread.c src/util/log.c src/util/tmpl.c $(wildcard src/postfix/*.c) $(wildcard src/conf/*.c) \
+          $(wildcard src/store/*.c) $(wildcard src/notify/*.c) \
+          $(filter-out $(CTL_SRC),$(wildcard src/ctl/*.c))
 DAEMON_SRC = $(wildcard src/daemon/*.c)
 # hijackctl's own files (the rest of src/ctl, the queue module, is in the library).
 CTL_SRC = src/ctl/hijackctl.c src/ctl/ctl_show.c

@@ -10,7 +10,9 @@
           close    close without answering
           garbage  answer a line that is not JSON
         Special accounts (normal mode): nobody@example.com -> 404, denied@example.com -> 403,
-        boom@example.com -> 500, unlock of notlocked@example.com -> 409.
+        boom@example.com -> 500, unlock of notlocked@example.com -> 409. unlock_token (hijackctl
+        mail-unlock) unlocks alice@example.test, except the tokens in UNLOCK_REFUSED (403, 409)
+        and UNLOCK_BOOM (500).
         --log FILE appends every request line received.
 
     ctl_fake_daemon.py --check HIJACKCTL
@@ -85,7 +87,16 @@ CANNED = {
     "decisions": {"decisions": [DECISION, dict(DECISION, action="warn", count=None, limit=None,
                                                window=None, rule="", reason="manual note")]},
     "reload": {"ok": True},
+    "unlock_token": {"ok": True, "account": "alice@example.test", "state": "ok"},
 }
+
+# reply-to-unlock: hijackctl mail-unlock reads a reply to an alert on stdin
+TOKEN = "HJU1-1764057600-1764316800-0123456789abcdef0123456789abcdef"
+UNLOCK_REFUSED = {"HJU1-1764057600-1764316800-00000000000000000000000000000403":
+                  (403, "token expired or already used"),
+                  "HJU1-1764057600-1764316800-00000000000000000000000000000409":
+                  (409, "alice@example.test is not locked")}
+UNLOCK_BOOM = "HJU1-1764057600-1764316800-00000000000000000000000000000500"
 
 QUEUE_ACCOUNTS = {"4B1C31002A3": "alice@example.com", "4B1C31002A4": "alice@example.com"}
 SPECIAL = {"nobody@example.com": (404, "unknown account"),
@@ -103,6 +114,11 @@ def answer(req):
         return s, {"error": e}
     if cmd == "unlock" and acct == "notlocked@example.com":
         return 409, {"error": "notlocked@example.com is not locked"}
+    if cmd == "unlock_token" and req.get("token") in UNLOCK_REFUSED:
+        s, e = UNLOCK_REFUSED[req["token"]]
+        return s, {"ok": False, "error": e}
+    if cmd == "unlock_token" and req.get("token") == UNLOCK_BOOM:
+        return 500, {"ok": False, "error": "store error: disk I/O error"}
     if cmd == "queue_accounts":
         ids = req.get("ids") or []
         return 200, {"accounts": {q: QUEUE_ACCOUNTS[q] for q in ids if q in QUEUE_ACCOUNTS}}
@@ -211,9 +227,10 @@ class Fake:
         self.t.join()
 
 
-def run(ctl, *args, timeout=30):
+def run(ctl, *args, timeout=30, stdin=None):
     t0 = time.monotonic()
-    p = subprocess.run([ctl] + list(args), capture_output=True, text=True, timeout=timeout)
+    p = subprocess.run([ctl] + list(args), capture_output=True, text=True, timeout=timeout,
+                       input=stdin)
     return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
 
 
@@ -448,6 +465,85 @@ def check_queue(ctl, conf, state, fake):
            and "<alice@example.com>" in out, "queue without the daemon: one note, by sender")
 
 
+def reply(token=TOKEN, crlf=False):
+    """a reply to an alert, as Postfix pipe(8) hands it over: quoted-printable, the token in the
+    quoted alert split by a soft line break"""
+    m = ("From: \"Master, Post\" <PostMaster@Example.TEST>\nTo: hijackd@example.test\n"
+         "Subject: Re: [hijackd] alice@example.test locked\nMIME-Version: 1.0\n"
+         "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+         "Yes, unlock her =E2=80=94 she changed her password.\n\n"
+         "> Reply to unlock; the token below:\n>   %s=\n%s\n" % (token[:30], token[30:]))
+    return m.replace("\n", "\r\n") if crlf else m
+
+
+def check_mail_unlock(ctl, conf, state, fake):
+    pm = "postmaster@example.test"
+    want = {"cmd": "unlock_token", "token": TOKEN, "from": pm, "sender": pm}
+    rc, out, err, _ = run(ctl, "-c", conf, "mail-unlock", "--sender", pm, stdin=reply())
+    report(rc == 0 and fake.last() == want and err == ""
+           and out == "unlocked alice@example.test (token from %s)\n" % pm,
+           "mail-unlock --sender: request %s, exit %d" % (json.dumps(fake.last()), rc))
+    rc, out, err, _ = run(ctl, "-c", conf, "mail-unlock", stdin=reply(crlf=True))
+    no_sender = {k: v for k, v in want.items() if k != "sender"}
+    report(rc == 0 and fake.last() == no_sender and err == "" and out.startswith("unlocked "),
+           "mail-unlock without --sender (CRLF): no \"sender\" member, exit %d" % rc)
+    rc, out, err, _ = run(ctl, "-c", conf, "--json", "mail-unlock", "--sender=" + pm, stdin=reply())
+    report(rc == 0 and out.count("\n") == 1 and json.loads(out) == CANNED["unlock_token"],
+           "--json mail-unlock: the body without status")
+    for tok, (status, text) in UNLOCK_REFUSED.items():
+        rc, out, err, _ = run(ctl, "-c", conf, "mail-unlock", "--sender", pm, stdin=reply(tok))
+        report(rc == 0 and (fake.last() or {}).get("token") == tok and err == ""
+               and out == "hijackd refused the unlock token from %s: %s (%d)\n" % (pm, text, status),
+               "mail-unlock refused (%d): exit %d, one line on stdout (%s)" % (status, rc, out.strip()))
+    rc, out, err, _ = run(ctl, "-c", conf, "mail-unlock", stdin=reply(UNLOCK_BOOM))
+    report(rc == 75 and out == "" and "disk I/O error (500)" in err,
+           "mail-unlock, the daemon answers 500: exit %d (%s)" % (rc, err.strip()))
+    n = len(fake.requests())
+    rc, out, err, _ = run(ctl, "-c", conf, "mail-unlock", "--sender", pm,
+                          stdin="From: " + pm + "\nSubject: Re: alert\n\nplease unlock alice\n")
+    report(rc == 0 and len(fake.requests()) == n and out == ""
+           and "no unlock token in the message from %s: nothing done" % pm in err,
+           "mail-unlock of a message without a token: exit %d, no request (%s)" % (rc, err.strip()))
+    rc, out, err, _ = run(ctl, "-c", conf, "mail-unlock", stdin="Subject: " + TOKEN + "\n\nhi\n")
+    report(rc == 0 and len(fake.requests()) == n and "no From: address" in err,
+           "mail-unlock of a message without From:: exit %d, no request" % rc)
+    big = reply() + ("x" * 76 + "\n") * (1 << 14)
+    rc, out, err, _ = run(ctl, "-c", conf, "mail-unlock", stdin=big)
+    report(rc == 0 and len(fake.requests()) == n and "over 1048576 bytes" in err,
+           "mail-unlock of a message over 1 MiB: exit %d, no request" % rc)
+    check_mail_unlock_errors(ctl, conf, state, n)
+
+
+def check_mail_unlock_errors(ctl, conf, state, n):
+    empty = tempfile.mkdtemp(prefix="hjctl-mu.", dir=state)
+    rc, out, err, took = run(ctl, "-c", conf, "-o", "state_dir=" + empty, "mail-unlock",
+                             stdin=reply())
+    report(rc == 75 and "cannot reach hijackd" in err and "(Postfix will try again)" in err
+           and out == "" and took < 5, "mail-unlock without the daemon: exit %d (%s)" % (rc, err.strip()))
+    for mode, want in (("deny", 0), ("close", 75), ("garbage", 75)):
+        d = tempfile.mkdtemp(prefix="hjctl-mu-" + mode + ".", dir=state)
+        f = Fake(d, mode)
+        rc, out, err, _ = run(ctl, "-c", conf, "-o", "state_dir=" + d, "mail-unlock", stdin=reply())
+        f.close()
+        report(rc == want, "mail-unlock, daemon mode %s: exit %d (%s)" % (mode, rc, (out + err).strip()))
+    if os.geteuid() != 0:
+        d = tempfile.mkdtemp(prefix="hjctl-mu-perm.", dir=state)
+        f = Fake(d)
+        os.chmod(f.sock, 0)
+        rc, out, err, _ = run(ctl, "-c", conf, "-o", "state_dir=" + d, "mail-unlock", stdin=reply())
+        f.close()
+        report(rc == 75, "mail-unlock, a socket the caller may not use: exit %d (%s)" % (rc, err.strip()))
+    for args in (["mail-unlock", "x"], ["mail-unlock", "--bogus"], ["mail-unlock", "--reason", "x"],
+                 ["mail-unlock", "--sender"]):
+        rc, out, err, _ = run(ctl, "-c", conf, *args, stdin=reply())
+        report(rc == 64 and "hijackctl:" in err, "mail-unlock usage error %s: exit %d" % (args[1:], rc))
+    bad = os.path.join(state, "bad-mu.conf")
+    with open(bad, "w") as f:
+        f.write("bogus = 1\n")
+    rc, out, err, _ = run(ctl, "-c", bad, "mail-unlock", stdin=reply())
+    report(rc == 75 and "configuration error" in err, "mail-unlock with a bad -c file: exit %d" % rc)
+
+
 def check(ctl):
     ctl = os.path.abspath(ctl)
     state = tempfile.mkdtemp(prefix="hjctl.")
@@ -461,6 +557,7 @@ def check(ctl):
         check_config(ctl, conf, state)
         check_unreachable(ctl, conf, state)
         check_queue(ctl, conf, state, fake)
+        check_mail_unlock(ctl, conf, state, fake)
         if os.environ.get("HJCTL_SKIP_HANG") != "1":
             check_hang(ctl, conf, state)
     finally:

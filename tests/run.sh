@@ -14,7 +14,9 @@
 #                   5,000 idle connections, a dead store, SIGHUP, second instance (tests/daemon_test.py)
 #   e2e             a fresh log from the real Postfix + Dovecot (tests/harness), replayed; and the
 #                   daemon live in front of that Postfix (tests/e2e_policy.sh), and live detection
-#                   from its policy requests and its log (tests/e2e_detect.sh) (root only;
+#                   from its policy requests and its log (tests/e2e_detect.sh), queue forensics
+#                   (tests/e2e_queue.sh), alerts, notices, reply-to-unlock, webhooks
+#                   (tests/e2e_notify.sh) (root only;
 #                   --no-e2e skips them)
 # Prints one line per check and ends with "N passed, N failed"; exit status 0 only if none failed.
 set -u
@@ -178,6 +180,7 @@ if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
 	tally timeout 300 tests/e2e_policy.sh "$HJ"
 	tally timeout 300 tests/e2e_detect.sh "$HJ"
 	tally timeout 300 tests/e2e_queue.sh "$B"
+	tally timeout 300 tests/e2e_notify.sh "$B"
 else
 	echo "skipped (needs root and no --no-e2e)"
 fi

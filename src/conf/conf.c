@@ -243,6 +243,8 @@ smtp_text(const char *v, char cls, char **dst, char *err, size_t errlen)
         snprintf(err, errlen, "the text must start with a %c.x.y status code, got \"%s\"", cls, v);
         return -1;
     }
+    if (conf_reply_text_check(v, err, errlen) != 0)
+        return -1;
     conf_set_str(dst, v);
     return 0;
 }
@@ -462,11 +464,15 @@ static const conf_setting settings[] = {
     {"reject_text",
      "5.7.1 Sending from your account is blocked: it looks like someone else is using it. Change "
      "your password and contact your mail administrator",
-     set_reject_text, "daemon: the text after REJECT for a locked account"},
+     set_reject_text,
+     "daemon: the text after REJECT for a locked account; placeholders {account} {rule} {time} "
+     "{until} {contact} {host} (\"{{\" is a literal \"{\")"},
     {"defer_text",
      "4.7.1 Your account is sending unusually much mail: sending is paused for a while, please try "
      "again later",
-     set_defer_text, "daemon: the text after DEFER_IF_PERMIT for a throttled account"},
+     set_defer_text,
+     "daemon: the text after DEFER_IF_PERMIT for a throttled account; placeholders as "
+     "reject_text"},
     {"policy_idle_timeout", "330s", set_idle_timeout,
      "daemon: close a policy connection idle this long (Postfix closes its own after 300s)"},
     {"policy_request_timeout", "10s", set_request_timeout,
@@ -508,6 +514,51 @@ static const conf_setting settings[] = {
      "postqueue -c / postsuper -c: another Postfix instance; empty: the default one"},
     {"lock_purge_queue", "no", conf_set_lock_purge_queue,
      "daemon: yes: a lock also deletes the account's mail still in Postfix's queue"},
+    /* notices and unlock flows (conf_notify.c) */
+    {"sendmail_path", "/usr/sbin/sendmail", conf_set_sendmail_path,
+     "notify: alerts and notices are handed to the local MTA as \"PATH [-C postfix_config_dir] "
+     "-i -t -f alert_from\", so they are queued and retried like any mail"},
+    {"alert_to", "postmaster", conf_set_alert_to,
+     "notify: the postmaster's address for alerts; empty = no alert mail"},
+    {"alert_from", "postmaster", conf_set_alert_from,
+     "notify: the envelope sender and From: of alerts and user notices (never counted: it is "
+     "not an authenticated submission)"},
+    {"alert_on", "lock", conf_set_alert_on,
+     "notify: which decisions mail the postmaster: any of warn, throttle, lock, relay"},
+    {"alert_max", "5", conf_set_alert_max,
+     "notify: at most this many alert mails per alert_interval; more incidents wait and go "
+     "out together as one digest"},
+    {"alert_interval", "10m", conf_set_alert_interval, "notify: see alert_max"},
+    {"unlock_address", "", conf_set_unlock_address,
+     "notify: reply-to-unlock: the alert's Reply-To, an address Postfix pipes to \"hijackctl "
+     "mail-unlock\" (see the README); empty = off"},
+    {"unlock_admins", "", conf_set_unlock_admins,
+     "notify: reply-to-unlock: replies are taken only from these addresses (From: and the "
+     "envelope sender)"},
+    {"unlock_token_lifetime", "3d", conf_set_unlock_lifetime,
+     "notify: an alert's unlock token is refused after this long"},
+    {"user_notice_rules", "", conf_set_notice_rules,
+     "notify: locks and throttles by these rules also mail the account itself (rule names, "
+     "\"manual\", or \"*\" for all); empty = no user notices"},
+    {"user_notice_template", "", conf_set_notice_template,
+     "notify: the user notice: a file with \"Subject: ...\", a blank line, the body; "
+     "placeholders {account} {action} {rule} {time} {until} {contact} {host}; empty = built-in"},
+    {"admin_contact", "your mail administrator", conf_set_admin_contact,
+     "notify: {contact} in user notices and reply texts"},
+    {"webhook_urls", "", conf_set_webhook_urls,
+     "notify: POST each incident as JSON to these http(s) URLs; empty = none"},
+    {"webhook_format", "json", conf_set_webhook_format,
+     "notify: json (the incident as is) or slack ({\"text\": ...}, which Slack and Mattermost "
+     "incoming webhooks accept)"},
+    {"webhook_on", "lock, relay", conf_set_webhook_on,
+     "notify: which decisions go to the webhooks: any of warn, throttle, lock, relay"},
+    {"webhook_timeout", "5s", conf_set_webhook_timeout,
+     "notify: one POST may take this long (it never delays a policy answer)"},
+    {"webhook_retry", "30s", conf_set_webhook_retry,
+     "notify: a failed POST is retried after this, then twice as long each time (up to 15m)"},
+    {"webhook_max_age", "1d", conf_set_webhook_max_age,
+     "notify: an incident not delivered by then is dropped (logged); the backlog is kept in "
+     "state_dir/webhook across restarts"},
     {"policy_max_connections", "20000", set_max_conn,
      "daemon: policy connections served at once; more wait in the kernel's backlog"},
 };
@@ -632,9 +683,9 @@ read_text(const char *src, const char *text, line_list *out, char *err, size_t e
     return rc;
 }
 
-/* read_file - the whole file as a string */
-static char *
-read_file(const char *path, char *err, size_t errlen)
+/* conf_read_file - the whole file as a string */
+char *
+conf_read_file(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     hj_buf b = HJ_BUF_INIT;
@@ -767,7 +818,7 @@ apply_all(hj_conf *c, const conf_build *b, char *err, size_t errlen)
             }
         }
     }
-    if (conf_admin_check(c, err, errlen) != 0)
+    if (conf_admin_check(c, err, errlen) != 0 || conf_notify_check(c, err, errlen) != 0)
         return -1;
     return policy_finish(c->pol, err, errlen);
 }
@@ -793,7 +844,7 @@ read_opts(char *const *opts, size_t nopts, line_list *l, char *err, size_t errle
 hj_conf *
 conf_load(const char *path, char *const *opts, size_t nopts, char *err, size_t errlen)
 {
-    char *text = path ? read_file(path, err, errlen) : xstrdup(conf_default_text);
+    char *text = path ? conf_read_file(path, err, errlen) : xstrdup(conf_default_text);
     line_list lines = {0};
     conf_build b = {0};
     int rc;
@@ -866,5 +917,6 @@ conf_free(hj_conf *c)
                      c->postqueue_path,  c->postsuper_path,   c->postfix_config_dir};
     for (size_t i = 0; i < sizeof(admin) / sizeof(admin[0]); i++)
         free(admin[i]);
+    conf_notify_free(c);
     free(c);
 }

@@ -64,11 +64,11 @@ typedef struct hj_conf {
     char *log_follow;                /* the Postfix log the daemon follows; "" = none */
     int log_submissions;             /* count submissions from the log too (no policy service) */
     /* the admin surface (conf_admin.c) */
-    char *control_socket;     /* "" = state_dir/control.sock */
-    char *admin_group;        /* members may change things over the control socket; "" = root only */
-    char *http_listen;        /* "host:port" of the JSON API and dashboard; "" = none */
-    int http_allow_remote;    /* http_listen may be off loopback */
-    char *http_token_read;    /* bearer tokens; "" = that role is off */
+    char *control_socket;  /* "" = state_dir/control.sock */
+    char *admin_group;     /* members may change things over the control socket; "" = root only */
+    char *http_listen;     /* "host:port" of the JSON API and dashboard; "" = none */
+    int http_allow_remote; /* http_listen may be off loopback */
+    char *http_token_read; /* bearer tokens; "" = that role is off */
     char *http_token_admin;
     int metrics_need_token;   /* /metrics asks for a token too */
     char *web_dir;            /* the dashboard's static files; "" = none */
@@ -76,7 +76,29 @@ typedef struct hj_conf {
     char *postsuper_path;     /* hijackctl queue purge, lock_purge_queue */
     char *postfix_config_dir; /* postqueue -c / postsuper -c; "" = Postfix's default */
     int lock_purge_queue;     /* a lock also deletes the account's queued mail */
-    char **text;              /* [conf_nsettings()] the value of each setting as written */
+    /* notices and unlock flows (conf_notify.c) */
+    char *sendmail_path;    /* alerts and notices go through the local MTA: PATH -t */
+    char *alert_to;         /* the postmaster's address; "" = no alert mail */
+    char *alert_from;       /* envelope sender and From: of alerts and notices */
+    unsigned alert_on;      /* bit per hj_action: which decisions alert */
+    int64_t alert_max;      /* at most this many alert mails ... */
+    int64_t alert_interval; /* ... per this many seconds; the rest go in a digest */
+    char *unlock_address;   /* the alert's Reply-To, piped to hijackctl; "" = off */
+    char **unlock_admins;   /* replies are taken from these addresses only */
+    size_t nunlock_admins;
+    int64_t unlock_token_lifetime; /* s */
+    char **notice_rules;           /* rules whose locks and throttles notify the user ("*") */
+    size_t nnotice_rules;
+    char *notice_template; /* the user notice: headers, blank line, body */
+    char *admin_contact;   /* {contact} in the notice and reply texts */
+    char **webhook_urls;
+    size_t nwebhook_urls;
+    int webhook_format;      /* 0 json, 1 slack */
+    unsigned webhook_on;     /* bit per hj_action */
+    int64_t webhook_timeout; /* s */
+    int64_t webhook_retry;   /* s: the first retry; doubling up to 15 minutes */
+    int64_t webhook_max_age; /* s: then the incident is dropped (logged) */
+    char **text;             /* [conf_nsettings()] the value of each setting as written */
 } hj_conf;
 
 enum { CONF_FAIL_DUNNO, CONF_FAIL_DEFER };

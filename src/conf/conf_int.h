@@ -56,5 +56,31 @@ int conf_set_postsuper_path(hj_conf *c, const char *v, char *err, size_t errlen)
 int conf_set_postfix_config_dir(hj_conf *c, const char *v, char *err, size_t errlen);
 int conf_set_lock_purge_queue(hj_conf *c, const char *v, char *err, size_t errlen);
 int conf_admin_check(hj_conf *c, char *err, size_t errlen);
+char *conf_read_file(const char *path, char *err, size_t errlen);
+
+/* conf_notify.c: alerts, user notices, reply-to-unlock, webhooks, reply texts */
+int conf_set_sendmail_path(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_alert_to(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_alert_from(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_alert_on(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_alert_max(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_alert_interval(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_unlock_address(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_unlock_admins(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_unlock_lifetime(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_notice_rules(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_notice_template(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_admin_contact(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_webhook_urls(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_webhook_format(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_webhook_on(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_webhook_timeout(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_webhook_retry(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_webhook_max_age(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_reply_text_check(const char *v, char *err, size_t errlen);
+int conf_notify_check(hj_conf *c, char *err, size_t errlen);
+void conf_notify_free(hj_conf *c);
+extern const char *const conf_notice_vars[]; /* the placeholders of notices and reply texts */
+extern const size_t conf_notice_nvars;
 
 #endif

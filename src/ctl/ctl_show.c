@@ -4,7 +4,7 @@
  * DESCRIPTION
  *	Each show_*() turns one command's answer body (a JSON object, see
  *	docs/hijackctl.md) into aligned tables or key: value blocks in out.
- *	Every string from the daemon goes through put_safe(): C0/C1 controls,
+ *	Every string from the daemon goes through buf_put_safe(): C0/C1 controls,
  *	DEL, line separators and bidirectional controls are shown as '?'.
  *	fail() prints "hijackctl: MESSAGE" on stderr the same way. No global
  *	state besides constant tables; allocation failure is fatal.
@@ -27,34 +27,6 @@
 
 /* ---------------------------------------------------------------- text for people */
 
-/* unsafe_at - the bytes of the character at p if a terminal must not get it, else 0: C0
- * controls, DEL, C1 controls, line and paragraph separators, bidirectional controls */
-static int
-unsafe_at(const unsigned char *p)
-{
-    if (p[0] < 0x20 || p[0] == 0x7f)
-        return 1;
-    if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-        return 2;
-    if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xa8 && p[2] <= 0xae) ||
-                         (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
-        return 3;
-    return 0;
-}
-
-/* put_safe - s for a terminal: each character unsafe_at() names becomes '?' */
-void
-put_safe(hj_buf *out, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    while (*p) {
-        int bad = unsafe_at(p);
-        buf_putc(out, bad ? '?' : (char)*p);
-        p += bad ? bad : 1;
-    }
-}
-
 /* fail - "hijackctl: MESSAGE" on stderr, control characters shown as '?' */
 void
 fail(const char *fmt, ...)
@@ -65,7 +37,7 @@ fail(const char *fmt, ...)
     va_start(ap, fmt);
     buf_vprintf(&raw, fmt, ap);
     va_end(ap);
-    put_safe(&safe, buf_str(&raw));
+    buf_put_safe(&safe, buf_str(&raw));
     fprintf(stderr, "hijackctl: %s\n", buf_str(&safe));
     buf_free(&raw);
     buf_free(&safe);
@@ -103,7 +75,7 @@ jtext(hj_buf *out, json_t *v)
     if (v == NULL || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
         buf_putc(out, '-');
     } else if (json_is_string(v)) {
-        put_safe(out, json_string_value(v));
+        buf_put_safe(out, json_string_value(v));
     } else if (json_is_integer(v)) {
         buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
     } else if (json_is_real(v)) {
@@ -118,7 +90,7 @@ jtext(hj_buf *out, json_t *v)
         buf_puts(out, json_array_size(v) ? "" : "-");
     } else {
         char *s = json_dumps(v, JSON_COMPACT);
-        put_safe(out, s ? s : "?");
+        buf_put_safe(out, s ? s : "?");
         free(s);
     }
 }

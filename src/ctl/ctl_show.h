@@ -9,7 +9,6 @@
 #include "../util/buf.h"
 
 void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void put_safe(hj_buf *out, const char *s);
 void show_status(json_t *body, hj_buf *out);
 void show_locked(json_t *body, hj_buf *out);
 void show_account(json_t *body, hj_buf *out);

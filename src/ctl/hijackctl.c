@@ -7,7 +7,7 @@
  *	status | locked | show ACCOUNT | lock ACCOUNT [--reason TEXT]
  *	unlock ACCOUNT [--reason TEXT] | exempt add|del PATTERN | exempt list
  *	history [ACCOUNT] [--since T] | top | decisions [ACCOUNT] [--limit N]
- *	reload | config check [FILE]
+ *	reload | config check [FILE] | mail-unlock [--sender ADDRESS]
  *	queue [--config-dir DIR] [--postqueue PATH]
  *	queue purge ACCOUNT [--yes] [--config-dir DIR] [--postqueue PATH] [--postsuper PATH]
  *
@@ -31,7 +31,7 @@
  *	403, nothing queued to purge); 2 usage; 3 configuration error;
  *	4 hijackd not running, unreachable, or silent for 10 s; 5 permission
  *	denied (403, or the socket refuses the caller); 6 internal error (a 5xx
- *	answer, a malformed answer, postqueue or postsuper failed).
+ *	answer, a malformed answer, postqueue or postsuper failed). mail-unlock: mailmsg.h.
  *
  *	No global state besides constant tables. Allocation failure is fatal.
  */
@@ -56,6 +56,7 @@
 #include "../util/htab.h"
 #include "../util/timeconv.h"
 #include "ctl_show.h"
+#include "mailmsg.h"
 #include "queue.h"
 
 enum { CTL_OK, CTL_REFUSED, CTL_USAGE, CTL_CONFIG, CTL_DOWN, CTL_DENIED, CTL_FAIL };
@@ -81,6 +82,7 @@ enum {
     OPT_CONFIG_DIR = 1 << 8,
     OPT_POSTQUEUE = 1 << 9,
     OPT_POSTSUPER = 1 << 10,
+    OPT_SENDER = 1 << 11,
 };
 #define OPT_GLOBAL (OPT_CONF | OPT_O | OPT_JSON | OPT_HELP)
 
@@ -89,7 +91,7 @@ typedef struct ctl_args {
     const char *conf_path;
     char **opts; /* -o values */
     size_t nopts;
-    const char *reason, *since, *limit, *config_dir, *postqueue, *postsuper;
+    const char *reason, *since, *limit, *config_dir, *postqueue, *postsuper, *sender;
     char **words; /* the command and its operands, in order */
     size_t nwords;
 } ctl_args;
@@ -112,6 +114,7 @@ static const struct ctl_opt {
     {"--config-dir", OPT_CONFIG_DIR, offsetof(ctl_args, config_dir), "DIR"},
     {"--postqueue", OPT_POSTQUEUE, offsetof(ctl_args, postqueue), "PATH"},
     {"--postsuper", OPT_POSTSUPER, offsetof(ctl_args, postsuper), "PATH"},
+    {"--sender", OPT_SENDER, offsetof(ctl_args, sender), "ADDRESS"},
 };
 
 /* opt_find - the option arg names; *val is its attached value ("--x=v", "-cFILE") or NULL */
@@ -442,28 +445,35 @@ reply_parse(const hj_buf *in, const char *cmd, json_t **body, char *err, size_t 
     return rc;
 }
 
+/* ctl_talk - send req, the answer line into *in; a CTL_ code, with the message in err */
+static int
+ctl_talk(const char *path, json_t *req, hj_buf *in, char *err, size_t errlen)
+{
+    hj_buf line = HJ_BUF_INIT;
+    char *text = json_dumps(req, JSON_COMPACT);
+    int fd, rc;
+
+    buf_printf(&line, "%s\n", text);
+    free(text);
+    if ((rc = sock_open(path, &fd, err, errlen)) == CTL_OK &&
+        (rc = sock_send(fd, path, &line, err, errlen)) == CTL_OK)
+        rc = sock_recv(fd, path, in, err, errlen);
+    if (fd >= 0)
+        close(fd);
+    buf_free(&line);
+    return rc;
+}
+
 /* ctl_call - one request, one answer; a CTL_ code, with the message in err unless CTL_OK */
 static int
 ctl_call(const char *path, json_t *req, json_t **body, char *err, size_t errlen)
 {
-    hj_buf line = HJ_BUF_INIT, in = HJ_BUF_INIT;
-    char *text = json_dumps(req, JSON_COMPACT);
-    int fd, rc;
+    hj_buf in = HJ_BUF_INIT;
+    int rc = ctl_talk(path, req, &in, err, errlen);
 
     *body = NULL;
-    buf_puts(&line, text);
-    buf_putc(&line, '\n');
-    free(text);
-    rc = sock_open(path, &fd, err, errlen);
-    if (rc == CTL_OK)
-        rc = sock_send(fd, path, &line, err, errlen);
-    if (rc == CTL_OK)
-        rc = sock_recv(fd, path, &in, err, errlen);
-    if (fd >= 0)
-        close(fd);
     if (rc == CTL_OK)
         rc = reply_parse(&in, json_string_value(json_object_get(req, "cmd")), body, err, errlen);
-    buf_free(&line);
     buf_free(&in);
     return rc;
 }
@@ -545,7 +555,7 @@ run_config_check(ctl_ctx *x)
         json_decref(o);
     } else if (c) {
         hj_buf out = HJ_BUF_INIT;
-        put_safe(&out, name);
+        buf_put_safe(&out, name);
         buf_puts(&out, ": ok\n");
         rc = print_out(&out);
         buf_free(&out);
@@ -744,7 +754,7 @@ purge_print(const ctl_ctx *x, const queue_origin *g, const char **ids, size_t n,
     }
     buf_printf(&out, "%s %zu messages (%zu recipients) of ",
                dry ? "dry run: would delete" : "deleted", n, g->recipients);
-    put_safe(&out, x->ops[0]);
+    buf_put_safe(&out, x->ops[0]);
     buf_puts(&out, ":\n");
     for (size_t i = 0; i < n; i++)
         buf_printf(&out, "%s\n", ids[i]); /* queue IDs: checked by queue_id_ok() */
@@ -780,6 +790,13 @@ run_purge(ctl_ctx *x)
     }
     queue_report_free(&r);
     return rc;
+}
+
+static int
+run_mail_unlock(ctl_ctx *x)
+{
+    return mailmsg_unlock(stdin, stdout, stderr, x->a->sender, !!(x->a->given & OPT_JSON), ctl_talk,
+                          x->sock);
 }
 
 /* ---------------------------------------------------------------- the table of commands */
@@ -841,6 +858,7 @@ static const ctl_cmd cmds[] = {
      .needs_conf = 1,
      .run = run_purge},
     {.name = "queue", .opts = OPT_CONFIG_DIR | OPT_POSTQUEUE, .needs_conf = 1, .run = run_queue},
+    {.name = "mail-unlock", .opts = OPT_SENDER, .needs_conf = 1, .run = run_mail_unlock},
 };
 
 /* cmd_usage - one command's synopsis line */
@@ -966,12 +984,14 @@ main(int argc, char **argv)
 
     if (args_parse(argc, argv, &a) < 0) {
         usage(stderr);
-        rc = CTL_USAGE;
+        rc = a.nwords && strcmp(a.words[0], "mail-unlock") == 0 ? EX_USAGE : CTL_USAGE;
     } else if (a.given & OPT_HELP) {
         usage(stdout);
         rc = CTL_OK;
     } else if ((rc = ctl_setup(&x)) == CTL_OK) {
         rc = x.cmd->run(&x);
+    } else if (x.cmd && x.cmd->run == run_mail_unlock) { /* exit statuses for pipe(8) */
+        rc = rc == CTL_USAGE ? EX_USAGE : EX_TEMPFAIL;
     }
     conf_free(x.conf);
     args_free(&a);

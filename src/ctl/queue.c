@@ -736,31 +736,15 @@ queue_report_json(const queue_report *r, hj_buf *out)
     buf_printf(out, "],\"verdict\":\"%s\"}", queue_verdict_name(r->verdict));
 }
 
-/* put_safe - s for a terminal: C0/C1 controls and DEL become '?' */
-static void
-put_safe(hj_buf *out, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) {
-            buf_putc(out, '?');
-        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-            buf_putc(out, '?');
-            p++;
-        } else {
-            buf_putc(out, (char)*p);
-        }
-    }
-}
-
 /* display_name - the account, or <sender> when there is none */
 static void
 display_name(const queue_origin *g, hj_buf *out)
 {
     if (g->account) {
-        put_safe(out, g->account);
+        buf_put_safe(out, g->account);
     } else {
         buf_putc(out, '<');
-        put_safe(out, g->sender);
+        buf_put_safe(out, g->sender);
         buf_putc(out, '>');
     }
 }
@@ -796,14 +780,14 @@ text_detail(const queue_origin *g, size_t total, hj_buf *out)
                total, pct(g->recipients, total), g->messages);
     for (size_t i = 0; i < g->nsample; i++) {
         buf_puts(out, i ? ", " : "  recipients: ");
-        put_safe(out, g->sample[i]);
+        buf_put_safe(out, g->sample[i]);
     }
     if (g->nsample < g->recipients)
         buf_puts(out, g->nsample ? ", ..." : "");
     buf_puts(out, g->nsample ? "\n" : "");
     for (size_t i = 0; i < g->nreasons; i++) {
         buf_puts(out, "  delay reason: ");
-        put_safe(out, g->reasons[i]);
+        buf_put_safe(out, g->reasons[i]);
         buf_putc(out, '\n');
     }
 }
@@ -912,7 +896,7 @@ queue_purge(const char *postsuper_path, const char *config_dir, const char *cons
     for (size_t i = 0; i < n; i++) {
         if (!queue_id_ok(ids[i])) {
             hj_buf shown = HJ_BUF_INIT;
-            put_safe(&shown, ids[i] ? ids[i] : "(null)");
+            buf_put_safe(&shown, ids[i] ? ids[i] : "(null)");
             snprintf(err, errlen, "refusing to purge: \"%.64s\" is not a Postfix queue ID",
                      buf_str(&shown));
             buf_free(&shown);
@@ -927,5 +911,19 @@ queue_purge(const char *postsuper_path, const char *config_dir, const char *cons
     int rc = run_child(&r, err, errlen);
     buf_free(&r.errtext);
     buf_free(&in);
+    return rc;
+}
+
+int
+queue_sendmail(const char *sendmail_path, const char *config_dir, const char *from, const char *msg,
+               size_t len, char *err, size_t errlen)
+{
+    char *argv[] = {(char *)sendmail_path, "-C", (char *)config_dir, "-i", "-t", "-f",
+                    (char *)from,          NULL};
+    char *argv_nc[] = {(char *)sendmail_path, "-i", "-t", "-f", (char *)from, NULL};
+    run r = {config_dir ? argv : argv_nc, msg, len, 1, NULL, NULL, HJ_BUF_INIT};
+    int rc = run_child(&r, err, errlen);
+
+    buf_free(&r.errtext);
     return rc;
 }

@@ -20,6 +20,8 @@
  *	                 const char ***ids, size_t *n);
  *	int queue_purge(const char *postsuper_path, const char *config_dir,
  *	                const char *const *ids, size_t n, char *err, size_t errlen);
+ *	int queue_sendmail(const char *sendmail_path, const char *config_dir, const char *from,
+ *	                   const char *msg, size_t len, char *err, size_t errlen);
  *
  * DESCRIPTION
  *	queue_read() runs "postqueue [-c config_dir] -j" (fork + execv, no
@@ -88,7 +90,12 @@
  *	runs. n == 0 runs nothing. Returns 0, or -1 with a message in err.
  *	IDs no longer queued are not an error (postsuper skips them).
  *
- *	Both runners wait for their child with waitpid(): the caller must not
+ *	queue_sendmail() hands a whole message (headers, blank line, body) to
+ *	"sendmail [-C config_dir] -i -t -f from" on its stdin: the recipients
+ *	come from its To: header. Returns 0 once sendmail exited 0 (the mail
+ *	is in Postfix's queue), or -1 with a message in err.
+ *
+ *	The runners wait for their child with waitpid(): the caller must not
  *	ignore SIGCHLD. They block until the child ends (no timeout). Between
  *	fork and exec the child makes only async-signal-safe calls, and the
  *	module has no global state: callers may have threads. Allocation
@@ -187,5 +194,7 @@ int queue_select(const queue_report *r, const char *account_or_sender, const cha
                  size_t *n);
 int queue_purge(const char *postsuper_path, const char *config_dir, const char *const *ids,
                 size_t n, char *err, size_t errlen);
+int queue_sendmail(const char *sendmail_path, const char *config_dir, const char *from,
+                   const char *msg, size_t len, char *err, size_t errlen);
 
 #endif

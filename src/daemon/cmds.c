@@ -34,6 +34,7 @@
 #include "../util/alloc.h"
 #include "../util/log.h"
 #include "../util/timeconv.h"
+#include "notify.h"
 
 #define HISTORY_MAX 500
 
@@ -490,6 +491,7 @@ static const struct {
     {"top", cmd_top},
     {"reload", cmd_reload},
     {"queue_accounts", cmd_queue_accounts},
+    {"unlock_token", notify_cmd_unlock_token},
 };
 
 int

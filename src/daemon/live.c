@@ -24,6 +24,8 @@
 #include "../util/buf.h"
 #include "../util/htab.h"
 #include "../util/log.h"
+#include "../util/timeconv.h"
+#include "../util/tmpl.h"
 #include "../postfix/logline.h"
 #include "../postfix/logparse.h"
 #include "../postfix/qtrack.h"
@@ -33,6 +35,7 @@
 #include "httpd.h"
 #include "live_int.h"
 #include "metrics.h"
+#include "notify.h"
 #include "policysrv.h"
 
 #define LIVE_TICK 5 /* seconds between engine ticks (automatic unlocks) */
@@ -103,6 +106,8 @@ on_decision(void *ctx, const hj_decision *d)
     metrics_decision(L->met, d);
     if (d->action == HJ_A_LOCK && d->scope == HJ_S_ACCOUNT && L->conf->lock_purge_queue)
         cmds_purge_queue(L, d->entity);
+    if (L->nt)
+        notify_decision(L, d, L->scratch.s);
     if (L->cur_acct && d->scope == HJ_S_ACCOUNT && strcmp(d->entity, L->cur_acct) == 0) {
         L->cur_lock |= d->action == HJ_A_LOCK;
         L->cur_throttle |= d->action == HJ_A_THROTTLE;
@@ -219,6 +224,29 @@ count_message(live *L, const policy_req *rq, const char *acct, time_t now)
     engine_event(L->eng, &ev);
 }
 
+/* reply_text - the reject or defer text for acct, from its template */
+static const char *
+reply_text(live *L, const char *tmpl, const char *acct, time_t now)
+{
+    hj_lockinfo li;
+    char t[48], u[48];
+    const char *host = L->nt ? notify_host(L) : "";
+
+    engine_state(L->eng, acct, now, &li);
+    timeconv_rfc3339(li.since ? li.since : now, local_tzoff(now), t, sizeof(t));
+    timeconv_rfc3339(li.until, local_tzoff(now), u, sizeof(u));
+    tmpl_var v[] = {{"account", acct},
+                    {"action", tmpl == L->conf->reject_text ? "locked" : "throttled"},
+                    {"rule", li.rule ? li.rule->name : "manual"},
+                    {"time", t},
+                    {"until", li.until ? u : "an admin unlocks it"},
+                    {"contact", L->conf->admin_contact},
+                    {"host", host}};
+    buf_reset(&L->scratch);
+    tmpl_expand(tmpl, v, sizeof(v) / sizeof(v[0]), 1, &L->scratch);
+    return buf_str(&L->scratch);
+}
+
 /* decide - one policy request in, one answer out */
 static size_t
 decide_one(void *ctx, const policy_req *rq, char *out, size_t outlen)
@@ -230,6 +258,7 @@ decide_one(void *ctx, const policy_req *rq, char *out, size_t outlen)
     if (rq->a[PA_SASL_USERNAME].n == 0)
         return answer(L, out, outlen, "DUNNO", NULL);
     cstr(rq->a[PA_SASL_USERNAME], acct, sizeof(acct));
+    notify_recipient(L, acct, rq->a[PA_RECIPIENT].p, rq->a[PA_RECIPIENT].n);
     L->cur_acct = acct;
     L->cur_lock = L->cur_throttle = L->cur_store_err = 0;
     hj_state st = engine_state(L->eng, acct, now, NULL);
@@ -243,9 +272,10 @@ decide_one(void *ctx, const policy_req *rq, char *out, size_t outlen)
     if (L->cur_store_err)
         return fail_answer(L->conf->store_error_action, out, outlen);
     if (st == HJ_ST_LOCKED)
-        return answer(L, out, outlen, "REJECT", L->conf->reject_text);
+        return answer(L, out, outlen, "REJECT", reply_text(L, L->conf->reject_text, acct, now));
     if (st == HJ_ST_THROTTLED)
-        return answer(L, out, outlen, "DEFER_IF_PERMIT", L->conf->defer_text);
+        return answer(L, out, outlen, "DEFER_IF_PERMIT",
+                      reply_text(L, L->conf->defer_text, acct, now));
     return answer(L, out, outlen, "DUNNO", NULL);
 }
 
@@ -521,6 +551,7 @@ live_reload(live *L)
     }
     engine_free(oe);
     conf_free(oc);
+    notify_reload(L);
     log_info("reloaded %s: %zu rules", L->conf->source, L->conf->pol->nrules);
     return 0;
 }
@@ -638,7 +669,7 @@ live_start(live *L)
         fprintf(stderr, "hijackd: cannot open the store: %s\n", err);
         return -1;
     }
-    if (engine_build(L) != 0)
+    if (notify_open(L) != 0 || engine_build(L) != 0)
         return -1;
     raise_nofile(L->conf->policy_max_connections);
     L->base = event_base_new();
@@ -673,7 +704,8 @@ live_stop(live *L)
     struct event *evs[] = {L->ev_hup, L->ev_term, L->ev_int, L->ev_tick, L->ev_flush, L->ev_follow};
 
     if (L->eng && L->store)
-        flush(L); /* a clean stop forgets nothing */
+        flush(L);    /* a clean stop forgets nothing */
+    notify_close(L); /* after the batch in progress; the rest stays spooled */
     for (size_t i = 0; i < 6; i++)
         if (evs[i])
             event_free(evs[i]);

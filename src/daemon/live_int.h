@@ -28,6 +28,7 @@
 typedef struct ctlsrv ctlsrv;
 typedef struct httpd httpd;
 typedef struct metrics metrics;
+typedef struct notify notify;
 
 typedef struct live {
     const char *conf_path;
@@ -62,6 +63,7 @@ typedef struct live {
     httpd *http;  /* the JSON API, dashboard, /metrics (httpd.c) */
     metrics *met; /* counters for /metrics (metrics.c) */
     htab *qids;   /* queue ID -> account, for hijackctl queue (bounded) */
+    notify *nt;   /* alerts, notices, webhooks, reply-to-unlock (notify.c) */
     char control_path[4200];
 } live;
 

@@ -183,8 +183,8 @@ engine_export(hj_engine *e, const char *key, hj_buf *out)
     uint8_t hdr[2] = {SNAPSHOT_VERSION, (uint8_t)s};
     put(out, hdr, 2);
     const hj_totals *t = &x->tot;
-    int64_t v[] = {t->first_seen, t->last_seen,    t->messages,       t->recipients,
-                   t->bytes,      t->logins,       t->failed_logins,  t->bounces,
+    int64_t v[] = {t->first_seen, t->last_seen,    t->messages,        t->recipients,
+                   t->bytes,      t->logins,       t->failed_logins,   t->bounces,
                    t->deliveries, x->throttled_at, x->throttled_until, x->auto_unlocked_at};
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
         put_i64(out, v[i]);

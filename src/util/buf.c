@@ -152,3 +152,30 @@ buf_str(const hj_buf *b)
 {
     return b->s ? b->s : "";
 }
+
+/* unsafe_at - the bytes of the character at p if a terminal or log must not get it, else 0: C0
+ * controls, DEL, C1 controls, line and paragraph separators, bidirectional controls */
+static int
+unsafe_at(const unsigned char *p)
+{
+    if (p[0] < 0x20 || p[0] == 0x7f)
+        return 1;
+    if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+        return 2;
+    if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xa8 && p[2] <= 0xae) ||
+                         (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+        return 3;
+    return 0;
+}
+
+void
+buf_put_safe(hj_buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        int bad = unsafe_at(p);
+        buf_putc(b, bad ? '?' : (char)*p);
+        p += bad ? bad : 1;
+    }
+}

@@ -47,6 +47,9 @@
 #   AUTH_FAILURE_DELAY=seconds   Dovecot auth_failure_delay (default 0 here; Dovecot's own default is 2)
 #   AUTH_PENALTY=1               keep Dovecot's per-IP auth penalty (disabled by default, see penalty_block)
 #   HJ_KEEP=1                    keep queue, mailboxes, sink dumps and logs of the previous run
+#   UNLOCK_PIPE="CMD ARGS"       reply-to-unlock: mail to hijackd-unlock@example.test goes to a pipe(8)
+#                                service "hijackd-unlock" running CMD ARGS as nobody (flags=Rq), the
+#                                README's wiring; ${sender} and ${recipient} are pipe(8)'s macros
 set -u
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -278,6 +281,8 @@ write_postfix_conf() {
 
 	local u
 	for u in $USERS; do echo "$u@example.test example.test/$u/"; done >"$PFX/vmailbox"   # trailing / = Maildir
+	# the unlock address must be a valid recipient; its transport_maps entry sends it to the pipe
+	[ -n "${UNLOCK_PIPE:-}" ] && echo "hijackd-unlock@example.test example.test/hijackd-unlock/" >>"$PFX/vmailbox"
 	# Simulated remote outcomes. bounce/defer must happen AFTER queueing, so they are pipe(8) transports to a
 	# script exiting 67 (EX_NOUSER: bounced + NDR) or 75 (EX_TEMPFAIL: deferred); an error: transport is
 	# already refused by smtpd at RCPT time, which is what reject.test wants.
@@ -286,6 +291,7 @@ bounce.test	hj-bounce:
 defer.test	hj-defer:
 reject.test	error:5.1.1 simulated recipient rejection (reject.test)
 EOF
+	[ -n "${UNLOCK_PIPE:-}" ] && printf 'hijackd-unlock@example.test\thijackd-unlock:\n' >>"$PFX/transport"
 	cat >"$PFX/fail.sh" <<'EOF'
 #!/bin/sh
 # pipe(8) target of the harness: swallow the message, exit with status $1
@@ -301,6 +307,7 @@ EOF
 	$pc -MX smtp/inet
 	$pc -M "hj-bounce/unix = hj-bounce unix - n n - - pipe flags=q user=nobody argv=$PFX/fail.sh 67"
 	$pc -M "hj-defer/unix = hj-defer unix - n n - - pipe flags=q user=nobody argv=$PFX/fail.sh 75"
+	[ -n "${UNLOCK_PIPE:-}" ] && $pc -M "hijackd-unlock/unix = hijackd-unlock unix - n n - - pipe flags=Rq user=nobody argv=$UNLOCK_PIPE"
 	$pc -M "127.0.0.1:$MX_PORT/inet = 127.0.0.1:$MX_PORT inet n - n - - smtpd$(listener_opts mx)"
 	$pc -M "127.0.0.1:$SUB_PORT/inet = 127.0.0.1:$SUB_PORT inet n - n - - smtpd$(listener_opts submission)"
 	$pc -M "127.0.0.1:$RELAY_PORT/inet = 127.0.0.1:$RELAY_PORT inet n - n - - smtpd$(listener_opts relay)"

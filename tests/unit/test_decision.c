@@ -499,7 +499,8 @@ test_snapshot_round_trip(void **state)
 static void
 test_snapshot_escalation(void **state)
 {
-    const char *conf = "rule md metric=recipients window=30m limit=500 action=lock unlock_after=1h\n";
+    const char *conf =
+        "rule md metric=recipients window=30m limit=500 action=lock unlock_after=1h\n";
     fx *a = fx_new(conf), *b = fx_new(conf), *c = fx_new(conf);
     hj_buf blob = HJ_BUF_INIT;
 

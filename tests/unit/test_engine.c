@@ -121,7 +121,7 @@ static const scenario scenarios[] = {
       {S_TICK, 3600, NULL, NULL, 0, 0, 0},
       {S_SUB, 4000, B, IPX, 501, 0, 0}, /* escalated */
       {S_UNLOCK, 5000, B, NULL, 0, 0, 0},
-      {S_SUB, 6000, B, IPX, 501, 0, 0},                /* an admin vouched: automatic again */
+      {S_SUB, 6000, B, IPX, 501, 0, 0},              /* an admin vouched: automatic again */
       {S_SUB, 3600 + 7 * 86400, A, IPX, 501, 0, 0}}, /* a week later: automatic again */
      {{0, HJ_A_LOCK, HJ_S_ACCOUNT, A, "md", 501, 500, 3600, NULL},
       {0, HJ_A_LOCK, HJ_S_ACCOUNT, B, "md", 501, 500, 3600, NULL},

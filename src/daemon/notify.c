@@ -1,0 +1,415 @@
+/*
+ * notify - incidents out of decisions (see notify.h)
+ */
+#include "notify.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../notify/mailer.h"
+#include "../notify/token.h"
+#include "../notify/webhook.h"
+#include "../util/alloc.h"
+#include "../util/log.h"
+#include "../util/timeconv.h"
+
+#define NOTIFY_RCPTS 10         /* recent recipients kept per account */
+#define NOTIFY_RCPT_ACCTS 50000 /* accounts with recent recipients (then forgotten) */
+#define NOTIFY_QIDS_MAX 1000    /* queue IDs put in an incident */
+
+typedef struct rring {
+    char *r[NOTIFY_RCPTS];
+    int next;
+} rring;
+
+struct notify {
+    mailer *ml;
+    webhook *wh;
+    uint8_t key[TOKEN_KEY_LEN];
+    htab *rcpts; /* account -> rring */
+    char host[256];
+    char *sig; /* the settings the spools were opened with */
+};
+
+/* settings_sig - the notify settings as one string: a reload reopens when it changes */
+static char *
+settings_sig(const hj_conf *c)
+{
+    hj_buf b = HJ_BUF_INIT;
+
+    buf_printf(&b,
+               "%s|%s|%s|%s|%" PRId64 "|%" PRId64 "|%s|%s|%s|%s|%s|%d|%" PRId64 "|%" PRId64
+               "|%" PRId64,
+               c->sendmail_path, c->alert_to, c->alert_from, c->unlock_address, c->alert_max,
+               c->alert_interval, c->notice_template, c->admin_contact, c->postqueue_path,
+               c->postfix_config_dir, c->state_dir, c->webhook_format, c->webhook_timeout,
+               c->webhook_retry, c->webhook_max_age);
+    for (size_t i = 0; i < c->nwebhook_urls; i++)
+        buf_printf(&b, "|%s", c->webhook_urls[i]);
+    for (size_t i = 0; i < c->nlocal; i++)
+        buf_printf(&b, "|%s", c->local_domains[i]);
+    char *s = xstrdup(buf_str(&b));
+    buf_free(&b);
+    return s;
+}
+
+/* spools_open - the mail and webhook spools for L->conf; 0 or -1 (logged) */
+static int
+spools_open(live *L, notify *n)
+{
+    const hj_conf *c = L->conf;
+    char dir[4200], err[512];
+
+    snprintf(dir, sizeof(dir), "%s/mail", c->state_dir);
+    mailer_conf mc = {.a = {.from = c->alert_from,
+                            .to = c->alert_to,
+                            .reply_to = c->unlock_address,
+                            .notice_template = c->notice_template,
+                            .contact = c->admin_contact},
+                      .sendmail_path = c->sendmail_path,
+                      .postqueue_path = c->postqueue_path,
+                      .config_dir = c->postfix_config_dir,
+                      .alert_max = c->alert_max,
+                      .alert_interval = c->alert_interval,
+                      .spool_dir = dir,
+                      .local_domains = c->local_domains,
+                      .nlocal = c->nlocal};
+    if ((n->ml = mailer_open(&mc, err, sizeof(err))) == NULL) {
+        log_error("notify: cannot open the mail spool: %s", err);
+        return -1;
+    }
+    if (c->nwebhook_urls == 0)
+        return 0;
+    snprintf(dir, sizeof(dir), "%s/webhook", c->state_dir);
+    webhook_conf wc = {.urls = c->webhook_urls,
+                       .nurls = c->nwebhook_urls,
+                       .format = c->webhook_format ? WEBHOOK_SLACK : WEBHOOK_JSON,
+                       .timeout = c->webhook_timeout,
+                       .retry_min = c->webhook_retry,
+                       .retry_max = 900,
+                       .max_age = c->webhook_max_age,
+                       .spool_dir = dir,
+                       .version = HJ_VERSION};
+    if ((n->wh = webhook_open(&wc, err, sizeof(err))) == NULL) {
+        log_error("notify: cannot open the webhook spool: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+spools_close(notify *n)
+{
+    mailer_close(n->ml);
+    webhook_close(n->wh);
+    n->ml = NULL, n->wh = NULL;
+}
+
+int
+notify_open(live *L)
+{
+    notify *n = xcalloc(1, sizeof(*n));
+    char path[4200], err[512];
+
+    webhook_global_init(); /* before any thread */
+    snprintf(path, sizeof(path), "%s/unlock.key", L->conf->state_dir);
+    if (token_key_load(path, n->key, err, sizeof(err)) != 0) {
+        log_error("notify: the unlock key: %s", err);
+        free(n);
+        return -1;
+    }
+    if (gethostname(n->host, sizeof(n->host) - 1) != 0)
+        snprintf(n->host, sizeof(n->host), "localhost");
+    n->rcpts = htab_new(1024);
+    n->sig = settings_sig(L->conf);
+    L->nt = n;
+    if (spools_open(L, n) != 0) {
+        notify_close(L);
+        return -1;
+    }
+    return 0;
+}
+
+void
+notify_reload(live *L)
+{
+    notify *n = L->nt;
+    char *sig = settings_sig(L->conf);
+
+    if (strcmp(sig, n->sig) == 0) {
+        free(sig);
+        return;
+    }
+    spools_close(n); /* waits for a batch in progress */
+    free(n->sig);
+    n->sig = sig;
+    if (spools_open(L, n) != 0)
+        log_error("notify: alerts and webhooks are off until the next good reload");
+}
+
+static void
+rring_free(void *p)
+{
+    rring *r = p;
+
+    for (int i = 0; i < NOTIFY_RCPTS; i++)
+        free(r->r[i]);
+    free(r);
+}
+
+void
+notify_close(live *L)
+{
+    notify *n = L->nt;
+
+    if (n == NULL)
+        return;
+    spools_close(n);
+    htab_free(n->rcpts, rring_free);
+    free(n->sig);
+    free(n);
+    L->nt = NULL;
+}
+
+void
+notify_recipient(live *L, const char *account, const char *rcpt, size_t len)
+{
+    notify *n = L->nt;
+    int created;
+
+    if (n == NULL || len == 0 || len > 320)
+        return;
+    if (n->rcpts->used >= NOTIFY_RCPT_ACCTS) {
+        htab_free(n->rcpts, rring_free);
+        n->rcpts = htab_new(1024);
+    }
+    htab_node *h = htab_put(n->rcpts, account, strlen(account), NULL, &created);
+    rring *r = h->value ? h->value : (h->value = xcalloc(1, sizeof(rring)));
+    int last = (r->next + NOTIFY_RCPTS - 1) % NOTIFY_RCPTS;
+    if (r->r[last] && strlen(r->r[last]) == len && memcmp(r->r[last], rcpt, len) == 0)
+        return; /* the same recipient again (EOM after RCPT) */
+    free(r->r[r->next]);
+    r->r[r->next] = xstrndup(rcpt, len);
+    r->next = (r->next + 1) % NOTIFY_RCPTS;
+}
+
+const char *
+notify_host(live *L)
+{
+    return L->nt->host;
+}
+
+/* ---------------------------------------------------------------- incidents */
+
+/* recent - the account's recent recipients, oldest first */
+static json_t *
+recent(notify *n, const char *account)
+{
+    json_t *a = json_array();
+    rring *r = htab_get(n->rcpts, account, strlen(account));
+
+    for (int i = 0; r && i < NOTIFY_RCPTS; i++) {
+        const char *s = r->r[(r->next + i) % NOTIFY_RCPTS];
+        if (s)
+            json_array_append_new(a, json_string(s));
+    }
+    return a;
+}
+
+typedef struct qid_walk {
+    const char *account;
+    json_t *ids;
+} qid_walk;
+
+static int
+qid_one(htab_node *h, void *arg)
+{
+    qid_walk *w = arg;
+
+    if (json_array_size(w->ids) < NOTIFY_QIDS_MAX && strcmp(h->value, w->account) == 0)
+        json_array_append_new(w->ids, json_stringn(h->key, h->klen));
+    return 0;
+}
+
+/* local_time - an RFC 3339 time in the server's offset */
+static json_t *
+local_time(int64_t t)
+{
+    char s[48];
+    struct tm tm;
+    time_t tt = (time_t)t;
+
+    localtime_r(&tt, &tm);
+    timeconv_rfc3339(t, (int32_t)tm.tm_gmtoff, s, sizeof(s));
+    return json_string(s);
+}
+
+/* incident - the incident of a decision, or NULL when its JSON is unreadable */
+static json_t *
+incident(live *L, const hj_decision *d, const char *decision_json)
+{
+    notify *n = L->nt;
+    json_t *dj = json_loads(decision_json, 0, NULL), *inc;
+    char id[STORE_NAME_MAX + 32];
+
+    if (!json_is_object(dj)) {
+        json_decref(dj);
+        return NULL;
+    }
+    snprintf(id, sizeof(id), "%s/%" PRId64, d->entity, d->t);
+    inc = json_pack("{s:s,s:O,s:s,s:s,s:s,s:s,s:s,s:b}", "incident", id, "ts",
+                    json_object_get(dj, "ts"), "host", n->host, "account", d->entity, "action",
+                    policy_action_name(d->action), "rule", d->rule ? d->rule->name : "manual",
+                    "scope", policy_scope_name(d->scope), "escalated", d->escalated);
+    if (d->rule)
+        json_object_set_new(inc, "count", json_integer(d->count)),
+            json_object_set_new(inc, "limit", json_integer(d->limit)),
+            json_object_set_new(inc, "window", json_integer(d->rule->window));
+    if (d->until)
+        json_object_set(inc, "until", json_object_get(dj, "until"));
+    if (d->scope == HJ_S_ACCOUNT) {
+        qid_walk w = {d->entity, json_array()};
+        htab_walk(L->qids, qid_one, &w);
+        json_object_set_new(inc, "recipients", recent(n, d->entity));
+        json_object_set_new(inc, "queue_ids", w.ids);
+    }
+    if (d->action == HJ_A_LOCK && d->scope == HJ_S_ACCOUNT && *L->conf->unlock_address) {
+        char tok[TOKEN_MAX];
+        int64_t expiry = d->t + L->conf->unlock_token_lifetime;
+        token_make(n->key, d->entity, d->t, expiry, tok);
+        json_object_set_new(inc, "token", json_string(tok));
+        json_object_set_new(inc, "token_expires", local_time(expiry));
+    }
+    json_object_set_new(inc, "decision", dj);
+    hj_buf sum = HJ_BUF_INIT;
+    alert_summary(inc, &sum);
+    json_object_set_new(inc, "summary", json_string(buf_str(&sum)));
+    buf_free(&sum);
+    return inc;
+}
+
+/* wants_notice - does this decision mail the account itself */
+static int
+wants_notice(const hj_conf *c, const hj_decision *d)
+{
+    const char *rule = d->rule ? d->rule->name : "manual";
+
+    if (d->scope != HJ_S_ACCOUNT || (d->action != HJ_A_LOCK && d->action != HJ_A_THROTTLE))
+        return 0;
+    for (size_t i = 0; i < c->nnotice_rules; i++)
+        if (strcmp(c->notice_rules[i], "*") == 0 || strcmp(c->notice_rules[i], rule) == 0)
+            return 1;
+    return 0;
+}
+
+void
+notify_decision(live *L, const hj_decision *d, const char *decision_json)
+{
+    const hj_conf *c = L->conf;
+    notify *n = L->nt;
+    unsigned bit = 1u << d->action;
+    int alert = d->rule && *c->alert_to && (c->alert_on & bit);
+    int hook = d->rule && n->wh && (c->webhook_on & bit);
+    int notice = wants_notice(c, d) && strchr(d->entity, '@');
+
+    if (n->ml == NULL || !(alert || hook || notice))
+        return;
+    json_t *inc = incident(L, d, decision_json);
+    if (inc == NULL) {
+        log_error("notify: the decision about %s is not valid JSON: no alert", d->entity);
+        return;
+    }
+    char *js = json_dumps(inc, JSON_COMPACT);
+    time_t now = time(NULL);
+    if (alert)
+        mailer_put(n->ml, "alert", js, now);
+    if (notice)
+        mailer_put(n->ml, "notice", js, now);
+    if (hook)
+        webhook_send(n->wh, js, now);
+    free(js);
+    json_decref(inc);
+}
+
+/* ---------------------------------------------------------------- reply-to-unlock */
+
+static int
+refuse(json_t **reply, int status, const char *from, const char *why)
+{
+    log_warn("unlock reply from %s refused: %s", from, why);
+    *reply = json_pack("{s:b,s:s}", "ok", 0, "error", why);
+    return status;
+}
+
+/* is_admin_addr - one of unlock_admins (case-insensitive) */
+static int
+is_admin_addr(const hj_conf *c, const char *a)
+{
+    for (size_t i = 0; a && i < c->nunlock_admins; i++)
+        if (strcasecmp(c->unlock_admins[i], a) == 0)
+            return 1;
+    return 0;
+}
+
+typedef struct tok_find {
+    notify *n;
+    const char *token;
+    int64_t since;
+    char account[STORE_NAME_MAX];
+} tok_find;
+
+static int
+tok_one(void *ctx, const hj_lock_rec *k)
+{
+    tok_find *f = ctx;
+
+    if (k->since != f->since || !token_verify(f->n->key, k->account, f->token))
+        return 0;
+    snprintf(f->account, sizeof(f->account), "%s", k->account);
+    return 1;
+}
+
+int
+notify_cmd_unlock_token(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+{
+    const char *tok = json_string_value(json_object_get(req, "token"));
+    const char *from = json_string_value(json_object_get(req, "from"));
+    const char *sender = json_string_value(json_object_get(req, "sender"));
+    int64_t since, expiry;
+    char err[256], actor[400];
+    tok_find f = {L->nt, tok, 0, ""};
+
+    (void)who; /* the token is the authority */
+    if (from == NULL || strlen(from) > 320 || strpbrk(from, "\r\n"))
+        return refuse(reply, 400, "(none)", "no valid \"from\"");
+    if (tok == NULL || token_parse(tok, &since, &expiry) != 0)
+        return refuse(reply, 400, from, "not an unlock token");
+    if (!*L->conf->unlock_address)
+        return refuse(reply, 403, from, "reply-to-unlock is off (unlock_address is empty)");
+    if (!is_admin_addr(L->conf, from) || (sender && *sender && !is_admin_addr(L->conf, sender)))
+        return refuse(reply, 403, from, "the reply is not from an address in unlock_admins");
+    f.since = since;
+    if (L->store->ops->lock_walk(L->store, tok_one, &f, err, sizeof(err)) != STORE_OK)
+        return refuse(reply, 500, from, "the store failed; try again");
+    if (!*f.account)
+        return refuse(reply, 409, from,
+                      "no open incident for this token: it was used, or the account was "
+                      "unlocked or locked again since");
+    if ((int64_t)time(NULL) > expiry)
+        return refuse(reply, 403, from, "the token has expired");
+    snprintf(actor, sizeof(actor), "reply from %s", from);
+    int rc = live_unlock(L, f.account, actor, "reply to the alert with its unlock token");
+    if (rc == -2)
+        return refuse(reply, 500, from, "the store failed: the unlock may not survive a restart");
+    if (rc != 0)
+        return refuse(reply, 409, from, "the account is not locked");
+    log_info("unlock reply from %s: %s unlocked", from, f.account);
+    *reply = json_pack("{s:b,s:s,s:s}", "ok", 1, "account", f.account, "state", "ok");
+    return 200;
+}

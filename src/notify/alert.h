@@ -1,0 +1,55 @@
+/*
+ * alert - the texts of notification mails: postmaster alerts, digests, user notices
+ *
+ * SYNOPSIS
+ *	void alert_mail(const alert_conf *c, json_t *const *incs, const char *const *queue,
+ *	                size_t n, hj_buf *out);
+ *	void alert_notice(const alert_conf *c, json_t *inc, hj_buf *out);
+ *	void alert_summary(json_t *inc, hj_buf *out);
+ *
+ * DESCRIPTION
+ *	An incident is the JSON object the daemon writes when a decision
+ *	alerts (notify.c): "account", "action", "rule", "ts", "host", the
+ *	"decision" with its evidence, "recipients" (a recent sample),
+ *	"token" and "token_expires" when reply-to-unlock is on, and more; a
+ *	field that is missing is left out of the text.
+ *
+ *	alert_mail() appends a complete message for "sendmail -t": headers
+ *	(From, To, Reply-To when c->reply_to is set, Subject, MIME, Auto-
+ *	Submitted: auto-generated, X-Hijackd-Incident), a blank line and a
+ *	plain-text body. n == 1 is one incident's alert: what happened, why
+ *	(rule, count over limit, signals), the evidence (client addresses,
+ *	totals, sample recipients), queue[0] (what is queued for the account,
+ *	a text the caller made, or NULL), the exact hijackctl commands to
+ *	unlock, purge and look, the reply-to-unlock token, and the decision's
+ *	JSON. n > 1 is a digest: one subject counting the incidents and a
+ *	shorter section per incident (its commands and token included).
+ *	alert_notice() appends the user notice for inc from c->notice_template
+ *	(placeholders as conf_notice_vars), addressed to the account.
+ *	alert_summary() appends one line for people ("hijackd@host: alice@x
+ *	locked by score_lock (score 72 > 60 in 1h) from 203.0.113.66").
+ *	Header values have control characters replaced (no header injection
+ *	through an account name). Pure; thread-safe for distinct buffers.
+ */
+#ifndef HJ_ALERT_H
+#define HJ_ALERT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "../util/buf.h"
+
+typedef struct alert_conf {
+    const char *from;            /* From: and envelope sender */
+    const char *to;              /* the postmaster */
+    const char *reply_to;        /* the unlock address, or "" */
+    const char *notice_template; /* "Subject: ...\n\nbody" */
+    const char *contact;         /* {contact} */
+} alert_conf;
+
+void alert_mail(const alert_conf *c, json_t *const *incs, const char *const *queue, size_t n,
+                hj_buf *out);
+void alert_notice(const alert_conf *c, json_t *inc, hj_buf *out);
+void alert_summary(json_t *inc, hj_buf *out);
+
+#endif

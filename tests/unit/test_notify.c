@@ -1,0 +1,224 @@
+/*
+ * test_notify - unit tests for the notification texts and tokens (alert.h, token.h, tmpl.h)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../src/notify/alert.h"
+#include "../../src/notify/token.h"
+#include "../../src/util/tmpl.h"
+
+static const uint8_t key1[TOKEN_KEY_LEN] = {1, 2, 3};
+static const uint8_t key2[TOKEN_KEY_LEN] = {9, 9, 9};
+
+/* token: made, parsed, verified; bound to key, account, time and expiry */
+static void
+test_token(void **state)
+{
+    char t[TOKEN_MAX], bad[TOKEN_MAX];
+    int64_t since, exp;
+
+    (void)state;
+    token_make(key1, "alice@example.test", 1764057600, 1764316800, t);
+    assert_int_equal(strncmp(t, "HJU1-1764057600-1764316800-", 27), 0);
+    assert_int_equal(strlen(t), 27 + 32);
+    assert_int_equal(token_parse(t, &since, &exp), 0);
+    assert_int_equal(since, 1764057600);
+    assert_int_equal(exp, 1764316800);
+    assert_int_equal(token_verify(key1, "alice@example.test", t), 1);
+    assert_int_equal(token_verify(key2, "alice@example.test", t), 0); /* another secret */
+    assert_int_equal(token_verify(key1, "bob@example.test", t), 0);   /* another account */
+    snprintf(bad, sizeof(bad), "%s", t);
+    bad[16] = bad[16] == '9' ? '8' : '9'; /* another expiry, same mac */
+    assert_int_equal(token_verify(key1, "alice@example.test", bad), 0);
+    static const char *const not_tokens[] = {
+        "",
+        "HJU1-",
+        "HJU2-1-2-0123456789abcdef0123456789abcdef",
+        "HJU1-1-2-0123456789abcdef0123456789abcde",   /* 31 hex */
+        "HJU1-1-2-0123456789abcdef0123456789abcdef0", /* 33 hex */
+        "HJU1-1-2-0123456789ABCDEF0123456789abcdef",  /* upper case */
+        "HJU1--2-0123456789abcdef0123456789abcdef",
+        "HJU1-1-x-0123456789abcdef0123456789abcdef"};
+    for (size_t i = 0; i < sizeof(not_tokens) / sizeof(not_tokens[0]); i++)
+        assert_int_equal(token_parse(not_tokens[i], &since, &exp), -1);
+}
+
+/* the key file: created 0600 once, then read back the same */
+static void
+test_token_key(void **state)
+{
+    char dir[] = "/tmp/hj-test-key.XXXXXX", path[64], err[256];
+    uint8_t a[TOKEN_KEY_LEN], b[TOKEN_KEY_LEN];
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/unlock.key", dir);
+    assert_int_equal(token_key_load(path, a, err, sizeof(err)), 0);
+    assert_int_equal(token_key_load(path, b, err, sizeof(err)), 0);
+    assert_memory_equal(a, b, TOKEN_KEY_LEN);
+    FILE *f = fopen(path, "w"); /* a short file is not a key */
+    fputs("short", f);
+    fclose(f);
+    assert_int_equal(token_key_load(path, b, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "not a 32-byte key"));
+    unlink(path);
+    rmdir(dir);
+}
+
+static const struct {
+    const char *tmpl, *want;
+    int oneline;
+} tmpl_cases[] = {
+    {"5.7.1 {account} is {action}", "5.7.1 al\\x01ice is locked", 0},
+    {"5.7.1 {account} is {action}", "5.7.1 al?ice is locked", 1},
+    {"{{account} {nope} {account", "{account} {nope} {account", 1},
+    {"", "", 1},
+    {"{action}{action}", "lockedlocked", 1},
+};
+
+static void
+test_tmpl(void **state)
+{
+    tmpl_var v[] = {{"account", "al\x01ice"}, {"action", "locked"}};
+    const char *names[] = {"account", "action"};
+    char err[128];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(tmpl_cases) / sizeof(tmpl_cases[0]); i++) {
+        hj_buf b = HJ_BUF_INIT;
+        tmpl_expand(tmpl_cases[i].tmpl, v, 2, tmpl_cases[i].oneline, &b);
+        const char *want = tmpl_cases[i].want;
+        if (i == 0)
+            assert_string_equal(buf_str(&b), "5.7.1 al\x01ice is locked");
+        else
+            assert_string_equal(buf_str(&b), want);
+        buf_free(&b);
+    }
+    assert_int_equal(tmpl_check("x {account} {{ {action}", names, 2, err, sizeof(err)), 0);
+    assert_int_equal(tmpl_check("x {acount}", names, 2, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "{acount}"));
+    assert_int_equal(tmpl_check("x {account", names, 2, err, sizeof(err)), -1);
+}
+
+static const char incident_json[] =
+    "{\"incident\":\"alice@example.test/1764057600\",\"ts\":\"2025-11-25T08:00:00+00:00\","
+    "\"host\":\"mx.example.test\",\"account\":\"alice@example.test\",\"action\":\"lock\","
+    "\"rule\":\"score_lock\",\"count\":72,\"limit\":60,\"window\":3600,\"escalated\":false,"
+    "\"recipients\":[\"v1@remote.test\",\"v2@remote.test\"],\"queue_ids\":[\"4ABC1\"],"
+    "\"token\":\"HJU1-1764057600-1764316800-0123456789abcdef0123456789abcdef\","
+    "\"token_expires\":\"2025-11-28T08:00:00+00:00\",\"decision\":{\"metric\":\"score\","
+    "\"limit\":60,\"count\":72,\"window\":3600,\"client_ip\":\"203.0.113.66\","
+    "\"event_class\":\"external\",\"novel_network\":true,\"client_ips\":[\"203.0.113.66\"],"
+    "\"signals\":{\"novel_network\":1,\"failed_logins\":6},\"score\":12,"
+    "\"total_messages\":9,\"total_recipients\":45}}";
+
+static const alert_conf ac = {"postmaster@example.test", "postmaster@example.test",
+                              "hijackd-unlock@example.test",
+                              "Subject: {account} is {action}\n\nHi {account}, ask {contact} "
+                              "({rule}, {until}, {time}, {host}).\n",
+                              "the help desk"};
+
+static void
+assert_has(const hj_buf *b, const char *s)
+{
+    if (strstr(buf_str(b), s) == NULL)
+        fail_msg("missing \"%s\" in:\n%s", s, buf_str(b));
+}
+
+/* one alert: headers, why, evidence, queue, commands, token, the decision */
+static void
+test_alert_one(void **state)
+{
+    json_t *inc = json_loads(incident_json, 0, NULL);
+    const char *queue[] = {"  6 messages to 30 recipients\n"};
+    hj_buf b = HJ_BUF_INIT;
+
+    (void)state;
+    assert_non_null(inc);
+    alert_mail(&ac, &inc, queue, 1, &b);
+    static const char *const want[] = {
+        "From: postmaster@example.test\n",
+        "To: postmaster@example.test\n",
+        "Reply-To: hijackd-unlock@example.test\n",
+        "Subject: [hijackd] alice@example.test locked (score_lock) "
+        "[HJU1-1764057600-1764316800-0123456789abcdef0123456789abcdef]\n",
+        "Auto-Submitted: auto-generated\n",
+        "X-Hijackd-Incident: alice@example.test/1764057600\n",
+        "\n\nhijackd on mx.example.test locked alice@example.test at 2025-11-25T08:00:00+00:00.",
+        "rule score_lock: score was 72 in the last 1h, over the limit of 60",
+        "novel_network=1, failed_logins=6 (its score: 12)",
+        "came from unknown [203.0.113.66] (external), on a network this account had not used",
+        "recent recipients: v1@remote.test, v2@remote.test",
+        "In Postfix's queue for this account\n  6 messages to 30 recipients\n",
+        "hijackctl unlock 'alice@example.test'",
+        "hijackctl queue purge 'alice@example.test' --yes",
+        "until 2025-11-28T08:00:00+00:00:\n    HJU1-1764057600-1764316800-",
+        "The decision, as recorded:\n{\"metric\":\"score\","};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        assert_has(&b, want[i]);
+    buf_free(&b);
+    json_decref(inc);
+}
+
+/* a digest: one mail, one subject, a section (and token) per incident */
+static void
+test_alert_digest(void **state)
+{
+    json_t *a = json_loads(incident_json, 0, NULL), *b2 = json_deep_copy(a);
+    json_t *incs[2] = {a, b2};
+    hj_buf b = HJ_BUF_INIT;
+
+    (void)state;
+    json_object_set_new(b2, "account", json_string("bob@example.test"));
+    alert_mail(&ac, incs, NULL, 2, &b);
+    assert_has(&b, "Subject: [hijackd] digest: 2 incidents\n");
+    assert_has(&b, "==== 1 of 2: hijackd@mx.example.test: alice@example.test locked by rule "
+                   "score_lock (score 72 > 60 in 1h) from 203.0.113.66");
+    assert_has(&b, "==== 2 of 2: hijackd@mx.example.test: bob@example.test locked");
+    assert_has(&b, "hijackctl unlock 'bob@example.test'");
+    assert_int_equal(strstr(buf_str(&b), "X-Hijackd-Incident") == NULL, 1);
+    buf_free(&b);
+    json_decref(a);
+    json_decref(b2);
+}
+
+/* the user notice from its template; no header injection through the account */
+static void
+test_notice(void **state)
+{
+    json_t *inc = json_loads(incident_json, 0, NULL);
+    hj_buf b = HJ_BUF_INIT;
+
+    (void)state;
+    alert_notice(&ac, inc, &b);
+    assert_has(&b, "To: alice@example.test\nSubject: alice@example.test is locked\n");
+    assert_has(&b, "\n\nHi alice@example.test, ask the help desk (score_lock, until an admin "
+                   "lifts it, 2025-11-25T08:00:00+00:00, mx.example.test).\n");
+    buf_reset(&b);
+    json_object_set_new(inc, "account", json_string("evil@x\nBcc: victim@y"));
+    alert_notice(&ac, inc, &b);
+    assert_has(&b, "To: evil@x?Bcc: victim@y\n");
+    assert_has(&b, "Subject: evil@x?Bcc: victim@y is locked\n");
+    buf_free(&b);
+    json_decref(inc);
+}
+
+int
+main(void)
+{
+    static const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_token),        cmocka_unit_test(test_token_key),
+        cmocka_unit_test(test_tmpl),         cmocka_unit_test(test_alert_one),
+        cmocka_unit_test(test_alert_digest), cmocka_unit_test(test_notice),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
