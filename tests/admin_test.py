@@ -215,11 +215,12 @@ def test_metrics(d):
     want = ['hijackd_policy_requests_total{stage="END-OF-MESSAGE",answer="REJECT"} 1',
             'hijackd_decisions_total{rule="manual",action="lock"} 1', "hijackd_accounts_locked 1",
             "hijackd_store_write_seconds_bucket{le=\"+Inf\"}", "hijackd_log_lines_not_understood_total",
-            "hijackd_log_follow_lag_bytes"]
+            "hijackd_log_follow_lag_bytes", 'hijackd_notify_pending{queue="mail"}',
+            'hijackd_notify_dropped_total{queue="webhook"} 0']
     missing = [w for w in want if w not in body]
     report(st == 200 and ct.startswith("text/plain") and not missing,
            "metrics: requests by stage and answer, decisions by rule and action, locked now, "
-           "store latency, log lines, follower lag%s" % (": missing %s" % missing if missing else ""))
+           "store latency, log lines, follower lag, notification spools%s" % (": missing %s" % missing if missing else ""))
 
 
 def test_restart(state):

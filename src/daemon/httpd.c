@@ -17,6 +17,7 @@
 #include "../util/log.h"
 #include "cmds.h"
 #include "metrics.h"
+#include "notify.h"
 
 #define HTTP_MAX_BODY 16384
 #define HTTP_MAX_FILE (4 * 1024 * 1024)
@@ -180,6 +181,7 @@ on_metrics(httpd *h, struct evhttp_request *req)
     if (L->conf->metrics_need_token && role(h, req) == ROLE_NONE)
         return send_error(req, 401, "a valid token is needed (metrics_token = yes)");
     cmds_counts(L, &g.locked, &g.throttled, &g.accounts);
+    notify_stats(L, g.outbox);
     if (L->fw) {
         follow_counts fc;
         follow_stats(L->fw, &fc);

@@ -154,6 +154,26 @@ format_store(const metrics *m, hj_buf *out)
                (long long)m->store_n, h, m->store_sum, h, (long long)m->store_n);
 }
 
+/* format_outbox - the notification spools: alert and notice mail, webhooks */
+static void
+format_outbox(const metrics_gauges *g, hj_buf *out)
+{
+    static const char *const name[4][3] = {
+        {"hijackd_notify_pending", "gauge", "incidents waiting to be mailed or posted"},
+        {"hijackd_notify_delivered_total", "counter",
+         "mails handed to sendmail, POSTs answered 2xx"},
+        {"hijackd_notify_retries_total", "counter", "attempts that failed and will be retried"},
+        {"hijackd_notify_dropped_total", "counter", "incidents given up (refused, or too old)"}};
+    static const char *const queue[2] = {"mail", "webhook"};
+
+    for (size_t k = 0; k < 4; k++) {
+        head(out, name[k][0], name[k][1], name[k][2]);
+        for (size_t q = 0; q < 2; q++)
+            buf_printf(out, "%s{queue=\"%s\"} %lld\n", name[k][0], queue[q],
+                       (long long)g->outbox[q][k]);
+    }
+}
+
 /* gauge - one unlabelled sample with its HELP and TYPE */
 static void
 gauge(hj_buf *out, const char *name, const char *type, const char *help, int64_t v)
@@ -190,6 +210,7 @@ metrics_format(const metrics *m, const metrics_gauges *g, hj_buf *out)
     gauge(out, "hijackd_log_follow_rotations_total", "counter", "rotations of the followed log",
           g->follow_rotations);
     gauge(out, "hijackd_start_time_seconds", "gauge", "when the daemon started", g->started);
+    format_outbox(g, out);
 }
 
 void

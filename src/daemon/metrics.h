@@ -30,6 +30,7 @@ typedef struct metrics_gauges {
     int64_t locked, throttled, accounts;
     int64_t follow_lag_bytes, follow_lines, follow_rotations;
     int64_t started;
+    int64_t outbox[2][4]; /* mail, webhook: pending, done, retried attempts, dropped */
 } metrics_gauges;
 
 metrics *metrics_new(void);

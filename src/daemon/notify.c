@@ -205,6 +205,22 @@ notify_host(live *L)
     return L->nt->host;
 }
 
+void
+notify_stats(live *L, int64_t out[2][4])
+{
+    struct spool_stats st[2] = {{0}, {0}};
+
+    if (L->nt && L->nt->ml)
+        mailer_stats(L->nt->ml, &st[0]);
+    if (L->nt && L->nt->wh)
+        webhook_stats(L->nt->wh, &st[1]);
+    for (int q = 0; q < 2; q++) {
+        int64_t v[4] = {(int64_t)st[q].pending, (int64_t)st[q].done, (int64_t)st[q].retried,
+                        (int64_t)st[q].dropped};
+        memcpy(out[q], v, sizeof(v));
+    }
+}
+
 /* ---------------------------------------------------------------- incidents */
 
 /* recent - the account's recent recipients, oldest first */

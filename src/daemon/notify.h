@@ -21,6 +21,9 @@
  *	admin's manual lock mails the user when "manual" is in
  *	user_notice_rules.
  *
+ *	notify_stats() gives, for the mail and the webhook spool, the
+ *	incidents pending, delivered, retried (attempts) and dropped.
+ *
  *	notify_recipient() remembers the last few recipients per account
  *	(from RCPT-stage policy requests; bounded) for the evidence.
  *
@@ -54,6 +57,7 @@ void notify_close(live *L);
 void notify_decision(live *L, const hj_decision *d, const char *decision_json);
 void notify_recipient(live *L, const char *account, const char *rcpt, size_t len);
 const char *notify_host(live *L);
+void notify_stats(live *L, int64_t out[2][4]);
 int notify_cmd_unlock_token(live *L, json_t *req, const cmd_caller *who, json_t **reply);
 
 #endif

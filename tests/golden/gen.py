@@ -199,7 +199,8 @@ def bruteforce():
 
 def autounlock():
     """lock with unlock_after=1h (autounlock.conf, 5 messages in 10 min): mia locks at the 6th
-    message, is unlocked 1 h later (seen at the next event), and locks again on a new burst."""
+    message, is unlocked 1 h later (seen at the next event), and locks again on a new burst: that
+    lock is escalated (within relock_escalate_within of the automatic unlock), with no until."""
     lg = Log()
     for i, t in enumerate(every(T(2026, 11, 8, 12, 0, 0), 30, 8)):
         lg.submit(t, "mia@example.com", ["q%d@remote.test" % i])
