@@ -61,18 +61,20 @@ wait_state() { # account state seconds
 	for _ in $(seq $(($3 * 10))); do [ "$(state_of "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1
 }
 
-# hijackctl for the pipe runs as nobody: a copy it may execute, and a state dir it may traverse
-mkdir -p "$D/bin" "$D/state"; chmod 0711 "$D/state"
+# hijackctl for the pipe runs as nobody: a copy it may execute, and (as the README says) a control
+# socket in a directory it may reach, while state_dir stays private (0750, as hijackd makes it)
+mkdir -p "$D/bin" "$D/run"; chmod 0755 "$D/run"
 cp "$B/hijackctl" "$D/bin/hijackctl"; chmod 0755 "$D/bin" "$D/bin/hijackctl"
-CTL="$D/bin/hijackctl -o control_socket=$D/state/control.sock"
+CTL="$D/bin/hijackctl -o control_socket=$D/run/control.sock"
 python3 "$ROOT/tests/tools/hook_receiver.py" ok "$D/hook.port" "$D/hooks.jsonl" & PIDS="$PIDS $!"
 for _ in $(seq 50); do [ -s "$D/hook.port" ] && break; sleep 0.1; done
 HOOK=$(cat "$D/hook.port")
 
-export UNLOCK_PIPE="$D/bin/hijackctl -o control_socket=$D/state/control.sock mail-unlock --sender \${sender}"
+export UNLOCK_PIPE="$D/bin/hijackctl -o control_socket=$D/run/control.sock mail-unlock --sender \${sender}"
 POLICY=inet:127.0.0.1:$PORT POLICY_STAGES="rcpt eod" POLICY_DEFAULT_ACTION=DUNNO "$MS" up "$D/ms" >"$D/ms.out" 2>&1 ||
 	{ ko "mail stack up"; cat "$D/ms.out"; exit 1; }
-"$B/hijackd" -f -o http_listen= -o state_dir="$D/state" -o policy_listen=127.0.0.1:$PORT \
+"$B/hijackd" -f -o http_listen= -o state_dir="$D/state" -o control_socket="$D/run/control.sock" \
+	-o policy_listen=127.0.0.1:$PORT \
 	-o log_follow="$D/ms/maillog" -o local_domains=example.test -o postfix_config_dir="$D/ms/postfix" \
 	-o alert_to=postmaster@example.test -o alert_from=postmaster@example.test \
 	-o alert_max=4 -o alert_interval=20s \

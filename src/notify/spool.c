@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,7 +260,11 @@ spool_open(const spool_conf *c, spool_fn fn, void *ctx, char *err, size_t errlen
     pthread_cond_init(&s->cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&s->mu, NULL);
+    sigset_t all, old; /* the worker takes no signals: they stay the daemon loop's */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     int rc = pthread_create(&s->thr, NULL, spool_worker, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         snprintf(err, errlen, "%s: cannot start the worker thread: %s", s->dir, strerror(rc));
         pthread_cond_destroy(&s->cv);
