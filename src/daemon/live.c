@@ -258,7 +258,7 @@ decide_one(void *ctx, const policy_req *rq, char *out, size_t outlen)
     if (rq->a[PA_SASL_USERNAME].n == 0)
         return answer(L, out, outlen, "DUNNO", NULL);
     cstr(rq->a[PA_SASL_USERNAME], acct, sizeof(acct));
-    notify_recipient(L, acct, rq->a[PA_RECIPIENT].p, rq->a[PA_RECIPIENT].n);
+    notify_recipient(L, acct, rq->a[PA_RECIPIENT], rq->a[PA_QUEUE_ID]);
     L->cur_acct = acct;
     L->cur_lock = L->cur_throttle = L->cur_store_err = 0;
     hj_state st = engine_state(L->eng, acct, now, NULL);

@@ -21,11 +21,13 @@
 
 #define NOTIFY_RCPTS 10         /* recent recipients kept per account */
 #define NOTIFY_RCPT_ACCTS 50000 /* accounts with recent recipients (then forgotten) */
-#define NOTIFY_QIDS_MAX 1000    /* queue IDs put in an incident */
+#define NOTIFY_QIDS 32          /* recent queue IDs kept per account */
 
-typedef struct rring {
+typedef struct rring { /* an account's recent recipients and queue IDs */
     char *r[NOTIFY_RCPTS];
     int next;
+    char *q[NOTIFY_QIDS];
+    int qnext;
 } rring;
 
 struct notify {
@@ -160,6 +162,8 @@ rring_free(void *p)
 
     for (int i = 0; i < NOTIFY_RCPTS; i++)
         free(r->r[i]);
+    for (int i = 0; i < NOTIFY_QIDS; i++)
+        free(r->q[i]);
     free(r);
 }
 
@@ -177,13 +181,26 @@ notify_close(live *L)
     L->nt = NULL;
 }
 
+/* ring_add - s[0..len) into a ring of cap strings, unless it is the latest already */
+static void
+ring_add(char **ring, int *next, int cap, const char *s, size_t len)
+{
+    int last = (*next + cap - 1) % cap;
+
+    if (ring[last] && strlen(ring[last]) == len && memcmp(ring[last], s, len) == 0)
+        return; /* the same again (EOM after RCPT) */
+    free(ring[*next]);
+    ring[*next] = xstrndup(s, len);
+    *next = (*next + 1) % cap;
+}
+
 void
-notify_recipient(live *L, const char *account, const char *rcpt, size_t len)
+notify_recipient(live *L, const char *account, hj_span rcpt, hj_span qid)
 {
     notify *n = L->nt;
     int created;
 
-    if (n == NULL || len == 0 || len > 320)
+    if (n == NULL || (rcpt.n == 0 && qid.n == 0) || rcpt.n > 320 || qid.n > 64)
         return;
     if (n->rcpts->used >= NOTIFY_RCPT_ACCTS) {
         htab_free(n->rcpts, rring_free);
@@ -191,12 +208,10 @@ notify_recipient(live *L, const char *account, const char *rcpt, size_t len)
     }
     htab_node *h = htab_put(n->rcpts, account, strlen(account), NULL, &created);
     rring *r = h->value ? h->value : (h->value = xcalloc(1, sizeof(rring)));
-    int last = (r->next + NOTIFY_RCPTS - 1) % NOTIFY_RCPTS;
-    if (r->r[last] && strlen(r->r[last]) == len && memcmp(r->r[last], rcpt, len) == 0)
-        return; /* the same recipient again (EOM after RCPT) */
-    free(r->r[r->next]);
-    r->r[r->next] = xstrndup(rcpt, len);
-    r->next = (r->next + 1) % NOTIFY_RCPTS;
+    if (rcpt.n)
+        ring_add(r->r, &r->next, NOTIFY_RCPTS, rcpt.p, rcpt.n);
+    if (qid.n)
+        ring_add(r->q, &r->qnext, NOTIFY_QIDS, qid.p, qid.n);
 }
 
 const char *
@@ -223,34 +238,18 @@ notify_stats(live *L, int64_t out[2][4])
 
 /* ---------------------------------------------------------------- incidents */
 
-/* recent - the account's recent recipients, oldest first */
+/* recent - a ring's strings, oldest first */
 static json_t *
-recent(notify *n, const char *account)
+recent(char *const *ring, int next, int cap)
 {
     json_t *a = json_array();
-    rring *r = htab_get(n->rcpts, account, strlen(account));
 
-    for (int i = 0; r && i < NOTIFY_RCPTS; i++) {
-        const char *s = r->r[(r->next + i) % NOTIFY_RCPTS];
+    for (int i = 0; i < cap; i++) {
+        const char *s = ring[(next + i) % cap];
         if (s)
             json_array_append_new(a, json_string(s));
     }
     return a;
-}
-
-typedef struct qid_walk {
-    const char *account;
-    json_t *ids;
-} qid_walk;
-
-static int
-qid_one(htab_node *h, void *arg)
-{
-    qid_walk *w = arg;
-
-    if (json_array_size(w->ids) < NOTIFY_QIDS_MAX && strcmp(h->value, w->account) == 0)
-        json_array_append_new(w->ids, json_stringn(h->key, h->klen));
-    return 0;
 }
 
 /* local_time - an RFC 3339 time in the server's offset */
@@ -289,11 +288,10 @@ incident(live *L, const hj_decision *d, const char *decision_json)
             json_object_set_new(inc, "window", json_integer(d->rule->window));
     if (d->until)
         json_object_set(inc, "until", json_object_get(dj, "until"));
-    if (d->scope == HJ_S_ACCOUNT) {
-        qid_walk w = {d->entity, json_array()};
-        htab_walk(L->qids, qid_one, &w);
-        json_object_set_new(inc, "recipients", recent(n, d->entity));
-        json_object_set_new(inc, "queue_ids", w.ids);
+    rring *r = d->scope == HJ_S_ACCOUNT ? htab_get(n->rcpts, d->entity, strlen(d->entity)) : NULL;
+    if (r) { /* O(1): a storm of locks must not walk every queue ID seen */
+        json_object_set_new(inc, "recipients", recent(r->r, r->next, NOTIFY_RCPTS));
+        json_object_set_new(inc, "queue_ids", recent(r->q, r->qnext, NOTIFY_QIDS));
     }
     if (d->action == HJ_A_LOCK && d->scope == HJ_S_ACCOUNT && *L->conf->unlock_address) {
         char tok[TOKEN_MAX];

@@ -6,7 +6,7 @@
  *	void notify_reload(live *L);
  *	void notify_close(live *L);
  *	void notify_decision(live *L, const hj_decision *d, const char *decision_json);
- *	void notify_recipient(live *L, const char *account, const char *rcpt, size_t len);
+ *	void notify_recipient(live *L, const char *account, hj_span rcpt, hj_span queue_id);
  *	int notify_cmd_unlock_token(live *L, json_t *req, const cmd_caller *who, json_t **reply);
  *
  * DESCRIPTION
@@ -24,8 +24,9 @@
  *	notify_stats() gives, for the mail and the webhook spool, the
  *	incidents pending, delivered, retried (attempts) and dropped.
  *
- *	notify_recipient() remembers the last few recipients per account
- *	(from RCPT-stage policy requests; bounded) for the evidence.
+ *	notify_recipient() remembers the last few recipients and queue IDs
+ *	per account (from the policy requests; bounded, O(1) per request) for
+ *	the evidence and the alert's queue section.
  *
  *	notify_cmd_unlock_token() is the control command "unlock_token"
  *	({"token", "from", "sender"}) that "hijackctl mail-unlock" sends for a
@@ -48,6 +49,7 @@
 
 #include <jansson.h>
 
+#include "../postfix/policy.h"
 #include "cmds.h"
 #include "live_int.h"
 
@@ -55,7 +57,7 @@ int notify_open(live *L);
 void notify_reload(live *L);
 void notify_close(live *L);
 void notify_decision(live *L, const hj_decision *d, const char *decision_json);
-void notify_recipient(live *L, const char *account, const char *rcpt, size_t len);
+void notify_recipient(live *L, const char *account, hj_span rcpt, hj_span queue_id);
 const char *notify_host(live *L);
 void notify_stats(live *L, int64_t out[2][4]);
 int notify_cmd_unlock_token(live *L, json_t *req, const cmd_caller *who, json_t **reply);
