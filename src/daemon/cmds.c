@@ -48,9 +48,9 @@ err(json_t **reply, int status, const char *msg)
     return status;
 }
 
-/* ts - an RFC 3339 time in the server's local offset, or JSON null for 0 */
-static json_t *
-ts(int64_t t)
+/* cmds_local_time - an RFC 3339 time in the server's local offset, or JSON null for 0 */
+json_t *
+cmds_local_time(int64_t t)
 {
     char s[48];
     struct tm tm;
@@ -90,7 +90,7 @@ cmd_status(live *L, json_t *req, const cmd_caller *who, json_t **reply)
     cmds_counts(L, &locked, &throttled, &accounts);
     snprintf(store, sizeof(store), "%s", L->store->name);
     *reply = json_pack("{s:s,s:o,s:I,s:s,s:{s:s,s:s,s:s},s:I,s:I,s:I,s:I,s:s}", "version",
-                       HJ_VERSION, "started", ts(L->started), "uptime",
+                       HJ_VERSION, "started", cmds_local_time(L->started), "uptime",
                        (json_int_t)(time(NULL) - L->started), "store", store, "listeners", "policy",
                        L->conf->policy_listen, "http", L->conf->http_listen, "control",
                        L->control_path, "accounts", (json_int_t)accounts, "locked",
@@ -149,9 +149,10 @@ audit_one(void *ctx, const hj_audit_rec *a)
         return 0;
     }
     const char *reason = d ? json_string_value(json_object_get(d, "reason")) : NULL;
-    json_array_append_new(c->list, json_pack("{s:o,s:s,s:s,s:s,s:s,s:s}", "ts", ts(a->t), "account",
-                                             a->account, "action", a->action, "rule", a->rule,
-                                             "actor", a->actor, "reason", reason ? reason : ""));
+    json_array_append_new(c->list,
+                          json_pack("{s:o,s:s,s:s,s:s,s:s,s:s}", "ts", cmds_local_time(a->t),
+                                    "account", a->account, "action", a->action, "rule", a->rule,
+                                    "actor", a->actor, "reason", reason ? reason : ""));
     json_decref(d);
     return 0;
 }
@@ -202,9 +203,9 @@ static int
 locked_one(void *ctx, const hj_lock_rec *k)
 {
     locked_ctx *c = ctx;
-    json_t *row =
-        json_pack("{s:s,s:o,s:o,s:s,s:s,s:s}", "account", k->account, "since", ts(k->since),
-                  "until", ts(k->until), "rule", k->rule, "reason", k->reason, "actor", k->actor);
+    json_t *row = json_pack("{s:s,s:o,s:o,s:s,s:s,s:s}", "account", k->account, "since",
+                            cmds_local_time(k->since), "until", cmds_local_time(k->until), "rule",
+                            k->rule, "reason", k->reason, "actor", k->actor);
 
     evidence(c->L, k, row);
     json_array_append_new(c->list, row);
@@ -252,8 +253,8 @@ show_state(live *L, const char *account, const hj_account_info *ai, hj_state wan
     if (want == HJ_ST_LOCKED &&
         L->store->ops->lock_get(L->store, account, &k, e, sizeof(e)) == STORE_OK)
         reason = k.reason;
-    return json_pack("{s:o,s:o,s:s,s:s}", "since", ts(ai->lock.since), "until", ts(ai->lock.until),
-                     "rule", rule, "reason", reason);
+    return json_pack("{s:o,s:o,s:s,s:s}", "since", cmds_local_time(ai->lock.since), "until",
+                     cmds_local_time(ai->lock.until), "rule", rule, "reason", reason);
 }
 
 /* show_hourly - recipients per hour, oldest first */
@@ -264,8 +265,8 @@ show_hourly(const hj_account_info *ai)
 
     for (int i = 0; i < ai->nhours; i++)
         json_array_append_new(h, json_integer(ai->hours[i]));
-    return json_pack("{s:o,s:i,s:o}", "start", ts(ai->nhours ? ai->hour_start : 0), "step", 3600,
-                     "recipients", h);
+    return json_pack("{s:o,s:i,s:o}", "start", cmds_local_time(ai->nhours ? ai->hour_start : 0),
+                     "step", 3600, "recipients", h);
 }
 
 static json_t *
@@ -305,8 +306,9 @@ cmd_show(live *L, json_t *req, const cmd_caller *who, json_t **reply)
         (int)ai.domains, "messages", (int)ai.msgs, "novel_share", (int)ai.novel_pct,
         "unknown_share", (int)ai.unknown_pct, "freemail_share", (int)ai.freemail_pct, "totals",
         "messages", (json_int_t)ai.tot.messages, "recipients", (json_int_t)ai.tot.recipients,
-        "first_seen", ts(ai.tot.first_seen), "last_seen", ts(ai.tot.last_seen), "hourly",
-        show_hourly(&ai), "decisions", dec ? dec : json_array());
+        "first_seen", cmds_local_time(ai.tot.first_seen), "last_seen",
+        cmds_local_time(ai.tot.last_seen), "hourly", show_hourly(&ai), "decisions",
+        dec ? dec : json_array());
     return 200;
 }
 

@@ -252,19 +252,6 @@ recent(char *const *ring, int next, int cap)
     return a;
 }
 
-/* local_time - an RFC 3339 time in the server's offset */
-static json_t *
-local_time(int64_t t)
-{
-    char s[48];
-    struct tm tm;
-    time_t tt = (time_t)t;
-
-    localtime_r(&tt, &tm);
-    timeconv_rfc3339(t, (int32_t)tm.tm_gmtoff, s, sizeof(s));
-    return json_string(s);
-}
-
 /* incident - the incident of a decision, or NULL when its JSON is unreadable */
 static json_t *
 incident(live *L, const hj_decision *d, const char *decision_json)
@@ -298,7 +285,7 @@ incident(live *L, const hj_decision *d, const char *decision_json)
         int64_t expiry = d->t + L->conf->unlock_token_lifetime;
         token_make(n->key, d->entity, d->t, expiry, tok);
         json_object_set_new(inc, "token", json_string(tok));
-        json_object_set_new(inc, "token_expires", local_time(expiry));
+        json_object_set_new(inc, "token_expires", cmds_local_time(expiry));
     }
     json_object_set_new(inc, "decision", dj);
     hj_buf sum = HJ_BUF_INIT;
