@@ -105,7 +105,9 @@ NOTICE=$(cat "$MB"/alice/new/*)
 check "the alert names the account, the rule and the evidence" grep -q 'rule burst_lock: recipients was 6 in the last 1h, over the limit of 5' <<<"$ALERT"
 check "  ... the client address" grep -q 'came from unknown \[203.0.113.66\]' <<<"$ALERT"
 check "  ... sample recipients (from the policy requests)" grep -q 'recent recipients: .*v4@remote.test' <<<"$ALERT"
-check "  ... what is queued for the account (postqueue)" grep -q -A1 "In Postfix's queue for this account" <<<"$ALERT"
+check "  ... what is queued for the account (postqueue ran)" \
+	grep -qE "^  (nothing \(the whole queue holds [0-9]+ messages\)|[0-9]+ messages to [0-9]+ recipients)" \
+	<<<"$(grep -A1 "In Postfix's queue for this account" <<<"$ALERT")"
 check "  ... the exact unlock and purge commands" grep -q "hijackctl queue purge 'alice@example.test' --yes" <<<"$ALERT"
 check "  ... Reply-To is the unlock address" grep -q '^Reply-To: hijackd-unlock@example.test' <<<"$ALERT"
 check "the notice tells alice what to do, with the contact" grep -q 'Contact helpdesk@example.test' <<<"$NOTICE"
@@ -160,8 +162,10 @@ check "  ... its lock has no end" bash -c "! $CTL --json locked 2>/dev/null | py
 check "the postmaster got 3 alerts in all (alice, bob, bob escalated)" wait_count "$MB/postmaster/new" 3 20
 
 # ---- the alerts were never counted
+# the log follower saw the alerts and notices picked up and delivered; a counted sender would be
+# an account the engine knows
 check "the postmaster's alerts and notices were never counted against anyone" \
-	bash -c "! grep -q '\"account\":\"postmaster@example.test\"' '$D/hijackd.log'"
+	bash -c "$CTL --json show postmaster@example.test 2>&1 | grep -q 'no such account'"
 
 # ---- a dead webhook does not slow the policy answers
 python3 "$ROOT/tests/tools/hook_receiver.py" dead "$D/dead.port" /dev/null & PIDS="$PIDS $!"

@@ -232,6 +232,8 @@ reply_text(live *L, const char *tmpl, const char *acct, time_t now)
     char t[48], u[48];
     const char *host = L->nt ? notify_host(L) : "";
 
+    if (strchr(tmpl, '{') == NULL) /* no placeholder (the default texts): nothing to look up */
+        return tmpl;
     engine_state(L->eng, acct, now, &li);
     timeconv_rfc3339(li.since ? li.since : now, local_tzoff(now), t, sizeof(t));
     timeconv_rfc3339(li.until, local_tzoff(now), u, sizeof(u));

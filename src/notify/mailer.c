@@ -149,9 +149,12 @@ queue_texts(mailer *m, json_t **incs, size_t n, char **out)
         size_t k;
         json_t *v;
         const char *acct = json_string_value(json_object_get(incs[i], "account"));
-        json_array_foreach(json_object_get(incs[i], "queue_ids"), k, v) if (json_string_value(v))
-            htab_put(x.owner, json_string_value(v), strlen(json_string_value(v)), (void *)acct,
-                     NULL);
+        json_array_foreach(json_object_get(incs[i], "queue_ids"), k, v)
+        {
+            const char *id = json_string_value(v);
+            if (id)
+                htab_put(x.owner, id, strlen(id), (void *)acct, NULL);
+        }
     }
     queue_report_init(&r);
     if (queue_read(m->postqueue_path, *m->config_dir ? m->config_dir : NULL, &q, err,
