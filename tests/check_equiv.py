@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check_equiv.py OURS.jsonl NAIVE.jsonl - same first lock per account (time within 60 s), no other lock.
+"""check_equiv.py OURS.jsonl NAIVE.jsonl - same first lock per account, to the second, and no lock only one side has.
 
 OURS is `hijackd replay --json -c examples/mdaemon.conf`, NAIVE the output of
 ../shared/eval/naive_baseline.py on the same log. Timestamps are compared as wall clock
@@ -30,7 +30,7 @@ for acct in sorted(set(ours) | set(naive)):
     if acct not in ours or acct not in naive:
         print("not ok lock for %s only in %s" % (acct, "ours" if acct in ours else "naive"))
         bad += 1
-    elif abs(ours[acct] - naive[acct]) > 60:
+    elif ours[acct] != naive[acct]:
         print("not ok %s: %+.0f s from the baseline" % (acct, ours[acct] - naive[acct]))
         bad += 1
     else:

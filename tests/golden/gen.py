@@ -5,11 +5,19 @@ Each scenario is a small Postfix log in one timestamp style whose expected
 decisions can be checked by hand; NAME.log is the input, NAME.conf the
 configuration (absent = the built-in default), NAME.expected the decisions
 `hijackd replay --json --year 2026` must print (reviewed, then committed).
+
+Each scenario also states, from its own parameters, the key fields of every decision it
+predicts (ts, account, action, rule, count): NAME.predict, one JSON object per line. The suite
+compares those with the replay separately from the whole .expected, so a regression in them
+cannot be "reviewed" into a new .expected. A scenario predicts all its decisions: a decision
+it does not predict is a failure too.
 """
+import json
 import datetime as dt
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = HERE  # where the files go; --check writes them to a temporary directory instead
 MON = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
@@ -19,6 +27,18 @@ class Log:
         self.lines, self.style, self.tz, self.host = [], style, tz, host
         self.sn, self.fail_user, self.long_ids = syslog_name, sasl_user_in_failures, long_ids
         self.qn, self.pid = 0x1A2B300, 1000
+        self.predicted = []
+
+    def decide(self, t, account, action, rule, count=None):
+        """predict a decision at log time t (as written in the log; UTC for ISO logs)"""
+        if self.style == "iso":
+            sign = -1 if self.tz[0] == "-" else 1
+            t = t + dt.timedelta(hours=int(self.tz[1:3]), minutes=int(self.tz[4:6])) * sign
+            ts = t.strftime("%Y-%m-%dT%H:%M:%S") + self.tz
+        else:
+            ts = t.strftime("%Y-%m-%dT%H:%M:%S") + "+00:00"  # the suite replays with TZ=UTC
+        self.predicted.append({"ts": ts, "account": account, "action": action, "rule": rule,
+                               "count": count})
 
     def ts(self, t):
         if self.style == "iso":
@@ -76,8 +96,11 @@ class Log:
         self.lines.append("%s %s %s: %s" % (self.ts(t), self.host, prog, msg))
 
     def write(self, name):
-        with open(os.path.join(HERE, name + ".log"), "w") as f:
+        with open(os.path.join(OUT, name + ".log"), "w") as f:
             f.write("\n".join(self.lines) + "\n")
+        with open(os.path.join(OUT, name + ".predict"), "w") as f:
+            for d in self.predicted:
+                f.write(json.dumps(d, separators=(",", ":")) + "\n")
 
 
 def T(*a):
@@ -95,6 +118,9 @@ def bcc_blast():
     for i, t in enumerate(every(T(2026, 11, 2, 10, 0, 0), 60, 14)):
         lg.submit(t, "carol@example.com", ["v%d-%d@remote.test" % (i, k) for k in range(50)],
                   ip="198.18.5.%d" % (i + 1))
+    n = 500 // 50 + 1  # the 11th message of 50 takes the 30-minute sum past 500
+    lg.decide(every(T(2026, 11, 2, 10, 0, 0), 60, 14)[n - 1], "carol@example.com", "lock",
+              "mdaemon_rcpt_500_30m", 50 * n)
     lg.write("bcc_blast")
 
 
@@ -106,6 +132,7 @@ def sliding():
     lg.submit(T(2026, 11, 3, 10, 0, 0), "dave@example.com", ["b%d@remote.test" % k for k in range(300)])
     lg.submit(T(2026, 11, 3, 10, 29, 59), "erin@example.com", ["c%d@remote.test" % k for k in range(250)])
     lg.submit(T(2026, 11, 3, 10, 30, 0), "dave@example.com", ["d%d@remote.test" % k for k in range(250)])
+    lg.decide(T(2026, 11, 3, 10, 29, 59), "erin@example.com", "lock", "mdaemon_rcpt_500_30m", 550)
     lg.write("sliding")
 
 
@@ -118,6 +145,9 @@ def classes():
         lg.submit(t, "webapp@example.com", ["r%d@remote.test" % i], ip="10.1.2.3", name="app.internal")
         lg.submit(t, "office@example.com", ["r%d@remote.test" % i], ip="198.51.100.20", name="gw.example.com")
         lg.submit(t, "roamer@example.com", ["r%d@remote.test" % i], ip="203.0.113.50")
+    times = every(T(2026, 11, 4, 8, 0, 0), 30, 20)
+    lg.decide(times[5], "roamer@example.com", "lock", "external_msgs", 6)
+    lg.decide(times[15], "office@example.com", "lock", "own_msgs", 16)
     lg.write("classes")
 
 
@@ -132,6 +162,9 @@ def overrides():
     for i, t in enumerate(every(T(2026, 11, 5, 9, 0, 0), 60, 20)):
         for u in users:
             lg.submit(t, u, ["x%d@remote.test" % i])
+    times = every(T(2026, 11, 5, 9, 0, 0), 60, 20)
+    for user, limit in (("sam@example.com", 10), ("anna@example.org", 12), ("zoe@example.org", 15)):
+        lg.decide(times[limit], user, "lock", "msgs_1h", limit + 1)
     lg.write("overrides")
 
 
@@ -145,6 +178,7 @@ def never_counted():
         lg.submit(t, "hank@example.com", ["n%d@remote.test" % i], sender="")
     for i, t in enumerate(every(T(2026, 11, 5, 9, 0, 30), 60, 6)):
         lg.submit(t, "gina@example.com", ["g%d@remote.test" % i])
+    lg.decide(every(T(2026, 11, 5, 9, 0, 30), 60, 6)[5], "gina@example.com", "lock", "msgs_1h", 6)
     lg.write("never_counted")
 
 
@@ -162,6 +196,7 @@ def relay():
                   sender="news%d@shop.test" % i, orig_to="ivy@example.com")
         lg.submit(t, None, ["ivy@example.com"], ip="192.0.2.201", svc=None,
                   sender="hello%d@shop.test" % i, agent="lmtp")
+    lg.decide(every(T(2026, 11, 6, 8, 0, 0), 30, 12)[10], "", "relay", "relay_1h", 11)
     lg.write("relay")
 
 
@@ -170,6 +205,8 @@ def rollover():
     lg = Log()
     for i, t in enumerate(every(T(2026, 12, 31, 23, 55, 0), 60, 12)):
         lg.submit(t, "jack@example.com", ["y%d-%d@remote.test" % (i, k) for k in range(50)])
+    lg.decide(every(T(2026, 12, 31, 23, 55, 0), 60, 12)[10], "jack@example.com", "lock",
+              "mdaemon_rcpt_500_30m", 550)
     lg.write("rollover")
 
 
@@ -180,6 +217,8 @@ def iso_offset():
         lg.submit(t, "kate@example.com", ["z%d-%d@remote.test" % (i, k) for k in range(50)])
         lg.other(t, "dovecot", "imap-login: Login: user=<kate@example.com>, method=PLAIN, rip=127.0.0.1")
         lg.other(t, "CRON[%d]" % (i + 5), "(root) CMD (run-parts /etc/cron.hourly)")
+    lg.decide(every(T(2026, 11, 18, 9, 0, 0), 60, 12)[10], "kate@example.com", "lock",
+              "mdaemon_rcpt_500_30m", 550)
     lg.write("iso_offset")
 
 
@@ -194,6 +233,10 @@ def bruteforce():
     for t in every(T(2026, 11, 7, 4, 0, 0), 10, 60):
         lg34.authfail(t, None, "192.0.2.66")
     lg.lines += lg34.lines
+    lg.decide(every(T(2026, 11, 7, 3, 0, 0), 20, 25)[20], "liam@example.com", "warn",
+              "auth_fail_warn_1h", 21)
+    lg.decide(every(T(2026, 11, 7, 4, 0, 0), 10, 60)[50], "192.0.2.66", "warn",
+              "auth_fail_ip_warn_1h", 51)
     lg.write("bruteforce")
 
 
@@ -206,6 +249,10 @@ def autounlock():
         lg.submit(t, "mia@example.com", ["q%d@remote.test" % i])
     for i, t in enumerate(every(T(2026, 11, 8, 13, 30, 0), 30, 8)):
         lg.submit(t, "mia@example.com", ["s%d@remote.test" % i])
+    first = every(T(2026, 11, 8, 12, 0, 0), 30, 8)[5]
+    lg.decide(first, "mia@example.com", "lock", "burst", 6)
+    lg.decide(first + dt.timedelta(hours=1), "mia@example.com", "unlock", "")  # at its until
+    lg.decide(every(T(2026, 11, 8, 13, 30, 0), 30, 8)[5], "mia@example.com", "lock", "burst", 6)
     lg.write("autounlock")
 
 
@@ -224,6 +271,13 @@ def novel_blast():
     for i, t in enumerate(every(T(2026, 11, 10, 14, 0, 0), 5, 14)):
         lg.submit(t, "nora@example.com", ["victim%d@far.test" % i], ip="203.0.113.99",
                   size=24000 + (i * 37) % 150)
+    blast = every(T(2026, 11, 10, 14, 0, 0), 5, 14)
+    lg.decide(blast[5], "nora@example.com", "throttle", "novel_similar_throttle", 6)
+    # each message scores novel_network 3 + unknown_client 1 + similar_sizes 1 = 5 once the
+    # similar_sizes signal joins the "where from" evidence (from its 3rd alike message):
+    # messages 3-6 give 20 > 15
+    lg.decide(blast[5], "nora@example.com", "warn", "score_warn", 20)
+    lg.decide(blast[9], "nora@example.com", "lock", "novel_similar_lock", 10)
     lg.write("novel_blast")
 
 
@@ -236,6 +290,9 @@ def bcc_novel():
     for i, t in enumerate(every(T(2026, 11, 9, 22, 0, 0), 120, 3)):
         lg.submit(t, "oscar@example.com", ["b%d-%d@far.test" % (i, k) for k in range(70)],
                   ip="203.0.113.140", size=9000 + 4000 * i)
+    blast = every(T(2026, 11, 9, 22, 0, 0), 120, 3)
+    lg.decide(blast[0], "oscar@example.com", "throttle", "novel_rcpt_throttle", 70)
+    lg.decide(blast[1], "oscar@example.com", "lock", "novel_rcpt_lock", 140)
     lg.write("bcc_novel")
 
 
@@ -269,6 +326,10 @@ def traps():
         lg.authfail(t, "tina@example.com", "192.0.2.77")
     for i, t in enumerate(every(T(2026, 11, 11, 20, 0, 0), 100, 30)):
         lg.authfail(t, "info@example.com", "198.19.%d.%d" % (i, i + 1))
+    lg.decide(every(T(2026, 11, 11, 10, 0, 0), 4, 730)[150], "news@example.com", "warn",
+              "rcpt_warn_1h", 151)
+    lg.decide(every(T(2026, 11, 11, 20, 0, 0), 100, 30)[20], "info@example.com", "warn",
+              "auth_fail_warn_1h", 21)
     lg.write("traps")
 
 
@@ -290,12 +351,40 @@ def sample():
     for i, t in enumerate(every(T(2026, 11, 2, 11, 0, 0), 20, 30)):
         lg.submit(t, None, ["target%d@faraway.test" % i], ip="203.0.113.%d" % (200 + i % 5),
                   svc=None, sender="promo%d@bulk.test" % i)
-    with open(os.path.join(HERE, "..", "..", "examples", "sample-mail.log"), "w") as f:
+    where = OUT if OUT != HERE else os.path.join(HERE, "..", "..", "examples")
+    with open(os.path.join(where, "sample-mail.log"), "w") as f:
         f.write("\n".join(lg.lines) + "\n")
 
 
-if __name__ == "__main__":
+SCENARIOS = (bcc_blast, sliding, classes, overrides, never_counted, relay, rollover, iso_offset,
+             bruteforce, autounlock, novel_blast, bcc_novel, traps)
+
+
+def check():
+    """--check: generate into a temporary directory; every file must equal the committed one"""
+    import filecmp
+    import tempfile
+    global OUT
+    OUT = tempfile.mkdtemp(prefix="hj-gen.")
     sample()
-    for f in (bcc_blast, sliding, classes, overrides, never_counted, relay, rollover, iso_offset,
-              bruteforce, autounlock, novel_blast, bcc_novel, traps):
+    for f in SCENARIOS:
+        f()
+    bad = 0
+    for name in sorted(os.listdir(OUT)):
+        committed = os.path.join(HERE, "..", "..", "examples", name) if name == "sample-mail.log" \
+            else os.path.join(HERE, name)
+        if not os.path.exists(committed) or not filecmp.cmp(os.path.join(OUT, name), committed, shallow=False):
+            print("differs from what gen.py writes: %s" % committed)
+            bad += 1
+        os.unlink(os.path.join(OUT, name))
+    os.rmdir(OUT)
+    return bad
+
+
+if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] == ["--check"]:
+        sys.exit(1 if check() else 0)
+    sample()
+    for f in SCENARIOS:
         f()
