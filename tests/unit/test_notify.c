@@ -46,9 +46,18 @@ test_token(void **state)
         "HJU1-1-2-0123456789abcdef0123456789abcdef0", /* 33 hex */
         "HJU1-1-2-0123456789ABCDEF0123456789abcdef",  /* upper case */
         "HJU1--2-0123456789abcdef0123456789abcdef",
-        "HJU1-1-x-0123456789abcdef0123456789abcdef"};
+        "HJU1-1-x-0123456789abcdef0123456789abcdef",
+        "HJU1-9223372036854775808-2-0123456789abcdef0123456789abcdef", /* INT64_MAX + 1 */
+        "HJU1-1-9999999999999999999-0123456789abcdef0123456789abcdef",
+        "HJU1-12345678901234567890-2-0123456789abcdef0123456789abcdef"}; /* 20 digits */
     for (size_t i = 0; i < sizeof(not_tokens) / sizeof(not_tokens[0]); i++)
-        assert_int_equal(token_parse(not_tokens[i], &since, &exp), -1);
+        if (token_parse(not_tokens[i], &since, &exp) != -1)
+            fail_msg("token_parse(\"%s\") took it: %lld, %lld", not_tokens[i], (long long)since,
+                     (long long)exp);
+    assert_int_equal(
+        token_parse("HJU1-9223372036854775807-0-0123456789abcdef0123456789abcdef", &since, &exp),
+        0);
+    assert_true(since == INT64_MAX && exp == 0);
 }
 
 #define ACC "alice@example.test"
