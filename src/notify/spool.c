@@ -68,14 +68,14 @@ mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* wall_ms - the real-time clock in milliseconds */
+/* clock_ns - a clock in nanoseconds (not truncated: see next_attempt) */
 static int64_t
-wall_ms(void)
+clock_ns(clockid_t id)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 int
@@ -542,12 +542,32 @@ backoff_ms(const spool *s, unsigned attempts)
     return (d < s->c.retry_max ? d : s->c.retry_max) * 1000;
 }
 
+/*
+ * next_attempt - the monotonic ms from which a retried job is due: at
+ * retry_at (epoch s) if set and in the future, else after the backoff.
+ * The clocks are read to the nanosecond and the result rounded up, so
+ * that pick_due (mono_ms() >= next_ms) never runs a job early: with
+ * both clocks truncated to whole ms, the job could be taken up to 1 ms
+ * before retry_at.
+ */
+static int64_t
+next_attempt(const spool *s, const spool_job *j, unsigned attempts)
+{
+    int64_t mono = clock_ns(CLOCK_MONOTONIC), wall = clock_ns(CLOCK_REALTIME);
+    int64_t at = j->retry_at < wall / 1000000000 + SPOOL_DELAY_MAX ? j->retry_at : 0;
+    int64_t due;
+
+    if (at > 0 && at * 1000000000 > wall)
+        due = mono + (at * 1000000000 - wall);
+    else
+        due = mono + backoff_ms(s, attempts) * 1000000;
+    return (due + 999999) / 1000000;
+}
+
 /* settle - act on the handler's results */
 static void
 settle(spool *s, size_t n, struct spool_stats *d)
 {
-    int64_t mono = mono_ms(), wall = wall_ms();
-
     for (size_t i = 0; i < n; i++) {
         spool_job *j = &s->job[i];
         spool_ent *e = &s->ents[s->due[i]];
@@ -559,11 +579,7 @@ settle(spool *s, size_t n, struct spool_stats *d)
             forget(s, e);
             d->dropped++;
         } else {
-            int64_t at = j->retry_at < wall / 1000 + SPOOL_DELAY_MAX ? j->retry_at : 0;
-            if (at > 0 && at * 1000 > wall)
-                e->next_ms = mono + (at * 1000 - wall);
-            else
-                e->next_ms = mono + backoff_ms(s, e->attempts);
+            e->next_ms = next_attempt(s, j, e->attempts);
             d->retried++;
         }
         e->attempts++;

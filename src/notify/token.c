@@ -103,15 +103,19 @@ token_make(const uint8_t *key, const char *account, int64_t since, int64_t expir
     snprintf(out, TOKEN_MAX, "HJU1-%" PRId64 "-%" PRId64 "-%s", since, expiry, hex);
 }
 
-/* digits - a run of 1..19 decimal digits at p into *v; the length, or 0 */
+/* digits - a run of 1..19 decimal digits at p into *v, at most INT64_MAX; the length, or 0 */
 static size_t
 digits(const char *p, int64_t *v)
 {
     size_t n = 0;
 
     *v = 0;
-    while (p[n] >= '0' && p[n] <= '9' && n < 19)
-        *v = *v * 10 + (p[n++] - '0');
+    while (p[n] >= '0' && p[n] <= '9' && n < 19) {
+        int d = p[n++] - '0';
+        if (*v > (INT64_MAX - d) / 10)
+            return 0; /* would overflow (undefined behaviour, and a negative time) */
+        *v = *v * 10 + d;
+    }
     return n;
 }
 

@@ -46,9 +46,104 @@ test_token(void **state)
         "HJU1-1-2-0123456789abcdef0123456789abcdef0", /* 33 hex */
         "HJU1-1-2-0123456789ABCDEF0123456789abcdef",  /* upper case */
         "HJU1--2-0123456789abcdef0123456789abcdef",
-        "HJU1-1-x-0123456789abcdef0123456789abcdef"};
+        "HJU1-1-x-0123456789abcdef0123456789abcdef",
+        "HJU1-9223372036854775808-2-0123456789abcdef0123456789abcdef", /* INT64_MAX + 1 */
+        "HJU1-1-9999999999999999999-0123456789abcdef0123456789abcdef",
+        "HJU1-12345678901234567890-2-0123456789abcdef0123456789abcdef"}; /* 20 digits */
     for (size_t i = 0; i < sizeof(not_tokens) / sizeof(not_tokens[0]); i++)
-        assert_int_equal(token_parse(not_tokens[i], &since, &exp), -1);
+        if (token_parse(not_tokens[i], &since, &exp) != -1)
+            fail_msg("token_parse(\"%s\") took it: %lld, %lld", not_tokens[i], (long long)since,
+                     (long long)exp);
+    assert_int_equal(
+        token_parse("HJU1-9223372036854775807-0-0123456789abcdef0123456789abcdef", &since, &exp),
+        0);
+    assert_true(since == INT64_MAX && exp == 0);
+}
+
+#define ACC "alice@example.test"
+#define SINCE 1764057600
+#define EXPIRY 1764316800
+/* HMAC-SHA256(key1, "HJU1\n" ACC "\n" SINCE "\n" EXPIRY), first 16 bytes (Python's hmac) */
+#define MAC1 "7a02d9735679ad736d2f9540bbd8fda6"
+
+/* one token, made by hand from its fields, and whether token_verify takes it */
+static const struct {
+    const char *what;
+    const uint8_t *key;  /* verified with */
+    const char *account; /* verified for */
+    int64_t since, expiry;
+    const char *mac; /* NULL: token_make's for key1, ACC, SINCE, EXPIRY */
+    int want;
+} verify_cases[] = {
+    {"untouched", key1, ACC, SINCE, EXPIRY, NULL, 1},
+    {"lock time + 1 s", key1, ACC, SINCE + 1, EXPIRY, NULL, 0},
+    {"lock time - 1 s", key1, ACC, SINCE - 1, EXPIRY, NULL, 0},
+    {"lock time 0", key1, ACC, 0, EXPIRY, NULL, 0},
+    {"expiry + 1 s", key1, ACC, SINCE, EXPIRY + 1, NULL, 0},
+    {"expiry - 1 s", key1, ACC, SINCE, EXPIRY - 1, NULL, 0},
+    {"expiry a year later", key1, ACC, SINCE, EXPIRY + 366 * 86400, NULL, 0},
+    {"lock time and expiry swapped", key1, ACC, EXPIRY, SINCE, NULL, 0},
+    {"another account", key1, "bob@example.test", SINCE, EXPIRY, NULL, 0},
+    {"the account with a character more", key1, ACC "x", SINCE, EXPIRY, NULL, 0},
+    {"the account with a character less", key1, "alice@example.tes", SINCE, EXPIRY, NULL, 0},
+    {"the account in other case", key1, "Alice@example.test", SINCE, EXPIRY, NULL, 0},
+    {"the empty account", key1, "", SINCE, EXPIRY, NULL, 0},
+    {"another key", key2, ACC, SINCE, EXPIRY, NULL, 0},
+    {"a mac of zeros", key1, ACC, SINCE, EXPIRY, "00000000000000000000000000000000", 0},
+};
+
+/* the untouched token is accepted; one with a field changed, or checked for another, is not */
+static void
+test_token_verify(void **state)
+{
+    char made[TOKEN_MAX], t[TOKEN_MAX];
+
+    (void)state;
+    token_make(key1, ACC, SINCE, EXPIRY, made);
+    for (size_t i = 0; i < sizeof(verify_cases) / sizeof(verify_cases[0]); i++) {
+        const char *mac = verify_cases[i].mac ? verify_cases[i].mac : strrchr(made, '-') + 1;
+        snprintf(t, sizeof(t), "HJU1-%lld-%lld-%s", (long long)verify_cases[i].since,
+                 (long long)verify_cases[i].expiry, mac);
+        int got = token_verify(verify_cases[i].key, verify_cases[i].account, t);
+        if (got != verify_cases[i].want)
+            fail_msg("%s: token_verify(%s, %s) = %d, want %d", verify_cases[i].what,
+                     verify_cases[i].account, t, got, verify_cases[i].want);
+    }
+}
+
+/* token_make's mac is the HMAC the format says, over the account, lock time and expiry */
+static void
+test_token_known_answer(void **state)
+{
+    char t[TOKEN_MAX];
+
+    (void)state;
+    token_make(key1, ACC, SINCE, EXPIRY, t);
+    assert_string_equal(t, "HJU1-1764057600-1764316800-" MAC1);
+}
+
+/* every hex digit of token_make's mac, changed to each of the 15 others: refused */
+static void
+test_token_mac_digits(void **state)
+{
+    static const char hex[] = "0123456789abcdef";
+    char made[TOKEN_MAX], t[TOKEN_MAX];
+    const size_t at = strlen("HJU1-1764057600-1764316800-");
+
+    (void)state;
+    token_make(key1, ACC, SINCE, EXPIRY, made);
+    assert_int_equal(strlen(made), at + 32);
+    assert_int_equal(token_verify(key1, ACC, made), 1);
+    for (size_t pos = 0; pos < 32; pos++) {
+        for (size_t d = 0; d < 16; d++) {
+            memcpy(t, made, sizeof(made));
+            if (t[at + pos] == hex[d])
+                continue;
+            t[at + pos] = hex[d];
+            if (token_verify(key1, ACC, t) != 0)
+                fail_msg("mac digit %zu changed to '%c': token_verify(%s) took it", pos, hex[d], t);
+        }
+    }
 }
 
 /* the key file: created 0600 once, then read back the same */
@@ -215,9 +310,15 @@ int
 main(void)
 {
     static const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_token),        cmocka_unit_test(test_token_key),
-        cmocka_unit_test(test_tmpl),         cmocka_unit_test(test_alert_one),
-        cmocka_unit_test(test_alert_digest), cmocka_unit_test(test_notice),
+        cmocka_unit_test(test_token),
+        cmocka_unit_test(test_token_verify),
+        cmocka_unit_test(test_token_known_answer),
+        cmocka_unit_test(test_token_mac_digits),
+        cmocka_unit_test(test_token_key),
+        cmocka_unit_test(test_tmpl),
+        cmocka_unit_test(test_alert_one),
+        cmocka_unit_test(test_alert_digest),
+        cmocka_unit_test(test_notice),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

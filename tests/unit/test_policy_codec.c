@@ -136,6 +136,70 @@ test_size_limits(void **state)
     free(buf);
 }
 
+/*
+ * a request of a few attributes with long values, total bytes long with
+ * its final empty line, the last value filling it; -1 if total is too small
+ */
+static int
+long_request(char *buf, size_t total)
+{
+    static const char head[] = "request=smtpd_access_policy\nsender=";
+    static const char mid[] = "\nrecipient=";
+    static const char tail[] = "\nsize=1\nccert_subject=";
+    size_t fixed = (sizeof(head) - 1) + (sizeof(mid) - 1) + (sizeof(tail) - 1) + 2;
+    size_t v = 30000, off = 0;
+
+    if (total < fixed + 2 * v)
+        return -1;
+    memcpy(buf, head, sizeof(head) - 1), off += sizeof(head) - 1;
+    memset(buf + off, 's', v), off += v;
+    memcpy(buf + off, mid, sizeof(mid) - 1), off += sizeof(mid) - 1;
+    memset(buf + off, 'r', v), off += v;
+    memcpy(buf + off, tail, sizeof(tail) - 1), off += sizeof(tail) - 1;
+    memset(buf + off, 'c', total - fixed - 2 * v), off += total - fixed - 2 * v;
+    memcpy(buf + off, "\n\n", 2);
+    return 0;
+}
+
+/*
+ * the byte limit on a whole request, with few attributes (far from
+ * POLICY_MAX_ATTRS); the figure is written out, so that raising
+ * POLICY_MAX_REQUEST fails here too
+ */
+static void
+test_size_boundary(void **state)
+{
+    static const struct {
+        const char *name;
+        long delta; /* total bytes = 64 KiB + delta */
+        int want;
+    } t[] = {
+        {"a byte under the limit", -1, 1},
+        {"exactly the limit", 0, 1},
+        {"a byte over (the empty line past the limit)", 1, -1},
+        {"two bytes over (the last value crosses it)", 2, -1},
+        {"a KiB over", 1024, -1},
+    };
+    char *buf = malloc(65536 + 2048);
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        size_t total = (size_t)(65536 + t[i].delta), used = 0;
+        policy_req req;
+        char err[128] = "";
+        assert_int_equal(long_request(buf, total), 0);
+        int rc = policy_parse(buf, total, &req, &used, err, sizeof(err));
+        if (rc != t[i].want)
+            fail_msg("%s (%zu bytes): got %d (%s), want %d", t[i].name, total, rc, err, t[i].want);
+        if (rc == 1 && (used != total || req.nattrs != 5 || req.a[PA_SENDER].n != 30000))
+            fail_msg("%s: used %zu of %zu, %d attributes, sender of %zu bytes", t[i].name, used,
+                     total, req.nattrs, req.a[PA_SENDER].n);
+        if (rc == -1 && strcmp(err, "request longer than 65536 bytes") != 0)
+            fail_msg("%s: error \"%s\", want the size error", t[i].name, err);
+    }
+    free(buf);
+}
+
 static void
 test_reply(void **state)
 {
@@ -171,8 +235,8 @@ main(void)
 {
     static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),       cmocka_unit_test(test_pipelined),
-        cmocka_unit_test(test_size_limits), cmocka_unit_test(test_reply),
-        cmocka_unit_test(test_number),
+        cmocka_unit_test(test_size_limits), cmocka_unit_test(test_size_boundary),
+        cmocka_unit_test(test_reply),       cmocka_unit_test(test_number),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

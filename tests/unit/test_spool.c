@@ -8,6 +8,16 @@
  * where a retry has to happen, so the whole file runs in a few seconds.
  * The directory is removed and the spool closed even when a check fails
  * (cmocka teardown).
+ *
+ * clock_gettime() is defined here, in front of libc's, for the whole
+ * program (the spool included): it is the kernel's clock, with
+ * CLOCK_REALTIME moved by wall_shift_ns. test_retry_at uses that to put
+ * the wall clock 0.1 ms past a millisecond boundary of the monotonic
+ * one, and hands its RETRY back 0.90-0.95 ms into a monotonic
+ * millisecond: there, clocks truncated to whole ms make the retry come
+ * 0.9 ms early, so that bug fails the test unless the worker wakes more
+ * than 0.9 ms late, and a right spool passes every time (the check is
+ * to the nanosecond, and the spool rounds up).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +58,7 @@ typedef struct rec {
     unsigned attempts;
     int64_t queued;
     int64_t wall_ms; /* when the handler saw it */
+    int64_t wall_ns; /* the same, to the nanosecond */
 } rec;
 
 typedef struct fx fx;
@@ -67,13 +79,31 @@ struct fx {
     int bad;           /* the handler got a job without its defaults */
 };
 
+static _Atomic int64_t wall_shift_ns; /* added to CLOCK_REALTIME (under 1 s); 0 but in retry_at */
+
+/* clock_gettime - the kernel's clocks, CLOCK_REALTIME moved by wall_shift_ns */
+int
+clock_gettime(clockid_t id, struct timespec *ts)
+{
+    if (syscall(SYS_clock_gettime, id, ts) != 0)
+        return -1;
+    if (id == CLOCK_REALTIME) {
+        ts->tv_nsec += (long)atomic_load(&wall_shift_ns);
+        if (ts->tv_nsec >= 1000000000) {
+            ts->tv_nsec -= 1000000000;
+            ts->tv_sec++;
+        }
+    }
+    return 0;
+}
+
 static int64_t
-wall_ms(void)
+clock_ns(clockid_t id)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int64_t
@@ -115,7 +145,8 @@ handler(void *ctx, spool_job *jobs, size_t n, int64_t now)
             snprintf(r->data, sizeof(r->data), "%s", jobs[i].data);
             r->attempts = jobs[i].attempts;
             r->queued = jobs[i].queued;
-            r->wall_ms = wall_ms();
+            r->wall_ns = clock_ns(CLOCK_REALTIME);
+            r->wall_ms = r->wall_ns / 1000000;
         }
         f->n++;
         jobs[i].result = f->decide(f, &jobs[i], now);
@@ -153,13 +184,18 @@ retry_once(fx *f, spool_job *j, int64_t now)
     return j->attempts == 0 ? SPOOL_RETRY : SPOOL_DONE;
 }
 
-/* retry_at_once - RETRY not before now + 2 the first time, then DONE */
+/*
+ * retry_at_once - RETRY not before now + 2 the first time, then DONE;
+ * the RETRY is handed back 0.90-0.95 ms into a monotonic millisecond
+ */
 static spool_result
 retry_at_once(fx *f, spool_job *j, int64_t now)
 {
     if (j->attempts > 0)
         return SPOOL_DONE;
     j->retry_at = f->retry_at = now + 2;
+    for (int64_t t = clock_ns(CLOCK_MONOTONIC); t % 1000000 < 900000 || t % 1000000 >= 950000;)
+        t = clock_ns(CLOCK_MONOTONIC);
     return SPOOL_RETRY;
 }
 
@@ -288,6 +324,7 @@ teardown(void **state)
 
     atomic_store(&f->hold, 0);
     spool_close(f->s);
+    atomic_store(&wall_shift_ns, 0);
     if (f->bad)
         fail_msg("the handler got a job whose result was not SPOOL_RETRY or len was wrong");
     int n = scandir(f->dir, &v, NULL, NULL);
@@ -374,21 +411,29 @@ test_retry_backoff(void **state)
     CHECK_EQ("done", st.done, 1);
 }
 
-/* retry_at - the handler's retry_at replaces the backoff (5 s here) and is honoured */
+/*
+ * retry_at - the handler's retry_at replaces the backoff (5 s here) and is
+ * honoured to the nanosecond: the wall clock is put 0.1 ms past the
+ * monotonic one's millisecond boundaries (see the top of the file)
+ */
 static void
 test_retry_at(void **state)
 {
     fx *f = *state;
+    int64_t d = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 
+    atomic_store(&wall_shift_ns, ((100000 - d % 1000000) % 1000000 + 1000000) % 1000000);
     f->conf.retry_min = 5;
     f->conf.retry_max = 5;
     spool_start(f, retry_at_once);
     put(f, "hook0", "later", T0);
     wait_settled(f, 1, 4000);
     CHECK_EQ("attempts seen", seen(f), 2);
-    if (f->log[1].wall_ms < f->retry_at * 1000)
-        fail_msg("retried at %lld ms, before retry_at %lld s", (long long)f->log[1].wall_ms,
-                 (long long)f->retry_at);
+    int64_t early = f->retry_at * 1000000000 - f->log[1].wall_ns;
+    if (early > 0)
+        fail_msg("retried at %lld.%06lld ms, %lld us before retry_at %lld s",
+                 (long long)(f->log[1].wall_ns / 1000000), (long long)(f->log[1].wall_ns % 1000000),
+                 (long long)(early / 1000), (long long)f->retry_at);
 }
 
 /* drop - DROP deletes the file and the job is not tried again */
