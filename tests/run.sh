@@ -1,7 +1,8 @@
 #!/bin/bash
 # run.sh BUILD [--no-e2e] - the whole hijackd test suite against the programs in BUILD/.
 #
-#   engine purity   the engine library links no sockets, logging, files or clock
+#   engine purity   the engine objects use only the libc symbols src/engine/ALLOWED_SYMBOLS allows
+#                   and define no writable static data
 #   unit            every BUILD/tests/test_* (cmocka, TAP output: one result per test)
 #   golden          tests/golden/NAME.log -> NAME.expected decisions (NAME.conf or the built-in config)
 #   fixture         the real Postfix 3.7 log in tests/fixtures/postfix37: events seen = traffic sent
@@ -44,7 +45,7 @@ section() { echo; echo "== $*"; }
 replay() { "$HJ" replay --no-progress "$@"; }
 
 section "engine purity"
-check "engine library: no sockets, logging, files or clock" make -s BUILD="$B" check-engine-pure
+check "engine library: only the libc symbols src/engine/ALLOWED_SYMBOLS allows, no writable static data" make -s BUILD="$B" check-engine-pure
 
 section "unit tests (cmocka)"
 # every tests/unit/test_*.c must have its binary, and each binary must run the plan it prints

@@ -4,7 +4,6 @@
 #include "netaddr.h"
 
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,26 +74,12 @@ netaddr_in(const hj_addr *a, const hj_cidr *c)
     return memcmp(b, c->net.b, 16) == 0;
 }
 
-/* the reserved class: loopback, private, link-local, CGNAT, unspecified, ULA */
-static const char *const reserved_nets[] = {
-    "0.0.0.0/8",      "10.0.0.0/8",    "100.64.0.0/10",  "127.0.0.0/8",
-    "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "::1/128",
-    "::/128",         "fc00::/7",      "fe80::/10",
-};
-
-#define NRESERVED (sizeof(reserved_nets) / sizeof(reserved_nets[0]))
-static hj_cidr reserved[NRESERVED];
-static pthread_once_t reserved_once = PTHREAD_ONCE_INIT;
-
-/* reserved_init - parse the reserved table once */
-static void
-reserved_init(void)
-{
-    for (size_t i = 0; i < NRESERVED; i++)
-        (void)netaddr_cidr_parse(reserved_nets[i], &reserved[i]);
-}
-
-/* v4_reserved - the IPv4 part of the reserved table, by octets (hot path) */
+/*
+ * The reserved class: loopback, private, link-local, CGNAT, unspecified, ULA. Tested by octets,
+ * with no table to parse at run time, so the engine keeps no writable static data:
+ *   0.0.0.0/8 10.0.0.0/8 100.64.0.0/10 127.0.0.0/8 169.254.0.0/16 172.16.0.0/12 192.168.0.0/16
+ *   ::/128 ::1/128 fc00::/7 fe80::/10
+ */
 static int
 v4_reserved(const uint8_t *o)
 {
@@ -103,18 +88,20 @@ v4_reserved(const uint8_t *o)
            (o[0] == 192 && o[1] == 168);
 }
 
+static int
+v6_reserved(const uint8_t *o)
+{
+    static const uint8_t zero[15];
+
+    if ((o[0] & 0xfe) == 0xfc || (o[0] == 0xfe && (o[1] & 0xc0) == 0x80))
+        return 1; /* fc00::/7, fe80::/10 */
+    return memcmp(o, zero, 15) == 0 && o[15] <= 1; /* ::, ::1 */
+}
+
 int
 netaddr_is_reserved(const hj_addr *a)
 {
-    hj_cidr *nets = reserved;
-
-    if (a->v4)
-        return v4_reserved(a->b + 12);
-    pthread_once(&reserved_once, reserved_init);
-    for (size_t i = 0; i < NRESERVED; i++)
-        if (netaddr_in(a, &nets[i]))
-            return 1;
-    return 0;
+    return a->v4 ? v4_reserved(a->b + 12) : v6_reserved(a->b);
 }
 
 void

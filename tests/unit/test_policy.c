@@ -570,6 +570,10 @@ static const ipclass_case ipclass_cases[] = {
     {"fe00::1", HJ_C_EXTERNAL, HJ_C_EXTERNAL}, /* just outside fc00::/7 */
     {"fbff::1", HJ_C_EXTERNAL, HJ_C_EXTERNAL},
     {"fe80::1", HJ_C_RESERVED, HJ_C_RESERVED},
+    {"febf:ffff::1", HJ_C_RESERVED, HJ_C_RESERVED}, /* the top of fe80::/10 */
+    {"fec0::1", HJ_C_EXTERNAL, HJ_C_EXTERNAL},       /* just above it */
+    {"::2", HJ_C_EXTERNAL, HJ_C_EXTERNAL},           /* neither :: nor ::1 */
+    {"0:0:0:0:0:1:0:1", HJ_C_EXTERNAL, HJ_C_EXTERNAL},
     {"::ffff:192.168.0.1", HJ_C_RESERVED, HJ_C_RESERVED},
     {"::ffff:127.0.0.1", HJ_C_RESERVED, HJ_C_RESERVED},
     {"::ffff:8.8.8.8", HJ_C_EXTERNAL, HJ_C_EXTERNAL},
