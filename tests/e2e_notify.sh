@@ -9,7 +9,8 @@
 #     exactly one notice reaches alice's, one webhook POST reaches a local receiver;
 #   - replies to the alert: a wrong token, the right token from another address, an expired token
 #     (made with the daemon's key) change nothing; the right one from the postmaster unlocks, and
-#     alice sends again; the same token after a new lock does not unlock (used);
+#     alice sends again; the same token after a new lock does not unlock (used). Each verdict is
+#     the daemon's log line about that very reply (read after the reply was sent, waited for);
 #   - bob is locked by a rule with unlock_after=6s, is unlocked automatically, and his next lock is
 #     escalated (no automatic unlock);
 #   - a storm of locks beyond alert_max gives one digest, not a mail per lock;
@@ -43,6 +44,10 @@ wait_count() { # dir n seconds: until dir holds n files
 logged() { # pattern [seconds]
 	for _ in $(seq $((${2:-10} * 10))); do grep -q "$1" "$D/hijackd.log" && return 0; sleep 0.1; done; return 1
 }
+mark() { # the number of complete lines in hijackd's log now (waits out a line being written)
+	for _ in $(seq 20); do [ -z "$(tail -c1 "$D/hijackd.log")" ] && break; sleep 0.05; done
+	wc -l <"$D/hijackd.log"
+}
 sub() { # user to... : one message from an outside address, authenticated
 	local u=$1; shift
 	local to; to=$(IFS=,; echo "$*")
@@ -57,10 +62,20 @@ reply() { # from token : a reply to the alert, through the MX, to the unlock add
 		--header "Subject: Re: [hijackd] alice@example.test locked" \
 		--body "$(printf 'unlock it please\n\n> token:\n>    %s\n' "$2")" >/dev/null 2>&1
 }
-state_of() { $CTL --json show "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("state","?"))' 2>/dev/null; }
-wait_state() { # account state seconds
-	for _ in $(seq $(($3 * 10))); do [ "$(state_of "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1
+answer() { # from token : send a reply; ANSWER = hijackd's verdict on it, the first line about a reply
+	# from that address logged after this one was sent ("" if none within 30 s)
+	local m; m=$(mark)
+	reply "$1" "$2"
+	ANSWER=""
+	for _ in $(seq 300); do
+		ANSWER=$(tail -n +$((m + 1)) "$D/hijackd.log" | grep -m1 -F "unlock reply from $1")
+		[ -n "$ANSWER" ] && return 0
+		sleep 0.1
+	done
 }
+said() { grep -qF "$1" <<<"$ANSWER"; }
+quiet() { "$@" >/dev/null; }
+state_of() { $CTL --json show "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("state","?"))' 2>/dev/null; }
 
 # hijackctl for the pipe runs as nobody: a copy it may execute, and (as the README says) a control
 # socket in a directory it may reach, while state_dir stays private (0750, as hijackd makes it)
@@ -126,10 +141,10 @@ PY
 TOKEN=$(grep -o 'HJU1-[0-9]*-[0-9]*-[0-9a-f]\{32\}' <<<"$ALERT" | head -1)
 check "the alert carries an unlock token" test -n "$TOKEN"
 WRONG=$(sed 's/.$/0/' <<<"$TOKEN"); [ "$WRONG" = "$TOKEN" ] && WRONG=$(sed 's/.$/1/' <<<"$TOKEN")
-reply postmaster@example.test "$WRONG"
-check "a reply with a wrong token is refused and logged" logged "unlock reply from postmaster@example.test refused: no open incident" 30
-reply bob@example.test "$TOKEN"
-check "the right token from another address is refused and logged" logged "unlock reply from bob@example.test refused: the reply is not from an address in unlock_admins" 30
+answer postmaster@example.test "$WRONG"
+check "a reply with a wrong token is refused and logged" said "unlock reply from postmaster@example.test refused: no open incident"
+answer bob@example.test "$TOKEN"
+check "the right token from another address is refused and logged" said "unlock reply from bob@example.test refused: the reply is not from an address in unlock_admins"
 since=$(cut -d- -f2 <<<"$TOKEN")
 EXPIRED=$(python3 - "$D/state/unlock.key" "$since" <<'PY'
 import hashlib, hmac, sys
@@ -138,17 +153,19 @@ mac = hmac.new(key, ("HJU1\nalice@example.test\n%d\n%d" % (since, exp)).encode()
 print("HJU1-%d-%d-%s" % (since, exp, mac))
 PY
 )
-reply postmaster@example.test "$EXPIRED"
-check "a genuine but expired token is refused and logged" logged "unlock reply from postmaster@example.test refused: the token has expired" 30
+answer postmaster@example.test "$EXPIRED"
+check "a genuine but expired token is refused and logged" said "unlock reply from postmaster@example.test refused: the token has expired"
 check "  ... and alice is still locked after the three refusals" test "$(state_of alice@example.test)" = locked
-reply postmaster@example.test "$TOKEN"
-check "the postmaster's reply with the token unlocks alice" wait_state alice@example.test ok 30
-check "  ... logged with who replied" grep -q 'unlock reply from postmaster@example.test: alice@example.test unlocked' "$D/hijackd.log"
+answer postmaster@example.test "$TOKEN"
+check "the postmaster's reply with the token unlocks alice, logged with who replied" \
+	said "unlock reply from postmaster@example.test: alice@example.test unlocked"
+check "  ... alice's state is ok" test "$(state_of alice@example.test)" = ok
 check "  ... and alice sends again" queued "$(sub alice friend@remote.test)"
-$CTL lock alice@example.test --reason "test: a new incident" >/dev/null 2>&1
-reply postmaster@example.test "$TOKEN"
-check "the same token again (a new lock since) is refused: used" logged "refused: no open incident for this token" 30
-sleep 1
+check "hijackctl locks alice again (a new incident)" quiet $CTL lock alice@example.test --reason "test: a new incident"
+answer postmaster@example.test "$TOKEN"
+# the verdict is logged once the reply has been handled: the state below is the reply's outcome
+check "the same token again (a new lock since) is refused: used" \
+	said "unlock reply from postmaster@example.test refused: no open incident for this token"
 check "  ... alice stays locked" test "$(state_of alice@example.test)" = locked
 $CTL unlock alice@example.test --reason "test done" >/dev/null 2>&1
 
