@@ -174,8 +174,16 @@ check "bob's 6 recipients lock him with auto_lock (unlock_after=6s)" rejected "$
 check "bob is unlocked automatically after 6s" logged '"account":"bob@example.test","action":"unlock".*"reason":"automatic unlock"' 20
 check "  ... and sends again" queued "$(sub bob g@remote.test)"
 check "locked again soon after: escalated" rejected "$(sub bob h@remote.test i@remote.test j@remote.test k@remote.test l@remote.test m@remote.test)"
-check "  ... the decision says so and has no automatic unlock" logged '"account":"bob@example.test","action":"lock","rule":"auto_lock".*"escalated":true' 5
-check "  ... its lock has no end" bash -c "! $CTL --json locked 2>/dev/null | python3 -c 'import json,sys; l=[x for x in json.load(sys.stdin)[\"locked\"] if x[\"account\"]==\"bob@example.test\"]; sys.exit(0 if l and l[0].get(\"until\") else 1)'"
+ESCALATED='"account":"bob@example.test","action":"lock","rule":"auto_lock".*"escalated":true'
+no_until() { ! grep "$ESCALATED" "$D/hijackd.log" | grep -q '"until":'; }
+check "  ... the decision says so and has no automatic unlock (no \"until\")" eval 'logged "$ESCALATED" 5 && no_until'
+locked_json=$($CTL --json locked 2>&1); rc=$?
+check "  ... hijackctl locked lists bob's lock, with no end (exit $rc)" python3 - "$rc" "$locked_json" <<'PY'
+import json, sys
+assert sys.argv[1] == "0", sys.argv[2]
+rows = [x for x in json.loads(sys.argv[2])["locked"] if x["account"] == "bob@example.test"]
+assert len(rows) == 1 and "until" in rows[0] and rows[0]["until"] is None, rows
+PY
 
 check "the postmaster got 3 alerts in all (alice, bob, bob escalated)" wait_count "$MB/postmaster/new" 3 20
 
