@@ -19,8 +19,11 @@
 #   - the alerts themselves are never counted against any account;
 #   - with a dead webhook receiver the policy answers are as fast as without one, measured in the
 #     same run: the answers that lock within 1 ms (median), p99 within 5 ms, none over 1 s.
-# Prints "ok ..." / "not ok ..." lines; exit status = number of failures. Needs root.
+# Prints the TAP plan "1..N", then "ok ..." / "not ok ..." lines; exit status = number of failures.
+# Needs root.
 set -u
+PLAN=49 # the check lines below
+echo "1..$PLAN"
 B=$(readlink -f "$1")
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 MS="$ROOT/tests/harness/mailstack.sh"
@@ -130,7 +133,7 @@ check "  ... the exact unlock and purge commands" grep -q "hijackctl queue purge
 check "  ... Reply-To is the unlock address" grep -q '^Reply-To: hijackd-unlock@example.test' <<<"$ALERT"
 check "the notice tells alice what to do, with the contact" grep -q 'Contact helpdesk@example.test' <<<"$NOTICE"
 check "  ... its subject from the template" grep -q '^Subject: Sending from your mail account alice@example.test is locked' <<<"$NOTICE"
-python3 - "$D/hooks.jsonl" <<'PY' && ok "the webhook is the incident as JSON (account, action, rule, token, decision)" || ko "webhook body"
+check "the webhook is the incident as JSON (account, action, rule, token, decision)" python3 - "$D/hooks.jsonl" <<'PY'
 import json, sys
 h = json.loads(open(sys.argv[1]).readline())
 b = json.loads(h["body"])
