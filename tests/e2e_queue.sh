@@ -23,9 +23,11 @@
 #   - `queue purge alice --yes` deletes exactly her 6; a second purge finds nothing (exit 1); with the
 #     sink back and a flush, bob's and the relayed mail are delivered, none of alice's.
 # hijackd must still be running at the end; the trap stops it and the mail stack.
-# Prints "ok N - ..." / "not ok N - ..." and "N passed, N failed"; exit status 0 only if none failed.
-# Needs root. Uses free ports, so it can run next to the other e2e tests.
+# Prints the TAP plan "1..N", then "ok N - ..." / "not ok N - ..." and "N passed, N failed"; exit
+# status 0 only if none failed. Needs root. Uses free ports, so it can run next to the other e2e tests.
 set -u
+PLAN=51 # the check lines below
+echo "1..$PLAN"
 B=${1:?usage: e2e_queue.sh BUILD}
 TQ=$(readlink -f "$B/tests/test_queue")
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
