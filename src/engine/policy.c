@@ -632,11 +632,17 @@ local_is(const char *addr, const char *name)
     return n == strlen(name) && strncasecmp(addr, name, n) == 0;
 }
 
+/*
+ * policy_never_counted - an authenticated account is judged by its login alone: the envelope
+ * sender is the client's to choose, and a stolen account that sent with MAIL FROM:<> or
+ * MAIL FROM:<postmaster@...> would otherwise never be counted. Mail without a login is never
+ * counted when its sender is the null sender (a DSN), MAILER-DAEMON or postmaster.
+ */
 int
 policy_never_counted(const char *account, const char *sender)
 {
-    if (account && (local_is(account, "postmaster") || local_is(account, "mailer-daemon")))
-        return 1;
+    if (account && *account)
+        return local_is(account, "postmaster") || local_is(account, "mailer-daemon");
     if (sender &&
         (*sender == 0 || local_is(sender, "mailer-daemon") || local_is(sender, "postmaster")))
         return 1;

@@ -313,7 +313,9 @@ on_qfrom(qtrack *q, const hj_logline *l, const pf_rec *r)
     m->nrcpt = r->nrcpt;
     if (*m->sender == 0)
         m->is_dsn = true;
-    if (m->account == NULL || m->is_dsn || m->discarded || !m->from_smtpd)
+    /* an authenticated client's MAIL FROM:<> is its choice, not a DSN: the engine judges it by
+     * its login (policy_never_counted) */
+    if (m->account == NULL || m->discarded || !m->from_smtpd)
         return;
     on_qfrom_submit(q, l, m);
 }

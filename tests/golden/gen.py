@@ -169,8 +169,9 @@ def overrides():
 
 
 def never_counted():
-    """postmaster@, MAILER-DAEMON and the null sender are never counted (default MDaemon-like
-    rule at limit 5 in never.conf): 10 messages from each kind -> no decision; 6 from gina -> lock."""
+    """postmaster@ and MAILER-DAEMON logins are never counted (MDaemon-like rule at limit 5 in
+    never_counted.conf): 10 messages from each -> no decision; 6 from gina -> lock. A login is
+    judged whatever envelope sender it gives: hank's 10 with MAIL FROM:<> lock at the 6th."""
     lg = Log()
     for i, t in enumerate(every(T(2026, 11, 5, 9, 0, 0), 60, 10)):
         lg.submit(t, "postmaster@example.com", ["p%d@remote.test" % i])
@@ -178,6 +179,7 @@ def never_counted():
         lg.submit(t, "hank@example.com", ["n%d@remote.test" % i], sender="")
     for i, t in enumerate(every(T(2026, 11, 5, 9, 0, 30), 60, 6)):
         lg.submit(t, "gina@example.com", ["g%d@remote.test" % i])
+    lg.decide(every(T(2026, 11, 5, 9, 0, 0), 60, 10)[5], "hank@example.com", "lock", "msgs_1h", 6)
     lg.decide(every(T(2026, 11, 5, 9, 0, 30), 60, 6)[5], "gina@example.com", "lock", "msgs_1h", 6)
     lg.write("never_counted")
 

@@ -556,9 +556,10 @@ static const never_case never_cases[] = {
     {"postmaster@example.com", "postmaster@example.com", 0},
     {"Postmaster@example.com", "someone@example.com", 0},
     {"MAILER-DAEMON@example.com", "", 0},
-    {"user@example.com", "", 0},
-    {"user@example.com", "MAILER-DAEMON@example.com", 0},
-    {"user@example.com", "Postmaster@example.com", 0},
+    /* a login is counted whatever envelope sender it gives (MAIL FROM:<> hides no hijack) */
+    {"user@example.com", "", 1},
+    {"user@example.com", "MAILER-DAEMON@example.com", 1},
+    {"user@example.com", "Postmaster@example.com", 1},
     {"user@example.com", "user@example.com", 1},
     {"user@example.com", NULL, 1},
     {"postmaster2@example.com", "postmaster2@example.com", 1},

@@ -651,10 +651,15 @@ static const never_case never_cases[] = {
     {"postmaster", NULL, 1},
     {"MAILER-DAEMON@mx.example.com", NULL, 1},
     {"mailer-daemon", NULL, 1},
-    {"user@example.com", "", 1}, /* the null sender */
-    {"user@example.com", "MAILER-DAEMON@example.com", 1},
-    {"user@example.com", "postmaster@example.com", 1},
-    {NULL, "", 1},
+    /* a login is counted whatever envelope sender it gives: MAIL FROM:<> hides no hijack */
+    {"user@example.com", "", 0},
+    {"user@example.com", "MAILER-DAEMON@example.com", 0},
+    {"user@example.com", "postmaster@example.com", 0},
+    {NULL, "", 1}, /* no login: the null sender (a DSN), MAILER-DAEMON and postmaster are not */
+    {"", "", 1},
+    {NULL, "MAILER-DAEMON@mx.example.com", 1},
+    {NULL, "postmaster@example.com", 1},
+    {NULL, "someone@example.com", 0},
     {"user@example.com", "user@example.com", 0},
     {"user@example.com", NULL, 0}, /* unknown sender is not the null sender */
     {NULL, NULL, 0},

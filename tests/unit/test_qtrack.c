@@ -349,11 +349,11 @@ test_deferred_counted_once(void **state)
 
 /* a null sender from an authenticated client, and a bounce's DSN: no SUBMIT */
 static void
-test_null_sender_and_dsn_not_submits(void **state)
+test_null_sender_submits_dsn_not(void **state)
 {
     fixture *fx = start(state, 0, 0, NULL, 0);
 
-    /* authenticated client sending with MAIL FROM:<> */
+    /* authenticated client sending with MAIL FROM:<>: its choice, counted like any submission */
     feed(fx, "20:25:00",
          SUB "1A2B3C4D5E: client=localhost[127.0.0.1], sasl_method=PLAIN, "
              "sasl_username=alice@example.test");
@@ -384,8 +384,12 @@ test_null_sender_and_dsn_not_submits(void **state)
               "delays=0.01/0/0/0, dsn=2.0.0, status=sent (delivered to maildir)");
     feed(fx, "20:25:01", QMGR "7B77DA722A3: removed");
 
-    assert_types(fx, "LOGIN DELIVERY LOGIN SUBMIT DELIVERY DELIVERY");
+    assert_types(fx, "LOGIN SUBMIT DELIVERY LOGIN SUBMIT DELIVERY DELIVERY");
     const ev_copy *s = nth(fx, HJ_EV_SUBMIT, 0);
+    assert_string_equal(s->queue_id, "1A2B3C4D5E");
+    assert_string_equal(s->account, "alice@example.test");
+    assert_string_equal(s->sender, "");
+    s = nth(fx, HJ_EV_SUBMIT, 1);
     assert_string_equal(s->queue_id, "76F35A723DF");
     const ev_copy *d = nth(fx, HJ_EV_DELIVERY, 1);
     assert_int_equal(d->status, HJ_DLV_BOUNCED);
@@ -394,7 +398,7 @@ test_null_sender_and_dsn_not_submits(void **state)
     assert_string_equal(d->account, "");
     assert_string_equal(d->sender, "");
     qtrack_counts c = counts(fx);
-    assert_int_equal(c.submissions, 1);
+    assert_int_equal(c.submissions, 2);
     assert_int_equal(c.relayed, 0);
     assert_int_equal(c.in_flight, 0);
 }
@@ -928,7 +932,7 @@ main(void)
         T(test_login_failures),
         T(test_submit_and_deliveries),
         T(test_deferred_counted_once),
-        T(test_null_sender_and_dsn_not_submits),
+        T(test_null_sender_submits_dsn_not),
         T(test_pickup_not_submit),
         T(test_relay_detected),
         T(test_relay_without_local_domains),
