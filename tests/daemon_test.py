@@ -2,8 +2,10 @@
 """daemon_test.py HIJACKD - black-box tests of the hijackd daemon's policy service.
 
 Starts hijackd on 127.0.0.1 (a free port, a temporary state_dir) for each group of checks,
-talks the Postfix policy protocol to it, and stops it. Prints "ok ..." / "not ok ..." lines;
-exit status = number of failures. Every process it starts is stopped, also on failure.
+talks the Postfix policy protocol to it, and stops it. Prints a TAP plan "1..N" (N from the table
+of groups at the end), then "ok ..." / "not ok ..." lines; a group that dies reports "not ok" for
+each check it did not reach, and the other groups still run. Exit status = number of failures.
+Every process it starts is stopped, also on failure.
 """
 import os
 import resource
@@ -16,14 +18,15 @@ import threading
 import time
 
 HJ = os.path.abspath(sys.argv[1])
-FAILS = 0
+FAILS = PRINTED = 0
 PROCS = []
 
 
 def report(good, what):
-    global FAILS
+    global FAILS, PRINTED
     print(("ok      " if good else "not ok  ") + what, flush=True)
     FAILS += 0 if good else 1
+    PRINTED += 1
 
 
 def free_port():
@@ -266,12 +269,13 @@ def test_many_idle():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 12000), hard))
     d = Daemon()
-    conns = []
+    conns, why = [], ""
     try:
         for _ in range(5000):
             conns.append(d.connect())
     except OSError as e:
-        report(False, "5,000 idle connections: could only open %d (%s)" % (len(conns), e))
+        why = " (%s)" % e
+    report(len(conns) == 5000, "5,000 idle connections open: %d%s" % (len(conns), why))
     s = d.connect()
     report(request(s, sasl_username="frank@example.test") == "action=DUNNO",
            "with %d idle connections open, a new client is served" % len(conns))
@@ -324,21 +328,42 @@ def test_reload_and_instances():
     report(not os.path.exists(sock), "the socket is removed at stop")
 
 
-def main():
+GROUPS = (  # the checks, and how many each prints (the plan is their sum)
+    (test_decisions, 9), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
+    (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
+    (test_store_dead, 4), (test_reload_and_instances, 7))
+
+
+def run_group(t, n):
+    """t's checks; an exception, or fewer checks than n, is a "not ok" for each one missing"""
+    start = PRINTED
     try:
-        for t in (test_decisions, test_rcpt_stage, test_counters_persist, test_log_follow,
-                  test_concurrency, test_hostile, test_many_idle, test_store_dead,
-                  test_reload_and_instances):
-            try:
-                t()
-            except Exception as e:  # a broken check is a failure, not a crash of the suite
-                report(False, "%s: %r" % (t.__name__, e))
+        t()
+    except Exception as e:  # a broken check is a failure, not a crash of the suite
+        report(False, "%s: %r" % (t.__name__, e))
+    for k in range(PRINTED - start, n):
+        report(False, "%s: check %d of %d not reached" % (t.__name__, k + 1, n))
+    if PRINTED - start > n:
+        print("# %s printed %d checks, planned %d" % (t.__name__, PRINTED - start, n), flush=True)
+
+
+def main():
+    global FAILS
+    plan = sum(n for _, n in GROUPS)
+    print("1..%d" % plan, flush=True)
+    try:
+        for t, n in GROUPS:
+            run_group(t, n)
     finally:
         for p in PROCS:
             if p.poll() is None:
                 p.kill()
                 p.wait()
+    if PRINTED != plan:
+        print("# %d checks printed, %d planned" % (PRINTED, plan))
+        FAILS += 1
     sys.exit(FAILS)
 
 
-main()
+if __name__ == "__main__":
+    main()
