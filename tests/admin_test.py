@@ -3,11 +3,16 @@
 
 The control socket (as root and as an unprivileged user), the HTTP API with its tokens and
 error codes, /metrics, manual locks and exemptions that survive a restart, hijackctl (human,
---json, exit codes), and the dashboard in a real Chromium (tests/browser) when it can run.
-Prints "ok ..." / "not ok ..." lines; exit status 1 if any failed. Stops what it starts.
+--json, exit codes), and the dashboard in a real Chromium (tests/browser), against a daemon
+that has a rule's decision to show. Prints a TAP plan "1..N" (N from the table of groups at the
+end), then "ok ..." / "not ok ..." lines; a group that dies reports "not ok" for each check it
+did not reach, and the other groups still run. With HJ_NO_BROWSER=1 the browser's checks print
+as "ok - ... # SKIP", and so does a check the browser itself skips. Exit status 1 if any failed.
+Stops what it starts.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -22,14 +27,22 @@ B = os.path.abspath(sys.argv[1])
 HJ, CTL = os.path.join(B, "hijackd"), os.path.join(B, "hijackctl")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADMIN, READ = "admin-token-0123456789abcdef", "read-token-0123456789abcdef"
-FAILS = 0
+FAILS = PRINTED = 0
 PROCS = []
 
 
 def report(good, what):
-    global FAILS
+    global FAILS, PRINTED
     print(("ok      " if good else "not ok  ") + what, flush=True)
     FAILS += 0 if good else 1
+    PRINTED += 1
+
+
+def skip(what, why):
+    """a check that could not run: TAP's skip, never a pass"""
+    global PRINTED
+    print("ok - %s # SKIP %s" % (what, why), flush=True)
+    PRINTED += 1
 
 
 def free_port():
@@ -256,6 +269,14 @@ def test_hijackctl(d):
     report(rc == 0 and "password changed" in out, "hijackctl history shows who and why")
     rc, out, err = hijackctl(d, "show", "eve@example.com")
     report(rc == 0 and "eve@example.com" in out, "hijackctl show")
+    # unlocked, eve sends again, over rcpt_warn_1h (150 recipients in 1 h): a rule's decision,
+    # for hijackctl decisions and for the dashboard's decision list and chart markers
+    r = d.policy("eve@example.com", 1, rcpts=151)
+    report(r == ["action=DUNNO"], "a message of 151 recipients from the unlocked account: DUNNO (%s)" % r)
+    rc, out, err = hijackctl(d, "--json", "decisions", "eve@example.com")
+    dec = json.loads(out).get("decisions", []) if rc == 0 else []
+    report(dec and dec[0]["action"] == "warn" and dec[0]["rule"] == "rcpt_warn_1h",
+           "hijackctl decisions: the rule's warn (%s)" % [(x["action"], x["rule"]) for x in dec])
     rc, out, err = hijackctl(d, "lock", "eve@example.com", "--reason", "browser test")
     report(rc == 0, "hijackctl lock")
     rc, out, err = hijackctl(d, "config", "check", os.path.join(ROOT, "examples/mdaemon.conf"))
@@ -274,47 +295,133 @@ def test_not_running():
     shutil.rmtree(state, ignore_errors=True)
 
 
+BROWSER_STEPS = (  # dashboard.mjs's checks in order (it prints 1..N with N = this many)
+    "chromium starts", "page loads", "a wrong token is refused with an error",
+    "the admin token signs in", "the locked table lists a locked account",
+    "API: the account is locked and has hourly data", "top senders and recent decisions are listed",
+    "a decision's evidence expands", "clicking the account opens its panel",
+    "the chart is drawn, with the decisions marked", "screenshot saved",
+    "Unlock on the row asks for a reason and unlocks", "API: the account says state ok",
+    "API: /api/locked no longer lists it", "API: the unlock is in the history with its reason",
+    "API: a wrong token gets 401", "log out forgets the token", "no JavaScript or console errors")
+
+
+def browser_line(line):
+    """one line of dashboard.mjs's TAP output, reported here; False if it was no check"""
+    line = re.sub("\x1b\\[[0-9;]*m", "", line)  # Playwright's call log has colours
+    if line.startswith("#"):
+        print("#   browser " + line, flush=True)
+        return False
+    m = re.match(r"(ok|not ok) (\d+) - (.*)$", line)
+    if not m:
+        return False
+    good, num, what = m.group(1) == "ok", int(m.group(2)), m.group(3)
+    if what.startswith("not reached") and 0 < num <= len(BROWSER_STEPS):
+        what = "%s: %s" % (BROWSER_STEPS[num - 1], what)
+    sk = re.search(r"\s*#\s*skip\b\s*(.*)$", what, re.I)
+    if good and sk:
+        skip("browser: " + what[:sk.start()], sk.group(1) or "(no reason given)")
+    else:
+        report(good, "browser: " + what)
+    return True
+
+
 def test_browser(d, shot):
     if os.environ.get("HJ_NO_BROWSER"):
-        print("skipped: browser (HJ_NO_BROWSER)")
+        for what in BROWSER_STEPS:
+            skip("browser: " + what, "browser not run in this pass")
         return
     p = subprocess.run([os.path.join(ROOT, "tests/browser/run.sh"), "http://127.0.0.1:%d/" % d.http,
                         ADMIN, shot], capture_output=True, text=True, timeout=300)
-    for line in p.stdout.splitlines():
-        if line.startswith("ok ") or line.startswith("not ok "):
-            report(line.startswith("ok "), "browser: " + line.split(" - ", 1)[-1])
-    if p.returncode != 0 and "not ok" not in p.stdout:
+    plan = [l for l in p.stdout.splitlines() if l.startswith("1..")]
+    if plan != ["1..%d" % len(BROWSER_STEPS)]:
+        report(False, "browser: dashboard.mjs plans %s, BROWSER_STEPS has %d: %s"
+               % (plan, len(BROWSER_STEPS), (p.stderr or p.stdout)[-300:]))
+    checks = sum(browser_line(l) for l in p.stdout.splitlines())
+    if p.returncode != 0 and checks == 0:
         report(False, "browser test ran: " + (p.stderr or p.stdout)[-300:])
 
 
-def main():
-    state = tempfile.mkdtemp(prefix="hijackd-at.")
-    shot = os.environ.get("HJ_SCREENSHOT", os.path.join(state, "dashboard.png"))
+class Run:
+    """what the groups share: the state_dir, the screenshot's path, the daemon running now"""
+
+    def __init__(self):
+        self.state = tempfile.mkdtemp(prefix="hijackd-at.")
+        self.shot = os.environ.get("HJ_SCREENSHOT", os.path.join(self.state, "dashboard.png"))
+        self.d = None
+
+
+def group_config(run):
+    p = subprocess.run([HJ, "config", "-o", "http_listen=0.0.0.0:8080"], capture_output=True,
+                       text=True)
+    report(p.returncode == 3 and "http_allow_remote" in p.stderr,
+           "http_listen off loopback without http_allow_remote: configuration error")
+
+
+def group_start(run):
+    os.chmod(run.state, 0o711)  # the unprivileged caller may reach the socket, not read the dir
+    run.d = Daemon(run.state)
+    report(run.d.p.poll() is None, "the daemon starts with the control socket and HTTP")
+
+
+def group_restart(run):
+    if run.d:
+        run.d.stop()
+    run.d = None
+    run.d = test_restart(run.state)
+
+
+def group_not_running(run):
+    if run.d:
+        run.d.stop()
+    test_not_running()
+
+
+GROUPS = (  # name, how many checks it prints, the checks (the plan is the sum)
+    ("configuration", 1, group_config),
+    ("start", 1, group_start),
+    ("control", 11, lambda run: test_control(run.d)),
+    ("http", 12, lambda run: test_http(run.d)),
+    ("metrics", 1, lambda run: test_metrics(run.d)),
+    ("exempt", 2, lambda run: test_exempt(run.d)),
+    ("restart", 2, group_restart),
+    ("hijackctl", 10, lambda run: test_hijackctl(run.d)),
+    ("browser", len(BROWSER_STEPS), lambda run: test_browser(run.d, run.shot)),
+    ("not running", 1, group_not_running),
+)
+
+
+def run_group(name, n, fn, run):
+    """fn's checks; an exception, or fewer checks than n, is a "not ok" for each one missing"""
+    start = PRINTED
     try:
-        p = subprocess.run([HJ, "config", "-o", "http_listen=0.0.0.0:8080"], capture_output=True,
-                           text=True)
-        report(p.returncode == 3 and "http_allow_remote" in p.stderr,
-               "http_listen off loopback without http_allow_remote: configuration error")
-        os.chmod(state, 0o711)  # the unprivileged caller may reach the socket, not read the dir
-        d = Daemon(state)
-        report(d.p.poll() is None, "the daemon starts with the control socket and HTTP")
-        test_control(d)
-        test_http(d)
-        test_metrics(d)
-        test_exempt(d)
-        d.stop()
-        d = test_restart(state)
-        test_hijackctl(d)
-        test_browser(d, shot)
-        d.stop()
-        test_not_running()
+        fn(run)
+    except Exception as e:  # a broken check is a failure of its group, not the end of the run
+        report(False, "%s: %r" % (name, e))
+    for k in range(PRINTED - start, n):
+        report(False, "%s: check %d of %d not reached" % (name, k + 1, n))
+    if PRINTED - start > n:
+        print("# %s printed %d checks, planned %d" % (name, PRINTED - start, n), flush=True)
+
+
+def main():
+    global FAILS
+    plan = sum(n for _, n, _ in GROUPS)
+    print("1..%d" % plan, flush=True)
+    run = Run()
+    try:
+        for name, n, fn in GROUPS:
+            run_group(name, n, fn, run)
     finally:
         for p in PROCS:
             if p.poll() is None:
                 p.kill()
                 p.wait()
+        if PRINTED != plan:
+            print("# %d checks printed, %d planned" % (PRINTED, plan))
+            FAILS += 1
         if FAILS == 0:
-            shutil.rmtree(state, ignore_errors=True)
+            shutil.rmtree(run.state, ignore_errors=True)
     sys.exit(1 if FAILS else 0)
 
 

@@ -17,9 +17,12 @@
 
     ctl_fake_daemon.py --check HIJACKCTL
         Run hijackctl through every command against fakes started here (human and --json
-        output, requests sent, exit codes, queue and purge with fake postqueue/postsuper).
-        Prints "ok ..." / "not ok ..." lines and "N passed, N failed"; exit status 1 if any
-        failed. Stops everything it starts.
+        output, requests sent, exit codes, queue and purge with fake postqueue/postsuper, a
+        daemon that never answers). Prints a TAP plan "1..N" (N from the tables below), then
+        "ok ..." / "not ok ..." lines and "N passed, N failed"; exit status 1 if any failed.
+        A group that dies reports "not ok" for each check it did not reach; the others run.
+        The never-answering daemon costs hijackctl's 10 s timeout, so that check runs in a
+        thread alongside the others. Stops everything it starts.
 """
 import copy
 import json
@@ -185,12 +188,13 @@ def serve(path, mode="normal", log=None, stop=None):
 
 # ---------------------------------------------------------------- --check
 
-FAILS = PASSES = 0
+FAILS = PASSES = PRINTED = 0
 
 
 def report(good, what):
-    global FAILS, PASSES
+    global FAILS, PASSES, PRINTED
     print(("ok      " if good else "not ok  ") + what, flush=True)
+    PRINTED += 1
     if good:
         PASSES += 1
     else:
@@ -309,20 +313,23 @@ def HUMAN_REQ(args):
     return {}
 
 
+ERROR_CASES = [(["show", "nobody@example.com"], 1, "unknown account"),
+               (["show", "denied@example.com"], 5, "not allowed"),
+               (["lock", "boom@example.com"], 6, "disk I/O error"),
+               (["unlock", "notlocked@example.com"], 1, "is not locked")]
+USAGE = [[], ["nosuch"], ["show"], ["show", "a", "b"], ["status", "--reason", "x"],
+         ["decisions", "--limit", "abc"], ["decisions", "--limit", "501"],
+         ["history", "--since", "yesterday"], ["exempt"], ["exempt", "add"], ["--bogus", "status"],
+         ["lock", ""], ["-c"]]
+
+
 def check_errors(ctl, conf, fake, state):
-    cases = [(["show", "nobody@example.com"], 1, "unknown account"),
-             (["show", "denied@example.com"], 5, "not allowed"),
-             (["lock", "boom@example.com"], 6, "disk I/O error"),
-             (["unlock", "notlocked@example.com"], 1, "is not locked")]
-    for args, want, text in cases:
+    for args, want, text in ERROR_CASES:
         rc, out, err, _ = run(ctl, "-c", conf, *args)
         report(rc == want and text in err and out == "",
                "%s: exit %d (%s)" % (" ".join(args), rc, err.strip()))
-    usage = [[], ["nosuch"], ["show"], ["show", "a", "b"], ["status", "--reason", "x"],
-             ["decisions", "--limit", "abc"], ["decisions", "--limit", "501"], ["history", "--since", "yesterday"],
-             ["exempt"], ["exempt", "add"], ["--bogus", "status"], ["lock", ""], ["-c"]]
     n = len(fake.requests())
-    for args in usage:
+    for args in USAGE:
         rc, out, err, _ = run(ctl, "-c", conf, *args)
         report(rc == 2 and "usage:" in err or (rc == 2 and "hijackctl:" in err),
                "usage error %s: exit %d (%s)" % (args, rc, err.strip().splitlines()[0]))
@@ -355,6 +362,9 @@ def check_config(ctl, conf, state):
     report(rc == 3 and "-o:1" in err, "config check applies -o (%s)" % err.strip())
 
 
+MODES = (("deny", 5), ("close", 6), ("garbage", 6))  # a misbehaving daemon: hijackctl's exit
+
+
 def check_unreachable(ctl, conf, state):
     empty = tempfile.mkdtemp(prefix="hjctl-none.", dir=state)
     rc, out, err, took = run(ctl, "-c", conf, "-o", "state_dir=" + empty, "status")
@@ -364,28 +374,58 @@ def check_unreachable(ctl, conf, state):
     rc, out, err, _ = run(ctl, "-c", conf, "-o", "control_socket=" + os.path.join(state, "control.sock"),
                           "-o", "state_dir=" + empty, "status")
     report(rc == 0, "control_socket overrides state_dir/control.sock")
-    for mode, want in (("deny", 5), ("close", 6), ("garbage", 6)):
+    for mode, want in MODES:
         d = tempfile.mkdtemp(prefix="hjctl-" + mode + ".", dir=state)
         f = Fake(d, mode)
         rc, out, err, _ = run(ctl, "-c", conf, "-o", "state_dir=" + d, "locked")
         f.close()
         report(rc == want, "daemon mode %s: exit %d (%s)" % (mode, rc, err.strip()))
-    if os.geteuid() != 0:
-        d = tempfile.mkdtemp(prefix="hjctl-perm.", dir=state)
-        f = Fake(d)
-        os.chmod(f.sock, 0)
-        rc, out, err, _ = run(ctl, "-c", conf, "-o", "state_dir=" + d, "status")
+    rc, out, err = run_denied(ctl, conf, state, "status")
+    report(rc == 5, "a socket the caller may not use: exit 5 (%s)" % err.strip())
+
+
+def run_denied(ctl, conf, state, *args, stdin=None):
+    """hijackctl against a fake whose socket has mode 0, as a caller that may not use it: this
+    user, or (as root, who may use any socket) uid 65534 in a child. (rc, stdout, stderr)"""
+    d = tempfile.mkdtemp(prefix="hjctl-perm.", dir=state)
+    f = Fake(d)
+    os.chmod(f.sock, 0)
+    drop = None
+    if os.geteuid() == 0:
+        for p in (state, d):  # the unprivileged child reaches the conf and the socket's dir
+            os.chmod(p, 0o711)
+        os.chmod(conf, 0o644)
+
+        def drop():
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+    try:
+        p = subprocess.run([ctl, "-c", conf, "-o", "state_dir=" + d] + list(args),
+                           capture_output=True, text=True, timeout=30, input=stdin,
+                           preexec_fn=drop)
+    finally:
         f.close()
-        report(rc == 5, "a socket the caller may not use: exit 5 (%s)" % err.strip())
+    return p.returncode, p.stdout, p.stderr
+
+
+HANG_WAIT = 20  # s: hijackctl's timeout is 10 s; the fake holds the connection for 30 s
 
 
 def check_hang(ctl, conf, state):
+    """(good, what) for a daemon that reads the request and never answers; prints nothing, so
+    that it can run in a thread while the other checks report"""
     d = tempfile.mkdtemp(prefix="hjctl-hang.", dir=state)
     f = Fake(d, "hang")
-    rc, out, err, took = run(ctl, "-c", conf, "-o", "state_dir=" + d, "status")
-    f.close()
-    report(rc == 4 and 9 < took < 15 and "did not answer" in err,
-           "a daemon that never answers: exit 4 after %.1f s (%s)" % (took, err.strip()))
+    try:
+        rc, out, err, took = run(ctl, "-c", conf, "-o", "state_dir=" + d, "status",
+                                 timeout=HANG_WAIT)
+    except subprocess.TimeoutExpired:
+        return False, "a daemon that never answers: hijackctl still waiting after %d s" % HANG_WAIT
+    finally:
+        f.close()
+    return (rc == 4 and 9 < took < 15 and "did not answer" in err,
+            "a daemon that never answers: exit %d after %.1f s (%s)" % (rc, took, err.strip()))
 
 
 QUEUE = [  # postqueue -j lines: alice's 2 messages (the daemon knows them), a relay, a bounce
@@ -514,27 +554,26 @@ def check_mail_unlock(ctl, conf, state, fake):
     check_mail_unlock_errors(ctl, conf, state, n)
 
 
+MU_MODES = (("deny", 0), ("close", 75), ("garbage", 75))  # mail-unlock's exit (75: try again)
+MU_USAGE = (["mail-unlock", "x"], ["mail-unlock", "--bogus"], ["mail-unlock", "--reason", "x"],
+            ["mail-unlock", "--sender"])
+
+
 def check_mail_unlock_errors(ctl, conf, state, n):
     empty = tempfile.mkdtemp(prefix="hjctl-mu.", dir=state)
     rc, out, err, took = run(ctl, "-c", conf, "-o", "state_dir=" + empty, "mail-unlock",
                              stdin=reply())
     report(rc == 75 and "cannot reach hijackd" in err and "(Postfix will try again)" in err
            and out == "" and took < 5, "mail-unlock without the daemon: exit %d (%s)" % (rc, err.strip()))
-    for mode, want in (("deny", 0), ("close", 75), ("garbage", 75)):
+    for mode, want in MU_MODES:
         d = tempfile.mkdtemp(prefix="hjctl-mu-" + mode + ".", dir=state)
         f = Fake(d, mode)
         rc, out, err, _ = run(ctl, "-c", conf, "-o", "state_dir=" + d, "mail-unlock", stdin=reply())
         f.close()
         report(rc == want, "mail-unlock, daemon mode %s: exit %d (%s)" % (mode, rc, (out + err).strip()))
-    if os.geteuid() != 0:
-        d = tempfile.mkdtemp(prefix="hjctl-mu-perm.", dir=state)
-        f = Fake(d)
-        os.chmod(f.sock, 0)
-        rc, out, err, _ = run(ctl, "-c", conf, "-o", "state_dir=" + d, "mail-unlock", stdin=reply())
-        f.close()
-        report(rc == 75, "mail-unlock, a socket the caller may not use: exit %d (%s)" % (rc, err.strip()))
-    for args in (["mail-unlock", "x"], ["mail-unlock", "--bogus"], ["mail-unlock", "--reason", "x"],
-                 ["mail-unlock", "--sender"]):
+    rc, out, err = run_denied(ctl, conf, state, "mail-unlock", stdin=reply())
+    report(rc == 75, "mail-unlock, a socket the caller may not use: exit %d (%s)" % (rc, err.strip()))
+    for args in MU_USAGE:
         rc, out, err, _ = run(ctl, "-c", conf, *args, stdin=reply())
         report(rc == 64 and "hijackctl:" in err, "mail-unlock usage error %s: exit %d" % (args[1:], rc))
     bad = os.path.join(state, "bad-mu.conf")
@@ -544,25 +583,53 @@ def check_mail_unlock_errors(ctl, conf, state, n):
     report(rc == 75 and "configuration error" in err, "mail-unlock with a bad -c file: exit %d" % rc)
 
 
+GROUPS = (  # name, how many checks it prints, the checks
+    ("commands", 2 * len(HUMAN) + 1, lambda c, conf, st, fake: check_commands(c, conf, fake)),
+    ("errors", len(ERROR_CASES) + len(USAGE) + 2, lambda c, conf, st, fake: check_errors(c, conf, fake, st)),
+    ("config", 8, lambda c, conf, st, fake: check_config(c, conf, st)),
+    ("unreachable", 3 + len(MODES), lambda c, conf, st, fake: check_unreachable(c, conf, st)),
+    ("queue", 9, check_queue),
+    ("mail-unlock", 7 + len(UNLOCK_REFUSED) + 3 + len(MU_MODES) + len(MU_USAGE), check_mail_unlock),
+)
+PLAN = sum(n for _, n, _ in GROUPS) + 1  # + the daemon that never answers
+
+
+def run_group(name, n, fn, *args):
+    """fn's checks; an exception, or fewer checks than n, is a "not ok" for each one missing"""
+    start = PRINTED
+    try:
+        fn(*args)
+    except Exception as e:  # a broken check is a failure of its group, not the end of the run
+        report(False, "%s: %r" % (name, e))
+    for k in range(PRINTED - start, n):
+        report(False, "%s: check %d of %d not reached" % (name, k + 1, n))
+    if PRINTED - start > n:
+        print("# %s printed %d checks, planned %d" % (name, PRINTED - start, n), flush=True)
+
+
 def check(ctl):
+    global FAILS
     ctl = os.path.abspath(ctl)
+    print("1..%d" % PLAN, flush=True)
     state = tempfile.mkdtemp(prefix="hjctl.")
     conf = os.path.join(state, "hijackd.conf")
     with open(conf, "w") as f:
         f.write("state_dir = %s\n" % state)
+    hang = []
+    t = threading.Thread(target=lambda: hang.append(check_hang(ctl, conf, state)), daemon=True)
+    t.start()  # 10 s of waiting, alongside everything else
     fake = Fake(state)
     try:
-        check_commands(ctl, conf, fake)
-        check_errors(ctl, conf, fake, state)
-        check_config(ctl, conf, state)
-        check_unreachable(ctl, conf, state)
-        check_queue(ctl, conf, state, fake)
-        check_mail_unlock(ctl, conf, state, fake)
-        if os.environ.get("HJCTL_SKIP_HANG") != "1":
-            check_hang(ctl, conf, state)
+        for name, n, fn in GROUPS:
+            run_group(name, n, fn, ctl, conf, state, fake)
+        t.join(HANG_WAIT + 10)
+        report(*(hang[0] if hang else (False, "a daemon that never answers: the check died")))
     finally:
         fake.close()
         shutil.rmtree(state, ignore_errors=True)
+    if PRINTED != PLAN:
+        print("# %d checks printed, %d planned" % (PRINTED, PLAN))
+        FAILS += 1
     print("%d passed, %d failed" % (PASSES, FAILS))
     return 1 if FAILS else 0
 

@@ -5,7 +5,10 @@
 // least one account (the caller locks one beforehand); that account's panel draws its chart; a
 // decision's evidence expands; a screenshot is saved; Unlock on that row (with a reason in the
 // confirmation dialog) unlocks it, which is then checked through the API itself.
-// Prints "ok N - ..." / "not ok N - ..." lines and exits non-zero on any failure or after 60 s.
+// Prints a TAP plan "1..PLAN" first, then "ok N - ..." / "not ok N - ..." lines ("ok N - ... # SKIP
+// why" for a check that cannot run); when a step fails, every check after it is printed as
+// "not ok N - not reached (...)", so that there are always PLAN lines. Exits non-zero on any
+// failure or after 60 s.
 
 import { chromium } from 'playwright-core';
 
@@ -18,9 +21,11 @@ const BASE = BASE_URL.endsWith('/') ? BASE_URL : `${BASE_URL}/`;
 const EXECUTABLE = process.env.CHROMIUM || '/usr/bin/chromium';
 const TOTAL_TIMEOUT_MS = 60000;
 const STEP_TIMEOUT_MS = 10000;
+const PLAN = 18; // every ok() below, in order; tests/admin_test.py's BROWSER_STEPS names them
 
 let n = 0;
 let failed = 0;
+let skipped = 0;
 function ok(cond, what, detail) {
   n += 1;
   if (cond) {
@@ -66,8 +71,14 @@ async function api(path, init = {}) {
 let browser = null;
 const pageErrors = [];
 
+// The checks a failed step or the watchdog left out, each as a failure.
+function notReached(why) {
+  while (n < PLAN) ok(false, `not reached (${why})`);
+}
+
+console.log(`1..${PLAN}`);
 const watchdog = setTimeout(async () => {
-  ok(false, `finished within ${TOTAL_TIMEOUT_MS / 1000} s`);
+  notReached(`not finished within ${TOTAL_TIMEOUT_MS / 1000} s`);
   try {
     if (browser) await browser.close();
   } finally {
@@ -165,6 +176,7 @@ async function main() {
   const haveDecisions = (await page.locator('#decisions tbody tr.decision').count()) > 0;
   if (!haveDecisions) {
     n += 1;
+    skipped += 1;
     console.log(`ok ${n} - a decision's evidence expands # SKIP no decisions`);
   } else await step("a decision's evidence expands", async () => {
     const first = page.locator('#decisions tbody tr.decision').first();
@@ -287,10 +299,12 @@ try {
   await main();
 } catch (e) {
   if (!(e instanceof Stop)) ok(false, 'test ran', e && e.stack ? e.stack : e);
+  notReached('an earlier check failed');
 } finally {
   if (browser) await browser.close().catch(() => {});
   clearTimeout(watchdog);
-  code = failed ? 1 : 0;
-  console.log(`# ${n - failed} passed, ${failed} failed`);
+  code = failed || n !== PLAN ? 1 : 0;
+  if (n !== PLAN) console.log(`# ${n} checks printed, ${PLAN} planned`);
+  console.log(`# ${n - failed - skipped} passed, ${skipped} skipped, ${failed} failed`);
 }
 process.exit(code);

@@ -3,7 +3,9 @@
 #
 # Installs what is missing (Debian's chromium; node and npm; playwright-core in
 # tests/browser/node_modules, from package-lock.json), then runs dashboard.mjs against a running
-# hijackd (or tests/browser/mockapi.py) at BASE_URL, which must have at least one locked account.
+# hijackd (or tests/browser/mockapi.py) at BASE_URL, which must have at least one locked account
+# and a decision (without one, "a decision's evidence expands" is skipped). dashboard.mjs prints a
+# TAP plan, one line per check (a check not reached after a failure is "not ok" too).
 # CHROMIUM=/path overrides /usr/bin/chromium. Exit status 0 only if every check passed.
 set -eu
 if [ $# -ne 3 ]; then
