@@ -147,6 +147,12 @@ def test_decisions():
     r = [request(s, sasl_username="carol@example.test") for _ in range(5)]
     report(r[3].startswith("action=DEFER_IF_PERMIT 4.7.1"), "throttle: DEFER_IF_PERMIT 4.7.1 (%s)" % r[3][:40])
     report(request(s, sasl_username="dave@example.test") == "action=DUNNO", "another account still sends")
+    # an account's MAIL FROM:<> or <postmaster@...> is its own choice: counted like any mail
+    r = [request(s, sasl_username="mallory@example.test", sender=snd, recipient_count="2")
+         for snd in ("", "postmaster@example.test", "MAILER-DAEMON@example.test")]
+    report(r[:2] == ["action=DUNNO"] * 2 and r[2].startswith("action=REJECT 5.7.1"),
+           "a login sending as <>, <postmaster@> and <MAILER-DAEMON@> is counted: 6 of 5 refused (%s)"
+           % [x[:20] for x in r])
     d.p.kill()
     d.p.wait()
     d2 = Daemon(LIMIT5, state=d.state)
@@ -252,35 +258,52 @@ def append_message(log, account, qid, nrcpt):
 def seen_twice(log_submissions):
     """quinn's message of 3 recipients goes through the policy service (queue ID QUINN12345),
     then its lines reach the followed log. (answer, lock5's count once the log is read, the next
-    1-recipient message's answer); None for what could not be read"""
+    1-recipient message's answer, /metrics' log line counters); None for what could not be read.
+    A garbled line comes first: /metrics must count every line once, and it as not understood."""
     log = os.path.join(tempfile.mkdtemp(prefix="hijackd-dt."), "mail.log")
     open(log, "w").close()
+    http = free_port()
     d = Daemon("log_follow=" + log, "log_submissions=" + log_submissions, LIMIT5,
-               "rule bounces=metric=bounces window=1h limit=100 action=warn")
+               "rule bounces=metric=bounces window=1h limit=100 action=warn",
+               "http_listen=127.0.0.1:%d" % http)
     try:
         s = d.connect()
         first = request(s, sasl_username="quinn@example.test", recipient_count="3", size="900",
                         queue_id="QUINN12345")
+        with open(log, "a") as f:
+            f.write(syslog_now() + " mx postfix/smtpd[1]: \x01 garbled\n")
         append_message(log, "quinn@example.test", "QUINN12345", 3)
         for _ in range(50):  # the last lines are the bounces: once all 3 count, all was read
             counts = {c["rule"]: c["count"] for c in
                       d.ctl({"cmd": "show", "account": "quinn@example.test"}).get("counters", [])}
             if counts.get("bounces") == 3:
-                return first, counts.get("lock5"), request(s, sasl_username="quinn@example.test",
-                                                           recipient_count="1")
+                nxt = request(s, sasl_username="quinn@example.test", recipient_count="1")
+                return first, counts.get("lock5"), nxt, log_metrics(http)
             time.sleep(0.1)
-        return first, None, None  # the follower never read the lines
+        return first, None, None, None  # the follower never read the lines
     finally:
         d.stop()
 
 
+def log_metrics(port):
+    """(hijackd_log_lines_total, hijackd_log_lines_not_understood_total) from /metrics"""
+    import urllib.request
+    body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
+    val = {l.split()[0]: int(float(l.split()[1])) for l in body.splitlines()
+           if l.startswith("hijackd_log_lines")}
+    return val.get("hijackd_log_lines_total"), val.get("hijackd_log_lines_not_understood_total")
+
+
 def test_seen_twice():
-    first, count, nxt = seen_twice("no")
+    first, count, nxt, met = seen_twice("no")
     report(first == "action=DUNNO", "a message counted by the policy service (3 recipients, limit 5): DUNNO")
     report(count is not None, "  ... its lines then appended to the followed log are read (its 3 bounces count)")
     report(count == 3, "  ... and its recipients are counted once: show says lock5 %s of 5, want 3" % count)
     report(nxt == "action=DUNNO", "  ... so the next message (1 recipient: 4 of 5) is let through (%s)" % nxt)
-    first, count, nxt = seen_twice("yes")
+    lines = 1 + 5  # the garbled line, then client, qmgr and 3 bounces (append_message)
+    report(met == (lines, 1), "  ... /metrics counts each of the %d log lines once, the garbled one as not "
+           "understood (lines_total, not_understood): %s" % (lines, met))
+    first, count, nxt, _ = seen_twice("yes")
     report(count == 6 and nxt is not None and nxt.startswith("action=REJECT"),
            "control: log_submissions = yes counts the same lines from the log too (lock5 %s of 5, "
            "then %s)" % (count, (nxt or "")[:20]))
@@ -409,8 +432,8 @@ def test_reload_and_instances():
 
 
 GROUPS = (  # the checks, and how many each prints (the plan is their sum)
-    (test_decisions, 9), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
-    (test_seen_twice, 5), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
+    (test_decisions, 10), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
+    (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
     (test_store_dead, 4), (test_reload_and_instances, 7))
 
 

@@ -318,12 +318,12 @@ on_log_line(void *ctx, const char *line, size_t len)
 
     if (len && line[len - 1] == '\r')
         len--;
-    metrics_log_line(L->met, 0);
     if (len == 0 || logline_parse(&L->clk, line, len, &l) != 0 || !logparse_is_postfix(&l) ||
         logparse_postfix(&l, &rec) == PF_UNKNOWN) {
-        metrics_log_line(L->met, 1);
+        metrics_log_line(L->met, 1); /* each line is counted once, understood or not */
         return;
     }
+    metrics_log_line(L->met, 0);
     qtrack_line(L->qt, &l, &rec);
 }
 
