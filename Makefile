@@ -21,16 +21,19 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 LIBS = -lz -lpthread -lsqlite3 -levent -ljansson -lcurl -lcrypto
 
+# The layers (scripts/check-layers checks that each folder includes only those below it):
+#   util <- engine <- {postfix, store, conf} <- notify <- daemon <- prog (the programs)
 # The engine and the generic utilities it needs: no sockets, no logging, no clock.
 ENGINE_SRC = src/util/alloc.c src/util/buf.c src/util/htab.c src/util/netaddr.c \
              src/util/timeconv.c $(wildcard src/engine/*.c)
-# Adapters and configuration.
+# Adapters (Postfix log, policy codec, postqueue/postsuper), configuration, store, notifications.
 LIB_SRC = src/util/lineread.c src/util/log.c src/util/tmpl.c $(wildcard src/postfix/*.c) $(wildcard src/conf/*.c) \
-          $(wildcard src/store/*.c) $(wildcard src/notify/*.c) \
-          $(filter-out $(CTL_SRC),$(wildcard src/ctl/*.c))
+          $(wildcard src/store/*.c) $(wildcard src/notify/*.c)
+# The daemon's library: policy service, log follower, admin surface, incidents, replay.
 DAEMON_SRC = $(wildcard src/daemon/*.c)
-# hijackctl's own files (the rest of src/ctl, the queue module, is in the library).
-CTL_SRC = src/ctl/hijackctl.c src/ctl/ctl_show.c
+# The programs, each in its own folder under src/prog/.
+HIJACKD_SRC = $(wildcard src/prog/hijackd/*.c)
+CTL_SRC = $(wildcard src/prog/hijackctl/*.c)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -38,6 +41,7 @@ ENGINE_OBJ = $(call obj,$(ENGINE_SRC))
 LIB_OBJ = $(call obj,$(LIB_SRC))
 DAEMON_OBJ = $(call obj,$(DAEMON_SRC))
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+LIBS_HJ = $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
 
 all: $(BUILD)/hijackd $(BUILD)/hijackctl
 
@@ -51,15 +55,18 @@ $(BUILD)/libhjengine.a: $(ENGINE_OBJ)
 $(BUILD)/libhijackd.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/hijackd: $(DAEMON_OBJ) $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
-	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a $(LIBS)
+$(BUILD)/libhjdaemon.a: $(DAEMON_OBJ)
+	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/hijackctl: $(call obj,$(CTL_SRC)) $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
-	$(CC) $(LDFLAGS) -o $@ $(call obj,$(CTL_SRC)) $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a $(LIBS)
+$(BUILD)/hijackd: $(call obj,$(HIJACKD_SRC)) $(BUILD)/libhjdaemon.a $(LIBS_HJ)
+	$(CC) $(LDFLAGS) -o $@ $(call obj,$(HIJACKD_SRC)) $(BUILD)/libhjdaemon.a $(LIBS_HJ) $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
+$(BUILD)/hijackctl: $(call obj,$(CTL_SRC)) $(LIBS_HJ)
+	$(CC) $(LDFLAGS) -o $@ $(call obj,$(CTL_SRC)) $(LIBS_HJ) $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS_HJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a $(LIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_HJ) $(LIBS) -lcmocka
 
 tests: $(UNIT_BIN)
 
@@ -69,6 +76,10 @@ tests: $(UNIT_BIN)
 # but what that file lists.
 check-engine-pure: $(ENGINE_OBJ) src/engine/ALLOWED_SYMBOLS scripts/check-engine-pure
 	@scripts/check-engine-pure src/engine/ALLOWED_SYMBOLS $(ENGINE_OBJ)
+
+# Each folder of src/ includes only headers of the layers below it (scripts/check-layers).
+check-layers:
+	@scripts/check-layers
 
 check: all tests
 	tests/run.sh $(BUILD)
@@ -88,10 +99,10 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/hijackd
 
 format:
-	clang-format -i $(ENGINE_SRC) $(LIB_SRC) $(DAEMON_SRC) $(UNIT_SRC) src/*/*.h tests/unit/*.h
+	clang-format -i $(ENGINE_SRC) $(LIB_SRC) $(DAEMON_SRC) $(HIJACKD_SRC) $(CTL_SRC) $(UNIT_SRC) $(shell find src -name "*.h") tests/unit/*.h
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all tests check check-engine-pure install uninstall format clean
+.PHONY: all tests check check-engine-pure check-layers install uninstall format clean
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

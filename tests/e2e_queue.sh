@@ -3,7 +3,7 @@
 #
 # With the next hop (smtp-sink) down, alice (hijacked) sends 6 messages to 30 outside recipients
 # through submission with real SMTP AUTH, bob sends 2, and one message is relayed without AUTH
-# through the open-relay listener. BUILD/tests/test_queue --e2e (src/ctl/queue.c) then reads
+# through the open-relay listener. BUILD/tests/test_queue --e2e (src/postfix/queue.c) then reads
 # `postqueue -j`, groups it by SASL account (taken from the maillog's sasl_username= lines), prints
 # the JSON report and purges alice's messages with `postsuper -d -`. Checks: alice is the dominant
 # group and the verdict is "stolen account"; after the purge the queue holds none of alice's mail and

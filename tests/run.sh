@@ -1,6 +1,7 @@
 #!/bin/bash
 # run.sh BUILD [--no-e2e] - the whole hijackd test suite against the programs in BUILD/.
 #
+#   layers          each folder of src/ includes only headers of the layers below it
 #   engine purity   the engine objects use only the libc symbols src/engine/ALLOWED_SYMBOLS allows
 #                   and define no writable static data
 #   unit            every BUILD/tests/test_* (cmocka, TAP output: one result per test)
@@ -44,7 +45,8 @@ check() { local what=$1; shift; if "$@" >"$T/out" 2>&1; then ok "$what"; else ko
 section() { echo; echo "== $*"; }
 replay() { "$HJ" replay --no-progress "$@"; }
 
-section "engine purity"
+section "layers and engine purity"
+check "each folder of src/ includes only the layers below it (scripts/check-layers)" make -s check-layers
 check "engine library: only the libc symbols src/engine/ALLOWED_SYMBOLS allows, no writable static data" make -s BUILD="$B" check-engine-pure
 
 section "unit tests (cmocka)"

@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../ctl/queue.h"
+#include "../postfix/queue.h"
 #include "../util/alloc.h"
 #include "../util/log.h"
 #include "../util/timeconv.h"

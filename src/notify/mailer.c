@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../ctl/queue.h"
+#include "../postfix/queue.h"
 #include "../util/alloc.h"
 #include "../util/htab.h"
 #include "../util/log.h"

@@ -1,5 +1,5 @@
 /*
- * test_mailmsg - reply-to-unlock: the token and sender of a reply (src/ctl/mailmsg.h)
+ * test_mailmsg - reply-to-unlock: the token and sender of a reply (src/notify/mailmsg.h)
  *
  * parse_cases are replies as mail clients write them; each one is parsed
  * as written (LF line ends) and again with every LF turned into CRLF.
@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../../src/ctl/mailmsg.h"
+#include "../../src/notify/mailmsg.h"
 #include "../../src/util/buf.h"
 
 #define TOK "HJU1-1764057600-1764316800-0123456789abcdef0123456789abcdef"

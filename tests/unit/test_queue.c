@@ -1,5 +1,5 @@
 /*
- * test_queue - Postfix queue forensics (src/ctl/queue.h)
+ * test_queue - Postfix queue forensics (src/postfix/queue.h)
  *
  * The samples in tests/fixtures/postqueue are real "postqueue -j" output
  * of Postfix 3.7.11 (tests/harness/mailstack.sh, smtp-sink stopped so that
@@ -38,7 +38,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../../src/ctl/queue.h"
+#include "../../src/postfix/queue.h"
 #include "../../src/util/buf.h"
 
 /* ---------------------------------------------------------------- helpers */

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "../util/buf.h"
+#include "../../util/buf.h"
 
 void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void show_status(json_t *body, hj_buf *out);

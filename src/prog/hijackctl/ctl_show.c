@@ -19,8 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../util/alloc.h"
-#include "../util/timeconv.h"
+#include "../../util/alloc.h"
+#include "../../util/timeconv.h"
 
 #define CTL_SPARK_HOURS 48 /* hours of the recipients-per-hour line of "show" */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

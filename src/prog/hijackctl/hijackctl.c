@@ -50,14 +50,14 @@
 
 #include <jansson.h>
 
-#include "../conf/conf.h"
-#include "../util/alloc.h"
-#include "../util/buf.h"
-#include "../util/htab.h"
-#include "../util/timeconv.h"
+#include "../../conf/conf.h"
+#include "../../util/alloc.h"
+#include "../../util/buf.h"
+#include "../../util/htab.h"
+#include "../../util/timeconv.h"
 #include "ctl_show.h"
-#include "mailmsg.h"
-#include "queue.h"
+#include "../../notify/mailmsg.h"
+#include "../../postfix/queue.h"
 
 enum { CTL_OK, CTL_REFUSED, CTL_USAGE, CTL_CONFIG, CTL_DOWN, CTL_DENIED, CTL_FAIL };
 

@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../conf/conf.h"
-#include "../util/alloc.h"
-#include "live.h"
-#include "replay.h"
+#include "../../conf/conf.h"
+#include "../../util/alloc.h"
+#include "../../daemon/live.h"
+#include "../../daemon/replay.h"
 
 #ifndef HJ_VERSION
 #endif
