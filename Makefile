@@ -27,7 +27,7 @@ LIBS = -lz -lpthread -lsqlite3 -levent -ljansson -lcurl -lcrypto
 ENGINE_SRC = src/util/alloc.c src/util/buf.c src/util/htab.c src/util/netaddr.c \
              src/util/timeconv.c $(wildcard src/engine/*.c)
 # Adapters (Postfix log, policy codec, postqueue/postsuper), configuration, store, notifications.
-LIB_SRC = src/util/lineread.c src/util/log.c src/util/tmpl.c $(wildcard src/postfix/*.c) $(wildcard src/conf/*.c) \
+LIB_SRC = src/util/lineread.c src/util/listener.c src/util/log.c src/util/tmpl.c $(wildcard src/postfix/*.c) $(wildcard src/conf/*.c) \
           $(wildcard src/store/*.c) $(wildcard src/notify/*.c)
 # The daemon's library: policy service, log follower, admin surface, incidents, replay.
 DAEMON_SRC = $(wildcard src/daemon/*.c)

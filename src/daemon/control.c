@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../util/alloc.h"
+#include "../util/listener.h"
 #include "../util/log.h"
 #include "cmds.h"
 
@@ -142,25 +143,6 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
     bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-/* bind_unix - a listening unix socket at path, replacing a stale one; -1 with err */
-static int
-bind_unix(const char *path, char *err, size_t errlen)
-{
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-    unlink(path); /* state_dir's lock is held: a socket left there is stale */
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || chmod(path, 0666) != 0 ||
-        listen(fd, 16) != 0) {
-        snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 ctlsrv *
 ctlsrv_new(struct event_base *base, live *L, const char *path, char *err, size_t errlen)
 {
@@ -173,8 +155,10 @@ ctlsrv_new(struct event_base *base, live *L, const char *path, char *err, size_t
     }
     snprintf(c->path, sizeof(c->path), "%s", path);
     c->L = L;
-    int fd = bind_unix(path, err, errlen);
+    char why[400];
+    int fd = listener_unix(path, 0666, 16, why, sizeof(why));
     if (fd < 0) {
+        snprintf(err, errlen, "control socket %s", why);
         free(c);
         return NULL;
     }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../util/alloc.h"
+#include "../util/listener.h"
 #include "../util/log.h"
 
 struct policysrv {
@@ -199,61 +200,13 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
     ps->n.connections_total++;
 }
 
-/* bind_unix - a unix socket at path with mode; a stale socket file is replaced */
-static evutil_socket_t
-bind_unix(const char *path, int mode, char *err, size_t errlen)
-{
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    struct stat st;
-
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-        snprintf(err, errlen, "%s: socket path too long", path);
-        return -1;
-    }
-    strcpy(sun.sun_path, path);
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-        unlink(path);
-    evutil_socket_t fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-        chmod(path, (mode_t)mode) || listen(fd, 1024) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* bind_tcp - "host:port" (IPv6 as [addr]:port) */
-static evutil_socket_t
-bind_tcp(const char *spec, char *err, size_t errlen)
-{
-    struct sockaddr_storage ss;
-    int sslen = sizeof(ss);
-
-    if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
-        snprintf(err, errlen, "%s: not an address:port (use a numeric address)", spec);
-        return -1;
-    }
-    evutil_socket_t fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int one = 1;
-    if (fd >= 0)
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (fd < 0 || bind(fd, (struct sockaddr *)&ss, (socklen_t)sslen) != 0 || listen(fd, 1024)) {
-        snprintf(err, errlen, "%s: %s", spec, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 policysrv *
 policysrv_new(struct event_base *base, const policysrv_conf *c, policysrv_fn fn, void *ctx,
               char *err, size_t errlen)
 {
-    evutil_socket_t fd = c->listen[0] == '/' ? bind_unix(c->listen, c->socket_mode, err, errlen)
-                                             : bind_tcp(c->listen, err, errlen);
+    evutil_socket_t fd = c->listen[0] == '/'
+                             ? listener_unix(c->listen, c->socket_mode, 1024, err, errlen)
+                             : listener_tcp(c->listen, 1024, err, errlen);
 
     if (fd < 0)
         return NULL;
