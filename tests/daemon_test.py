@@ -431,10 +431,73 @@ def test_reload_and_instances():
     report(not os.path.exists(sock), "the socket is removed at stop")
 
 
+def script(d, name, body):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body + "\n")
+    os.chmod(path, 0o755)
+    return path
+
+
+def timed(s, **kw):
+    t0 = time.monotonic()
+    r = request(s, **kw)
+    return r, (time.monotonic() - t0) * 1000
+
+
+def wait_log(d, text, secs):
+    for _ in range(int(secs * 10)):
+        if text in d.text():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_purge_on_lock():
+    """lock_purge_queue runs postqueue and postsuper on a worker: a hung postqueue (30 s) delays
+    no answer, is killed after postfix_command_timeout; a working one gets exactly the account's
+    queue IDs deleted"""
+    d0 = tempfile.mkdtemp(prefix="hijackd-dt.")
+    hung = script(d0, "postqueue-hung", "exec sleep 30")
+    ids = os.path.join(d0, "deleted")
+    post = script(d0, "postsuper", "cat >>%s" % ids)
+    d = Daemon(LIMIT5, "lock_purge_queue=yes", "postqueue_path=" + hung, "postsuper_path=" + post,
+               "postfix_command_timeout=2s", "alert_to=")
+    a, b = d.connect(), d.connect()
+    request(a, sasl_username="alice@example.test", recipient_count="3", queue_id="4B1C31002A3")
+    lock, lock_ms = timed(a, sasl_username="alice@example.test", recipient_count="3",
+                          queue_id="4B1C31002A4")
+    worst = max(timed(b, sasl_username="bob@example.test")[1] for _ in range(50))
+    report(lock.startswith("action=REJECT") and lock_ms < 50 and worst < 50,
+           "lock_purge_queue with a postqueue that hangs 30 s: the lock answered in %.1f ms, the "
+           "next 50 answers in at most %.1f ms (%s)" % (lock_ms, worst, lock[:20]))
+    report(wait_log(d, "lock_purge_queue: alice@example.test: %s: no answer in 2 s (killed)" % hung, 6),
+           "  ... postqueue is killed after postfix_command_timeout (2s), and that is logged")
+    d.stop()
+    queued = [{"queue_name": "deferred", "queue_id": q, "arrival_time": 1764050000,
+               "message_size": 900, "sender": snd, "recipients": [{"address": "x@far.test"}]}
+              for q, snd in (("4B1C31002A3", "alice@example.test"), ("4B1C31002A4", "forged@x.test"),
+                             ("4B1C31002A5", "bob@example.test"))]
+    pq = script(d0, "postqueue", "cat <<'EOF'\n%s\nEOF" % "\n".join(json.dumps(m) for m in queued))
+    d = Daemon(LIMIT5, "lock_purge_queue=yes", "postqueue_path=" + pq, "postsuper_path=" + post,
+               "alert_to=")
+    a = d.connect()
+    first = request(a, sasl_username="alice@example.test", recipient_count="3", queue_id="4B1C31002A3")
+    lock = request(a, sasl_username="alice@example.test", recipient_count="3", queue_id="4B1C31002A4",
+                   sender="forged@x.test")
+    wait_log(d, "lock_purge_queue: deleted", 10)
+    got = open(ids).read().split() if os.path.exists(ids) else []
+    report(first == "action=DUNNO" and lock.startswith("action=REJECT") and
+           sorted(got) == ["4B1C31002A3", "4B1C31002A4"],
+           "  ... with a working postqueue, the lock deletes exactly alice's queued messages, found "
+           "by the queue IDs hijackd saw for her (postsuper got %s)" % got)
+    d.stop()
+
+
 GROUPS = (  # the checks, and how many each prints (the plan is their sum)
     (test_decisions, 10), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
-    (test_store_dead, 4), (test_reload_and_instances, 7))
+    (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3))
 
 
 def run_group(t, n):

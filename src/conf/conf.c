@@ -512,6 +512,8 @@ static const conf_setting settings[] = {
      "hijackctl queue purge (and lock_purge_queue): Postfix's postsuper"},
     {"postfix_config_dir", "", conf_set_postfix_config_dir,
      "postqueue -c / postsuper -c: another Postfix instance; empty: the default one"},
+    {"postfix_command_timeout", "60s", conf_set_postfix_command_timeout,
+     "postqueue, postsuper and sendmail are killed when they have not finished in this time"},
     {"lock_purge_queue", "no", conf_set_lock_purge_queue,
      "daemon: yes: a lock also deletes the account's mail still in Postfix's queue"},
     /* notices and unlock flows (conf_notify.c) */

@@ -75,6 +75,7 @@ typedef struct hj_conf {
     char *postqueue_path;     /* hijackctl queue */
     char *postsuper_path;     /* hijackctl queue purge, lock_purge_queue */
     char *postfix_config_dir; /* postqueue -c / postsuper -c; "" = Postfix's default */
+    int64_t postfix_command_timeout; /* s: postqueue, postsuper, sendmail are killed after it */
     int lock_purge_queue;     /* a lock also deletes the account's queued mail */
     /* notices and unlock flows (conf_notify.c) */
     char *sendmail_path;    /* alerts and notices go through the local MTA: PATH -t */

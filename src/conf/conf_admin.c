@@ -124,6 +124,18 @@ conf_set_postsuper_path(hj_conf *c, const char *v, char *err, size_t errlen)
 }
 
 int
+conf_set_postfix_command_timeout(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    if (conf_duration_min1(v, &c->postfix_command_timeout, err, errlen) != 0)
+        return -1;
+    if (c->postfix_command_timeout > 3600) {
+        snprintf(err, errlen, "postfix_command_timeout is at most 1h, got %s", v);
+        return -1;
+    }
+    return 0;
+}
+
+int
 conf_set_postfix_config_dir(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     return abs_path(&c->postfix_config_dir, "postfix_config_dir", v, 1, err, errlen);

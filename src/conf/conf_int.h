@@ -53,6 +53,7 @@ int conf_set_metrics_token(hj_conf *c, const char *v, char *err, size_t errlen);
 int conf_set_web_dir(hj_conf *c, const char *v, char *err, size_t errlen);
 int conf_set_postqueue_path(hj_conf *c, const char *v, char *err, size_t errlen);
 int conf_set_postsuper_path(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_postfix_command_timeout(hj_conf *c, const char *v, char *err, size_t errlen);
 int conf_set_postfix_config_dir(hj_conf *c, const char *v, char *err, size_t errlen);
 int conf_set_lock_purge_queue(hj_conf *c, const char *v, char *err, size_t errlen);
 int conf_admin_check(hj_conf *c, char *err, size_t errlen);

@@ -4,7 +4,6 @@
  * SYNOPSIS (cmds.h)
  *	int cmds_run(live *L, json_t *req, const cmd_caller *who, json_t **reply);
  *	void cmds_exempt_apply(live *L, hj_conf *c);
- *	void cmds_purge_queue(live *L, const char *account);
  *
  * DESCRIPTION
  *	A request is a JSON object {"cmd": NAME, ...members}; cmds_run()
@@ -507,38 +506,6 @@ cmds_run(live *L, json_t *req, const cmd_caller *who, json_t **reply)
         if (strcmp(table[i].name, name) == 0)
             return table[i].fn(L, req, who, reply);
     return err(reply, 400, "unknown command");
-}
-
-static const char *
-purge_account_of(void *ctx, const char *qid)
-{
-    return live_account_of(ctx, qid);
-}
-
-void
-cmds_purge_queue(live *L, const char *account)
-{
-    queue_list q = QUEUE_LIST_INIT;
-    queue_report r;
-    char e[512];
-    const char **ids = NULL;
-    size_t n = 0;
-    const char *dir = *L->conf->postfix_config_dir ? L->conf->postfix_config_dir : NULL;
-
-    if (queue_read(L->conf->postqueue_path, dir, &q, e, sizeof(e)) != 0) {
-        log_error("lock_purge_queue: %s", e);
-        return;
-    }
-    queue_report_init(&r);
-    queue_group(&q, purge_account_of, L, NULL, &r);
-    if (queue_select(&r, account, &ids, &n) == 0 && n > 0) {
-        if (queue_purge(L->conf->postsuper_path, dir, ids, n, e, sizeof(e)) != 0)
-            log_error("lock_purge_queue: %s", e);
-        else
-            log_info("lock_purge_queue: deleted %zu queued messages of %s", n, account);
-    }
-    queue_report_free(&r); /* owns ids */
-    queue_list_free(&q);
 }
 
 /* exempt_path - state_dir/exempt.list */

@@ -16,7 +16,6 @@ typedef struct cmd_caller {
 int cmds_run(live *L, json_t *req, const cmd_caller *who, json_t **reply);
 int cmds_exempt(live *L, json_t *req, const cmd_caller *who, json_t **reply);
 void cmds_exempt_apply(live *L, hj_conf *c);
-void cmds_purge_queue(live *L, const char *account);
 void cmds_counts(live *L, int64_t *locked, int64_t *throttled, int64_t *accounts);
 json_t *cmds_local_time(int64_t t); /* RFC 3339 in the local offset; null for 0 */
 

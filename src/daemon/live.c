@@ -86,6 +86,44 @@ persist(live *L, const hj_decision *d, const char *json)
     return rc;
 }
 
+/* the queue IDs hijackd saw for one account (htab_walk of L->qids) */
+typedef struct qid_set {
+    const char *account;
+    const char **ids;
+    size_t n, cap;
+} qid_set;
+
+static int
+qid_collect(htab_node *node, void *ctx)
+{
+    qid_set *s = ctx;
+
+    if (node->value && strcmp(node->value, s->account) == 0) {
+        if (s->n == s->cap)
+            s->ids = xrealloc(s->ids, (s->cap = s->cap ? 2 * s->cap : 16) * sizeof(*s->ids));
+        s->ids[s->n++] = node->key;
+    }
+    return 0;
+}
+
+/* purge_lock - lock_purge_queue: hand the account's queued mail to the purge worker (the loop
+ * never runs postqueue or postsuper itself) */
+static void
+purge_lock(live *L, const char *account)
+{
+    const hj_conf *c = L->conf;
+    qid_set s = {account, NULL, 0, 0};
+
+    htab_walk(L->qids, qid_collect, &s);
+    purge_job j = {account,           s.ids,
+                   s.n,               c->postqueue_path,
+                   c->postsuper_path, c->postfix_config_dir,
+                   (int)c->postfix_command_timeout};
+    if (L->pg == NULL || purge_put(L->pg, &j, (int64_t)time(NULL)) != 0)
+        log_error("lock_purge_queue: %s: the purge could not be queued", account);
+    free(s.ids);
+}
+
 /* on_decision - every decision: logged, made durable, noted for the answer */
 static void
 on_decision(void *ctx, const hj_decision *d)
@@ -105,7 +143,7 @@ on_decision(void *ctx, const hj_decision *d)
     metrics_store(L->met, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
     metrics_decision(L->met, d);
     if (d->action == HJ_A_LOCK && d->scope == HJ_S_ACCOUNT && L->conf->lock_purge_queue)
-        cmds_purge_queue(L, d->entity);
+        purge_lock(L, d->entity);
     if (L->nt)
         notify_decision(L, d, L->scratch.s);
     if (L->cur_acct && d->scope == HJ_S_ACCOUNT && strcmp(d->entity, L->cur_acct) == 0) {
@@ -658,6 +696,20 @@ admin_start(live *L)
     return 0;
 }
 
+/* purge_start - lock_purge_queue's worker and its spool, state_dir/purge; -1 with a message */
+static int
+purge_start(live *L)
+{
+    char dir[4200], err[512];
+
+    snprintf(dir, sizeof(dir), "%s/purge", L->conf->state_dir);
+    if ((L->pg = purge_open(dir, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "hijackd: cannot open the purge spool: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* live_start - everything before the loop; -1 (with a message) if it cannot start */
 static int
 live_start(live *L)
@@ -671,7 +723,7 @@ live_start(live *L)
         fprintf(stderr, "hijackd: cannot open the store: %s\n", err);
         return -1;
     }
-    if (notify_open(L) != 0 || engine_build(L) != 0)
+    if (notify_open(L) != 0 || engine_build(L) != 0 || purge_start(L) != 0)
         return -1;
     raise_nofile(L->conf->policy_max_connections);
     L->base = event_base_new();
@@ -708,6 +760,7 @@ live_stop(live *L)
     if (L->eng && L->store)
         flush(L);    /* a clean stop forgets nothing */
     notify_close(L); /* after the batch in progress; the rest stays spooled */
+    purge_close(L->pg); /* the same: a purge in progress ends within postfix_command_timeout */
     for (size_t i = 0; i < 6; i++)
         if (evs[i])
             event_free(evs[i]);

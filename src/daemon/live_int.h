@@ -24,6 +24,7 @@
 #include "../util/htab.h"
 #include "follow.h"
 #include "policysrv.h"
+#include "purge.h"
 
 typedef struct ctlsrv ctlsrv;
 typedef struct httpd httpd;
@@ -64,6 +65,7 @@ typedef struct live {
     metrics *met; /* counters for /metrics (metrics.c) */
     htab *qids;   /* queue ID -> account, for hijackctl queue (bounded) */
     notify *nt;   /* alerts, notices, webhooks, reply-to-unlock (notify.c) */
+    purger *pg;   /* lock_purge_queue's worker (purge.c) */
     char control_path[4200];
 } live;
 

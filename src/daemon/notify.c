@@ -76,6 +76,7 @@ spools_open(live *L, notify *n)
                       .sendmail_path = c->sendmail_path,
                       .postqueue_path = c->postqueue_path,
                       .config_dir = c->postfix_config_dir,
+                      .cmd_timeout = c->postfix_command_timeout,
                       .alert_max = c->alert_max,
                       .alert_interval = c->alert_interval,
                       .spool_dir = dir,

@@ -21,7 +21,7 @@ struct mailer {
     alert_conf a;
     char *strs[8]; /* the copied strings (owned) */
     char *sendmail_path, *postqueue_path, *config_dir;
-    int64_t alert_max, alert_interval;
+    int64_t alert_max, alert_interval, cmd_timeout;
     char **local;
     size_t nlocal;
     int64_t sent[MAILER_SENT_MAX]; /* when recent alert mails went out (worker only) */
@@ -63,8 +63,8 @@ send(mailer *m, const hj_buf *msg, const char *what)
 {
     char err[512];
 
-    if (queue_sendmail(m->sendmail_path, *m->config_dir ? m->config_dir : NULL, m->a.from, msg->s,
-                       msg->len, err, sizeof(err)) == 0) {
+    if (queue_sendmail(m->sendmail_path, *m->config_dir ? m->config_dir : NULL,
+                       (int)m->cmd_timeout, m->a.from, msg->s, msg->len, err, sizeof(err)) == 0) {
         log_info("mail: %s handed to %s", what, m->sendmail_path);
         return 0;
     }
@@ -157,8 +157,8 @@ queue_texts(mailer *m, json_t **incs, size_t n, char **out)
         }
     }
     queue_report_init(&r);
-    if (queue_read(m->postqueue_path, *m->config_dir ? m->config_dir : NULL, &q, err,
-                   sizeof(err)) != 0) {
+    if (queue_read(m->postqueue_path, *m->config_dir ? m->config_dir : NULL, (int)m->cmd_timeout,
+                   &q, err, sizeof(err)) != 0) {
         for (size_t i = 0; i < n; i++) {
             hj_buf b = HJ_BUF_INIT;
             buf_printf(&b, "  (cannot read the queue: %s)\n", err);
@@ -275,6 +275,7 @@ mailer_open(const mailer_conf *c, char *err, size_t errlen)
     m->config_dir = own(m, 7, c->config_dir);
     m->alert_max = c->alert_max;
     m->alert_interval = c->alert_interval;
+    m->cmd_timeout = c->cmd_timeout > 0 ? c->cmd_timeout : 60;
     m->local = xcalloc(c->nlocal + 1, sizeof(char *));
     for (size_t i = 0; i < c->nlocal; i++)
         m->local[i] = xstrdup(c->local_domains[i]);

@@ -43,6 +43,7 @@ typedef struct mailer_conf {
     const char *sendmail_path;
     const char *postqueue_path; /* "" = no queue section */
     const char *config_dir;     /* postqueue -c, sendmail -C; "" = Postfix's default */
+    int64_t cmd_timeout;        /* s: sendmail and postqueue are killed after it (>= 1) */
     int64_t alert_max, alert_interval;
     const char *spool_dir;
     char *const *local_domains;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -199,6 +200,7 @@ typedef struct run {
     void (*on_out)(void *ctx, const char *p, size_t n);
     void *ctx;
     hj_buf errtext; /* the first RUN_ERR_MAX bytes of its stderr */
+    int timeout_s;  /* the child is killed when it has not finished in this time (> 0) */
 } run;
 
 /* run_fds - the parent's and child's ends: in, out, err, exec status; -1 on failure */
@@ -306,12 +308,28 @@ pump_out(run *r, int *fd, int is_err)
     }
 }
 
-/* pump - feed stdin, collect stdout and stderr, all at once (no pipe can fill up and block) */
+/* ms_left - milliseconds until the deadline (monotonic), 0 when it has passed */
+static int
+ms_left(const struct timespec *deadline)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ms = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000 +
+                 (deadline->tv_nsec - now.tv_nsec) / 1000000;
+    return ms > 0 ? (int)ms : 0;
+}
+
+/* pump - feed stdin, collect stdout and stderr, all at once (no pipe can fill up and block);
+ * -1 on a poll error, -2 when r->timeout_s passed first */
 static int
 pump(run *r, int fd[3])
 {
     size_t off = 0;
+    struct timespec deadline;
 
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += r->timeout_s;
     if (fd[0] >= 0 && r->inlen == 0) {
         close(fd[0]);
         fd[0] = -1;
@@ -320,7 +338,10 @@ pump(run *r, int fd[3])
         struct pollfd p[3];
         for (int i = 0; i < 3; i++)
             p[i] = (struct pollfd){fd[i], i == 0 ? POLLOUT : POLLIN, 0};
-        if (poll(p, 3, -1) < 0) {
+        int left = ms_left(&deadline), k = left ? poll(p, 3, left) : 0;
+        if (k == 0)
+            return -2;
+        if (k < 0) {
             if (errno == EINTR)
                 continue;
             return -1;
@@ -421,10 +442,13 @@ run_child(run *r, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", r->argv[0], strerror(rc));
         reap(pid);
         rc = -1;
-    } else if (pump(r, parent) < 0) {
-        snprintf(err, errlen, "%s: poll: %s", r->argv[0], strerror(errno));
+    } else if ((rc = pump(r, parent)) < 0) {
+        if (rc == -2)
+            snprintf(err, errlen, "%s: no answer in %d s (killed)", r->argv[0], r->timeout_s);
+        else
+            snprintf(err, errlen, "%s: poll: %s", r->argv[0], strerror(errno));
         rc = -1;
-        kill(pid, SIGTERM);
+        kill(pid, SIGKILL); /* a hung postqueue holds nothing worth a clean exit */
         reap(pid);
     } else {
         rc = run_wait(r, pid, err, errlen);
@@ -462,13 +486,13 @@ read_chunk(void *ctx, const char *p, size_t n)
 }
 
 int
-queue_read(const char *postqueue_path, const char *config_dir, queue_list *out, char *err,
-           size_t errlen)
+queue_read(const char *postqueue_path, const char *config_dir, int timeout_s, queue_list *out,
+           char *err, size_t errlen)
 {
     char *argv[] = {(char *)postqueue_path, "-c", (char *)config_dir, "-j", NULL};
     char *argv_nc[] = {(char *)postqueue_path, "-j", NULL};
     line_acc acc = {HJ_BUF_INIT, out};
-    run r = {config_dir ? argv : argv_nc, NULL, 0, 0, read_chunk, &acc, HJ_BUF_INIT};
+    run r = {config_dir ? argv : argv_nc, NULL, 0, 0, read_chunk, &acc, HJ_BUF_INIT, timeout_s};
 
     memset(out, 0, sizeof(*out));
     int rc = run_child(&r, err, errlen);
@@ -886,8 +910,8 @@ queue_select(const queue_report *r, const char *account_or_sender, const char **
 }
 
 int
-queue_purge(const char *postsuper_path, const char *config_dir, const char *const *ids, size_t n,
-            char *err, size_t errlen)
+queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
+            const char *const *ids, size_t n, char *err, size_t errlen)
 {
     char *argv[] = {(char *)postsuper_path, "-c", (char *)config_dir, "-d", "-", NULL};
     char *argv_nc[] = {(char *)postsuper_path, "-d", "-", NULL};
@@ -907,7 +931,7 @@ queue_purge(const char *postsuper_path, const char *config_dir, const char *cons
     }
     if (n == 0)
         return 0;
-    run r = {config_dir ? argv : argv_nc, in.s, in.len, 1, NULL, NULL, HJ_BUF_INIT};
+    run r = {config_dir ? argv : argv_nc, in.s, in.len, 1, NULL, NULL, HJ_BUF_INIT, timeout_s};
     int rc = run_child(&r, err, errlen);
     buf_free(&r.errtext);
     buf_free(&in);
@@ -915,13 +939,13 @@ queue_purge(const char *postsuper_path, const char *config_dir, const char *cons
 }
 
 int
-queue_sendmail(const char *sendmail_path, const char *config_dir, const char *from, const char *msg,
-               size_t len, char *err, size_t errlen)
+queue_sendmail(const char *sendmail_path, const char *config_dir, int timeout_s, const char *from,
+               const char *msg, size_t len, char *err, size_t errlen)
 {
     char *argv[] = {(char *)sendmail_path, "-C", (char *)config_dir, "-i", "-t", "-f",
                     (char *)from,          NULL};
     char *argv_nc[] = {(char *)sendmail_path, "-i", "-t", "-f", (char *)from, NULL};
-    run r = {config_dir ? argv : argv_nc, msg, len, 1, NULL, NULL, HJ_BUF_INIT};
+    run r = {config_dir ? argv : argv_nc, msg, len, 1, NULL, NULL, HJ_BUF_INIT, timeout_s};
     int rc = run_child(&r, err, errlen);
 
     buf_free(&r.errtext);

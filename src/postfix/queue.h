@@ -2,8 +2,8 @@
  * queue - Postfix queue forensics: who fills the queue, and purging them
  *
  * SYNOPSIS
- *	int queue_read(const char *postqueue_path, const char *config_dir, queue_list *out,
- *	               char *err, size_t errlen);
+ *	int queue_read(const char *postqueue_path, const char *config_dir, int timeout_s,
+ *	               queue_list *out, char *err, size_t errlen);
  *	int queue_parse_line(const char *line, size_t len, queue_list *out);
  *	void queue_list_free(queue_list *q);
  *
@@ -18,10 +18,10 @@
  *	int queue_id_ok(const char *id);
  *	int queue_select(const queue_report *r, const char *account_or_sender,
  *	                 const char ***ids, size_t *n);
- *	int queue_purge(const char *postsuper_path, const char *config_dir,
+ *	int queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
  *	                const char *const *ids, size_t n, char *err, size_t errlen);
- *	int queue_sendmail(const char *sendmail_path, const char *config_dir, const char *from,
- *	                   const char *msg, size_t len, char *err, size_t errlen);
+ *	int queue_sendmail(const char *sendmail_path, const char *config_dir, int timeout_s,
+ *	                   const char *from, const char *msg, size_t len, char *err, size_t errlen);
  *
  * DESCRIPTION
  *	queue_read() runs "postqueue [-c config_dir] -j" (fork + execv, no
@@ -96,7 +96,9 @@
  *	is in Postfix's queue), or -1 with a message in err.
  *
  *	The runners wait for their child with waitpid(): the caller must not
- *	ignore SIGCHLD. They block until the child ends (no timeout). Between
+ *	ignore SIGCHLD. They block until the child ends, or timeout_s seconds
+ *	(> 0): then the child is killed (SIGKILL) and the call fails with
+ *	"PATH: no answer in N s (killed)". Between
  *	fork and exec the child makes only async-signal-safe calls, and the
  *	module has no global state: callers may have threads. Allocation
  *	failure is fatal.
@@ -175,8 +177,8 @@ typedef struct queue_report {
     const queue_origin *culprit; /* the group behind the verdict, NULL if none */
 } queue_report;
 
-int queue_read(const char *postqueue_path, const char *config_dir, queue_list *out, char *err,
-               size_t errlen);
+int queue_read(const char *postqueue_path, const char *config_dir, int timeout_s,
+               queue_list *out, char *err, size_t errlen);
 int queue_parse_line(const char *line, size_t len, queue_list *out);
 void queue_list_free(queue_list *q);
 
@@ -192,9 +194,9 @@ const char *queue_verdict_name(queue_verdict v);
 int queue_id_ok(const char *id);
 int queue_select(const queue_report *r, const char *account_or_sender, const char ***ids,
                  size_t *n);
-int queue_purge(const char *postsuper_path, const char *config_dir, const char *const *ids,
-                size_t n, char *err, size_t errlen);
-int queue_sendmail(const char *sendmail_path, const char *config_dir, const char *from,
-                   const char *msg, size_t len, char *err, size_t errlen);
+int queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
+                const char *const *ids, size_t n, char *err, size_t errlen);
+int queue_sendmail(const char *sendmail_path, const char *config_dir, int timeout_s,
+                   const char *from, const char *msg, size_t len, char *err, size_t errlen);
 
 #endif

@@ -36,6 +36,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <errno.h>
+
+#include <time.h>
+
+#include <sys/wait.h>
 #include <jansson.h>
 
 #include "../../src/postfix/queue.h"
@@ -843,7 +849,7 @@ run_read_case(const tmpdir *t, const read_case *c, const char *fixdir)
     buf_printf(&body, "F='%s'; W='%s'\n%s", fixdir, t->path, c->script);
     const char *path = tmp_script(t, "postqueue", buf_str(&body));
     buf_free(&body);
-    int rc = queue_read(path, c->config_dir, &q, err, sizeof(err));
+    int rc = queue_read(path, c->config_dir, 30, &q, err, sizeof(err));
     if (rc != c->want_rc || q.n != c->messages || q.bad_lines != c->bad_lines)
         fail_msg("%s: rc %d, %zu messages, %zu bad lines, err \"%s\"", c->name, rc, q.n,
                  q.bad_lines, err);
@@ -885,14 +891,14 @@ test_read_not_found(void **state)
     queue_list q;
 
     (void)state;
-    assert_int_equal(queue_read("/nonexistent/postqueue", NULL, &q, err, sizeof(err)), -1);
+    assert_int_equal(queue_read("/nonexistent/postqueue", NULL, 30, &q, err, sizeof(err)), -1);
     assert_string_equal(err, "/nonexistent/postqueue: No such file or directory");
     assert_int_equal(q.n, 0);
     queue_list_free(&q);
     /* a file that is not executable */
     char path[4200];
     snprintf(path, sizeof(path), "%s", fixture("two_accounts.jsonl"));
-    assert_int_equal(queue_read(path, NULL, &q, err, sizeof(err)), -1);
+    assert_int_equal(queue_read(path, NULL, 30, &q, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "two_accounts.jsonl: Permission denied"));
     queue_list_free(&q);
 }
@@ -929,7 +935,7 @@ test_read_big(void **state)
              "to fill its pipe' >&2; i=$((i+1)); done",
              path);
     const char *pq = tmp_script(&t, "postqueue", body);
-    assert_int_equal(queue_read(pq, NULL, &q, err, sizeof(err)), 0);
+    assert_int_equal(queue_read(pq, NULL, 30, &q, err, sizeof(err)), 0);
     assert_int_equal(q.n, 3001);
     assert_int_equal(q.bad_lines, 0);
     assert_int_equal(q.msgs[3000].nrcpts, 20000);
@@ -1055,7 +1061,7 @@ run_purge_case(const tmpdir *t, const purge_case *c)
         snprintf(body, sizeof(body), "W='%s'\n%s", t->path, c->script);
         path = tmp_script(t, "postsuper", body);
     }
-    int rc = queue_purge(path, c->config_dir, c->ids, c->n, err, sizeof(err));
+    int rc = queue_purge(path, c->config_dir, 30, c->ids, c->n, err, sizeof(err));
     if (rc != c->want_rc || (c->want_err && strstr(err, c->want_err) == NULL))
         fail_msg("%s: rc %d, err \"%s\"", c->name, rc, err);
     char *args = c->want_args ? tmp_read(t, "args") : NULL;
@@ -1097,9 +1103,9 @@ test_purge_many(void **state)
     tmp_make(&t);
     const char *ps =
         tmp_script(&t, "postsuper", "while read id; do echo \"postsuper: $id: removed\" >&2; done");
-    assert_int_equal(queue_purge(ps, NULL, ids, N, err, sizeof(err)), 0);
+    assert_int_equal(queue_purge(ps, NULL, 30, ids, N, err, sizeof(err)), 0);
     ps = tmp_script(&t, "postsuper", "echo 'postsuper: fatal: gone early' >&2; exit 1");
-    assert_int_equal(queue_purge(ps, NULL, ids, N, err, sizeof(err)), -1);
+    assert_int_equal(queue_purge(ps, NULL, 30, ids, N, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "exit 1: postsuper: fatal: gone early"));
     tmp_remove(&t);
     free(ids);
@@ -1133,14 +1139,49 @@ test_no_fd_leak(void **state)
         const char *pq = tmp_script(&t, "postqueue",
                                     "echo '{\"queue_id\":\"ABCDEF\",\"sender\":"
                                     "\"\",\"recipients\":[]}'; exit 1");
-        assert_int_equal(queue_read(pq, NULL, &q, err, sizeof(err)), -1);
+        assert_int_equal(queue_read(pq, NULL, 30, &q, err, sizeof(err)), -1);
         queue_list_free(&q);
-        assert_int_equal(queue_read("/nonexistent", NULL, &q, err, sizeof(err)), -1);
+        assert_int_equal(queue_read("/nonexistent", NULL, 30, &q, err, sizeof(err)), -1);
         queue_list_free(&q);
         const char *ps = tmp_script(&t, "postsuper", "cat >/dev/null");
-        assert_int_equal(queue_purge(ps, "/x", ids, 1, err, sizeof(err)), 0);
-        assert_int_equal(queue_purge("/nonexistent", NULL, ids, 1, err, sizeof(err)), -1);
+        assert_int_equal(queue_purge(ps, "/x", 30, ids, 1, err, sizeof(err)), 0);
+        assert_int_equal(queue_purge("/nonexistent", NULL, 30, ids, 1, err, sizeof(err)), -1);
     }
+    assert_int_equal(open_fds(), before);
+    tmp_remove(&t);
+}
+
+/* a hung postqueue, postsuper or sendmail is killed after the timeout: the call fails, names
+ * the program and the time, and leaves no child and no descriptor behind */
+static void
+test_timeout(void **state)
+{
+    tmpdir t;
+    char err[256];
+    queue_list q;
+    const char *ids[] = {"4B1C31002A3"};
+    struct timespec t0, t1;
+
+    (void)state;
+    tmp_make(&t);
+    int before = open_fds();
+    const char *pq = tmp_script(&t, "postqueue", "echo started; exec sleep 30");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(queue_read(pq, NULL, 1, &q, err, sizeof(err)), -1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    queue_list_free(&q);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (took < 0.9 || took > 5 || strstr(err, "no answer in 1 s (killed)") == NULL ||
+        strstr(err, pq) == NULL)
+        fail_msg("a postqueue that never ends: %.2f s, \"%s\"", took, err);
+    const char *ps = tmp_script(&t, "postsuper", "exec sleep 30"); /* never reads its stdin */
+    assert_int_equal(queue_purge(ps, NULL, 1, ids, 1, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "no answer in 1 s (killed)"));
+    const char *sm = tmp_script(&t, "sendmail", "exec sleep 30");
+    assert_int_equal(queue_sendmail(sm, NULL, 1, "a@b.c", "x\n", 2, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "no answer in 1 s (killed)"));
+    assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* no child left: each was reaped */
+    assert_int_equal(errno, ECHILD);
     assert_int_equal(open_fds(), before);
     tmp_remove(&t);
 }
@@ -1220,7 +1261,7 @@ e2e_main(int argc, char **argv)
                                                            : "example.test");
     e2e_ctx ctx = {e2e_map(accounts), NULL, 0};
     ctx.nlocal = split(locals, &ctx.local);
-    if (queue_read(argv[2], argv[4], &q, err, sizeof(err)) < 0) {
+    if (queue_read(argv[2], argv[4], 30, &q, err, sizeof(err)) < 0) {
         fprintf(stderr, "test_queue: %s\n", err);
         return 1;
     }
@@ -1236,7 +1277,7 @@ e2e_main(int argc, char **argv)
     if (queue_select(&r, argv[5], &ids, &n) < 0) {
         fprintf(stderr, "test_queue: %s has no queued mail\n", argv[5]);
         rc = 1;
-    } else if (queue_purge(argv[3], argv[4], ids, n, err, sizeof(err)) < 0) {
+    } else if (queue_purge(argv[3], argv[4], 30, ids, n, err, sizeof(err)) < 0) {
         fprintf(stderr, "test_queue: %s\n", err);
         rc = 1;
     } else {
@@ -1273,6 +1314,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_purge_cases),
         cmocka_unit_test(test_purge_many),
         cmocka_unit_test(test_no_fd_leak),
+        cmocka_unit_test(test_timeout),
     };
 
     if (argc > 1 && strcmp(argv[1], "--e2e") == 0)

@@ -687,7 +687,8 @@ q_build(const ctl_ctx *x, queue_report *r)
     int rc = CTL_OK;
 
     queue_report_init(r);
-    if (queue_read(pq, postfix_dir(x), &ql, err, sizeof(err)) < 0) {
+    if (queue_read(pq, postfix_dir(x), (int)x->conf->postfix_command_timeout, &ql, err,
+                   sizeof(err)) < 0) {
         fail("%s", err);
         rc = CTL_FAIL;
     } else {
@@ -782,7 +783,8 @@ run_purge(ctl_ctx *x)
         rc = CTL_REFUSED;
     } else if (!(x->a->given & OPT_YES)) {
         rc = purge_print(x, q_group_of(&r, ids), ids, n, 1);
-    } else if (queue_purge(ps, postfix_dir(x), ids, n, err, sizeof(err)) < 0) {
+    } else if (queue_purge(ps, postfix_dir(x), (int)x->conf->postfix_command_timeout, ids, n, err,
+                           sizeof(err)) < 0) {
         fail("%s", err);
         rc = CTL_FAIL;
     } else {

@@ -1,0 +1,144 @@
+/*
+ * purge - lock_purge_queue off the event loop (see purge.h)
+ *
+ * A job is one JSON object: {"account", "queue_ids": [...], "postqueue", "postsuper",
+ * "config_dir", "timeout"}. The worker does what "hijackctl queue purge --yes" does.
+ */
+#include "purge.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../postfix/queue.h"
+#include "../util/alloc.h"
+#include "../util/htab.h"
+#include "../util/log.h"
+
+struct purger {
+    spool *sp;
+};
+
+/* owner_of - queue_group's account_of: the job's account for the queue IDs it names */
+static const char *
+owner_of(void *ctx, const char *queue_id)
+{
+    return htab_get(ctx, queue_id, strlen(queue_id));
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* run_job - read the queue, pick the account's messages, delete them; the spool's verdict */
+static spool_result
+run_job(json_t *o)
+{
+    const char *acct = jstr(o, "account"), *dir = *jstr(o, "config_dir") ? jstr(o, "config_dir") : NULL;
+    int timeout = (int)json_integer_value(json_object_get(o, "timeout"));
+    htab *owner = htab_new(64);
+    queue_list q;
+    queue_report r;
+    const char **ids = NULL;
+    size_t i, n = 0;
+    json_t *v;
+    char e[1024];
+    spool_result res = SPOOL_DONE;
+
+    json_array_foreach(json_object_get(o, "queue_ids"), i, v) if (json_string_value(v))
+        htab_put(owner, json_string_value(v), strlen(json_string_value(v)), (void *)acct, NULL);
+    queue_report_init(&r);
+    if (queue_read(jstr(o, "postqueue"), dir, timeout, &q, e, sizeof(e)) != 0) {
+        log_error("lock_purge_queue: %s: %s (tried again later)", acct, e);
+        res = SPOOL_RETRY;
+    } else {
+        queue_group(&q, owner_of, owner, NULL, &r);
+        if (queue_select(&r, acct, &ids, &n) != 0 || n == 0) {
+            log_info("lock_purge_queue: nothing of %s queued", acct);
+        } else if (queue_purge(jstr(o, "postsuper"), dir, timeout, ids, n, e, sizeof(e)) != 0) {
+            log_error("lock_purge_queue: %s: %s (tried again later)", acct, e);
+            res = SPOOL_RETRY;
+        } else {
+            log_info("lock_purge_queue: deleted %zu queued messages of %s", n, acct);
+        }
+    }
+    queue_report_free(&r); /* owns ids */
+    queue_list_free(&q);
+    htab_free(owner, NULL);
+    return res;
+}
+
+/* on_jobs - the spool's handler, on its thread */
+static void
+on_jobs(void *ctx, spool_job *jobs, size_t n, int64_t now)
+{
+    (void)ctx, (void)now;
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_loadb(jobs[i].data, jobs[i].len, 0, NULL);
+        if (!json_is_object(o) || !*jstr(o, "account")) {
+            jobs[i].result = SPOOL_DROP; /* not ours, or damaged */
+        } else {
+            jobs[i].result = run_job(o);
+        }
+        json_decref(o);
+    }
+}
+
+purger *
+purge_open(const char *dir, char *err, size_t errlen)
+{
+    spool_conf sc = {dir, "purge", 60, 900, PURGE_MAX_AGE, 16};
+    spool *sp = spool_open(&sc, on_jobs, NULL, err, errlen);
+
+    if (sp == NULL)
+        return NULL;
+    purger *p = xcalloc(1, sizeof(*p));
+    p->sp = sp;
+    return p;
+}
+
+int
+purge_put(purger *p, const purge_job *job, int64_t now)
+{
+    json_t *acct = json_string(job->account);
+
+    if (acct == NULL) { /* not UTF-8: no account hijackd judged */
+        log_warn("lock_purge_queue: an account name that is not UTF-8: not purged");
+        return -1;
+    }
+    json_t *o = json_object(), *ids = json_array();
+
+    for (size_t i = 0; i < job->nqueue_ids; i++)
+        json_array_append_new(ids, json_string(job->queue_ids[i]));
+    json_object_set_new(o, "account", acct);
+    json_object_set_new(o, "queue_ids", ids);
+    json_object_set_new(o, "postqueue", json_string(job->postqueue_path));
+    json_object_set_new(o, "postsuper", json_string(job->postsuper_path));
+    json_object_set_new(o, "config_dir", json_string(job->config_dir ? job->config_dir : ""));
+    json_object_set_new(o, "timeout", json_integer(job->timeout_s));
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (s == NULL)
+        return -1;
+    int rc = spool_put(p->sp, "purge", s, strlen(s), now);
+    free(s);
+    return rc;
+}
+
+void
+purge_stats(purger *p, struct spool_stats *out)
+{
+    spool_stats(p->sp, out);
+}
+
+void
+purge_close(purger *p)
+{
+    if (p == NULL)
+        return;
+    spool_close(p->sp);
+    free(p);
+}

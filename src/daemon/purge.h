@@ -1,0 +1,49 @@
+#ifndef HJ_PURGE_H
+#define HJ_PURGE_H
+/*
+ * purge - lock_purge_queue off the event loop: a lock hands the account's mail to a worker
+ *
+ *	purger *purge_open(const char *dir, char *err, size_t errlen);
+ *	int purge_put(purger *p, const purge_job *job, int64_t now);
+ *	void purge_stats(purger *p, struct spool_stats *out);
+ *	void purge_close(purger *p);
+ *
+ * purge_put() writes one job to the spool in dir (state_dir/purge) and returns at once: the
+ * account, the queue IDs hijackd saw for it, and the commands to run (copied into the job, so a
+ * reload changes nothing under the worker). The spool's thread then runs "postqueue -j", groups
+ * the queue by those IDs (else by sender) exactly like "hijackctl queue purge", and deletes the
+ * account's messages with "postsuper -d -". Each command is killed after job->timeout_s. A job
+ * that fails (postqueue or postsuper failed or timed out) is retried (after 60 s, doubling) for
+ * PURGE_MAX_AGE seconds, then dropped with a log line: a late purge must not reach mail the
+ * account sends after an unlock. Every outcome is logged ("lock_purge_queue: ...").
+ *
+ * Ownership: the caller keeps job and its strings; the purger copies them. Thread-safety:
+ * purge_put() and purge_stats() from the event loop while the worker runs (see spool.h);
+ * purge_open() and purge_close() on the thread that owns p. Nothing is fatal but running out
+ * of memory; purge_open() returns NULL with a message in err if the spool cannot be opened, and
+ * purge_put() returns -1 (logged) if the job cannot be written.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../notify/spool.h"
+
+#define PURGE_MAX_AGE 3600 /* s: a purge not done within this is dropped */
+
+typedef struct purge_job {
+    const char *account;
+    const char *const *queue_ids; /* the queue IDs hijackd saw for the account */
+    size_t nqueue_ids;
+    const char *postqueue_path, *postsuper_path;
+    const char *config_dir; /* NULL or "": Postfix's default */
+    int timeout_s;          /* each command is killed after this */
+} purge_job;
+
+typedef struct purger purger;
+
+purger *purge_open(const char *dir, char *err, size_t errlen);
+int purge_put(purger *p, const purge_job *job, int64_t now);
+void purge_stats(purger *p, struct spool_stats *out);
+void purge_close(purger *p);
+
+#endif
