@@ -11,7 +11,8 @@
 #     may get more than 500 recipients accepted (no over-admission under concurrency).
 # Prints medians (req/s, p50, p99 in microseconds) and the ratio to the floor; targets: at c = 8
 # hijackd >= 70 % of the floor's req/s with p99 <= 1 ms.
-# Environment: RUNS (3), SECS (5), SHARED (../shared), HIJACKD (build/hijackd).
+# Environment: RUNS (3), SECS (5), SHARED (../shared), HIJACKD (build/hijackd); HIJACKD_BEFORE: another
+# hijackd binary (e.g. main's before a change) run as the peer "before" in the same run, same config.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared}
@@ -33,6 +34,12 @@ P_HJ=$(free_port)
 "$HIJACKD" -f -c "$ROOT/examples/mdaemon.conf" -o state_dir="$W/state" -o policy_listen=127.0.0.1:$P_HJ \
 	>"$W/hijackd.log" 2>&1 & PIDS+=($!)
 PEERS="hijackd:$P_HJ floor:$P_FLOOR"
+if [ -n "${HIJACKD_BEFORE:-}" ]; then
+	P_BEFORE=$(free_port)
+	"$HIJACKD_BEFORE" -f -c "$ROOT/examples/mdaemon.conf" -o state_dir="$W/state-before" \
+		-o policy_listen=127.0.0.1:$P_BEFORE -o http_listen= >"$W/before.log" 2>&1 & PIDS+=($!)
+	PEERS="$PEERS before:$P_BEFORE"
+fi
 if command -v postfwd2 >/dev/null; then
 	P_PF=$(free_port)
 	postfwd2 -f "$SHARED/bench/peer-configs/postfwd.cf" --server_socket "tcp:127.0.0.1:$P_PF" \

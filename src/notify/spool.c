@@ -3,9 +3,13 @@
  *
  * The worker keeps every known job file in ents, sorted by name, with
  * its attempt count and next attempt time (monotonic milliseconds).
- * spool_put() hands new names over through the incoming array under
- * the mutex; the worker merges them before each batch. Only the worker
- * reads or deletes job files, so no file is touched under the mutex.
+ * spool_put() only names the job and queues a copy of it in memory
+ * (unwritten) under the mutex: the writer thread writes each file and
+ * hands the name over through the incoming array, and the worker merges
+ * them before each batch. So the caller's thread (the daemon's event
+ * loop) never creates a file, and a slow handler never delays a write.
+ * Only the worker reads or deletes job files, only the writer creates
+ * them, and no file is touched under the mutex.
  */
 #include "spool.h"
 
@@ -28,6 +32,12 @@
 #define SPOOL_SEQ_MAX 999999u
 #define SPOOL_DELAY_MAX (366 * 86400) /* s: longer retry delays are cut to this */
 
+typedef struct spool_new {
+    char name[SPOOL_NAME_MAX + 1];
+    char *data; /* owned */
+    size_t len;
+} spool_new;
+
 typedef struct spool_ent {
     char name[SPOOL_NAME_MAX + 1];
     unsigned attempts;
@@ -41,11 +51,14 @@ struct spool {
     spool_fn fn;
     void *ctx;
     int dirfd;
-    pthread_t thr;
+    pthread_t thr, wthr; /* the worker, the writer */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv, wcv; /* wake the worker, the writer */
+    int writer_started;
     /* under mu */
     int stop;
+    spool_new *wq; /* put, not yet written */
+    size_t nwq, capwq;
     spool_ent *in; /* put but not yet seen by the worker */
     size_t nin, capin;
     int64_t last_t; /* epoch of the newest name */
@@ -219,6 +232,9 @@ spool_free(spool *s)
 {
     if (s->dirfd >= 0)
         close(s->dirfd);
+    for (size_t i = 0; i < s->nwq; i++)
+        free(s->wq[i].data);
+    free(s->wq);
     free(s->in);
     free(s->ents);
     free(s->due);
@@ -229,6 +245,38 @@ spool_free(spool *s)
 }
 
 static void *spool_worker(void *arg);
+static void *spool_writer(void *arg);
+
+/* start_threads - the worker and the writer, with every signal blocked; 0 or an errno */
+static int
+start_threads(spool *s)
+{
+    sigset_t all, old; /* the threads take no signals: they stay the daemon loop's */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&s->wthr, NULL, spool_writer, s);
+    if (rc == 0) {
+        s->writer_started = 1;
+        rc = pthread_create(&s->thr, NULL, spool_worker, s);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+/* stop_threads - ask both to stop; the writer writes what is queued first */
+static void
+stop_threads(spool *s, int worker_started)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_cond_signal(&s->wcv);
+    pthread_mutex_unlock(&s->mu);
+    if (s->writer_started)
+        pthread_join(s->wthr, NULL);
+    if (worker_started)
+        pthread_join(s->thr, NULL);
+}
 
 spool *
 spool_open(const spool_conf *c, spool_fn fn, void *ctx, char *err, size_t errlen)
@@ -259,15 +307,14 @@ spool_open(const spool_conf *c, spool_fn fn, void *ctx, char *err, size_t errlen
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->cv, &ca);
     pthread_condattr_destroy(&ca);
+    pthread_cond_init(&s->wcv, NULL);
     pthread_mutex_init(&s->mu, NULL);
-    sigset_t all, old; /* the worker takes no signals: they stay the daemon loop's */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&s->thr, NULL, spool_worker, s);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = start_threads(s);
     if (rc != 0) {
-        snprintf(err, errlen, "%s: cannot start the worker thread: %s", s->dir, strerror(rc));
+        snprintf(err, errlen, "%s: cannot start the spool's threads: %s", s->dir, strerror(rc));
+        stop_threads(s, 0);
         pthread_cond_destroy(&s->cv);
+        pthread_cond_destroy(&s->wcv);
         pthread_mutex_destroy(&s->mu);
         spool_free(s);
         return NULL;
@@ -356,17 +403,71 @@ spool_put(spool *s, const char *kind, const char *data, size_t len, int64_t now)
         log_warn("%s spool: job of %zu bytes refused (at most %d)", s->what, len, SPOOL_DATA_MAX);
         return -1;
     }
+    char *copy = xmalloc(len + 1);
+    memcpy(copy, data ? data : "", len);
+    copy[len] = '\0';
     pthread_mutex_lock(&s->mu);
     make_name(s, kind, now, name, sizeof(name));
-    pthread_mutex_unlock(&s->mu);
-    if (write_job(s, name, data ? data : "", len) != 0)
-        return -1;
-    pthread_mutex_lock(&s->mu);
-    ent_push(&s->in, &s->nin, &s->capin, name);
+    if (s->nwq == s->capwq) {
+        s->capwq = s->capwq ? s->capwq * 2 : 16;
+        s->wq = xrealloc(s->wq, s->capwq * sizeof(*s->wq));
+    }
+    spool_new *w = &s->wq[s->nwq++];
+    memcpy(w->name, name, sizeof(w->name));
+    w->data = copy;
+    w->len = len;
     s->st.pending++;
-    pthread_cond_signal(&s->cv);
+    pthread_cond_signal(&s->wcv);
     pthread_mutex_unlock(&s->mu);
     return 0;
+}
+
+/* ---- the writer ---- */
+
+/* write_all - write the jobs taken from the queue, hand each written one to the worker */
+static void
+write_all(spool *s, spool_new *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int ok = write_job(s, w[i].name, w[i].data, w[i].len) == 0; /* logged if not */
+        free(w[i].data);
+        pthread_mutex_lock(&s->mu);
+        if (ok) {
+            ent_push(&s->in, &s->nin, &s->capin, w[i].name);
+            pthread_cond_signal(&s->cv);
+        } else {
+            s->st.pending--;
+            s->st.dropped++;
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+/* spool_writer - the writer thread: creates every job file, until stopped with nothing queued */
+static void *
+spool_writer(void *arg)
+{
+    spool *s = arg;
+    spool_new *batch = NULL;
+    size_t cap = 0;
+
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (s->nwq == 0 && !s->stop)
+            pthread_cond_wait(&s->wcv, &s->mu);
+        if (s->nwq == 0)
+            break; /* stopped, and all written */
+        spool_new *t = batch; /* swap the queue for the (empty) batch array */
+        size_t tc = cap, n = s->nwq;
+        batch = s->wq, cap = s->capwq;
+        s->wq = t, s->capwq = tc, s->nwq = 0;
+        pthread_mutex_unlock(&s->mu);
+        write_all(s, batch, n);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(batch);
+    return NULL;
 }
 
 void
@@ -382,12 +483,9 @@ spool_close(spool *s)
 {
     if (s == NULL)
         return;
-    pthread_mutex_lock(&s->mu);
-    s->stop = 1;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thr, NULL);
+    stop_threads(s, 1);
     pthread_cond_destroy(&s->cv);
+    pthread_cond_destroy(&s->wcv);
     pthread_mutex_destroy(&s->mu);
     spool_free(s);
 }

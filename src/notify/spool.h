@@ -1,5 +1,5 @@
 /*
- * spool - a durable job queue in a directory, worked by one background thread
+ * spool - a durable job queue in a directory, written and worked by two background threads
  *
  * SYNOPSIS
  *	spool *spool_open(const spool_conf *c, spool_fn fn, void *ctx, char *err, size_t errlen);
@@ -16,9 +16,12 @@
  *	the order spool_put() made them (the epoch never goes backwards, and
  *	the sequence continues from the newest file found at open; when it
  *	wraps within one second the epoch moves on by one). spool_put()
- *	writes "tmp.<name>", renames it into place and wakes the worker: it
- *	never waits for the handler, and does no fsync (a job survives a
- *	crash of the process, not necessarily of the machine). The kind is
+ *	names the job and queues a copy in memory: it creates no file and
+ *	never waits for the handler. The writer thread then writes
+ *	"tmp.<name>", renames it into place and wakes the worker; there is
+ *	no fsync. So a job survives a crash of the process once written
+ *	(within milliseconds of the put), not a crash before that, and not
+ *	necessarily a crash of the machine. The kind is
  *	1 to SPOOL_KIND_MAX characters of [a-z0-9_]; data is at most
  *	SPOOL_DATA_MAX bytes. spool_open() creates the directory (0700, not
  *	its parents), deletes "tmp.*" leftovers, leaves other foreign names
@@ -41,29 +44,31 @@
  *	jobs and their strings belong to the spool and are valid only
  *	during the call; "now" is time(NULL) when the batch was taken.
  *
- *	spool_stats() gives counters since spool_open(): the job files on
- *	disk (including those being handled), the jobs done, the attempts
+ *	spool_stats() gives counters since spool_open(): the jobs pending
+ *	(put and not yet written, and the job files on disk, including those
+ *	being handled), the jobs done, the attempts
  *	that ended in SPOOL_RETRY, and the jobs dropped (by the handler, by
  *	age, or unreadable).
  *
- *	spool_close() asks the worker to stop, waits for the batch in
- *	progress to finish (the handler should not block for long) and
- *	frees everything; jobs not done stay on disk for the next
- *	spool_open(). spool_close(NULL) does nothing.
+ *	spool_close() lets the writer write every job still queued, asks the
+ *	worker to stop, waits for the batch in progress to finish (the
+ *	handler should not block for long) and frees everything; jobs not
+ *	done stay on disk for the next spool_open(). spool_close(NULL) does
+ *	nothing.
  *
  * THREADS
  *	spool_put() and spool_stats() may be called from any one other
- *	thread (the daemon's event loop) while the worker runs; they only
- *	take a mutex that the worker never holds across file I/O or the
+ *	thread (the daemon's event loop) while the threads run; they only
+ *	take a mutex that neither thread holds across file I/O or the
  *	handler. The handler runs on the worker thread, one batch at a time.
  *	spool_open() and spool_close() belong to the thread that owns s.
  *
  * DIAGNOSTICS
  *	spool_open() returns NULL with a message in err if the directory
  *	cannot be created or read, the configuration is invalid, or the
- *	thread cannot start. spool_put() returns -1, after a log_warn
- *	(invalid kind or size) or log_error (the file could not be written),
- *	and leaves no file behind. Nothing here is fatal except running out
+ *	threads cannot start. spool_put() returns -1, after a log_warn, for an
+ *	invalid kind or size, and queues nothing. A job the writer cannot
+ *	write is logged (log_error), counted as dropped, and leaves no file. Nothing here is fatal except running out
  *	of memory (see alloc.h).
  */
 #ifndef HJ_SPOOL_H

@@ -547,6 +547,7 @@ test_bad_kind(void **state)
     CHECK_EQ("33 characters", spool_put(f->s, k33, "x", 1, T0), -1);
     CHECK_EQ("NULL kind", spool_put(f->s, NULL, "x", 1, T0), -1);
     CHECK_EQ("NULL kind ok", spool_kind_ok(NULL), 0);
+    wait_seen(f, good, 3000); /* written by the spool's writer thread, then handled once */
     CHECK_EQ("files", files(f, list, sizeof(list)), good);
 }
 
@@ -607,6 +608,23 @@ test_put_never_blocks(void **state)
     CHECK_EQ("seen", seen(f), 101);
 }
 
+/* close_writes_queued - jobs put just before spool_close are on disk after it: the writer
+ * thread writes everything queued before it stops */
+static void
+test_close_writes_queued(void **state)
+{
+    fx *f = *state;
+    static char list[200 * (SPOOL_NAME_MAX + 1) + 1];
+
+    f->conf.retry_min = f->conf.retry_max = 60;
+    spool_start(f, retry_all);
+    for (int i = 0; i < 200; i++)
+        put(f, "alert", "queued", T0);
+    spool_stop(f);
+    CHECK_EQ("files after close", files(f, list, sizeof(list)), 200);
+    CHECK_EQ("no tmp. file left", strstr(list, "tmp.") == NULL, 1);
+}
+
 /* open_errors - bad configurations are refused with a message */
 static void
 test_open_errors(void **state)
@@ -644,6 +662,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_bad_kind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leftovers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_never_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_writes_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
     };
 
