@@ -46,11 +46,11 @@ settings_sig(const hj_conf *c)
 
     buf_printf(&b,
                "%s|%s|%s|%s|%" PRId64 "|%" PRId64 "|%s|%s|%s|%s|%s|%d|%" PRId64 "|%" PRId64
-               "|%" PRId64,
+               "|%" PRId64 "|%" PRId64,
                c->sendmail_path, c->alert_to, c->alert_from, c->unlock_address, c->alert_max,
                c->alert_interval, c->notice_template, c->admin_contact, c->postqueue_path,
                c->postfix_config_dir, c->state_dir, c->webhook_format, c->webhook_timeout,
-               c->webhook_retry, c->webhook_max_age);
+               c->webhook_retry, c->webhook_max_age, c->postfix_command_timeout);
     for (size_t i = 0; i < c->nwebhook_urls; i++)
         buf_printf(&b, "|%s", c->webhook_urls[i]);
     for (size_t i = 0; i < c->nlocal; i++)
