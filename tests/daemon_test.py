@@ -7,8 +7,11 @@ of groups at the end), then "ok ..." / "not ok ..." lines; a group that dies rep
 each check it did not reach, and the other groups still run. Exit status = number of failures.
 Every process it starts is stopped, also on failure.
 """
+import hashlib
+import hmac
 import json
 import os
+import re
 import resource
 import signal
 import socket
@@ -494,10 +497,152 @@ def test_purge_on_lock():
     d.stop()
 
 
+# ---- reply-to-unlock: the daemon's checks of an unlock token (src/daemon/notify.c)
+PM = "postmaster@example.test"
+TOKEN_RE = r"HJU1-[0-9]+-[0-9]+-[0-9a-f]{32}"
+
+
+def unlock_token(key, account, since, expiry):
+    """a token made as src/notify/token.c makes it: HMAC-SHA256 over the fields, 128 bits"""
+    msg = "HJU1\n%s\n%d\n%d" % (account, since, expiry)
+    mac = hmac.new(key, msg.encode(), hashlib.sha256).hexdigest()[:32]
+    return "HJU1-%d-%d-%s" % (since, expiry, mac)
+
+
+def token_fields(tok):
+    """(lock time, expiry, MAC) of a token"""
+    _, since, expiry, mac = tok.split("-")
+    return int(since), int(expiry), mac
+
+
+def after_second(t, secs=3):
+    """wait until the daemon's clock is past second t (lock times and expiry are whole seconds).
+    Its time() is glibc's coarse clock, up to a tick behind Python's time.time(): 0.1 s more"""
+    deadline = time.monotonic() + secs
+    while time.time() < t + 1.1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return time.time() >= t + 1.1
+
+
+class Alice:
+    """a daemon that mails its alerts (with their tokens) to a file, and alice's incidents"""
+
+    def __init__(self):
+        d0 = tempfile.mkdtemp(prefix="hijackd-dt.")
+        self.mails = os.path.join(d0, "mails")
+        stub = script(d0, "sendmail", "cat >>" + self.mails)
+        self.d = Daemon(LIMIT5, "alert_to=alerts@example.test", "alert_max=100",
+                        "unlock_address=hijackd-unlock@example.test", "unlock_admins=" + PM,
+                        "sendmail_path=" + stub, "postqueue_path=/bin/true")
+        self.key = open(os.path.join(self.d.state, "unlock.key"), "rb").read()
+        self.alerts, self.tok = 0, None
+
+    def lock(self):
+        """a new incident, in a later second than the last: 6 recipients over lock5's 5, then
+        the token of its alert; True when a message was refused and the alert came"""
+        if self.tok:
+            after_second(token_fields(self.tok)[0])
+        s = self.d.connect()
+        for _ in range(2):
+            r = request(s, sasl_username="alice@example.test", recipient_count="3")
+            if r != "action=DUNNO":
+                break
+        s.close()
+        toks = self.tokens(self.alerts + 1)
+        self.tok = toks[self.alerts] if len(toks) > self.alerts else None
+        self.alerts += 1
+        return r.startswith("action=REJECT 5.7.1") and self.tok is not None
+
+    def tokens(self, n, secs=10):
+        """the tokens of the first n alerts the sendmail stub got (fewer if they do not come)"""
+        toks = []
+        for _ in range(int(secs * 10)):
+            text = open(self.mails).read() if os.path.exists(self.mails) else ""
+            toks = re.findall(r"^\s+(" + TOKEN_RE + ")$", text, re.M)
+            if len(toks) >= n:
+                break
+            time.sleep(0.1)
+        return toks
+
+    def state(self):
+        return self.d.ctl({"cmd": "show", "account": "alice@example.test"}).get("state")
+
+    def ensure_locked(self):
+        """an open incident: a check that wrongly unlocked does not leave the next one without"""
+        if self.state() != "locked":
+            self.lock()
+
+    def reply(self, tok, frm=PM, sender=PM):
+        """(status, error, alice's state after) for a reply with tok from From: frm and the
+        envelope sender, as hijackctl mail-unlock asks"""
+        r = self.d.ctl({"cmd": "unlock_token", "token": tok, "from": frm, "sender": sender})
+        return r.get("status"), r.get("error", ""), self.state()
+
+
+def wrong_mac(a):
+    since, expiry, mac = token_fields(a.tok)
+    return "HJU1-%d-%d-%x%s" % (since, expiry, (int(mac[0], 16) + 1) % 16, mac[1:]), PM, PM
+
+
+def wrong_time(a):
+    since, expiry, _ = token_fields(a.tok)
+    return unlock_token(a.key, "alice@example.test", since - 1, expiry), PM, PM
+
+
+def expired(a):
+    since = token_fields(a.tok)[0]
+    after_second(since)
+    return unlock_token(a.key, "alice@example.test", since, since), PM, PM
+
+
+UNUSED = "no open incident"
+NOT_ADMIN = "not from an address in unlock_admins"
+BAD_TOKENS = (  # (what, the reply's token, From and sender, the status and error it gets)
+    ("a reply whose MAC differs in one hex digit", wrong_mac, 409, UNUSED),
+    ("a token with the right MAC for another lock time (1 s earlier)", wrong_time, 409, UNUSED),
+    ("the right token with a From: not in unlock_admins (the sender is)",
+     lambda a: (a.tok, "bob@example.test", PM), 403, NOT_ADMIN),
+    ("the right token from the postmaster's From: with another envelope sender",
+     lambda a: (a.tok, PM, "bob@example.test"), 403, NOT_ADMIN),
+    ("a token with the right MAC whose expiry has passed", expired, 403, "the token has expired"))
+
+
+def test_unlock_tokens():
+    """alice is locked; replies with a token that is wrong in one way each change nothing, the
+    alert's token unlocks her once, and not her next incident. Each check starts from an open
+    incident, so a plant names the check that catches it"""
+    a = Alice()
+    locked = a.lock()
+    since, expiry, _ = token_fields(a.tok or "HJU1-0-0-0")
+    report(locked and unlock_token(a.key, "alice@example.test", since, expiry) == a.tok and
+           expiry > time.time(), "the lock's alert carries a token, the one Python's HMAC over "
+           "state_dir/unlock.key makes for alice's lock time (%s)" % a.tok)
+    for what, make, status, why in BAD_TOKENS:
+        a.ensure_locked()
+        got = a.reply(*make(a))
+        report(got[0] == status and why in got[1] and got[2] == "locked",
+               "%s is refused (%d), alice stays locked %s" % (what, status, got))
+    a.ensure_locked()
+    used = a.tok
+    got = a.reply(used)
+    report(got == (200, "", "ok") and a.d.seen("unlock reply from %s: alice@example.test unlocked"
+                                               % PM), "the alert's token unlocks alice %s" % (got,))
+    relocked = a.lock()
+    got = a.reply(used)
+    report(relocked and a.tok != used and got[0] == 409 and UNUSED in got[1] and got[2] == "locked",
+           "the same token after a new lock of alice (a new incident) is refused as used, alice "
+           "stays locked %s" % (got,))
+    a.ensure_locked()
+    got = a.reply(a.tok)
+    report(got == (200, "", "ok"), "  ... while the new alert's own token unlocks her %s" % (got,))
+    a.d.stop()
+
+
 GROUPS = (  # the checks, and how many each prints (the plan is their sum)
     (test_decisions, 10), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
-    (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3))
+    (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3),
+    (test_unlock_tokens, 9))
 
 
 def run_group(t, n):
