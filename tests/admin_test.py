@@ -23,26 +23,15 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap  # noqa: E402
+from tap import report, run_group, skip  # noqa: E402
+
 B = os.path.abspath(sys.argv[1])
 HJ, CTL = os.path.join(B, "hijackd"), os.path.join(B, "hijackctl")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADMIN, READ = "admin-token-0123456789abcdef", "read-token-0123456789abcdef"
-FAILS = PRINTED = 0
 PROCS = []
-
-
-def report(good, what):
-    global FAILS, PRINTED
-    print(("ok      " if good else "not ok  ") + what, flush=True)
-    FAILS += 0 if good else 1
-    PRINTED += 1
-
-
-def skip(what, why):
-    """a check that could not run: TAP's skip, never a pass"""
-    global PRINTED
-    print("ok - %s # SKIP %s" % (what, why), flush=True)
-    PRINTED += 1
 
 
 def free_port():
@@ -391,23 +380,9 @@ GROUPS = (  # name, how many checks it prints, the checks (the plan is the sum)
 )
 
 
-def run_group(name, n, fn, run):
-    """fn's checks; an exception, or fewer checks than n, is a "not ok" for each one missing"""
-    start = PRINTED
-    try:
-        fn(run)
-    except Exception as e:  # a broken check is a failure of its group, not the end of the run
-        report(False, "%s: %r" % (name, e))
-    for k in range(PRINTED - start, n):
-        report(False, "%s: check %d of %d not reached" % (name, k + 1, n))
-    if PRINTED - start > n:
-        print("# %s printed %d checks, planned %d" % (name, PRINTED - start, n), flush=True)
-
-
 def main():
-    global FAILS
     plan = sum(n for _, n, _ in GROUPS)
-    print("1..%d" % plan, flush=True)
+    tap.plan(plan)
     run = Run()
     try:
         for name, n, fn in GROUPS:
@@ -417,12 +392,10 @@ def main():
             if p.poll() is None:
                 p.kill()
                 p.wait()
-        if PRINTED != plan:
-            print("# %d checks printed, %d planned" % (PRINTED, plan))
-            FAILS += 1
-        if FAILS == 0:
+        fails = tap.finish(plan)
+        if fails == 0:
             shutil.rmtree(run.state, ignore_errors=True)
-    sys.exit(1 if FAILS else 0)
+    sys.exit(1 if fails else 0)
 
 
 if __name__ == "__main__":

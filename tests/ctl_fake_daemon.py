@@ -36,6 +36,10 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap  # noqa: E402
+from tap import report, run_group  # noqa: E402
+
 ESC = "\x1b[31m"  # a terminal escape planted in canned text: hijackctl must not print it
 
 DECISION = {"ts": "2026-11-25T05:55:53+00:00", "account": "alice@example.com", "action": "lock",
@@ -188,17 +192,6 @@ def serve(path, mode="normal", log=None, stop=None):
 
 # ---------------------------------------------------------------- --check
 
-FAILS = PASSES = PRINTED = 0
-
-
-def report(good, what):
-    global FAILS, PASSES, PRINTED
-    print(("ok      " if good else "not ok  ") + what, flush=True)
-    PRINTED += 1
-    if good:
-        PASSES += 1
-    else:
-        FAILS += 1
 
 
 class Fake:
@@ -594,23 +587,9 @@ GROUPS = (  # name, how many checks it prints, the checks
 PLAN = sum(n for _, n, _ in GROUPS) + 1  # + the daemon that never answers
 
 
-def run_group(name, n, fn, *args):
-    """fn's checks; an exception, or fewer checks than n, is a "not ok" for each one missing"""
-    start = PRINTED
-    try:
-        fn(*args)
-    except Exception as e:  # a broken check is a failure of its group, not the end of the run
-        report(False, "%s: %r" % (name, e))
-    for k in range(PRINTED - start, n):
-        report(False, "%s: check %d of %d not reached" % (name, k + 1, n))
-    if PRINTED - start > n:
-        print("# %s printed %d checks, planned %d" % (name, PRINTED - start, n), flush=True)
-
-
 def check(ctl):
-    global FAILS
     ctl = os.path.abspath(ctl)
-    print("1..%d" % PLAN, flush=True)
+    tap.plan(PLAN)
     state = tempfile.mkdtemp(prefix="hjctl.")
     conf = os.path.join(state, "hijackd.conf")
     with open(conf, "w") as f:
@@ -627,11 +606,9 @@ def check(ctl):
     finally:
         fake.close()
         shutil.rmtree(state, ignore_errors=True)
-    if PRINTED != PLAN:
-        print("# %d checks printed, %d planned" % (PRINTED, PLAN))
-        FAILS += 1
-    print("%d passed, %d failed" % (PASSES, FAILS))
-    return 1 if FAILS else 0
+    fails = tap.finish(PLAN)
+    print("%d passed, %d failed" % (tap.PASSES, fails))
+    return 1 if fails else 0
 
 
 def main():

@@ -21,16 +21,12 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap  # noqa: E402
+from tap import report, run_group  # noqa: E402
+
 HJ = os.path.abspath(sys.argv[1])
-FAILS = PRINTED = 0
 PROCS = []
-
-
-def report(good, what):
-    global FAILS, PRINTED
-    print(("ok      " if good else "not ok  ") + what, flush=True)
-    FAILS += 0 if good else 1
-    PRINTED += 1
 
 
 def free_port():
@@ -645,35 +641,18 @@ GROUPS = (  # the checks, and how many each prints (the plan is their sum)
     (test_unlock_tokens, 9))
 
 
-def run_group(t, n):
-    """t's checks; an exception, or fewer checks than n, is a "not ok" for each one missing"""
-    start = PRINTED
-    try:
-        t()
-    except Exception as e:  # a broken check is a failure, not a crash of the suite
-        report(False, "%s: %r" % (t.__name__, e))
-    for k in range(PRINTED - start, n):
-        report(False, "%s: check %d of %d not reached" % (t.__name__, k + 1, n))
-    if PRINTED - start > n:
-        print("# %s printed %d checks, planned %d" % (t.__name__, PRINTED - start, n), flush=True)
-
-
 def main():
-    global FAILS
     plan = sum(n for _, n in GROUPS)
-    print("1..%d" % plan, flush=True)
+    tap.plan(plan)
     try:
         for t, n in GROUPS:
-            run_group(t, n)
+            run_group(t.__name__, n, t)
     finally:
         for p in PROCS:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    if PRINTED != plan:
-        print("# %d checks printed, %d planned" % (PRINTED, plan))
-        FAILS += 1
-    sys.exit(FAILS)
+    sys.exit(tap.finish(plan))
 
 
 if __name__ == "__main__":
