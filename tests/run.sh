@@ -13,7 +13,8 @@
 #   equivalence     examples/mdaemon.conf vs ../shared/eval/naive_baseline.py on dev1 and on its
 #                   ISO / postlog / Postfix 3.4 / long-queue-ID rewrites (skipped without ../shared)
 #   daemon          the policy service black-box: decisions, kill -9, concurrency, hostile input,
-#                   5,000 idle connections, a dead store, SIGHUP, second instance (tests/daemon_test.py)
+#                   5,000 idle connections, a dead store, SIGHUP, second instance, purges on a
+#                   worker, reply-to-unlock tokens (tests/daemon_test.py)
 #   e2e             a fresh log from the real Postfix + Dovecot (tests/harness), replayed; and the
 #                   daemon live in front of that Postfix (tests/e2e_policy.sh), and live detection
 #                   from its policy requests and its log (tests/e2e_detect.sh), queue forensics
