@@ -18,7 +18,8 @@
 # It survived if the suite finishes with no new failure. STALE: its text does not occur exactly once in its file (the table has
 # rotted); NOBUILD: the mutated tree does not compile. Both are failures of this script.
 #
-#   --check       only check that every mutation's text occurs exactly once (no build)
+#   --check       only check that every mutation's text occurs exactly once (no build; TAP:
+#                 "1..N", then "ok - NAME" or "not ok - NAME: STALE: ...")
 #   --build-only  apply, build and restore every mutation (no suite run)
 #   NAME...       only these mutations
 #
@@ -220,10 +221,11 @@ EOF
 if [ "$MODE" = check ]; then
 	bad=0 W=$(mktemp -d /tmp/hijackd-mutate.XXXXXX)
 	trap 'rm -rf "$W"' EXIT
+	echo "1..${#SEL[@]}"
 	for i in "${SEL[@]}"; do
 		cp "$ROOT/${FILES[$i]}" "$W/f"
-		if why=$(apply "$W/f" "${OLDS[$i]}" "${NEWS[$i]}"); then echo "ok     ${NAMES[$i]}"
-		else echo "STALE  ${NAMES[$i]}  ${FILES[$i]}: $why"; bad=$((bad + 1)); fi
+		if why=$(apply "$W/f" "${OLDS[$i]}" "${NEWS[$i]}"); then echo "ok - ${NAMES[$i]}"
+		else echo "not ok - ${NAMES[$i]}: STALE: ${FILES[$i]}: $why"; bad=$((bad + 1)); fi
 	done
 	echo "${#SEL[@]} mutations, $bad stale"
 	[ "$bad" = 0 ]
