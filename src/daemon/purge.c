@@ -37,8 +37,9 @@ jstr(json_t *o, const char *key)
 static spool_result
 run_job(json_t *o)
 {
-    const char *acct = jstr(o, "account"), *dir = *jstr(o, "config_dir") ? jstr(o, "config_dir") : NULL;
-    int timeout = (int)json_integer_value(json_object_get(o, "timeout"));
+    const char *acct = jstr(o, "account"), *dir = jstr(o, "config_dir");
+    json_int_t t = json_integer_value(json_object_get(o, "timeout"));
+    int timeout = t >= 1 && t <= 3600 ? (int)t : 60; /* a damaged job: the default */
     htab *owner = htab_new(64);
     queue_list q;
     queue_report r;
@@ -48,8 +49,14 @@ run_job(json_t *o)
     char e[1024];
     spool_result res = SPOOL_DONE;
 
-    json_array_foreach(json_object_get(o, "queue_ids"), i, v) if (json_string_value(v))
-        htab_put(owner, json_string_value(v), strlen(json_string_value(v)), (void *)acct, NULL);
+    if (*dir == 0)
+        dir = NULL; /* Postfix's default instance */
+    json_array_foreach(json_object_get(o, "queue_ids"), i, v)
+    {
+        const char *id = json_string_value(v);
+        if (id)
+            htab_put(owner, id, strlen(id), (void *)acct, NULL);
+    }
     queue_report_init(&r);
     if (queue_read(jstr(o, "postqueue"), dir, timeout, &q, e, sizeof(e)) != 0) {
         log_error("lock_purge_queue: %s: %s (tried again later)", acct, e);
