@@ -274,7 +274,7 @@ fast() {
 	local log=$1 stop=${2:-1} line
 	FIRST= TIMEDOUT=
 	: >"$log"
-	(cd "$TREE" && TMPDIR=$W/tmp exec setsid timeout -k 10 "$LIMIT" tests/run.sh build --no-e2e) >"$log" 2>&1 &
+	(cd "$TREE" && HJ_MUTATION=1 TMPDIR=$W/tmp exec setsid timeout -k 10 "$LIMIT" tests/run.sh build --no-e2e) >"$log" 2>&1 &
 	RUNPID=$!
 	while [ "$stop" = 1 ] && kill -0 "$RUNPID" 2>/dev/null; do
 		line=$(fails "$log" | head -1)

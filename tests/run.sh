@@ -166,7 +166,9 @@ check "-o exempt= silences an account (carol locked without it, nothing with it;
 
 section "test tools"
 check "tests/tools/logconv.py (the log rewriter the equivalence checks use)" tests/tools/test_logconv.sh
-check "every mutation of tests/mutate.sh still applies exactly once (the table has not rotted)" tests/mutate.sh --check
+# (inside a mutation run one text is mutated on purpose: that run must be caught by the others)
+if [ -n "${HJ_MUTATION:-}" ]; then skip "tests/mutate.sh --check (inside a mutation run, where one text is changed on purpose)"
+else check "every mutation of tests/mutate.sh still applies exactly once (the table has not rotted)" tests/mutate.sh --check; fi
 
 section "equivalence with the MDaemon anchor (examples/mdaemon.conf vs naive_baseline.py)"
 EQUIV="dev1-syslog dev1-iso+01:00 dev1-postlog dev1-3.4-longids-interleaved dev1-shifted-across-new-year"
