@@ -22,15 +22,20 @@ endif
 LIBS = -lz -lpthread -lsqlite3 -levent -ljansson -lcurl -lcrypto
 
 # The layers (scripts/check-layers checks that each folder includes only those below it):
-#   util <- engine <- {postfix, store, conf} <- notify <- daemon <- prog (the programs)
+#   util <- engine <- {postfix, store, conf} <- {core, notify} <- {frontend, incident} <- admin
+#   <- daemon <- prog (the programs)
 # The engine and the generic utilities it needs: no sockets, no logging, no clock.
 ENGINE_SRC = src/util/alloc.c src/util/buf.c src/util/htab.c src/util/netaddr.c \
              src/util/timeconv.c $(wildcard src/engine/*.c)
-# Adapters (Postfix log, policy codec, postqueue/postsuper), configuration, store, notifications.
-LIB_SRC = src/util/lineread.c src/util/listener.c src/util/log.c src/util/tmpl.c $(wildcard src/postfix/*.c) $(wildcard src/conf/*.c) \
-          $(wildcard src/store/*.c) $(wildcard src/notify/*.c)
-# The daemon's library: policy service, log follower, admin surface, incidents, replay.
-DAEMON_SRC = $(wildcard src/daemon/*.c)
+# Adapters (Postfix log, policy codec, postqueue/postsuper), configuration, store, notification
+# spools, and the core that joins engine and store (unit-tested without sockets).
+LIB_SRC = src/util/jtime.c src/util/lineread.c src/util/listener.c src/util/log.c src/util/tmpl.c \
+          $(wildcard src/postfix/*.c) $(wildcard src/conf/*.c) $(wildcard src/store/*.c) \
+          $(wildcard src/notify/*.c) $(wildcard src/core/*.c)
+# The daemon's library: the front ends (policy service, log follower), incidents and the queue
+# purge, the admin surface, and the daemon itself, replay and its report.
+DAEMON_SRC = $(wildcard src/frontend/*.c) $(wildcard src/incident/*.c) $(wildcard src/admin/*.c) \
+             $(wildcard src/daemon/*.c)
 # The programs, each in its own folder under src/prog/.
 HIJACKD_SRC = $(wildcard src/prog/hijackd/*.c)
 CTL_SRC = $(wildcard src/prog/hijackctl/*.c)

@@ -49,11 +49,11 @@ m window_expiry src/engine/window.c \
 m qmgr_nrcpt src/postfix/qtrack.c \
 	'm->nrcpt = r->nrcpt;' 'm->nrcpt = 1;' \
 	'a logged message counts one recipient whatever its nrcpt'
-m policy_rcpt_count src/daemon/live.c \
-	'ev.nrcpt = policy_number(rq->a[PA_RECIPIENT_COUNT]);' 'ev.nrcpt = 1;' \
+m policy_rcpt_count src/frontend/pfpolicy.c \
+	'm.nrcpt = policy_number(rq->a[PA_RECIPIENT_COUNT]);' 'm.nrcpt = 1;' \
 	'a policy request counts one recipient whatever its recipient_count'
-m rcpt_stage_messages src/daemon/live.c \
-	$'        return 1;\n    free(n->value);' $'        return 0;\n    free(n->value);' \
+m rcpt_stage_messages src/core/core.c \
+	$'    return same;\n}' $'    return 0;\n}' \
 	'policy_count_stage=rcpt: every recipient counts as a new message'
 m exempt_never src/engine/policy.c \
 	'if (policy_pattern_match(p->exempt[i], account))' 'if (0 && policy_pattern_match(p->exempt[i], account))' \
@@ -116,21 +116,21 @@ m policy_size_partial src/postfix/policy.c \
 m policy_size_line src/postfix/policy.c \
 	'if (off + n + 1 > POLICY_MAX_REQUEST) {' 'if (0) {' \
 	'the 64 KiB request limit is not applied to complete lines'
-m throttle_dunno src/daemon/live.c \
-	'return answer(L, out, outlen, "DEFER_IF_PERMIT",' 'return answer(L, out, outlen, "DUNNO",' \
+m throttle_dunno src/frontend/pfpolicy.c \
+	'[CORE_DEFER] = ANS_DEFER_IF_PERMIT,' '[CORE_DEFER] = ANS_DUNNO,' \
 	'a throttled account is answered DUNNO instead of DEFER_IF_PERMIT'
-m lock_not_consulted src/daemon/live.c \
-	'hj_state st = engine_state(L->eng, acct, now, NULL);' 'hj_state st = HJ_ST_OK;' \
+m lock_not_consulted src/core/core.c \
+	'hj_state st = engine_state(C->eng, m->account, now, NULL);' 'hj_state st = HJ_ST_OK;' \
 	'a locked account is not refused (the lock table is not consulted)'
-m store_error_dunno src/daemon/live.c \
-	'return fail_answer(L->conf->store_error_action, out, outlen);' 'return fail_answer(0, out, outlen);' \
+m store_error_dunno src/frontend/pfpolicy.c \
+	'return fail_answer(c->store_error_action, out, outlen, ans);' 'return fail_answer(CONF_FAIL_DUNNO, out, outlen, ans);' \
 	'store_error_action ignored: a store failure answers DUNNO'
-m double_count src/daemon/live.c \
-	'if (ev->type == HJ_EV_SUBMIT && !L->conf->log_submissions)' 'if (0 && !L->conf->log_submissions)' \
+m double_count src/frontend/logfront.c \
+	'if (ev->type == HJ_EV_SUBMIT && !core_conf(lf->C)->log_submissions)' 'if (0 && !core_conf(lf->C)->log_submissions)' \
 	'a submission seen by the policy service is counted again from the log'
 # durability
-m lock_not_stored src/daemon/live.c \
-	'rc = L->store->ops->lock_put(L->store, &k, err, sizeof(err));' 'rc = STORE_OK;' \
+m lock_not_stored src/core/core.c \
+	'rc = st->ops->lock_put(st, &k, err, sizeof(err));' 'rc = STORE_OK;' \
 	'a lock is answered but never written to the store'
 m sqlite_lock_put src/store/store_sqlite.c \
 	'return sq_write(sq, s, rc, "lock_put", err, errlen);' $'sq_done(s);\n    return rc == SQLITE_OK ? STORE_OK : STORE_ERR;' \
@@ -155,13 +155,13 @@ m token_mac_1byte src/notify/token.c \
 m token_no_since src/notify/token.c \
 	'"HJU1\n%s\n%" PRId64 "\n%" PRId64, account, since, expiry);' '"HJU1\n%s\n%" PRId64, account, expiry);' \
 	'the lock time is left out of the unlock token MAC'
-m token_any_incident src/daemon/notify.c \
+m token_any_incident src/incident/incident.c \
 	'if (k->since != f->since || !token_verify(f->n->key, k->account, f->token))' 'if (k->since != f->since)' \
 	'a reply token unlocks any incident locked at its time (MAC not checked)'
-m token_old_incident src/daemon/notify.c \
+m token_old_incident src/incident/incident.c \
 	'if (k->since != f->since || !token_verify(f->n->key, k->account, f->token))' 'if (!token_verify(f->n->key, k->account, f->token))' \
 	'a used token unlocks the same account'"'"'s next incident'
-m token_expiry src/daemon/notify.c \
+m token_expiry src/incident/incident.c \
 	'if ((int64_t)time(NULL) > expiry)' 'if (0 && (int64_t)time(NULL) > expiry)' \
 	'an expired unlock token is accepted'
 m spool_retry_early src/notify/spool.c \
@@ -176,12 +176,12 @@ m cmd_no_timeout src/postfix/queue.c \
 m listener_unlinks src/util/listener.c \
 	'if (!S_ISSOCK(st.st_mode)) {' 'if (0) {' \
 	'a unix socket path that holds a file or a link: the file is deleted'
-m metrics_log_twice src/daemon/live.c \
-	$'        metrics_log_line(L->met, 1); /* each line is counted once, understood or not */' \
-	$'        metrics_log_line(L->met, 0);\n        metrics_log_line(L->met, 1);' \
+m metrics_log_twice src/frontend/logfront.c \
+	$'        lf->not_understood++; /* each line is counted once, understood or not */' \
+	$'        lf->lines++;\n        lf->not_understood++;' \
 	'/metrics counts a log line not understood twice'
-m purge_no_ids src/daemon/live.c \
-	'htab_walk(L->qids, qid_collect, &s);' '(void)qid_collect;' \
+m purge_no_ids src/incident/purge.c \
+	'core_queue_ids(o->C, d->entity, qid_collect, &s);' '(void)qid_collect;' \
 	'lock_purge_queue forgets the queue IDs seen for the account (only its own sender is purged)'
 # the admin side
 m ctl_rcvtimeo src/prog/hijackctl/hijackctl.c \

@@ -6,6 +6,7 @@
  *	purger *purge_open(const char *dir, char *err, size_t errlen);
  *	int purge_put(purger *p, const purge_job *job, int64_t now);
  *	void purge_stats(purger *p, struct spool_stats *out);
+ *	void purge_observe(purger *p, core *C);
  *	void purge_close(purger *p);
  *
  * purge_put() writes one job to the spool in dir (state_dir/purge) and returns at once: the
@@ -17,6 +18,10 @@
  * PURGE_MAX_AGE seconds, then dropped with a log line: a late purge must not reach mail the
  * account sends after an unlock. Every outcome is logged ("lock_purge_queue: ...").
  *
+ * purge_observe() makes p an observer of the core: with lock_purge_queue = yes, each account
+ * lock puts a job with the queue IDs the core saw for that account (core_queue_ids) and the
+ * running configuration's commands. p must outlive C's decisions (close it after the loop).
+ *
  * Ownership: the caller keeps job and its strings; the purger copies them. Thread-safety:
  * purge_put() and purge_stats() from the event loop while the worker runs (see spool.h);
  * purge_open() and purge_close() on the thread that owns p. Nothing is fatal but running out
@@ -26,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/core.h"
 #include "../notify/spool.h"
 
 #define PURGE_MAX_AGE 3600 /* s: a purge not done within this is dropped */
@@ -44,6 +50,7 @@ typedef struct purger purger;
 purger *purge_open(const char *dir, char *err, size_t errlen);
 int purge_put(purger *p, const purge_job *job, int64_t now);
 void purge_stats(purger *p, struct spool_stats *out);
+void purge_observe(purger *p, core *C);
 void purge_close(purger *p);
 
 #endif

@@ -26,7 +26,7 @@
 #define CONTROL_TIMEOUT 10
 
 struct ctlsrv {
-    live *L;
+    admin_env *A;
     struct evconnlistener *lev;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -63,7 +63,7 @@ caller(const ctlsrv *c, int fd, cmd_caller *who, char *actor, size_t len)
         return -1;
     snprintf(actor, len, "uid %ld", (long)cr.uid);
     who->actor = actor;
-    who->admin = cr.uid == 0 || in_group(cr.uid, cr.gid, c->L->conf->admin_group);
+    who->admin = cr.uid == 0 || in_group(cr.uid, cr.gid, core_conf(c->A->C)->admin_group);
     return 0;
 }
 
@@ -116,7 +116,7 @@ on_read(struct bufferevent *bev, void *arg)
         reply(bev, 400, json_pack("{s:s,s:s}", "error", "malformed JSON", "detail", je.text));
         return;
     }
-    int status = cmds_run(c->L, req, &who, &out);
+    int status = cmds_run(c->A, req, &who, &out);
     json_decref(req);
     reply(bev, status, out);
 }
@@ -144,7 +144,7 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 }
 
 ctlsrv *
-ctlsrv_new(struct event_base *base, live *L, const char *path, char *err, size_t errlen)
+ctlsrv_new(struct event_base *base, admin_env *A, const char *path, char *err, size_t errlen)
 {
     ctlsrv *c = xcalloc(1, sizeof(*c));
 
@@ -154,7 +154,7 @@ ctlsrv_new(struct event_base *base, live *L, const char *path, char *err, size_t
         return NULL;
     }
     snprintf(c->path, sizeof(c->path), "%s", path);
-    c->L = L;
+    c->A = A;
     char why[400];
     int fd = listener_unix(path, 0666, 16, why, sizeof(why));
     if (fd < 0) {

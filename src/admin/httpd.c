@@ -17,13 +17,12 @@
 #include "../util/log.h"
 #include "cmds.h"
 #include "metrics.h"
-#include "notify.h"
 
 #define HTTP_MAX_BODY 16384
 #define HTTP_MAX_FILE (4 * 1024 * 1024)
 
 struct httpd {
-    live *L;
+    admin_env *A;
     struct evhttp *http;
 };
 
@@ -46,7 +45,7 @@ static int
 role(const httpd *h, struct evhttp_request *req)
 {
     const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    const hj_conf *c = h->L->conf;
+    const hj_conf *c = core_conf(h->A->C);
 
     if (a == NULL || strncmp(a, "Bearer ", 7) != 0)
         return ROLE_NONE;
@@ -163,7 +162,7 @@ on_api(httpd *h, struct evhttp_request *req, const char *path, int post)
     if (!post && strcmp(json_string_value(json_object_get(cmd, "cmd")), "exempt") == 0)
         json_object_set_new(cmd, "op", json_string("list"));
     cmd_caller who = {r == ROLE_ADMIN, r == ROLE_ADMIN ? "api admin" : "api read"};
-    status = cmds_run(h->L, cmd, &who, &out);
+    status = cmds_run(h->A, cmd, &who, &out);
     json_decref(cmd);
     if (status == 200 && json_object_get(out, "role") == NULL && strcmp(path, "status") == 0)
         json_object_set_new(out, "role", json_string(r == ROLE_ADMIN ? "admin" : "read"));
@@ -174,21 +173,16 @@ on_api(httpd *h, struct evhttp_request *req, const char *path, int post)
 static void
 on_metrics(httpd *h, struct evhttp_request *req)
 {
-    live *L = h->L;
-    metrics_gauges g = {.started = L->started};
+    admin_env *A = h->A;
+    metrics_src g = {.C = A->C, .pp = A->pp, .started = A->started};
     hj_buf out = HJ_BUF_INIT;
 
-    if (L->conf->metrics_need_token && role(h, req) == ROLE_NONE)
+    if (core_conf(A->C)->metrics_need_token && role(h, req) == ROLE_NONE)
         return send_error(req, 401, "a valid token is needed (metrics_token = yes)");
-    cmds_counts(L, &g.locked, &g.throttled, &g.accounts);
-    notify_stats(L, g.outbox);
-    if (L->fw) {
-        follow_counts fc;
-        follow_stats(L->fw, &fc);
-        g.follow_lag_bytes = fc.lag_bytes;
-        g.follow_rotations = fc.rotations;
-    }
-    metrics_format(L->met, &g, &out);
+    cmds_counts(A, &g.locked, &g.throttled, &g.accounts);
+    incident_stats(A->inc, g.outbox);
+    logfront_stats(A->lf, &g.log);
+    metrics_format(&g, &out);
     struct evbuffer *b = evbuffer_new();
     evbuffer_add(b, out.s ? out.s : "", out.len);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
@@ -228,9 +222,9 @@ on_file(httpd *h, struct evhttp_request *req, const char *path)
     const char *name = *path ? path : "index.html", *type = file_type(name);
     struct stat st;
 
-    if (*h->L->conf->web_dir == 0 || type == NULL || strstr(name, "..") || strchr(name, '/'))
+    if (*core_conf(h->A->C)->web_dir == 0 || type == NULL || strstr(name, "..") || strchr(name, '/'))
         return send_error(req, 404, "not found");
-    snprintf(full, sizeof(full), "%s/%s", h->L->conf->web_dir, name);
+    snprintf(full, sizeof(full), "%s/%s", core_conf(h->A->C)->web_dir, name);
     int fd = open(full, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > HTTP_MAX_FILE) {
         if (fd >= 0)
@@ -273,9 +267,9 @@ on_request(struct evhttp_request *req, void *arg)
 }
 
 httpd *
-httpd_new(struct event_base *base, live *L, char *err, size_t errlen)
+httpd_new(struct event_base *base, admin_env *A, char *err, size_t errlen)
 {
-    const char *listen = L->conf->http_listen, *colon = strrchr(listen, ':');
+    const char *listen = core_conf(A->C)->http_listen, *colon = strrchr(listen, ':');
     char host[256];
     httpd *h = xcalloc(1, sizeof(*h));
 
@@ -284,7 +278,7 @@ httpd_new(struct event_base *base, live *L, char *err, size_t errlen)
         memmove(host, host + 1, strlen(host));
         host[strcspn(host, "]")] = 0;
     }
-    h->L = L;
+    h->A = A;
     h->http = evhttp_new(base);
     evhttp_set_max_body_size(h->http, HTTP_MAX_BODY + 1024);
     evhttp_set_max_headers_size(h->http, 16384);
@@ -296,7 +290,7 @@ httpd_new(struct event_base *base, live *L, char *err, size_t errlen)
         httpd_free(h);
         return NULL;
     }
-    if (L->conf->http_allow_remote)
+    if (core_conf(A->C)->http_allow_remote)
         log_warn("http_listen %s: the API is served beyond loopback without TLS: put a TLS proxy "
                  "in front of it, tokens travel in clear",
                  listen);

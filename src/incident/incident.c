@@ -1,7 +1,7 @@
 /*
- * notify - incidents out of decisions (see notify.h)
+ * incident - incidents out of the core's decisions (see incident.h)
  */
-#include "notify.h"
+#include "incident.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,7 +15,9 @@
 #include "../notify/token.h"
 #include "../notify/webhook.h"
 #include "../util/alloc.h"
+#include "../util/htab.h"
 #include "../util/log.h"
+#include "../util/jtime.h"
 #include "../util/timeconv.h"
 
 #define NOTIFY_RCPTS 10         /* recent recipients kept per account */
@@ -29,12 +31,12 @@ typedef struct rring { /* an account's recent recipients and queue IDs */
     int qnext;
 } rring;
 
-struct notify {
+struct incident {
+    core *C;
     mailer *ml;
     webhook *wh;
     uint8_t key[TOKEN_KEY_LEN];
     htab *rcpts; /* account -> rring */
-    char host[256];
     char *sig; /* the settings the spools were opened with */
 };
 
@@ -60,11 +62,11 @@ settings_sig(const hj_conf *c)
     return s;
 }
 
-/* spools_open - the mail and webhook spools for L->conf; 0 or -1 (logged) */
+/* spools_open - the mail and webhook spools for the running configuration; 0 or -1 (logged) */
 static int
-spools_open(live *L, notify *n)
+spools_open(incident *n)
 {
-    const hj_conf *c = L->conf;
+    const hj_conf *c = core_conf(n->C);
     char dir[4200], err[512];
 
     snprintf(dir, sizeof(dir), "%s/mail", c->state_dir);
@@ -106,43 +108,45 @@ spools_open(live *L, notify *n)
 }
 
 static void
-spools_close(notify *n)
+spools_close(incident *n)
 {
     mailer_close(n->ml);
     webhook_close(n->wh);
     n->ml = NULL, n->wh = NULL;
 }
 
-int
-notify_open(live *L)
+static void on_decision(void *ctx, const hj_decision *d, const char *decision_json);
+static void on_request(void *ctx, const core_msg *m);
+
+incident *
+incident_open(core *C)
 {
-    notify *n = xcalloc(1, sizeof(*n));
+    incident *n = xcalloc(1, sizeof(*n));
     char path[4200], err[512];
 
+    n->C = C;
     webhook_global_init(); /* before any thread */
-    snprintf(path, sizeof(path), "%s/unlock.key", L->conf->state_dir);
+    snprintf(path, sizeof(path), "%s/unlock.key", core_conf(C)->state_dir);
     if (token_key_load(path, n->key, err, sizeof(err)) != 0) {
         log_error("notify: the unlock key: %s", err);
         free(n);
-        return -1;
+        return NULL;
     }
-    if (gethostname(n->host, sizeof(n->host) - 1) != 0)
-        snprintf(n->host, sizeof(n->host), "localhost");
     n->rcpts = htab_new(1024);
-    n->sig = settings_sig(L->conf);
-    L->nt = n;
-    if (spools_open(L, n) != 0) {
-        notify_close(L);
-        return -1;
+    n->sig = settings_sig(core_conf(C));
+    if (spools_open(n) != 0) {
+        incident_close(n);
+        return NULL;
     }
-    return 0;
+    core_observer o = {on_decision, on_request, n};
+    core_observe(C, &o);
+    return n;
 }
 
 void
-notify_reload(live *L)
+incident_reload(incident *n)
 {
-    notify *n = L->nt;
-    char *sig = settings_sig(L->conf);
+    char *sig = settings_sig(core_conf(n->C));
 
     if (strcmp(sig, n->sig) == 0) {
         free(sig);
@@ -151,7 +155,7 @@ notify_reload(live *L)
     spools_close(n); /* waits for a batch in progress */
     free(n->sig);
     n->sig = sig;
-    if (spools_open(L, n) != 0)
+    if (spools_open(n) != 0)
         log_error("notify: alerts and webhooks are off until the next good reload");
 }
 
@@ -168,17 +172,14 @@ rring_free(void *p)
 }
 
 void
-notify_close(live *L)
+incident_close(incident *n)
 {
-    notify *n = L->nt;
-
     if (n == NULL)
         return;
     spools_close(n);
     htab_free(n->rcpts, rring_free);
     free(n->sig);
     free(n);
-    L->nt = NULL;
 }
 
 /* ring_add - s[0..len) into a ring of cap strings, unless it is the latest already */
@@ -194,13 +195,17 @@ ring_add(char **ring, int *next, int cap, const char *s, size_t len)
     *next = (*next + 1) % cap;
 }
 
-void
-notify_recipient(live *L, const char *account, hj_span rcpt, hj_span qid)
+/* on_request - the account's recent recipients and queue IDs, from every judged request */
+static void
+on_request(void *ctx, const core_msg *m)
 {
-    notify *n = L->nt;
+    incident *n = ctx;
     int created;
+    const char *rcpt = m->recipient ? m->recipient : "", *qid = m->queue_id ? m->queue_id : "";
+    size_t rn = strlen(rcpt), qn = strlen(qid);
+    const char *account = m->account;
 
-    if (n == NULL || (rcpt.n == 0 && qid.n == 0) || rcpt.n > 320 || qid.n > 64)
+    if ((rn == 0 && qn == 0) || rn > 320 || qn > 64)
         return;
     if (n->rcpts->used >= NOTIFY_RCPT_ACCTS) {
         htab_free(n->rcpts, rring_free);
@@ -208,27 +213,21 @@ notify_recipient(live *L, const char *account, hj_span rcpt, hj_span qid)
     }
     htab_node *h = htab_put(n->rcpts, account, strlen(account), NULL, &created);
     rring *r = h->value ? h->value : (h->value = xcalloc(1, sizeof(rring)));
-    if (rcpt.n)
-        ring_add(r->r, &r->next, NOTIFY_RCPTS, rcpt.p, rcpt.n);
-    if (qid.n)
-        ring_add(r->q, &r->qnext, NOTIFY_QIDS, qid.p, qid.n);
-}
-
-const char *
-notify_host(live *L)
-{
-    return L->nt->host;
+    if (rn)
+        ring_add(r->r, &r->next, NOTIFY_RCPTS, rcpt, rn);
+    if (qn)
+        ring_add(r->q, &r->qnext, NOTIFY_QIDS, qid, qn);
 }
 
 void
-notify_stats(live *L, int64_t out[2][4])
+incident_stats(incident *n, int64_t out[2][4])
 {
     struct spool_stats st[2] = {{0}, {0}};
 
-    if (L->nt && L->nt->ml)
-        mailer_stats(L->nt->ml, &st[0]);
-    if (L->nt && L->nt->wh)
-        webhook_stats(L->nt->wh, &st[1]);
+    if (n && n->ml)
+        mailer_stats(n->ml, &st[0]);
+    if (n && n->wh)
+        webhook_stats(n->wh, &st[1]);
     for (int q = 0; q < 2; q++) {
         int64_t v[4] = {(int64_t)st[q].pending, (int64_t)st[q].done, (int64_t)st[q].retried,
                         (int64_t)st[q].dropped};
@@ -254,9 +253,9 @@ recent(char *const *ring, int next, int cap)
 
 /* incident - the incident of a decision, or NULL when its JSON is unreadable */
 static json_t *
-incident(live *L, const hj_decision *d, const char *decision_json)
+incident_of(incident *n, const hj_decision *d, const char *decision_json)
 {
-    notify *n = L->nt;
+    const hj_conf *c = core_conf(n->C);
     json_t *dj = json_loads(decision_json, 0, NULL), *inc;
     char id[STORE_NAME_MAX + 32];
 
@@ -266,7 +265,7 @@ incident(live *L, const hj_decision *d, const char *decision_json)
     }
     snprintf(id, sizeof(id), "%s/%" PRId64, d->entity, d->t);
     inc = json_pack("{s:s,s:O,s:s,s:s,s:s,s:s,s:s,s:b}", "incident", id, "ts",
-                    json_object_get(dj, "ts"), "host", n->host, "account", d->entity, "action",
+                    json_object_get(dj, "ts"), "host", core_host(n->C), "account", d->entity, "action",
                     policy_action_name(d->action), "rule", d->rule ? d->rule->name : "manual",
                     "scope", policy_scope_name(d->scope), "escalated", d->escalated);
     if (d->rule)
@@ -280,12 +279,12 @@ incident(live *L, const hj_decision *d, const char *decision_json)
         json_object_set_new(inc, "recipients", recent(r->r, r->next, NOTIFY_RCPTS));
         json_object_set_new(inc, "queue_ids", recent(r->q, r->qnext, NOTIFY_QIDS));
     }
-    if (d->action == HJ_A_LOCK && d->scope == HJ_S_ACCOUNT && *L->conf->unlock_address) {
+    if (d->action == HJ_A_LOCK && d->scope == HJ_S_ACCOUNT && *c->unlock_address) {
         char tok[TOKEN_MAX];
-        int64_t expiry = d->t + L->conf->unlock_token_lifetime;
+        int64_t expiry = d->t + c->unlock_token_lifetime;
         token_make(n->key, d->entity, d->t, expiry, tok);
         json_object_set_new(inc, "token", json_string(tok));
-        json_object_set_new(inc, "token_expires", cmds_local_time(expiry));
+        json_object_set_new(inc, "token_expires", jtime_local(expiry));
     }
     json_object_set_new(inc, "decision", dj);
     hj_buf sum = HJ_BUF_INIT;
@@ -309,11 +308,12 @@ wants_notice(const hj_conf *c, const hj_decision *d)
     return 0;
 }
 
-void
-notify_decision(live *L, const hj_decision *d, const char *decision_json)
+/* on_decision - a decision the configuration asks to tell about becomes an incident */
+static void
+on_decision(void *ctx, const hj_decision *d, const char *decision_json)
 {
-    const hj_conf *c = L->conf;
-    notify *n = L->nt;
+    incident *n = ctx;
+    const hj_conf *c = core_conf(n->C);
     unsigned bit = 1u << d->action;
     int alert = d->rule && *c->alert_to && (c->alert_on & bit);
     int hook = d->rule && n->wh && (c->webhook_on & bit);
@@ -321,7 +321,7 @@ notify_decision(live *L, const hj_decision *d, const char *decision_json)
 
     if (n->ml == NULL || !(alert || hook || notice))
         return;
-    json_t *inc = incident(L, d, decision_json);
+    json_t *inc = incident_of(n, d, decision_json);
     if (inc == NULL) {
         log_error("notify: the decision about %s is not valid JSON: no alert", d->entity);
         return;
@@ -359,7 +359,7 @@ is_admin_addr(const hj_conf *c, const char *a)
 }
 
 typedef struct tok_find {
-    notify *n;
+    incident *n;
     const char *token;
     int64_t since;
     char account[STORE_NAME_MAX];
@@ -377,26 +377,28 @@ tok_one(void *ctx, const hj_lock_rec *k)
 }
 
 int
-notify_cmd_unlock_token(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+incident_unlock_token(incident *n, json_t *req, json_t **reply)
 {
     const char *tok = json_string_value(json_object_get(req, "token"));
     const char *from = json_string_value(json_object_get(req, "from"));
     const char *sender = json_string_value(json_object_get(req, "sender"));
     int64_t since, expiry;
     char err[256], actor[400];
-    tok_find f = {L->nt, tok, 0, ""};
+    tok_find f = {n, tok, 0, ""};
+    const hj_conf *c = core_conf(n->C);
+    hj_store *st = core_store(n->C);
 
-    (void)who; /* the token is the authority */
+    /* the token is the authority: any local caller may send it */
     if (from == NULL || strlen(from) > 320 || strpbrk(from, "\r\n"))
         return refuse(reply, 400, "(none)", "no valid \"from\"");
     if (tok == NULL || token_parse(tok, &since, &expiry) != 0)
         return refuse(reply, 400, from, "not an unlock token");
-    if (!*L->conf->unlock_address)
+    if (!*c->unlock_address)
         return refuse(reply, 403, from, "reply-to-unlock is off (unlock_address is empty)");
-    if (!is_admin_addr(L->conf, from) || (sender && *sender && !is_admin_addr(L->conf, sender)))
+    if (!is_admin_addr(c, from) || (sender && *sender && !is_admin_addr(c, sender)))
         return refuse(reply, 403, from, "the reply is not from an address in unlock_admins");
     f.since = since;
-    if (L->store->ops->lock_walk(L->store, tok_one, &f, err, sizeof(err)) != STORE_OK)
+    if (st->ops->lock_walk(st, tok_one, &f, err, sizeof(err)) != STORE_OK)
         return refuse(reply, 500, from, "the store failed; try again");
     if (!*f.account)
         return refuse(reply, 409, from,
@@ -405,7 +407,7 @@ notify_cmd_unlock_token(live *L, json_t *req, const cmd_caller *who, json_t **re
     if ((int64_t)time(NULL) > expiry)
         return refuse(reply, 403, from, "the token has expired");
     snprintf(actor, sizeof(actor), "reply from %s", from);
-    int rc = live_unlock(L, f.account, actor, "reply to the alert with its unlock token");
+    int rc = core_unlock(n->C, f.account, actor, "reply to the alert with its unlock token");
     if (rc == -2)
         return refuse(reply, 500, from, "the store failed: the unlock may not survive a restart");
     if (rc != 0)

@@ -2,8 +2,7 @@
  * cmds - the admin commands, one implementation for the control socket and the HTTP API
  *
  * SYNOPSIS (cmds.h)
- *	int cmds_run(live *L, json_t *req, const cmd_caller *who, json_t **reply);
- *	void cmds_exempt_apply(live *L, hj_conf *c);
+ *	int cmds_run(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply);
  *
  * DESCRIPTION
  *	A request is a JSON object {"cmd": NAME, ...members}; cmds_run()
@@ -16,8 +15,8 @@
  *	admin caller. Locks, unlocks and exemptions are written to the store
  *	or state_dir before the reply, and survive a restart.
  *
- *	Runtime exemptions live in state_dir/exempt.list, one pattern per
- *	line; cmds_exempt_apply() adds them to a configuration being loaded.
+ *	Runtime exemptions live in state_dir/exempt.list (core/exempt.h);
+ *	"exempt add/del" rewrites it and reloads through A->reload.
  *	Single-threaded (the daemon's loop). Memory failure is fatal.
  */
 #include "cmds.h"
@@ -29,15 +28,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../postfix/queue.h"
 #include "../util/alloc.h"
 #include "../util/log.h"
 #include "../util/timeconv.h"
-#include "notify.h"
+#include "../core/exempt.h"
+#include "../util/jtime.h"
 
 #define HISTORY_MAX 500
 
-typedef int (*cmd_fn)(live *L, json_t *req, const cmd_caller *who, json_t **reply);
+typedef int (*cmd_fn)(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply);
 
 /* err - an error reply */
 static int
@@ -45,21 +44,6 @@ err(json_t **reply, int status, const char *msg)
 {
     *reply = json_pack("{s:s}", "error", msg);
     return status;
-}
-
-/* cmds_local_time - an RFC 3339 time in the server's local offset, or JSON null for 0 */
-json_t *
-cmds_local_time(int64_t t)
-{
-    char s[48];
-    struct tm tm;
-    time_t tt = (time_t)t;
-
-    if (t == 0)
-        return json_null();
-    localtime_r(&tt, &tm);
-    timeconv_rfc3339(t, (int32_t)tm.tm_gmtoff, s, sizeof(s));
-    return json_string(s);
 }
 
 /* str - a string member of the request, or NULL */
@@ -79,27 +63,27 @@ account_arg(json_t *req)
 }
 
 static int
-cmd_status(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+cmd_status(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
-    const hj_engine_stats *st = engine_stats(L->eng);
+    const hj_engine_stats *st = engine_stats(core_engine(A->C));
     char store[4200];
     int64_t locked = 0, throttled = 0, accounts = 0;
 
     (void)req;
-    cmds_counts(L, &locked, &throttled, &accounts);
-    snprintf(store, sizeof(store), "%s", L->store->name);
+    cmds_counts(A, &locked, &throttled, &accounts);
+    snprintf(store, sizeof(store), "%s", core_store(A->C)->name);
     *reply = json_pack("{s:s,s:o,s:I,s:s,s:{s:s,s:s,s:s},s:I,s:I,s:I,s:I,s:s}", "version",
-                       HJ_VERSION, "started", cmds_local_time(L->started), "uptime",
-                       (json_int_t)(time(NULL) - L->started), "store", store, "listeners", "policy",
-                       L->conf->policy_listen, "http", L->conf->http_listen, "control",
-                       L->control_path, "accounts", (json_int_t)accounts, "locked",
+                       HJ_VERSION, "started", jtime_local(A->started), "uptime",
+                       (json_int_t)(time(NULL) - A->started), "store", store, "listeners", "policy",
+                       core_conf(A->C)->policy_listen, "http", core_conf(A->C)->http_listen, "control",
+                       A->control_path, "accounts", (json_int_t)accounts, "locked",
                        (json_int_t)locked, "throttled", (json_int_t)throttled, "entities",
                        (json_int_t)st->entities, "role", who->admin ? "admin" : "read");
     return 200;
 }
 
 typedef struct count_ctx {
-    live *L;
+    admin_env *A;
     int64_t now, locked, throttled, accounts;
 } count_ctx;
 
@@ -110,17 +94,17 @@ count_one(void *ctx, const char *name, const hj_totals *t)
 
     (void)t;
     c->accounts++;
-    hj_state s = engine_state(c->L->eng, name, c->now, NULL);
+    hj_state s = engine_state(core_engine(c->A->C), name, c->now, NULL);
     c->locked += s == HJ_ST_LOCKED;
     c->throttled += s == HJ_ST_THROTTLED;
 }
 
 void
-cmds_counts(live *L, int64_t *locked, int64_t *throttled, int64_t *accounts)
+cmds_counts(admin_env *A, int64_t *locked, int64_t *throttled, int64_t *accounts)
 {
-    count_ctx c = {L, time(NULL), 0, 0, 0};
+    count_ctx c = {A, time(NULL), 0, 0, 0};
 
-    engine_accounts(L->eng, count_one, &c);
+    engine_accounts(core_engine(A->C), count_one, &c);
     *locked = c.locked;
     *throttled = c.throttled;
     *accounts = c.accounts;
@@ -149,7 +133,7 @@ audit_one(void *ctx, const hj_audit_rec *a)
     }
     const char *reason = d ? json_string_value(json_object_get(d, "reason")) : NULL;
     json_array_append_new(c->list,
-                          json_pack("{s:o,s:s,s:s,s:s,s:s,s:s}", "ts", cmds_local_time(a->t),
+                          json_pack("{s:o,s:s,s:s,s:s,s:s,s:s}", "ts", jtime_local(a->t),
                                     "account", a->account, "action", a->action, "rule", a->rule,
                                     "actor", a->actor, "reason", reason ? reason : ""));
     json_decref(d);
@@ -158,13 +142,13 @@ audit_one(void *ctx, const hj_audit_rec *a)
 
 /* audit_list - entries of account (NULL: all) since, newest first, at most max; NULL on error */
 static json_t *
-audit_list(live *L, const char *account, int64_t since, const char *action, int decisions,
+audit_list(admin_env *A, const char *account, int64_t since, const char *action, int decisions,
            size_t max)
 {
     char e[256];
     audit_ctx c = {json_array(), action, decisions};
 
-    if (L->store->ops->audit_walk(L->store, account, since, audit_one, &c, e, sizeof(e)) !=
+    if (core_store(A->C)->ops->audit_walk(core_store(A->C), account, since, audit_one, &c, e, sizeof(e)) !=
         STORE_OK) {
         log_error("store: cannot read the audit trail: %s", e);
         json_decref(c.list);
@@ -179,15 +163,15 @@ audit_list(live *L, const char *account, int64_t since, const char *action, int 
 }
 
 typedef struct locked_ctx {
-    live *L;
+    admin_env *A;
     json_t *list;
 } locked_ctx;
 
 /* evidence - the count, limit, window and client IPs of an account's latest lock decision */
 static void
-evidence(live *L, const hj_lock_rec *k, json_t *row)
+evidence(admin_env *A, const hj_lock_rec *k, json_t *row)
 {
-    json_t *d = audit_list(L, k->account, k->since, "lock", 1, 1);
+    json_t *d = audit_list(A, k->account, k->since, "lock", 1, 1);
     json_t *lock = d ? json_array_get(d, 0) : NULL;
     static const char *const keys[] = {"count", "limit", "window", "client_ips", "signals"};
 
@@ -203,22 +187,22 @@ locked_one(void *ctx, const hj_lock_rec *k)
 {
     locked_ctx *c = ctx;
     json_t *row = json_pack("{s:s,s:o,s:o,s:s,s:s,s:s}", "account", k->account, "since",
-                            cmds_local_time(k->since), "until", cmds_local_time(k->until), "rule",
+                            jtime_local(k->since), "until", jtime_local(k->until), "rule",
                             k->rule, "reason", k->reason, "actor", k->actor);
 
-    evidence(c->L, k, row);
+    evidence(c->A, k, row);
     json_array_append_new(c->list, row);
     return 0;
 }
 
 static int
-cmd_locked(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+cmd_locked(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
     char e[256];
-    locked_ctx c = {L, json_array()};
+    locked_ctx c = {A, json_array()};
 
     (void)req, (void)who;
-    if (L->store->ops->lock_walk(L->store, locked_one, &c, e, sizeof(e)) != STORE_OK) {
+    if (core_store(A->C)->ops->lock_walk(core_store(A->C), locked_one, &c, e, sizeof(e)) != STORE_OK) {
         json_decref(c.list);
         return err(reply, 500, e);
     }
@@ -241,7 +225,7 @@ static const char *const state_names[] = {"ok", "throttled", "locked"};
 
 /* show_state - the lock or throttle in force, as {since, until, rule, reason} or null */
 static json_t *
-show_state(live *L, const char *account, const hj_account_info *ai, hj_state want)
+show_state(admin_env *A, const char *account, const hj_account_info *ai, hj_state want)
 {
     hj_lock_rec k;
     char e[256];
@@ -250,10 +234,10 @@ show_state(live *L, const char *account, const hj_account_info *ai, hj_state wan
         return json_null();
     const char *rule = ai->lock.rule ? ai->lock.rule->name : "manual", *reason = "";
     if (want == HJ_ST_LOCKED &&
-        L->store->ops->lock_get(L->store, account, &k, e, sizeof(e)) == STORE_OK)
+        core_store(A->C)->ops->lock_get(core_store(A->C), account, &k, e, sizeof(e)) == STORE_OK)
         reason = k.reason;
-    return json_pack("{s:o,s:o,s:s,s:s}", "since", cmds_local_time(ai->lock.since), "until",
-                     cmds_local_time(ai->lock.until), "rule", rule, "reason", reason);
+    return json_pack("{s:o,s:o,s:s,s:s}", "since", jtime_local(ai->lock.since), "until",
+                     jtime_local(ai->lock.until), "rule", rule, "reason", reason);
 }
 
 /* show_hourly - recipients per hour, oldest first */
@@ -264,7 +248,7 @@ show_hourly(const hj_account_info *ai)
 
     for (int i = 0; i < ai->nhours; i++)
         json_array_append_new(h, json_integer(ai->hours[i]));
-    return json_pack("{s:o,s:i,s:o}", "start", cmds_local_time(ai->nhours ? ai->hour_start : 0),
+    return json_pack("{s:o,s:i,s:o}", "start", jtime_local(ai->nhours ? ai->hour_start : 0),
                      "step", 3600, "recipients", h);
 }
 
@@ -282,7 +266,7 @@ show_ips(const hj_account_info *ai)
 }
 
 static int
-cmd_show(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+cmd_show(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
     const char *a = account_arg(req);
     hj_account_info ai;
@@ -291,29 +275,29 @@ cmd_show(live *L, json_t *req, const cmd_caller *who, json_t **reply)
     (void)who;
     if (a == NULL)
         return err(reply, 400, "show: \"account\" is missing or not a valid name");
-    if (engine_account(L->eng, a, time(NULL), &ai) != 0) {
+    if (engine_account(core_engine(A->C), a, time(NULL), &ai) != 0) {
         json_decref(rules);
         return err(reply, 404, "no such account: hijackd has seen no mail from it");
     }
-    engine_account_rules(L->eng, a, time(NULL), rule_row, rules);
-    json_t *dec = audit_list(L, a, 0, NULL, 1, 20);
+    engine_account_rules(core_engine(A->C), a, time(NULL), rule_row, rules);
+    json_t *dec = audit_list(A, a, 0, NULL, 1, 20);
     *reply = json_pack(
         "{s:s,s:s,s:o,s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i},s:{s:I,s:I,s:o,s:o},s:o,s:o}",
-        "account", a, "state", state_names[ai.state], "lock", show_state(L, a, &ai, HJ_ST_LOCKED),
-        "throttle", show_state(L, a, &ai, HJ_ST_THROTTLED), "recent_ips", show_ips(&ai), "counters",
+        "account", a, "state", state_names[ai.state], "lock", show_state(A, a, &ai, HJ_ST_LOCKED),
+        "throttle", show_state(A, a, &ai, HJ_ST_THROTTLED), "recent_ips", show_ips(&ai), "counters",
         rules, "normal", "networks", (int)ai.networks, "clients", (int)ai.clients, "domains",
         (int)ai.domains, "messages", (int)ai.msgs, "novel_share", (int)ai.novel_pct,
         "unknown_share", (int)ai.unknown_pct, "freemail_share", (int)ai.freemail_pct, "totals",
         "messages", (json_int_t)ai.tot.messages, "recipients", (json_int_t)ai.tot.recipients,
-        "first_seen", cmds_local_time(ai.tot.first_seen), "last_seen",
-        cmds_local_time(ai.tot.last_seen), "hourly", show_hourly(&ai), "decisions",
+        "first_seen", jtime_local(ai.tot.first_seen), "last_seen",
+        jtime_local(ai.tot.last_seen), "hourly", show_hourly(&ai), "decisions",
         dec ? dec : json_array());
     return 200;
 }
 
 /* change - lock or unlock for an admin; the reply says the account's state after it */
 static int
-change(live *L, json_t *req, const cmd_caller *who, json_t **reply, int lock)
+change(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply, int lock)
 {
     const char *a = account_arg(req), *reason = str(req, "reason");
 
@@ -323,14 +307,14 @@ change(live *L, json_t *req, const cmd_caller *who, json_t **reply, int lock)
         return err(reply, 400, "\"account\" is missing or not a valid name");
     if (reason && strlen(reason) > 1000)
         return err(reply, 400, "\"reason\" is longer than 1000 characters");
-    if (!lock && engine_state(L->eng, a, time(NULL), NULL) == HJ_ST_OK) {
+    if (!lock && engine_state(core_engine(A->C), a, time(NULL), NULL) == HJ_ST_OK) {
         hj_account_info ai;
-        return engine_account(L->eng, a, time(NULL), &ai) != 0
+        return engine_account(core_engine(A->C), a, time(NULL), &ai) != 0
                    ? err(reply, 404, "no such account: hijackd has seen no mail from it")
                    : err(reply, 409, "the account is not locked");
     }
-    int rc = lock ? live_lock(L, a, who->actor, reason ? reason : "")
-                  : live_unlock(L, a, who->actor, reason ? reason : "");
+    int rc = lock ? core_lock(A->C, a, who->actor, reason ? reason : "")
+                  : core_unlock(A->C, a, who->actor, reason ? reason : "");
     if (rc == -1)
         return err(reply, 409,
                    lock ? "the account is already locked" : "the account is not locked");
@@ -341,19 +325,19 @@ change(live *L, json_t *req, const cmd_caller *who, json_t **reply, int lock)
 }
 
 static int
-cmd_lock(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+cmd_lock(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
-    return change(L, req, who, reply, 1);
+    return change(A, req, who, reply, 1);
 }
 
 static int
-cmd_unlock(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+cmd_unlock(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
-    return change(L, req, who, reply, 0);
+    return change(A, req, who, reply, 0);
 }
 
 static int
-cmd_history(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+cmd_history(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
     const char *a = str(req, "account"), *since = str(req, "since");
     int64_t t = 0;
@@ -361,7 +345,7 @@ cmd_history(live *L, json_t *req, const cmd_caller *who, json_t **reply)
     (void)who;
     if (since && *since && timeconv_parse_rfc3339(since, &t) != 0)
         return err(reply, 400, "\"since\" is not an RFC 3339 time (2026-11-25T06:00:00+00:00)");
-    json_t *h = audit_list(L, a && *a ? a : NULL, t, NULL, 0, HISTORY_MAX);
+    json_t *h = audit_list(A, a && *a ? a : NULL, t, NULL, 0, HISTORY_MAX);
     if (h == NULL)
         return err(reply, 500, "the store failed");
     *reply = json_pack("{s:o}", "history", h);
@@ -369,13 +353,13 @@ cmd_history(live *L, json_t *req, const cmd_caller *who, json_t **reply)
 }
 
 static int
-cmd_decisions(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+cmd_decisions(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
     const char *a = str(req, "account");
     json_int_t n = json_integer_value(json_object_get(req, "limit"));
 
     (void)who;
-    json_t *d = audit_list(L, a && *a ? a : NULL, 0, NULL, 1,
+    json_t *d = audit_list(A, a && *a ? a : NULL, 0, NULL, 1,
                            n <= 0            ? 50
                            : n > HISTORY_MAX ? HISTORY_MAX
                                              : (size_t)n);
@@ -386,7 +370,7 @@ cmd_decisions(live *L, json_t *req, const cmd_caller *who, json_t **reply)
 }
 
 typedef struct top_ctx {
-    live *L;
+    admin_env *A;
     int64_t now, window;
     json_t *list;
 } top_ctx;
@@ -399,7 +383,7 @@ top_one(void *ctx, const char *name, const hj_totals *t)
     hj_account_info ai;
     int64_t rcpts = 0;
 
-    if (engine_account(c->L->eng, name, c->now, &ai) != 0)
+    if (engine_account(core_engine(c->A->C), name, c->now, &ai) != 0)
         return;
     for (int i = ai.nhours - 1; i >= 0; i--) {
         if (ai.hour_start + (int64_t)i * 3600 + 3600 <= c->now - c->window)
@@ -423,13 +407,13 @@ by_recipients(const void *a, const void *b)
 }
 
 static int
-cmd_top(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+cmd_top(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
     json_int_t w = json_integer_value(json_object_get(req, "window"));
-    top_ctx c = {L, time(NULL), w > 0 && w <= 7 * 86400 ? w : 3600, json_array()};
+    top_ctx c = {A, time(NULL), w > 0 && w <= 7 * 86400 ? w : 3600, json_array()};
 
     (void)who;
-    engine_accounts(L->eng, top_one, &c);
+    engine_accounts(core_engine(A->C), top_one, &c);
     size_t n = json_array_size(c.list);
     json_t **v = xcalloc(n + 1, sizeof(*v));
     for (size_t i = 0; i < n; i++)
@@ -445,12 +429,12 @@ cmd_top(live *L, json_t *req, const cmd_caller *who, json_t **reply)
 }
 
 static int
-cmd_reload(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+cmd_reload(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
     (void)req;
     if (!who->admin)
         return err(reply, 403, "not allowed: only root or the admin group may reload");
-    if (live_reload(L) != 0)
+    if (A->reload(A->reload_ctx) != 0)
         return err(reply, 400,
                    "reload refused: the configuration has an error (see the log); "
                    "the running one stays");
@@ -459,7 +443,7 @@ cmd_reload(live *L, json_t *req, const cmd_caller *who, json_t **reply)
 }
 
 static int
-cmd_queue_accounts(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+cmd_queue_accounts(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
     json_t *ids = json_object_get(req, "ids"), *out = json_object(), *id;
     size_t i;
@@ -469,7 +453,7 @@ cmd_queue_accounts(live *L, json_t *req, const cmd_caller *who, json_t **reply)
         return json_decref(out), err(reply, 400, "\"ids\" must be an array of queue IDs");
     json_array_foreach(ids, i, id)
     {
-        const char *q = json_string_value(id), *a = q ? live_account_of(L, q) : NULL;
+        const char *q = json_string_value(id), *a = q ? core_account_of(A->C, q) : NULL;
         if (a)
             json_object_set_new(out, q, json_string(a));
     }
@@ -477,111 +461,25 @@ cmd_queue_accounts(live *L, json_t *req, const cmd_caller *who, json_t **reply)
     return 200;
 }
 
-static const struct {
-    const char *name;
-    cmd_fn fn;
-} table[] = {
-    {"status", cmd_status},
-    {"locked", cmd_locked},
-    {"show", cmd_show},
-    {"lock", cmd_lock},
-    {"unlock", cmd_unlock},
-    {"exempt", cmds_exempt},
-    {"history", cmd_history},
-    {"decisions", cmd_decisions},
-    {"top", cmd_top},
-    {"reload", cmd_reload},
-    {"queue_accounts", cmd_queue_accounts},
-    {"unlock_token", notify_cmd_unlock_token},
-};
-
-int
-cmds_run(live *L, json_t *req, const cmd_caller *who, json_t **reply)
-{
-    const char *name = json_is_object(req) ? str(req, "cmd") : NULL;
-
-    if (name == NULL)
-        return err(reply, 400, "a request is a JSON object with a \"cmd\" member");
-    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-        if (strcmp(table[i].name, name) == 0)
-            return table[i].fn(L, req, who, reply);
-    return err(reply, 400, "unknown command");
-}
-
-/* exempt_path - state_dir/exempt.list */
-static void
-exempt_path(const hj_conf *c, char *out, size_t len)
-{
-    snprintf(out, len, "%s/exempt.list", c->state_dir);
-}
-
-void
-cmds_exempt_apply(live *L, hj_conf *c)
-{
-    char path[4200], line[1024], e[256];
-    FILE *f;
-
-    (void)L;
-    exempt_path(c, path, sizeof(path));
-    if ((f = fopen(path, "r")) == NULL)
-        return;
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\r\n")] = 0;
-        if (*line && policy_exempt_add(c->pol, line, e, sizeof(e)) != 0)
-            log_warn("%s: %s: %s", path, line, e);
-    }
-    fclose(f);
-}
-
 /* exempt_list - the patterns in force (configuration and exempt.list) */
 static json_t *
-exempt_list(const live *L)
+exempt_list(const admin_env *A)
 {
     json_t *a = json_array();
 
-    for (size_t i = 0; i < L->conf->pol->nexempt; i++)
-        json_array_append_new(a, json_string(L->conf->pol->exempt[i]));
+    for (size_t i = 0; i < core_conf(A->C)->pol->nexempt; i++)
+        json_array_append_new(a, json_string(core_conf(A->C)->pol->exempt[i]));
     return a;
 }
 
-/* exempt_write - exempt.list with pattern added or removed; 1 when it was not there to remove */
 static int
-exempt_write(live *L, const char *pattern, int add)
-{
-    char path[4200], tmp[4300], line[1024];
-    int found = 0;
-
-    exempt_path(L->conf, path, sizeof(path));
-    snprintf(tmp, sizeof(tmp), "%s.new", path);
-    FILE *in = fopen(path, "r"), *out = fopen(tmp, "w");
-    if (out == NULL) {
-        if (in)
-            fclose(in);
-        return -1;
-    }
-    while (in && fgets(line, sizeof(line), in)) {
-        line[strcspn(line, "\r\n")] = 0;
-        if (strcmp(line, pattern) == 0 && (found = 1))
-            continue;
-        fprintf(out, "%s\n", line);
-    }
-    if (add)
-        fprintf(out, "%s\n", pattern);
-    if (in)
-        fclose(in);
-    if (fflush(out) != 0 || fsync(fileno(out)) != 0 || fclose(out) != 0 || rename(tmp, path) != 0)
-        return -1;
-    return !add && !found;
-}
-
-int
-cmds_exempt(live *L, json_t *req, const cmd_caller *who, json_t **reply)
+cmd_exempt(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
     const char *op = str(req, "op"), *pat = str(req, "pattern");
     char e[256];
 
     if (op == NULL || strcmp(op, "list") == 0) {
-        *reply = json_pack("{s:o}", "exempt", exempt_list(L));
+        *reply = json_pack("{s:o}", "exempt", exempt_list(A));
         return 200;
     }
     if (strcmp(op, "add") != 0 && strcmp(op, "del") != 0)
@@ -593,15 +491,56 @@ cmds_exempt(live *L, json_t *req, const cmd_caller *who, json_t **reply)
     policy_free(check);
     if (bad)
         return err(reply, 400, "\"pattern\" is missing or not a valid pattern");
-    int rc = exempt_write(L, pat, strcmp(op, "add") == 0);
+    int rc = exempt_write(core_conf(A->C), pat, strcmp(op, "add") == 0);
     if (rc < 0)
         return err(reply, 500, "cannot write exempt.list in state_dir");
     if (rc == 1)
         return err(reply, 404,
                    "no such pattern in exempt.list (patterns of the configuration "
                    "file are changed there)");
-    if (live_reload(L) != 0)
+    if (A->reload(A->reload_ctx) != 0)
         return err(reply, 500, "saved, but the reload failed (see the log)");
-    *reply = json_pack("{s:o}", "exempt", exempt_list(L));
+    *reply = json_pack("{s:o}", "exempt", exempt_list(A));
     return 200;
+}
+
+/* cmd_unlock_token - a reply to an alert (hijackctl mail-unlock): the token is the authority */
+static int
+cmd_unlock_token(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
+{
+    (void)who;
+    if (A->inc == NULL)
+        return err(reply, 403, "reply-to-unlock is off (the notifications could not start)");
+    return incident_unlock_token(A->inc, req, reply);
+}
+
+static const struct {
+    const char *name;
+    cmd_fn fn;
+} table[] = {
+    {"status", cmd_status},
+    {"locked", cmd_locked},
+    {"show", cmd_show},
+    {"lock", cmd_lock},
+    {"unlock", cmd_unlock},
+    {"exempt", cmd_exempt},
+    {"history", cmd_history},
+    {"decisions", cmd_decisions},
+    {"top", cmd_top},
+    {"reload", cmd_reload},
+    {"queue_accounts", cmd_queue_accounts},
+    {"unlock_token", cmd_unlock_token},
+};
+
+int
+cmds_run(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
+{
+    const char *name = json_is_object(req) ? str(req, "cmd") : NULL;
+
+    if (name == NULL)
+        return err(reply, 400, "a request is a JSON object with a \"cmd\" member");
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (strcmp(table[i].name, name) == 0)
+            return table[i].fn(A, req, who, reply);
+    return err(reply, 400, "unknown command");
 }

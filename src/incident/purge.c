@@ -9,14 +9,21 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../postfix/queue.h"
 #include "../util/alloc.h"
 #include "../util/htab.h"
 #include "../util/log.h"
 
+typedef struct purge_obs { /* the observer's context: the purger and the core it watches */
+    purger *p;
+    core *C;
+} purge_obs;
+
 struct purger {
     spool *sp;
+    purge_obs obs;
 };
 
 /* owner_of - queue_group's account_of: the job's account for the queue IDs it names */
@@ -148,4 +155,51 @@ purge_close(purger *p)
         return;
     spool_close(p->sp);
     free(p);
+}
+
+/* the queue IDs the core saw for one account */
+typedef struct qid_set {
+    const char **ids;
+    size_t n, cap;
+} qid_set;
+
+static void
+qid_collect(void *ctx, const char *qid)
+{
+    qid_set *s = ctx;
+
+    if (s->n == s->cap)
+        s->ids = xrealloc(s->ids, (s->cap = s->cap ? 2 * s->cap : 16) * sizeof(*s->ids));
+    s->ids[s->n++] = qid;
+}
+
+/* on_decision - lock_purge_queue: hand a locked account's queued mail to the worker (the loop
+ * never runs postqueue or postsuper itself) */
+static void
+on_decision(void *ctx, const hj_decision *d, const char *json)
+{
+    purge_obs *o = ctx;
+    const hj_conf *c = core_conf(o->C);
+    qid_set s = {NULL, 0, 0};
+
+    (void)json;
+    if (d->action != HJ_A_LOCK || d->scope != HJ_S_ACCOUNT || !c->lock_purge_queue)
+        return;
+    core_queue_ids(o->C, d->entity, qid_collect, &s);
+    purge_job j = {d->entity,         s.ids,
+                   s.n,               c->postqueue_path,
+                   c->postsuper_path, c->postfix_config_dir,
+                   (int)c->postfix_command_timeout};
+    if (purge_put(o->p, &j, (int64_t)time(NULL)) != 0)
+        log_error("lock_purge_queue: %s: the purge could not be queued", d->entity);
+    free(s.ids);
+}
+
+void
+purge_observe(purger *p, core *C)
+{
+    p->obs.p = p;
+    p->obs.C = C;
+    core_observer o = {on_decision, NULL, &p->obs};
+    core_observe(C, &o);
 }

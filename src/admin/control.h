@@ -2,7 +2,7 @@
  * control - hijackctl's unix control socket: one JSON request line in, one reply line out
  *
  * SYNOPSIS
- *	ctlsrv *ctlsrv_new(struct event_base *base, live *L, const char *path, char *err,
+ *	ctlsrv *ctlsrv_new(struct event_base *base, admin_env *A, const char *path, char *err,
  *	                   size_t errlen);
  *	void ctlsrv_free(ctlsrv *c);
  *
@@ -21,9 +21,11 @@
 #include <event2/event.h>
 #include <stddef.h>
 
-#include "live_int.h"
+#include "cmds.h"
 
-ctlsrv *ctlsrv_new(struct event_base *base, live *L, const char *path, char *err, size_t errlen);
+typedef struct ctlsrv ctlsrv;
+
+ctlsrv *ctlsrv_new(struct event_base *base, admin_env *A, const char *path, char *err, size_t errlen);
 void ctlsrv_free(ctlsrv *c);
 
 #endif

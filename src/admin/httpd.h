@@ -2,7 +2,7 @@
  * httpd - the daemon's HTTP side: /api/... (the admin commands), the dashboard, /metrics
  *
  * SYNOPSIS
- *	httpd *httpd_new(struct event_base *base, live *L, char *err, size_t errlen);
+ *	httpd *httpd_new(struct event_base *base, admin_env *A, char *err, size_t errlen);
  *	void httpd_free(httpd *h);
  *
  * DESCRIPTION
@@ -23,9 +23,11 @@
 #include <event2/event.h>
 #include <stddef.h>
 
-#include "live_int.h"
+#include "cmds.h"
 
-httpd *httpd_new(struct event_base *base, live *L, char *err, size_t errlen);
+typedef struct httpd httpd;
+
+httpd *httpd_new(struct event_base *base, admin_env *A, char *err, size_t errlen);
 void httpd_free(httpd *h);
 
 #endif

@@ -1,0 +1,47 @@
+/*
+ * cmds - the admin commands, one implementation for the control socket and the HTTP API
+ *
+ * SYNOPSIS
+ *	int cmds_run(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply);
+ *	void cmds_counts(admin_env *A, int64_t *locked, int64_t *throttled, int64_t *accounts);
+ *
+ * DESCRIPTION
+ *	See cmds.c. An admin_env is what the admin surface may reach: the
+ *	core (state, manual changes, the audit trail), the incidents (the
+ *	reply-to-unlock command; NULL if they could not start), the front
+ *	ends' counters (for /metrics), and from
+ *	the daemon its start time, its control socket's path and its reload
+ *	(a new configuration for the core and the incidents; 0 or -1). It is
+ *	owned by the daemon and outlives the admin modules.
+ */
+#ifndef HJ_CMDS_H
+#define HJ_CMDS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "../core/core.h"
+#include "../frontend/logfront.h"
+#include "../frontend/pfpolicy.h"
+#include "../incident/incident.h"
+
+typedef struct admin_env {
+    core *C;
+    incident *inc;
+    const pfpolicy *pp; /* the front ends, for /metrics (lf NULL: no log followed) */
+    const logfront *lf;
+    int64_t started;
+    const char *control_path;
+    int (*reload)(void *ctx);
+    void *reload_ctx;
+} admin_env;
+
+typedef struct cmd_caller {
+    int admin;         /* may change things */
+    const char *actor; /* for the audit trail: "uid 0", "api" */
+} cmd_caller;
+
+int cmds_run(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply);
+void cmds_counts(admin_env *A, int64_t *locked, int64_t *throttled, int64_t *accounts);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * metrics - the daemon's counters for /metrics (see metrics.h)
+ */
+#include "metrics.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* label - a label value, escaped (backslash, quote, newline) */
+static void
+label(hj_buf *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\\' || s[i] == '"')
+            buf_putc(out, '\\');
+        if (s[i] == '\n')
+            buf_puts(out, "\\n");
+        else
+            buf_putc(out, s[i]);
+    }
+}
+
+typedef struct pair_ctx {
+    hj_buf *out;
+    const char *name, *la, *lb;
+} pair_ctx;
+
+/* pair_one - one sample of a two-label counter */
+static void
+pair_one(void *arg, const char *a, const char *b, int64_t n)
+{
+    pair_ctx *c = arg;
+
+    buf_printf(c->out, "%s{%s=\"", c->name, c->la);
+    label(c->out, a, strlen(a));
+    buf_printf(c->out, "\",%s=\"", c->lb);
+    label(c->out, b, strlen(b));
+    buf_printf(c->out, "\"} %lld\n", (long long)n);
+}
+
+/* head - HELP and TYPE lines */
+static void
+head(hj_buf *out, const char *name, const char *type, const char *help)
+{
+    buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+format_store(const core_stats *m, hj_buf *out)
+{
+    const char *h = "hijackd_store_write_seconds";
+
+    head(out, h, "histogram", "time to make a decision durable in the store");
+    for (size_t i = 0; i < CORE_STORE_BUCKETS; i++)
+        buf_printf(out, "%s_bucket{le=\"%g\"} %lld\n", h, core_store_buckets[i],
+                   (long long)m->store_bucket[i]);
+    buf_printf(out, "%s_bucket{le=\"+Inf\"} %lld\n%s_sum %.6f\n%s_count %lld\n", h,
+               (long long)m->store_n, h, m->store_sum, h, (long long)m->store_n);
+}
+
+/* format_outbox - the notification spools: alert and notice mail, webhooks */
+static void
+format_outbox(const metrics_src *g, hj_buf *out)
+{
+    static const char *const name[4][3] = {
+        {"hijackd_notify_pending", "gauge", "incidents waiting to be mailed or posted"},
+        {"hijackd_notify_delivered_total", "counter",
+         "mails handed to sendmail, POSTs answered 2xx"},
+        {"hijackd_notify_retries_total", "counter", "attempts that failed and will be retried"},
+        {"hijackd_notify_dropped_total", "counter", "incidents given up (refused, or too old)"}};
+    static const char *const queue[2] = {"mail", "webhook"};
+
+    for (size_t k = 0; k < 4; k++) {
+        head(out, name[k][0], name[k][1], name[k][2]);
+        for (size_t q = 0; q < 2; q++)
+            buf_printf(out, "%s{queue=\"%s\"} %lld\n", name[k][0], queue[q],
+                       (long long)g->outbox[q][k]);
+    }
+}
+
+/* gauge - one unlabelled sample with its HELP and TYPE */
+static void
+gauge(hj_buf *out, const char *name, const char *type, const char *help, int64_t v)
+{
+    head(out, name, type, help);
+    buf_printf(out, "%s %lld\n", name, (long long)v);
+}
+
+/* format_verdicts - the core's verdicts, whatever front end asked */
+static void
+format_verdicts(const core_stats *st, hj_buf *out)
+{
+    const char *name = "hijackd_verdicts_total";
+
+    head(out, name, "counter", "the core's verdicts, all front ends");
+    for (int k = 0; k < CORE_KIND__COUNT; k++)
+        buf_printf(out, "%s{verdict=\"%s\"} %lld\n", name, core_kind_name((core_kind)k),
+                   (long long)st->verdicts[k]);
+}
+
+void
+metrics_format(const metrics_src *g, hj_buf *out)
+{
+    pair_ctx pc = {out, "hijackd_decisions_total", "rule", "action"};
+    pair_ctx pq = {out, "hijackd_policy_requests_total", "stage", "answer"};
+    const core_stats *st = core_get_stats(g->C);
+
+    head(out, pq.name, "counter", "policy requests by protocol_state and answer");
+    if (g->pp)
+        pfpolicy_counts(g->pp, pair_one, &pq);
+    format_verdicts(st, out);
+    head(out, pc.name, "counter", "decisions by rule and action");
+    core_decisions(g->C, pair_one, &pc);
+    format_store(st, out);
+    gauge(out, "hijackd_accounts_locked", "gauge", "accounts locked now", g->locked);
+    gauge(out, "hijackd_accounts_throttled", "gauge", "accounts throttled now", g->throttled);
+    gauge(out, "hijackd_accounts", "gauge", "accounts the engine knows", g->accounts);
+    gauge(out, "hijackd_log_lines_total", "counter", "lines read from the followed log",
+          g->log.lines);
+    gauge(out, "hijackd_log_lines_not_understood_total", "counter",
+          "lines of the followed log that were not Postfix lines hijackd understands",
+          g->log.not_understood);
+    gauge(out, "hijackd_log_follow_lag_bytes", "gauge",
+          "bytes written to the followed log and not read yet", g->log.follow.lag_bytes);
+    gauge(out, "hijackd_log_follow_rotations_total", "counter", "rotations of the followed log",
+          g->log.follow.rotations);
+    gauge(out, "hijackd_start_time_seconds", "gauge", "when the daemon started", g->started);
+    format_outbox(g, out);
+}

@@ -1,0 +1,667 @@
+/*
+ * core - the one judge every front end asks (see core.h)
+ */
+#include "core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../util/alloc.h"
+#include "../util/buf.h"
+#include "../util/htab.h"
+#include "../util/log.h"
+#include "../util/timeconv.h"
+#include "../util/tmpl.h"
+#include "exempt.h"
+
+#define CORE_OBSERVERS 8
+#define CORE_MAP_MAX 100000 /* queue IDs and transactions remembered (then forgotten at once) */
+
+const double core_store_buckets[CORE_STORE_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                       0.025,  0.05,  0.1,    0.5,   1.0};
+
+/* what the decisions of one call did to its account: on the caller's stack, never shared */
+typedef struct core_call {
+    const char *account; /* NULL: an event with no answer (the log) */
+    const char *actor;   /* a manual change's actor, else NULL ("hijackd") */
+    int lock, throttle, warn, store_err;
+    core_verdict *v; /* where a decision's evidence goes, or NULL */
+} core_call;
+
+struct core {
+    hj_conf *conf;
+    hj_engine *eng;
+    hj_store *store;
+    core_call *call; /* the call in progress (restored when it returns: calls nest) */
+    core_observer obs[CORE_OBSERVERS];
+    size_t nobs;
+    htab *instances; /* per_rcpt counting: the last transaction per account */
+    htab *qids;      /* queue ID -> account */
+    htab *decisions; /* "rule\taction" -> int64_t, for /metrics */
+    core_stats st;
+    hj_buf scratch, blob;
+    hj_engine *from; /* carry counters from this engine (reload) */
+    int flush_err;   /* a flush failed: keep logging quiet until one succeeds */
+    char host[256];
+};
+
+static const char *const kind_names[] = {"ok", "warn", "defer", "reject", "fail"};
+
+const char *
+core_kind_name(core_kind k)
+{
+    return k < CORE_KIND__COUNT ? kind_names[k] : "?";
+}
+
+int32_t
+core_tzoff(int64_t t)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+
+    localtime_r(&tt, &tm);
+    return (int32_t)tm.tm_gmtoff;
+}
+
+/* lock_rec - the lock table's record of an account lock */
+static void
+lock_rec(const hj_decision *d, const char *rule, const char *actor, hj_lock_rec *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->since = d->t;
+    k->until = d->until;
+    snprintf(k->account, sizeof(k->account), "%s", d->entity);
+    snprintf(k->rule, sizeof(k->rule), "%s", rule);
+    snprintf(k->actor, sizeof(k->actor), "%s", actor);
+    if (d->rule)
+        snprintf(k->reason, sizeof(k->reason), "%s %lld > %lld",
+                 policy_metric_name(d->rule->metric), (long long)d->count, (long long)d->limit);
+    else
+        snprintf(k->reason, sizeof(k->reason), "%s", d->reason ? d->reason : "");
+}
+
+/* persist - write one decision to the store; returns STORE_OK or STORE_ERR */
+static int
+persist(core *C, const hj_decision *d, const char *json, const char *actor)
+{
+    char err[256];
+    hj_audit_rec a = {.t = d->t, .json = json};
+    const char *rule = d->rule ? d->rule->name : (d->action == HJ_A_UNLOCK ? "" : "manual");
+    hj_store *st = C->store;
+
+    snprintf(a.account, sizeof(a.account), "%s", d->entity);
+    snprintf(a.action, sizeof(a.action), "%s", policy_action_name(d->action));
+    snprintf(a.rule, sizeof(a.rule), "%s", rule);
+    snprintf(a.actor, sizeof(a.actor), "%s", actor);
+    int rc = st->ops->audit_add(st, &a, err, sizeof(err));
+    if (rc == STORE_OK && d->action == HJ_A_LOCK && d->scope == HJ_S_ACCOUNT) {
+        hj_lock_rec k;
+        lock_rec(d, rule, actor, &k);
+        rc = st->ops->lock_put(st, &k, err, sizeof(err));
+    } else if (rc == STORE_OK && d->action == HJ_A_UNLOCK && d->scope == HJ_S_ACCOUNT) {
+        rc = st->ops->lock_del(st, d->entity, err, sizeof(err));
+        rc = rc == STORE_NOTFOUND ? STORE_OK : rc;
+    }
+    if (rc != STORE_OK)
+        log_error("store: cannot record %s of %s: %s", a.action, d->entity, err);
+    return rc;
+}
+
+/* timed_persist - persist, timed into the store-latency histogram */
+static int
+timed_persist(core *C, const hj_decision *d, const char *json, const char *actor)
+{
+    struct timespec t0, t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = persist(C, d, json, actor);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    C->st.store_n++;
+    C->st.store_sum += s;
+    for (size_t i = 0; i < CORE_STORE_BUCKETS; i++)
+        C->st.store_bucket[i] += s <= core_store_buckets[i];
+    return rc;
+}
+
+/* count_decision - decisions by rule and action, for /metrics (a bounded set of labels) */
+static void
+count_decision(core *C, const hj_decision *d)
+{
+    char key[256];
+    int created;
+    int n = snprintf(key, sizeof(key), "%s\t%s", d->rule ? d->rule->name : "manual",
+                     policy_action_name(d->action));
+    size_t len = (size_t)(n < (int)sizeof(key) ? n : (int)sizeof(key) - 1);
+    htab_node *node = htab_put(C->decisions, key, len, NULL, &created);
+
+    if (created)
+        node->value = xcalloc(1, sizeof(int64_t));
+    ++*(int64_t *)node->value;
+}
+
+/* note_call - what a decision means for the call in progress, if it is about its account */
+static void
+note_call(core_call *k, const hj_decision *d, const char *json)
+{
+    if (k == NULL || k->account == NULL || d->scope != HJ_S_ACCOUNT ||
+        strcmp(d->entity, k->account) != 0)
+        return;
+    k->lock |= d->action == HJ_A_LOCK;
+    k->throttle |= d->action == HJ_A_THROTTLE;
+    k->warn |= d->action == HJ_A_WARN;
+    if (k->v && strlen(json) < sizeof(k->v->evidence))
+        memcpy(k->v->evidence, json, strlen(json) + 1);
+}
+
+/* on_decision - every decision: logged, made durable, counted, observed, noted for the call */
+static void
+on_decision(void *ctx, const hj_decision *d)
+{
+    core *C = ctx;
+    core_call *k = C->call;
+    const char *actor = k && k->actor ? k->actor : "hijackd";
+
+    buf_reset(&C->scratch);
+    decision_json(d, &C->scratch);
+    if (C->scratch.len)
+        C->scratch.s[--C->scratch.len] = 0; /* no newline in the log or the store */
+    log_info("decision %s", C->scratch.s);
+    if (timed_persist(C, d, C->scratch.s, actor) != STORE_OK && k)
+        k->store_err = 1;
+    count_decision(C, d);
+    for (size_t i = 0; i < C->nobs; i++)
+        C->obs[i].decision(C->obs[i].ctx, d, C->scratch.s);
+    note_call(k, d, C->scratch.s);
+}
+
+/* with_call - run an engine entry point with k as the call in progress */
+#define WITH_CALL(C, k, stmt)                                                                      \
+    do {                                                                                           \
+        core_call *saved_ = (C)->call;                                                             \
+        (C)->call = (k);                                                                           \
+        stmt;                                                                                      \
+        (C)->call = saved_;                                                                        \
+    } while (0)
+
+/* map_put - key -> a copy of value in a bounded map (forgotten at once when full) */
+static htab *
+map_put(htab *t, const char *key, const char *value, size_t vlen, int *same)
+{
+    int created;
+
+    if (t->used >= CORE_MAP_MAX) {
+        htab_free(t, free);
+        t = htab_new(1024);
+    }
+    htab_node *n = htab_put(t, key, strlen(key), NULL, &created);
+    *same = !created && n->value && strlen(n->value) == vlen && memcmp(n->value, value, vlen) == 0;
+    if (!*same) {
+        free(n->value);
+        n->value = xstrndup(value, vlen);
+    }
+    return t;
+}
+
+/*
+ * same_transaction - per-recipient counting: is this recipient part of a
+ * message already counted? Recipients of one transaction share txn; the
+ * table keeps the last transaction per account.
+ */
+static int
+same_transaction(core *C, const char *acct, const char *txn)
+{
+    int same;
+
+    if (txn == NULL || *txn == 0)
+        return 0;
+    C->instances = map_put(C->instances, acct, txn, strlen(txn), &same);
+    return same;
+}
+
+void
+core_note_queue_id(core *C, const char *qid, const char *acct)
+{
+    int same;
+
+    if (qid == NULL || *qid == 0 || acct == NULL || *acct == 0)
+        return;
+    C->qids = map_put(C->qids, qid, acct, strlen(acct), &same);
+}
+
+const char *
+core_account_of(core *C, const char *queue_id)
+{
+    return htab_get(C->qids, queue_id, strlen(queue_id));
+}
+
+typedef struct qid_walk {
+    const char *account;
+    void (*fn)(void *, const char *);
+    void *ctx;
+} qid_walk;
+
+static int
+qid_one(htab_node *node, void *ctx)
+{
+    qid_walk *w = ctx;
+
+    if (node->value && strcmp(node->value, w->account) == 0)
+        w->fn(w->ctx, node->key);
+    return 0;
+}
+
+void
+core_queue_ids(core *C, const char *account, void (*fn)(void *ctx, const char *qid), void *ctx)
+{
+    qid_walk w = {account, fn, ctx};
+
+    htab_walk(C->qids, qid_one, &w);
+}
+
+/* count_message - the submission event of one message (or recipient) */
+static void
+count_message(core *C, const core_msg *m, int64_t now)
+{
+    hj_event ev = {.type = HJ_EV_SUBMIT, .t = now, .tzoff = core_tzoff(now)};
+
+    ev.account = m->account;
+    ev.client_ip = m->client_ip ? m->client_ip : "";
+    ev.client_name = m->client_name ? m->client_name : "";
+    ev.helo = m->helo ? m->helo : "";
+    ev.sender = m->sender;
+    ev.queue_id = m->queue_id ? m->queue_id : "";
+    ev.service = m->service;
+    ev.nrcpt = m->nrcpt;
+    ev.size = m->size;
+    if (m->per_rcpt) { /* one recipient per request */
+        ev.nrcpt = 1;
+        ev.size = 0;
+        ev.more_rcpts = same_transaction(C, m->account, m->txn);
+    }
+    if (ev.nrcpt < 1)
+        ev.nrcpt = 1;
+    core_note_queue_id(C, ev.queue_id, m->account);
+    engine_event(C->eng, &ev);
+}
+
+/* reply_text - the reject or defer text for acct from its template, into v->text */
+static void
+reply_text(core *C, const char *tmpl, const char *acct, int64_t now, core_verdict *v)
+{
+    char t[48], u[48];
+    const hj_conf *c = C->conf;
+
+    if (strchr(tmpl, '{') == NULL) { /* no placeholder (the default texts) */
+        snprintf(v->text, sizeof(v->text), "%s", tmpl);
+        return;
+    }
+    timeconv_rfc3339(v->since ? v->since : now, core_tzoff(now), t, sizeof(t));
+    timeconv_rfc3339(v->until, core_tzoff(now), u, sizeof(u));
+    tmpl_var vars[] = {{"account", acct},
+                       {"action", tmpl == c->reject_text ? "locked" : "throttled"},
+                       {"rule", v->rule},
+                       {"time", t},
+                       {"until", v->until ? u : "an admin unlocks it"},
+                       {"contact", c->admin_contact},
+                       {"host", C->host}};
+    buf_reset(&C->scratch);
+    tmpl_expand(tmpl, vars, sizeof(vars) / sizeof(vars[0]), 1, &C->scratch);
+    snprintf(v->text, sizeof(v->text), "%s", buf_str(&C->scratch));
+}
+
+/* verdict_of - the verdict for a state and what the call did */
+static void
+verdict_of(core *C, const core_msg *m, hj_state st, const core_call *k, int64_t now,
+           core_verdict *v)
+{
+    hj_lockinfo li = {0};
+
+    v->decided = k->lock || k->throttle || k->warn;
+    if (k->store_err) {
+        v->kind = CORE_FAIL;
+        return;
+    }
+    if (st == HJ_ST_OK) {
+        v->kind = k->warn ? CORE_WARN : CORE_OK;
+        return;
+    }
+    engine_state(C->eng, m->account, now, &li);
+    snprintf(v->rule, sizeof(v->rule), "%s", li.rule ? li.rule->name : "manual");
+    v->since = li.since;
+    v->until = li.until;
+    v->kind = st == HJ_ST_LOCKED ? CORE_REJECT : CORE_DEFER;
+    reply_text(C, st == HJ_ST_LOCKED ? C->conf->reject_text : C->conf->defer_text, m->account,
+               now, v);
+}
+
+void
+core_judge(core *C, const core_msg *m, int64_t now, core_verdict *v)
+{
+    core_call k = {.account = m->account, .v = v};
+
+    memset(v, 0, offsetof(core_verdict, text));
+    v->text[0] = v->evidence[0] = 0;
+    for (size_t i = 0; i < C->nobs; i++)
+        if (C->obs[i].request)
+            C->obs[i].request(C->obs[i].ctx, m);
+    hj_state st = engine_state(C->eng, m->account, now, NULL);
+    if (st == HJ_ST_OK && m->count) {
+        WITH_CALL(C, &k, count_message(C, m, now));
+        st = k.lock ? HJ_ST_LOCKED : k.throttle ? HJ_ST_THROTTLED : HJ_ST_OK;
+    }
+    verdict_of(C, m, st, &k, now, v);
+    C->st.verdicts[v->kind]++;
+}
+
+void
+core_event(core *C, const hj_event *ev)
+{
+    core_call k = {0};
+
+    WITH_CALL(C, &k, engine_event(C->eng, ev));
+}
+
+void
+core_tick(core *C, int64_t now)
+{
+    core_call k = {0};
+
+    WITH_CALL(C, &k, engine_tick(C->eng, now));
+}
+
+/* manual - an admin's change, with its actor on the decisions it makes */
+static int
+manual(core *C, const char *actor, const char *reason, int lock, const char *account)
+{
+    int64_t now = (int64_t)time(NULL);
+    core_call k = {.actor = actor};
+    int rc;
+
+    if (lock)
+        WITH_CALL(C, &k, rc = engine_lock(C->eng, account, now, core_tzoff(now), 0, reason, true));
+    else
+        WITH_CALL(C, &k, rc = engine_unlock(C->eng, account, now, core_tzoff(now), reason));
+    return rc != 0 ? -1 : k.store_err ? -2 : 0;
+}
+
+int
+core_lock(core *C, const char *account, const char *actor, const char *reason)
+{
+    return manual(C, actor, reason, 1, account);
+}
+
+int
+core_unlock(core *C, const char *account, const char *actor, const char *reason)
+{
+    return manual(C, actor, reason, 0, account);
+}
+
+/* ---------------------------------------------------------------- counters and locks in the store */
+
+/* restore_one - a lock from the store into the engine, silently */
+static int
+restore_one(void *ctx, const hj_lock_rec *k)
+{
+    core *C = ctx;
+
+    engine_lock(C->eng, k->account, k->since, core_tzoff(k->since), k->until, k->reason, false);
+    return 0;
+}
+
+/* restore_counters - a blob from the store into the engine */
+static int
+restore_counters(void *ctx, const char *key, const void *blob, size_t len)
+{
+    core *C = ctx;
+
+    if (engine_import(C->eng, key, blob, len, (int64_t)time(NULL)) != 0)
+        log_warn("store: counters of %s are unreadable: starting them afresh", key);
+    return 0;
+}
+
+/* carry_one - reload: one entity's counters from the old engine to the new */
+static void
+carry_one(void *ctx, const char *key, int gone)
+{
+    core *C = ctx;
+
+    (void)gone;
+    buf_reset(&C->blob);
+    if (engine_export(C->from, key, &C->blob) == 1)
+        engine_import(C->eng, key, C->blob.s, C->blob.len, (int64_t)time(NULL));
+}
+
+/* flush_one - one changed entity into the open batch */
+static void
+flush_one(void *ctx, const char *key, int gone)
+{
+    core *C = ctx;
+    char err[256];
+    int rc;
+
+    buf_reset(&C->blob);
+    if (gone || engine_export(C->eng, key, &C->blob) != 1)
+        rc = C->store->ops->counters_del(C->store, key, err, sizeof(err));
+    else
+        rc = C->store->ops->counters_put(C->store, key, C->blob.s, C->blob.len, err, sizeof(err));
+    if (rc == STORE_ERR && !C->flush_err++)
+        log_error("store: cannot write the counters of %s: %s", key, err);
+}
+
+void
+core_flush(core *C)
+{
+    char err[256];
+    int before = C->flush_err;
+
+    if (C->store->ops->counters_begin(C->store, err, sizeof(err)) != STORE_OK) {
+        if (!C->flush_err++)
+            log_error("store: cannot write counters: %s", err);
+        return;
+    }
+    engine_changed(C->eng, flush_one, C, 0);
+    if (C->store->ops->counters_commit(C->store, err, sizeof(err)) != STORE_OK) {
+        if (!C->flush_err++)
+            log_error("store: cannot write counters: %s", err);
+    } else if (C->flush_err && C->flush_err == before) {
+        log_info("store: writing counters again");
+        C->flush_err = 0;
+    }
+}
+
+/* engine_build - a new engine for C->conf with the store's locks (and C->from's counters) */
+static int
+engine_build(core *C)
+{
+    char err[256];
+
+    C->eng = engine_new(C->conf->pol, on_decision, C);
+    if (C->store->ops->lock_walk(C->store, restore_one, C, err, sizeof(err)) != STORE_OK) {
+        log_error("store: cannot read the locks: %s", err);
+        return -1;
+    }
+    if (C->from) { /* a reload: the running engine has the freshest counters */
+        engine_changed(C->from, carry_one, C, 1);
+        return 0;
+    }
+    if (C->store->ops->counters_walk(C->store, restore_counters, C, err, sizeof(err)) != STORE_OK)
+        log_error("store: cannot read the counters: %s: starting them afresh", err);
+    return 0;
+}
+
+/* store_spec - "sqlite:" means state_dir/hijackd.db */
+static void
+store_spec(const hj_conf *c, char *out, size_t outlen)
+{
+    if (strcmp(c->store, "sqlite:") == 0)
+        snprintf(out, outlen, "sqlite:%s/hijackd.db", c->state_dir);
+    else
+        snprintf(out, outlen, "%s", c->store);
+}
+
+core *
+core_open(hj_conf *conf, char *err, size_t errlen)
+{
+    char spec[4200], e[512];
+    core *C = xcalloc(1, sizeof(*C));
+
+    C->conf = conf;
+    exempt_apply(conf);
+    store_spec(conf, spec, sizeof(spec));
+    if ((C->store = store_open(spec, e, sizeof(e))) == NULL) {
+        snprintf(err, errlen, "cannot open the store: %s", e);
+        C->conf = NULL;
+        core_close(C);
+        return NULL;
+    }
+    C->instances = htab_new(1024);
+    C->qids = htab_new(1024);
+    C->decisions = htab_new(64);
+    if (gethostname(C->host, sizeof(C->host) - 1) != 0)
+        snprintf(C->host, sizeof(C->host), "localhost");
+    if (engine_build(C) != 0) {
+        snprintf(err, errlen, "the store's locks could not be read (see the log)");
+        C->conf = NULL;
+        core_close(C);
+        return NULL;
+    }
+    return C;
+}
+
+/* keep_restart_only - settings that take effect at the next restart keep their running values */
+static void
+keep_restart_only(const hj_conf *oc, hj_conf *nc)
+{
+    char **nv[] = {&nc->policy_listen, &nc->state_dir, &nc->store, &nc->log_follow};
+    const char *ov[] = {oc->policy_listen, oc->state_dir, oc->store, oc->log_follow};
+    static const char *const names[] = {"policy_listen", "state_dir", "store", "log_follow"};
+
+    for (size_t i = 0; i < sizeof(ov) / sizeof(ov[0]); i++) {
+        if (strcmp(ov[i], *nv[i]) != 0)
+            log_warn("reload: %s changed to %s: takes effect at the next restart", names[i],
+                     *nv[i]);
+        free(*nv[i]);
+        *nv[i] = xstrdup(ov[i]);
+    }
+}
+
+int
+core_reload(core *C, hj_conf *nc)
+{
+    exempt_apply(nc);
+    keep_restart_only(C->conf, nc);
+    core_flush(C); /* the running engine's pending counters reach the store first */
+    hj_conf *oc = C->conf;
+    hj_engine *oe = C->eng;
+    C->conf = nc;
+    C->from = oe;
+    int rc = engine_build(C);
+    C->from = NULL;
+    if (rc != 0) {
+        engine_free(C->eng);
+        C->eng = oe;
+        C->conf = oc;
+        conf_free(nc);
+        log_error("reload refused: the store's locks could not be read");
+        return -1;
+    }
+    engine_free(oe);
+    conf_free(oc);
+    log_info("reloaded %s: %zu rules", C->conf->source, C->conf->pol->nrules);
+    return 0;
+}
+
+void
+core_observe(core *C, const core_observer *o)
+{
+    if (C->nobs == CORE_OBSERVERS) { /* a programming error: the daemon registers a few */
+        log_error("core: more than %d observers", CORE_OBSERVERS);
+        abort();
+    }
+    C->obs[C->nobs++] = *o;
+}
+
+const hj_conf *
+core_conf(const core *C)
+{
+    return C->conf;
+}
+
+hj_engine *
+core_engine(core *C)
+{
+    return C->eng;
+}
+
+hj_store *
+core_store(core *C)
+{
+    return C->store;
+}
+
+const char *
+core_host(const core *C)
+{
+    return C->host;
+}
+
+const core_stats *
+core_get_stats(const core *C)
+{
+    return &C->st;
+}
+
+typedef struct dec_walk {
+    void (*fn)(void *, const char *, const char *, int64_t);
+    void *ctx;
+} dec_walk;
+
+static int
+dec_one(htab_node *node, void *ctx)
+{
+    dec_walk *w = ctx;
+    char key[256];
+    const char *tab = strchr(node->key, '\t');
+
+    if (tab == NULL)
+        return 0;
+    snprintf(key, sizeof(key), "%.*s", (int)(tab - node->key), node->key);
+    w->fn(w->ctx, key, tab + 1, *(int64_t *)node->value);
+    return 0;
+}
+
+void
+core_decisions(core *C, void (*fn)(void *ctx, const char *rule, const char *action,
+                                         int64_t n), void *ctx)
+{
+    dec_walk w = {fn, ctx};
+
+    htab_walk(C->decisions, dec_one, &w);
+}
+
+/* core_close - flush (a clean stop forgets nothing) and release everything; C->conf too */
+void
+core_close(core *C)
+{
+    if (C == NULL)
+        return;
+    if (C->eng && C->store)
+        core_flush(C);
+    engine_free(C->eng);
+    store_close(C->store);
+    if (C->instances)
+        htab_free(C->instances, free);
+    if (C->qids)
+        htab_free(C->qids, free);
+    if (C->decisions)
+        htab_free(C->decisions, free);
+    buf_free(&C->scratch);
+    buf_free(&C->blob);
+    if (C->conf)
+        conf_free(C->conf);
+    free(C);
+}

@@ -1,0 +1,143 @@
+/*
+ * core - the one judge every front end asks: engine, store, persistence, reload, manual changes
+ *
+ * SYNOPSIS
+ *	core *core_open(hj_conf *conf, char *err, size_t errlen);
+ *	void core_judge(core *C, const core_msg *m, int64_t now, core_verdict *v);
+ *	void core_event(core *C, const hj_event *ev);
+ *	int core_lock(core *C, const char *account, const char *actor, const char *reason);
+ *	int core_unlock(core *C, const char *account, const char *actor, const char *reason);
+ *	int core_reload(core *C, hj_conf *nc);
+ *	void core_tick(core *C, int64_t now);   void core_flush(core *C);
+ *	void core_close(core *C);
+ *
+ * DESCRIPTION
+ *	The core owns the running configuration, the engine, the store and
+ *	what joins them: every decision is logged, written to the store
+ *	(audit trail, lock table) and handed to the observers (incidents,
+ *	the queue purge) before the call that made it returns; the counters
+ *	are flushed in batches (core_flush), restored at start and carried
+ *	over a reload. It knows no protocol: a front end (the Postfix policy
+ *	service, the log follower; a milter or Dovecot's auth policy next)
+ *	turns what it received into a core_msg or an hj_event, and the
+ *	core_verdict it gets back into its own protocol's answer.
+ *
+ *	core_judge() answers one message or recipient of an account: the
+ *	verdict is returned by the call that made it (no side channel), so
+ *	two front ends, or a worker handing results back to the loop, never
+ *	see each other's answers. m->count says whether this request is the
+ *	one that counts (Postfix: the END-OF-MESSAGE or RCPT stage); when 0,
+ *	the account's state is only read.
+ *
+ *	Verdicts: CORE_OK (nothing against it), CORE_WARN (a warn decision
+ *	was made by this request: the message goes), CORE_DEFER (throttled:
+ *	try later), CORE_REJECT (locked), CORE_FAIL (the store failed while
+ *	recording a decision of this request: answer with the configured
+ *	store_error_action; the engine's state has changed all the same).
+ *	A REJECT or DEFER carries the reply text of reject_text/defer_text
+ *	with its placeholders expanded, the rule ("manual" for an admin's
+ *	lock) and the times; a verdict decided by this request also carries
+ *	the decision's JSON as its evidence.
+ *
+ *	core_lock() and core_unlock() change an account for an admin
+ *	(actor "uid 0", "api", "reply from ..."): 0, -1 when there is
+ *	nothing to do (already locked, not locked), -2 on a store error (the
+ *	change is made in memory but may not survive a restart).
+ *	core_account_of() looks a queue ID up: the account, or NULL when
+ *	hijackd has not seen it (the map is in memory only and bounded).
+ *
+ *	core_reload() takes a configuration loaded by the caller: on 0 it
+ *	owns and runs it (restart-only settings keep their running values
+ *	and are logged); on -1 it has freed it and the old one stays.
+ *
+ *	Single-threaded: every call from the daemon's loop. Memory failure
+ *	is fatal; a store failure is logged and answered, never fatal.
+ */
+#ifndef HJ_CORE_H
+#define HJ_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../conf/conf.h"
+#include "../engine/engine.h"
+#include "../store/store.h"
+
+typedef struct core core;
+
+typedef enum core_kind {
+    CORE_OK,
+    CORE_WARN,
+    CORE_DEFER,
+    CORE_REJECT,
+    CORE_FAIL,
+    CORE_KIND__COUNT
+} core_kind;
+
+/* one message (or one recipient) of an account, as a front end saw it; strings borrowed */
+typedef struct core_msg {
+    const char *account;
+    const char *client_ip, *client_name, *helo;
+    const char *sender; /* NULL: unknown; "": the null sender */
+    const char *queue_id;
+    const char *recipient; /* evidence for incidents; NULL or "" when unknown */
+    const char *service;   /* "policy", "milter", ... (the decision's evidence) */
+    const char *txn;       /* a transaction's id: recipients of one message share it */
+    int64_t nrcpt, size;
+    int count;    /* 1: count and judge this request; 0: only read the account's state */
+    int per_rcpt; /* count one recipient per request, one message per txn */
+} core_msg;
+
+#define CORE_TEXT_MAX 1024
+#define CORE_EVIDENCE_MAX 4096
+
+typedef struct core_verdict {
+    core_kind kind;
+    char rule[64];   /* of the lock or throttle in force: a rule's name, "manual"; "" */
+    int64_t since, until;
+    int decided;                       /* this request made the decision */
+    char text[CORE_TEXT_MAX];          /* REJECT, DEFER: the reply text */
+    char evidence[CORE_EVIDENCE_MAX];  /* decided: the decision's JSON ("" if it did not fit) */
+} core_verdict;
+
+/* observers of every decision and of every judged request (incidents, the queue purge) */
+typedef struct core_observer {
+    void (*decision)(void *ctx, const hj_decision *d, const char *json);
+    void (*request)(void *ctx, const core_msg *m); /* may be NULL */
+    void *ctx;
+} core_observer;
+
+/* what /metrics reports about the core */
+#define CORE_STORE_BUCKETS 10
+typedef struct core_stats {
+    int64_t verdicts[CORE_KIND__COUNT];
+    int64_t store_n, store_bucket[CORE_STORE_BUCKETS];
+    double store_sum;
+} core_stats;
+extern const double core_store_buckets[CORE_STORE_BUCKETS]; /* seconds, upper bounds */
+
+core *core_open(hj_conf *conf, char *err, size_t errlen);
+void core_observe(core *C, const core_observer *o);
+void core_judge(core *C, const core_msg *m, int64_t now, core_verdict *v);
+void core_event(core *C, const hj_event *ev);
+int core_lock(core *C, const char *account, const char *actor, const char *reason);
+int core_unlock(core *C, const char *account, const char *actor, const char *reason);
+int core_reload(core *C, hj_conf *nc);
+void core_tick(core *C, int64_t now);
+void core_flush(core *C);
+void core_note_queue_id(core *C, const char *queue_id, const char *account);
+const char *core_account_of(core *C, const char *queue_id);
+void core_queue_ids(core *C, const char *account, void (*fn)(void *ctx, const char *qid),
+                    void *ctx);
+const hj_conf *core_conf(const core *C);
+hj_engine *core_engine(core *C); /* for the admin's reads (inspect, top) */
+hj_store *core_store(core *C);   /* for the admin's reads (audit trail) */
+const char *core_host(const core *C);
+const core_stats *core_get_stats(const core *C);
+void core_decisions(core *C, void (*fn)(void *ctx, const char *rule, const char *action,
+                                              int64_t n), void *ctx);
+const char *core_kind_name(core_kind k);
+int32_t core_tzoff(int64_t t); /* this machine's offset east of UTC at t */
+void core_close(core *C);
+
+#endif
