@@ -157,25 +157,27 @@ note_call(core_call *k, const hj_decision *d, const char *json)
         memcpy(k->v->evidence, json, strlen(json) + 1);
 }
 
-/* on_decision - every decision: logged, made durable, counted, observed, noted for the call */
+/* on_decision - every decision: logged, made durable, counted, observed, noted for the call.
+ * Its JSON is in a buffer of its own: an observer may ask the core again (a nested decision). */
 static void
 on_decision(void *ctx, const hj_decision *d)
 {
     core *C = ctx;
     core_call *k = C->call;
     const char *actor = k && k->actor ? k->actor : "hijackd";
+    hj_buf js = HJ_BUF_INIT;
 
-    buf_reset(&C->scratch);
-    decision_json(d, &C->scratch);
-    if (C->scratch.len)
-        C->scratch.s[--C->scratch.len] = 0; /* no newline in the log or the store */
-    log_info("decision %s", C->scratch.s);
-    if (timed_persist(C, d, C->scratch.s, actor) != STORE_OK && k)
+    decision_json(d, &js);
+    if (js.len)
+        js.s[--js.len] = 0; /* no newline in the log or the store */
+    log_info("decision %s", js.s);
+    if (timed_persist(C, d, js.s, actor) != STORE_OK && k)
         k->store_err = 1;
     count_decision(C, d);
+    note_call(k, d, js.s);
     for (size_t i = 0; i < C->nobs; i++)
-        C->obs[i].decision(C->obs[i].ctx, d, C->scratch.s);
-    note_call(k, d, C->scratch.s);
+        C->obs[i].decision(C->obs[i].ctx, d, js.s);
+    buf_free(&js);
 }
 
 /* with_call - run an engine entry point with k as the call in progress */

@@ -1,14 +1,16 @@
 /*
- * live - the hijackd daemon: the Postfix policy service in front of the engine and the store
+ * live - the hijackd daemon: the core, its front ends, incidents and admin surface on one loop
  *
  * SYNOPSIS
  *	int live_main(int argc, char **argv);   hijackd [-c FILE] [-f] [-o name=value]...
  *
  * DESCRIPTION
  *	Loads the configuration, creates state_dir, refuses to start when
- *	another hijackd holds state_dir's lock, opens the store and restores
- *	its locks into a new engine, then serves policy requests (policysrv.h)
- *	until SIGTERM or SIGINT. SIGHUP reloads the configuration atomically:
+ *	another hijackd holds state_dir's lock, opens the core (core.h: the
+ *	store, its locks restored into a new engine), the queue purge and the
+ *	incidents (its observers), then serves policy requests (policysrv.h,
+ *	pfpolicy.h), the followed log (logfront.h), the control socket and
+ *	HTTP until SIGTERM or SIGINT. SIGHUP reloads the configuration atomically:
  *	a bad file is refused (file:line logged) and the old one stays; a new
  *	one gets a new engine, with the locks from the store and the counters
  *	carried over from the running engine. Changed counters are written to

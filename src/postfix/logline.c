@@ -22,14 +22,6 @@ logline_clock_init(hj_logclock *c, int ref_year, int ref_month, int fixed_year)
     c->year = fixed_year; /* the first line's year; Dec -> Jan still rolls it over */
 }
 
-int
-span_eq(hj_span s, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    return s.n == n && memcmp(s.p, lit, n) == 0;
-}
-
 /* dig - n decimal digits at p, -1 if any is not a digit */
 static int
 dig(const char *p, int n)

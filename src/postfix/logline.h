@@ -28,10 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct hj_span {
-    const char *p;
-    size_t n;
-} hj_span;
+#include "../util/span.h"
 
 typedef struct hj_logclock {
     int year; /* current year for syslog lines, 0 = not yet known */
@@ -49,6 +46,5 @@ typedef struct hj_logline {
 
 void logline_clock_init(hj_logclock *c, int ref_year, int ref_month, int fixed_year);
 int logline_parse(hj_logclock *c, const char *line, size_t len, hj_logline *out);
-int span_eq(hj_span s, const char *lit);
 
 #endif

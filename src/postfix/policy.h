@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "logline.h"
+#include "../util/span.h"
 
 #define POLICY_MAX_REQUEST (64 * 1024)
 #define POLICY_MAX_ATTRS 256

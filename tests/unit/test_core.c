@@ -1,0 +1,253 @@
+/*
+ * test_core - the core's verdicts, table-driven, without sockets: a configuration file in a
+ * temporary state_dir, the memory store (or its failure switch), and a list of requests with the
+ * verdict each must get. Also: a verdict is returned by its own call even when an observer asks
+ * the core about another account from inside a decision (no side channel), manual changes, and
+ * the queue-ID map's three outcomes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <unistd.h>
+
+#include "../../src/core/core.h"
+#include "../../src/util/log.h"
+
+typedef struct step {
+    const char *account;
+    int count;        /* 1: the counting request; 0: a state check */
+    int nrcpt;
+    const char *txn;  /* per_rcpt cases */
+    core_kind want;
+    int decided;
+    const char *rule; /* of a REJECT or DEFER */
+} step;
+
+typedef struct core_case {
+    const char *name;
+    const char *conf; /* the file's text (state_dir and store are added) */
+    const char *store;
+    int per_rcpt;
+    step steps[8];
+} core_case;
+
+#define LOCK3 "rule burst = metric=messages window=10m limit=3 action=lock\n"
+#define RCPT                                                                                       \
+    "rule burst = metric=messages window=10m limit=2 action=lock\n"                               \
+    "policy_count_stage = rcpt\n"
+
+static const core_case cases[] = {
+    {"the message over the limit is itself refused, then every later one",
+     LOCK3,
+     "memory:",
+     0,
+     {{"a@x", 1, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 1, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 1, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 1, 1, NULL, CORE_REJECT, 1, "burst"},
+      {"a@x", 0, 1, NULL, CORE_REJECT, 0, "burst"},
+      {"b@x", 1, 1, NULL, CORE_OK, 0, NULL}}},
+    {"a state check counts nothing",
+     LOCK3,
+     "memory:",
+     0,
+     {{"a@x", 0, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 0, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 0, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 0, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 1, 1, NULL, CORE_OK, 0, NULL}}},
+    {"a throttle defers, a warn lets the message go",
+     "rule slow = metric=recipients window=1h limit=5 action=throttle\n"
+     "rule look = metric=messages window=1h limit=1 action=warn\n",
+     "memory:",
+     0,
+     {{"a@x", 1, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 1, 1, NULL, CORE_WARN, 1, NULL},
+      {"a@x", 1, 9, NULL, CORE_DEFER, 1, "slow"},
+      {"a@x", 0, 1, NULL, CORE_DEFER, 0, "slow"}}},
+    {"the store fails while recording the lock: FAIL for that request",
+     LOCK3,
+     "memory:fail-writes",
+     0,
+     {{"a@x", 1, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 1, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 1, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 1, 1, NULL, CORE_FAIL, 1, NULL},
+      {"a@x", 0, 1, NULL, CORE_REJECT, 0, "burst"}}},
+    {"per recipient: recipients of one transaction are one message",
+     RCPT,
+     "memory:",
+     1,
+     {{"a@x", 1, 1, "t1", CORE_OK, 0, NULL},
+      {"a@x", 1, 1, "t1", CORE_OK, 0, NULL},
+      {"a@x", 1, 1, "t1", CORE_OK, 0, NULL},
+      {"a@x", 1, 1, "t2", CORE_OK, 0, NULL},
+      {"a@x", 1, 1, "t3", CORE_REJECT, 1, "burst"}}},
+};
+
+typedef struct fixture {
+    char dir[64];
+    core *C;
+} fixture;
+
+static core *
+open_core(fixture *f, const char *text, const char *store)
+{
+    char path[128], err[512], sd[128], st[128];
+    hj_conf *c;
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/hj-core.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(path, sizeof(path), "%s/hijackd.conf", f->dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+    snprintf(sd, sizeof(sd), "state_dir=%s", f->dir);
+    snprintf(st, sizeof(st), "store=%s", store);
+    char *opts[] = {sd, st};
+    c = conf_load(path, opts, 2, err, sizeof(err));
+    if (c == NULL)
+        fail_msg("conf: %s", err);
+    f->C = core_open(c, err, sizeof(err));
+    if (f->C == NULL)
+        fail_msg("core_open: %s", err);
+    return f->C;
+}
+
+static void
+close_core(fixture *f)
+{
+    char cmd[128];
+
+    core_close(f->C);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_case(void **state)
+{
+    const core_case *k = *state;
+    fixture f;
+    core *C = open_core(&f, k->conf, k->store);
+    int64_t t = 1764000000;
+
+    for (int i = 0; i < 8 && k->steps[i].account; i++) {
+        const step *s = &k->steps[i];
+        core_msg m = {.account = s->account, .client_ip = "203.0.113.9", .sender = s->account,
+                      .service = "test", .nrcpt = s->nrcpt, .count = s->count,
+                      .per_rcpt = k->per_rcpt, .txn = s->txn};
+        core_verdict v;
+        core_judge(C, &m, t + i, &v);
+        if (v.kind != s->want || v.decided != s->decided)
+            fail_msg("%s: step %d: %s decided %d, want %s decided %d", k->name, i + 1,
+                     core_kind_name(v.kind), v.decided, core_kind_name(s->want), s->decided);
+        if (s->rule && strcmp(v.rule, s->rule) != 0)
+            fail_msg("%s: step %d: rule \"%s\", want \"%s\"", k->name, i + 1, v.rule, s->rule);
+        if ((v.kind == CORE_REJECT || v.kind == CORE_DEFER) && v.text[0] != "54"[v.kind ==
+                                                                                 CORE_DEFER])
+            fail_msg("%s: step %d: reply text \"%s\"", k->name, i + 1, v.text);
+        if (v.decided && strstr(v.evidence, "\"account\":\"a@x\"") == NULL)
+            fail_msg("%s: step %d: evidence \"%.200s\"", k->name, i + 1, v.evidence);
+    }
+    close_core(&f);
+}
+
+/* an observer that asks the core about another account from inside a decision */
+typedef struct nest {
+    core *C;
+    int calls;
+    core_verdict inner;
+} nest;
+
+static void
+nest_decision(void *ctx, const hj_decision *d, const char *json)
+{
+    nest *n = ctx;
+    core_msg m = {.account = "other@x", .service = "test", .nrcpt = 1, .count = 1};
+
+    (void)json;
+    if (d->scope != HJ_S_ACCOUNT || n->calls++)
+        return;
+    core_judge(n->C, &m, d->t, &n->inner);
+}
+
+static void
+test_nested_verdicts(void **state)
+{
+    fixture f;
+    core *C = open_core(&f, "rule one = metric=messages window=10m limit=0 action=lock\n",
+                        "memory:");
+    nest n = {C, 0, {0}};
+    core_observer o = {nest_decision, NULL, &n};
+    core_msg m = {.account = "a@x", .service = "test", .nrcpt = 1, .count = 1};
+    core_verdict v;
+
+    (void)state;
+    core_observe(C, &o);
+    core_judge(C, &m, 1764000000, &v);
+    assert_int_equal(n.calls, 2); /* a@x's lock, then other@x's inside it */
+    assert_int_equal(n.inner.kind, CORE_REJECT); /* each call gets its own verdict ... */
+    assert_non_null(strstr(n.inner.evidence, "\"account\":\"other@x\""));
+    assert_int_equal(v.kind, CORE_REJECT); /* ... and the outer one is still its own */
+    assert_int_equal(v.decided, 1);
+    assert_non_null(strstr(v.evidence, "\"account\":\"a@x\""));
+    close_core(&f);
+}
+
+static void
+test_manual_and_queue_ids(void **state)
+{
+    fixture f;
+    core *C = open_core(&f, LOCK3, "memory:");
+    core_msg m = {.account = "a@x", .queue_id = "4B1C31002A3", .service = "test", .nrcpt = 1,
+                  .count = 1};
+    core_verdict v;
+
+    (void)state;
+    assert_int_equal(core_lock(C, "a@x", "uid 0", "test"), 0);
+    assert_int_equal(core_lock(C, "a@x", "uid 0", "test"), -1); /* already locked */
+    core_judge(C, &m, 1764000000, &v);
+    assert_int_equal(v.kind, CORE_REJECT);
+    assert_string_equal(v.rule, "manual");
+    assert_int_equal(core_unlock(C, "a@x", "uid 0", "test"), 0);
+    assert_int_equal(core_unlock(C, "a@x", "uid 0", "test"), -1); /* not locked */
+    core_judge(C, &m, 1764000001, &v);
+    assert_int_equal(v.kind, CORE_OK);
+    assert_string_equal(core_account_of(C, "4B1C31002A3"), "a@x"); /* found */
+    assert_null(core_account_of(C, "4B1C31002A4"));                /* not seen */
+    close_core(&f);
+}
+
+static void
+test_manual_store_error(void **state)
+{
+    fixture f;
+    core *C = open_core(&f, LOCK3, "memory:fail-writes");
+
+    (void)state;
+    assert_int_equal(core_lock(C, "a@x", "uid 0", "test"), -2); /* made, but not durable */
+    close_core(&f);
+}
+
+int
+main(void)
+{
+    struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 3];
+    size_t n = 0;
+
+    log_open("test_core", 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        t[n++] = (struct CMUnitTest){cases[i].name, test_case, NULL, NULL, (void *)&cases[i]};
+    t[n++] = (struct CMUnitTest)cmocka_unit_test(test_nested_verdicts);
+    t[n++] = (struct CMUnitTest)cmocka_unit_test(test_manual_and_queue_ids);
+    t[n++] = (struct CMUnitTest)cmocka_unit_test(test_manual_store_error);
+    return _cmocka_run_group_tests("core", t, n, NULL, NULL);
+}
