@@ -70,9 +70,17 @@ listener_unix(const char *path, int mode, int backlog, char *err, size_t errlen)
     if (clear_path(&sun, err, errlen) != 0)
         return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
+    if (fd < 0)
         return fail(fd, path, err, errlen);
-    if (chmod(path, (mode_t)mode) != 0 || listen(fd, backlog) != 0) {
+    /* the socket is born with its mode (bind creates it 0777 & ~umask): no moment where a
+     * chmod has not happened yet. umask is per process; the daemon binds before its threads
+     * start, and a thread's file created meanwhile only gets stricter permissions. */
+    mode_t old = umask((mode_t)(~mode & 0777));
+    int rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+    umask(old);
+    if (rc != 0)
+        return fail(fd, path, err, errlen);
+    if (listen(fd, backlog) != 0) {
         int e = errno;
         unlink(path); /* ours: bound a moment ago */
         errno = e;

@@ -6,7 +6,8 @@
  *	int listener_unix(const char *path, int mode, int backlog, char *err, size_t errlen);
  *	int listener_tcp(const char *spec, int backlog, char *err, size_t errlen);
  *
- * listener_unix() binds a stream socket at path and gives it mode. What is already at the path is
+ * listener_unix() binds a stream socket at path, born with mode (a umask around bind(), then
+ * restored; no chmod window). What is already at the path is
  * removed only when it is a stale socket (one nobody listens on): a live socket ("in use"), a
  * regular file, a directory or a symbolic link is left alone and is an error, so a mistyped path
  * never deletes a file. listener_tcp() takes "host:port" with a numeric host (IPv6 as

@@ -159,8 +159,11 @@ test_unix_mode_and_length(void **state)
     static const int modes[] = {0600, 0660, 0666};
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         snprintf(path, sizeof(path), "%s/s%zu", dir, i);
+        umask(027);
         int fd = listener_unix(path, modes[i], 8, err, sizeof(err));
         assert_true(fd >= 0);
+        if (umask(022) != 027) /* the mode comes from a umask around bind(), then restored */
+            fail_msg("mode %o: the process's umask was not restored", modes[i]);
         assert_int_equal(stat(path, &st), 0);
         if ((st.st_mode & 0777) != (mode_t)modes[i])
             fail_msg("mode %o: the socket has %o", modes[i], st.st_mode & 0777);
