@@ -44,21 +44,20 @@ def free_port():
 
 class Daemon:
     def __init__(self, state, *opts):
-        self.state, self.port, self.http = state, free_port(), free_port()
+        self.state = state
         self.log = os.path.join(state, "daemon.log")
-        args = [HJ, "-f", "-o", "state_dir=" + state, "-o", "policy_listen=127.0.0.1:%d" % self.port,
-                "-o", "http_listen=127.0.0.1:%d" % self.http, "-o", "log_follow=",
-                "-o", "http_token_admin=" + ADMIN, "-o", "http_token_read=" + READ,
-                "-o", "web_dir=" + os.path.join(ROOT, "web")]
-        for o in opts:
-            args += ["-o", o]
-        start = os.path.getsize(self.log) if os.path.exists(self.log) else 0
-        self.p = subprocess.Popen(args, stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+
+        def argv():
+            self.port, self.http = free_port(), free_port()
+            args = [HJ, "-f", "-o", "state_dir=" + state, "-o", "policy_listen=127.0.0.1:%d" % self.port,
+                    "-o", "http_listen=127.0.0.1:%d" % self.http, "-o", "log_follow=",
+                    "-o", "http_token_admin=" + ADMIN, "-o", "http_token_read=" + READ,
+                    "-o", "web_dir=" + os.path.join(ROOT, "web")]
+            for o in opts:
+                args += ["-o", o]
+            return args
+        self.p = tap.spawn(argv, self.log)
         PROCS.append(self.p)
-        for _ in range(100):
-            if "started:" in open(self.log).read()[start:] or self.p.poll() is not None:
-                break
-            time.sleep(0.05)
         self.sock = os.path.join(state, "control.sock")
 
     def stop(self):

@@ -8,6 +8,7 @@
                                      # a "not ok" for each one missing
     tap.finish(n)                    # a failure if the script printed other than n checks;
                                      # the number of failures (for the exit status)
+    p = tap.spawn(argv_fn, log)      # start a daemon, wait for its "started:" line
 
 The counters are this module's: one script, one plan. Not thread-safe beyond print()'s own
 atomicity; a check run in a thread reports from the main thread.
@@ -56,3 +57,28 @@ def finish(n):
         print("# %d checks printed, %d planned" % (PRINTED, n), flush=True)
         FAILS += 1
     return FAILS
+
+
+def spawn(argv_fn, log, tries=3, wait=30.0):
+    """Start a daemon and wait for its "started:" line in log (appended to): the Popen.
+
+    argv_fn() gives the argv, with fresh ports, for each try: a port picked free can be taken
+    by another process before the daemon binds it, and the daemon then exits with "cannot
+    listen"; that is retried. A daemon that is slow to start on a loaded machine is waited for
+    (wait seconds); one that exits for another reason is returned as it is, for the checks."""
+    import os
+    import subprocess
+    import time
+    for attempt in range(tries):
+        start = os.path.getsize(log) if os.path.exists(log) else 0
+        p = subprocess.Popen(argv_fn(), stdout=open(log, "a"), stderr=subprocess.STDOUT)
+        deadline = time.time() + wait
+        while time.time() < deadline:
+            text = open(log, errors="replace").read()[start:]
+            if "started:" in text or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        if p.poll() is None or "cannot listen" not in text or attempt == tries - 1:
+            return p
+        p.wait()
+    return p
