@@ -8,6 +8,7 @@
 #   golden          tests/golden/NAME.log -> NAME.expected decisions (NAME.conf or the built-in config)
 #   fixture         the real Postfix 3.7 log in tests/fixtures/postfix37: events seen = traffic sent
 #   bad input       empty, missing, binary, 10 MB line, truncated gzip, cut transactions, bad configs
+#   configuration   hijackd config round trips, -o, docs/SETTINGS.md current with the table
 #   admin           control socket (root and unprivileged callers), hijackctl, HTTP API tokens and
 #                   errors, /metrics, restart survival, the dashboard in Chromium (tests/browser)
 #   equivalence     examples/mdaemon.conf vs ../shared/eval/naive_baseline.py on dev1 and on its
@@ -155,6 +156,10 @@ check "hijackd config prints the settings and rules (exit $rc1)" \
 	bash -c "[ $rc1 = 0 ] && grep -q '^policy_listen = ' '$T/c1.conf' && grep -q '^store_error_action = ' '$T/c1.conf' && grep -q '^rule [a-z_0-9]* = metric=' '$T/c1.conf'"
 check "  ... and that output loads back to the same configuration (exit $rc2)" \
 	bash -c "[ $rc2 = 0 ] && [ -s '$T/c2.conf' ] && diff <(tail -n +2 '$T/c1.conf') <(tail -n +2 '$T/c2.conf')"
+# the settings reference is generated from the table: the committed one must be current
+"$HJ" config --reference >"$T/SETTINGS.md"
+check "docs/SETTINGS.md is what hijackd config --reference prints (else regenerate it)" \
+	diff -u docs/SETTINGS.md "$T/SETTINGS.md"
 "$HJ" config -c examples/mdaemon.conf -o 'rule mdaemon_rcpt_500_30m = metric=recipients window=30m limit=100 action=lock' >"$T/c3.conf"
 check "-o replaces a rule of the file" \
 	bash -c "[ \$(grep -c '^rule mdaemon_rcpt_500_30m = ' '$T/c3.conf') = 1 ] && grep -Eq '^rule mdaemon_rcpt_500_30m = .* limit=100( |\$)' '$T/c3.conf'"

@@ -2,13 +2,17 @@
  * conf - hijackd's configuration: settings, rules, overrides; parse, validate, print
  *
  * SYNOPSIS
- *	enum { CONF_FAIL_DUNNO, CONF_FAIL_DEFER };
-enum { CONF_COUNT_EOM, CONF_COUNT_RCPT };
-
-hj_conf *conf_load(const char *path, char *const *opts, size_t nopts,
+ *	hj_conf *conf_load(const char *path, char *const *opts, size_t nopts,
  *	                   char *err, size_t errlen);
  *	void conf_print(const hj_conf *c, hj_buf *out);
  *	void conf_free(hj_conf *c);
+ *
+ *	size_t conf_changed(const hj_conf *old, const hj_conf *cur, unsigned flags_mask,
+ *	                    conf_changed_fn fn, void *ctx);
+ *	int conf_keep(hj_conf *cur, const hj_conf *old, unsigned flags_mask,
+ *	              char *err, size_t errlen);
+ *	void conf_reference(hj_buf *out);
+ *	size_t conf_nsettings(void);
  *
  * DESCRIPTION
  *	The file is in Postfix main.cf style: "name = value" lines, "#"
@@ -26,6 +30,19 @@ hj_conf *conf_load(const char *path, char *const *opts, size_t nopts,
  *	and conf_load() then returns NULL with the message in err; nothing
  *	is half-loaded. The result is immutable and owns its policy.
  *	Not thread-safe while loading; the result can be shared read-only.
+ *
+ *	Every setting is a row of one typed table (conf_table.c), with
+ *	flags: CONF_F_RESTART, read only at start (a reload cannot apply it);
+ *	CONF_F_NOTIFY, copied by the notification workers (a reload that
+ *	changes one must reopen them). conf_changed() calls fn (if not NULL)
+ *	for each setting with any of flags_mask (0: any setting) whose value
+ *	differs between old and cur, as written (c->text[]; for a file such
+ *	as user_notice_template also its content), with the old and new
+ *	texts, in table order, and returns how many differ. conf_keep() puts
+ *	old's value back into cur for each such setting with any of
+ *	flags_mask (the setting's own check runs again; checks across
+ *	settings do not): 0, or -1 with a message in err. conf_reference()
+ *	appends the Markdown settings reference (docs/SETTINGS.md).
  */
 #ifndef HJ_CONF_H
 #define HJ_CONF_H
@@ -104,10 +121,19 @@ typedef struct hj_conf {
 
 enum { CONF_FAIL_DUNNO, CONF_FAIL_DEFER };
 enum { CONF_COUNT_EOM, CONF_COUNT_RCPT };
+enum { CONF_F_RESTART = 1u << 0, CONF_F_NOTIFY = 1u << 1 }; /* a setting's flags */
+
+typedef void (*conf_changed_fn)(void *ctx, const char *name, const char *old_text,
+                                const char *new_text);
 
 hj_conf *conf_load(const char *path, char *const *opts, size_t nopts, char *err, size_t errlen);
 void conf_print(const hj_conf *c, hj_buf *out);
 void conf_free(hj_conf *c);
+size_t conf_changed(const hj_conf *old, const hj_conf *cur, unsigned flags_mask,
+                    conf_changed_fn fn, void *ctx);
+int conf_keep(hj_conf *cur, const hj_conf *old, unsigned flags_mask, char *err, size_t errlen);
+void conf_reference(hj_buf *out);
+size_t conf_nsettings(void);
 extern const char conf_default_text[];
 
 #endif

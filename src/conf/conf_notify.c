@@ -3,8 +3,9 @@
  *               reply-to-unlock, webhooks, and the reply texts' placeholders
  *
  * DESCRIPTION
- *	Each function parses one setting's value into hj_conf (conf.c's table
- *	names them and their defaults); conf_notify_check() validates them
+ *	Their rows are in conf_table.c; here are the checks of addresses,
+ *	list items and reply texts, the action-bit sets (alert_on,
+ *	webhook_on) and the notice template; conf_notify_check() validates them
  *	together once the rules are read: user_notice_rules must name rules,
  *	reply-to-unlock needs both unlock_address and unlock_admins. The user
  *	notice template is read from its file here, at load time, so a missing
@@ -17,7 +18,6 @@
 #include <strings.h>
 
 #include "../util/alloc.h"
-#include "../util/timeconv.h"
 #include "../util/tmpl.h"
 #include "conf_int.h"
 
@@ -45,38 +45,36 @@ static const char notice_default[] =
     "\n"
     "This message was sent automatically; replies are not read by a person.\n";
 
-static void
-strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-/* strv_set - a comma/space separated list into a fresh array */
-static void
-strv_set(char ***v, size_t *n, const char *value)
-{
-    char *copy = xstrdup(value), *save = NULL;
-
-    strv_free(*v, *n);
-    *v = NULL, *n = 0;
-    for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
-        *v = xrealloc(*v, (*n + 1) * sizeof(char *));
-        (*v)[(*n)++] = xstrdup(t);
-    }
-    free(copy);
-}
-
-/* address - an empty string or something with no blanks, quotes or angle brackets */
-static int
-address(char **dst, const char *what, const char *v, char *err, size_t errlen)
+/* conf_check_address - an empty string or something with no blanks, quotes or angle brackets */
+int
+conf_check_address(const conf_setting *s, const char *v, char *err, size_t errlen)
 {
     if (strpbrk(v, " \t<>\"'(),;\\\n")) {
-        snprintf(err, errlen, "%s must be a bare mail address, got \"%s\"", what, v);
+        snprintf(err, errlen, "%s must be a bare mail address, got \"%s\"", s->name, v);
         return -1;
     }
-    conf_set_str(dst, v);
+    return 0;
+}
+
+/* conf_item_full_address - an unlock admin: user@domain */
+int
+conf_item_full_address(const conf_setting *s, char *item, char *err, size_t errlen)
+{
+    if (strchr(item, '@') == NULL) {
+        snprintf(err, errlen, "%s: \"%s\" is not a full address (user@domain)", s->name, item);
+        return -1;
+    }
+    return 0;
+}
+
+/* conf_item_url - a webhook: http:// or https:// */
+int
+conf_item_url(const conf_setting *s, char *item, char *err, size_t errlen)
+{
+    if (strncmp(item, "http://", 7) && strncmp(item, "https://", 8)) {
+        snprintf(err, errlen, "%s: \"%s\" is not an http:// or https:// URL", s->name, item);
+        return -1;
+    }
     return 0;
 }
 
@@ -84,98 +82,26 @@ address(char **dst, const char *what, const char *v, char *err, size_t errlen)
 static int
 actions(unsigned *bits, const char *v, char *err, size_t errlen)
 {
-    char **w = NULL;
-    size_t n = 0;
+    char *copy = xstrdup(v), *save = NULL;
     int rc = 0;
 
-    strv_set(&w, &n, v);
     *bits = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    for (char *w = strtok_r(copy, ", \t", &save); w && rc == 0; w = strtok_r(NULL, ", \t", &save)) {
         hj_action a;
-        if (policy_action_lookup(w[i], &a) != 0 || a == HJ_A_UNLOCK) {
-            snprintf(err, errlen, "bad action \"%s\" (warn, throttle, lock, relay)", w[i]);
+        if (policy_action_lookup(w, &a) != 0 || a == HJ_A_UNLOCK) {
+            snprintf(err, errlen, "bad action \"%s\" (warn, throttle, lock, relay)", w);
             rc = -1;
         }
         *bits |= rc ? 0 : 1u << a;
     }
-    strv_free(w, n);
+    free(copy);
     return rc;
-}
-
-int
-conf_set_sendmail_path(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    if (v[0] != '/') {
-        snprintf(err, errlen, "sendmail_path must be an absolute path, got \"%s\"", v);
-        return -1;
-    }
-    conf_set_str(&c->sendmail_path, v);
-    return 0;
-}
-
-int
-conf_set_alert_to(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return address(&c->alert_to, "alert_to", v, err, errlen);
-}
-
-int
-conf_set_alert_from(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return address(&c->alert_from, "alert_from", v, err, errlen);
 }
 
 int
 conf_set_alert_on(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     return actions(&c->alert_on, v, err, errlen);
-}
-
-int
-conf_set_alert_max(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    long long n;
-
-    return conf_int_in(v, 1, 1000, &n, err, errlen) ? -1 : (c->alert_max = n, 0);
-}
-
-int
-conf_set_alert_interval(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return conf_duration_min1(v, &c->alert_interval, err, errlen);
-}
-
-int
-conf_set_unlock_address(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return address(&c->unlock_address, "unlock_address", v, err, errlen);
-}
-
-int
-conf_set_unlock_admins(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    strv_set(&c->unlock_admins, &c->nunlock_admins, v);
-    for (size_t i = 0; i < c->nunlock_admins; i++)
-        if (strchr(c->unlock_admins[i], '@') == NULL) {
-            snprintf(err, errlen, "unlock_admins: \"%s\" is not a full address (user@domain)",
-                     c->unlock_admins[i]);
-            return -1;
-        }
-    return 0;
-}
-
-int
-conf_set_unlock_lifetime(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return conf_duration_min1(v, &c->unlock_token_lifetime, err, errlen);
-}
-
-int
-conf_set_notice_rules(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    (void)err, (void)errlen;
-    strv_set(&c->notice_rules, &c->nnotice_rules, v);
-    return 0;
 }
 
 int
@@ -205,66 +131,9 @@ conf_set_notice_template(hj_conf *c, const char *v, char *err, size_t errlen)
 }
 
 int
-conf_set_admin_contact(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    (void)err, (void)errlen;
-    conf_set_str(&c->admin_contact, v);
-    return 0;
-}
-
-int
-conf_set_webhook_urls(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    strv_set(&c->webhook_urls, &c->nwebhook_urls, v);
-    for (size_t i = 0; i < c->nwebhook_urls; i++)
-        if (strncmp(c->webhook_urls[i], "http://", 7) &&
-            strncmp(c->webhook_urls[i], "https://", 8)) {
-            snprintf(err, errlen, "webhook_urls: \"%s\" is not an http:// or https:// URL",
-                     c->webhook_urls[i]);
-            return -1;
-        }
-    return 0;
-}
-
-int
-conf_set_webhook_format(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    if (strcmp(v, "json") != 0 && strcmp(v, "slack") != 0) {
-        snprintf(err, errlen, "bad webhook_format \"%s\" (json or slack)", v);
-        return -1;
-    }
-    c->webhook_format = strcmp(v, "slack") == 0;
-    return 0;
-}
-
-int
 conf_set_webhook_on(hj_conf *c, const char *v, char *err, size_t errlen)
 {
     return actions(&c->webhook_on, v, err, errlen);
-}
-
-int
-conf_set_webhook_timeout(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    if (conf_duration_min1(v, &c->webhook_timeout, err, errlen) != 0)
-        return -1;
-    if (c->webhook_timeout > 300) {
-        snprintf(err, errlen, "webhook_timeout is at most 5m, got %s", v);
-        return -1;
-    }
-    return 0;
-}
-
-int
-conf_set_webhook_retry(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return conf_duration_min1(v, &c->webhook_retry, err, errlen);
-}
-
-int
-conf_set_webhook_max_age(hj_conf *c, const char *v, char *err, size_t errlen)
-{
-    return conf_duration_min1(v, &c->webhook_max_age, err, errlen);
 }
 
 int
@@ -304,16 +173,4 @@ conf_notify_check(hj_conf *c, char *err, size_t errlen)
         return -1;
     }
     return 0;
-}
-
-void
-conf_notify_free(hj_conf *c)
-{
-    char *s[] = {c->sendmail_path,  c->alert_to,        c->alert_from,
-                 c->unlock_address, c->notice_template, c->admin_contact};
-    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-        free(s[i]);
-    strv_free(c->unlock_admins, c->nunlock_admins);
-    strv_free(c->notice_rules, c->nnotice_rules);
-    strv_free(c->webhook_urls, c->nwebhook_urls);
 }

@@ -534,28 +534,27 @@ core_open(hj_conf *conf, char *err, size_t errlen)
     return C;
 }
 
-/* keep_restart_only - settings that take effect at the next restart keep their running values */
+/* warn_restart - a reload met a changed setting that takes effect at the next restart */
 static void
-keep_restart_only(const hj_conf *oc, hj_conf *nc)
+warn_restart(void *ctx, const char *name, const char *old_text, const char *new_text)
 {
-    char **nv[] = {&nc->policy_listen, &nc->state_dir, &nc->store, &nc->log_follow};
-    const char *ov[] = {oc->policy_listen, oc->state_dir, oc->store, oc->log_follow};
-    static const char *const names[] = {"policy_listen", "state_dir", "store", "log_follow"};
-
-    for (size_t i = 0; i < sizeof(ov) / sizeof(ov[0]); i++) {
-        if (strcmp(ov[i], *nv[i]) != 0)
-            log_warn("reload: %s changed to %s: takes effect at the next restart", names[i],
-                     *nv[i]);
-        free(*nv[i]);
-        *nv[i] = xstrdup(ov[i]);
-    }
+    (void)ctx, (void)old_text;
+    log_warn("reload: %s changed to %s: takes effect at the next restart", name, new_text);
 }
 
 int
-core_reload(core *C, hj_conf *nc)
+core_reload(core *C, hj_conf *nc, unsigned *changed)
 {
+    char err[512];
+
     exempt_apply(nc);
-    keep_restart_only(C->conf, nc);
+    conf_changed(C->conf, nc, CONF_F_RESTART, warn_restart, NULL);
+    if (conf_keep(nc, C->conf, CONF_F_RESTART, err, sizeof(err)) != 0) {
+        log_error("reload refused, the running configuration stays: %s", err);
+        conf_free(nc);
+        return -1;
+    }
+    *changed = conf_changed(C->conf, nc, CONF_F_NOTIFY, NULL, NULL) ? CONF_F_NOTIFY : 0;
     core_flush(C); /* the running engine's pending counters reach the store first */
     hj_conf *oc = C->conf;
     hj_engine *oe = C->eng;

@@ -7,7 +7,7 @@
  *	void core_event(core *C, const hj_event *ev);
  *	int core_lock(core *C, const char *account, const char *actor, const char *reason);
  *	int core_unlock(core *C, const char *account, const char *actor, const char *reason);
- *	int core_reload(core *C, hj_conf *nc);
+ *	int core_reload(core *C, hj_conf *nc, unsigned *changed);
  *	void core_tick(core *C, int64_t now);   void core_flush(core *C);
  *	void core_close(core *C);
  *
@@ -47,8 +47,11 @@
  *	hijackd has not seen it (the map is in memory only and bounded).
  *
  *	core_reload() takes a configuration loaded by the caller: on 0 it
- *	owns and runs it (restart-only settings keep their running values
- *	and are logged); on -1 it has freed it and the old one stays.
+ *	owns and runs it, and *changed has CONF_F_NOTIFY set when a setting
+ *	the notification workers copy changed (the caller reopens them). The
+ *	settings flagged CONF_F_RESTART in the table keep their running
+ *	values, each change logged. On -1 it has freed nc and the old one
+ *	stays.
  *
  *	Single-threaded: every call from the daemon's loop. Memory failure
  *	is fatal; a store failure is logged and answered, never fatal.
@@ -122,7 +125,7 @@ void core_judge(core *C, const core_msg *m, int64_t now, core_verdict *v);
 void core_event(core *C, const hj_event *ev);
 int core_lock(core *C, const char *account, const char *actor, const char *reason);
 int core_unlock(core *C, const char *account, const char *actor, const char *reason);
-int core_reload(core *C, hj_conf *nc);
+int core_reload(core *C, hj_conf *nc, unsigned *changed);
 void core_tick(core *C, int64_t now);
 void core_flush(core *C);
 void core_note_queue_id(core *C, const char *queue_id, const char *account);

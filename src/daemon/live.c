@@ -134,9 +134,11 @@ live_reload(void *ctx)
         log_error("reload refused, the running configuration stays: %s", err);
         return -1;
     }
-    if (core_reload(L->C, nc) != 0)
+    unsigned changed = 0;
+    if (core_reload(L->C, nc, &changed) != 0)
         return -1;
-    incident_reload(L->inc);
+    if (changed & CONF_F_NOTIFY)
+        incident_reload(L->inc);
     return 0;
 }
 

@@ -37,30 +37,7 @@ struct incident {
     webhook *wh;
     uint8_t key[TOKEN_KEY_LEN];
     htab *rcpts; /* account -> rring */
-    char *sig; /* the settings the spools were opened with */
 };
-
-/* settings_sig - the notify settings as one string: a reload reopens when it changes */
-static char *
-settings_sig(const hj_conf *c)
-{
-    hj_buf b = HJ_BUF_INIT;
-
-    buf_printf(&b,
-               "%s|%s|%s|%s|%" PRId64 "|%" PRId64 "|%s|%s|%s|%s|%s|%d|%" PRId64 "|%" PRId64
-               "|%" PRId64 "|%" PRId64,
-               c->sendmail_path, c->alert_to, c->alert_from, c->unlock_address, c->alert_max,
-               c->alert_interval, c->notice_template, c->admin_contact, c->postqueue_path,
-               c->postfix_config_dir, c->state_dir, c->webhook_format, c->webhook_timeout,
-               c->webhook_retry, c->webhook_max_age, c->postfix_command_timeout);
-    for (size_t i = 0; i < c->nwebhook_urls; i++)
-        buf_printf(&b, "|%s", c->webhook_urls[i]);
-    for (size_t i = 0; i < c->nlocal; i++)
-        buf_printf(&b, "|%s", c->local_domains[i]);
-    char *s = xstrdup(buf_str(&b));
-    buf_free(&b);
-    return s;
-}
 
 /* spools_open - the mail and webhook spools for the running configuration; 0 or -1 (logged) */
 static int
@@ -133,7 +110,6 @@ incident_open(core *C)
         return NULL;
     }
     n->rcpts = htab_new(1024);
-    n->sig = settings_sig(core_conf(C));
     if (spools_open(n) != 0) {
         incident_close(n);
         return NULL;
@@ -146,15 +122,7 @@ incident_open(core *C)
 void
 incident_reload(incident *n)
 {
-    char *sig = settings_sig(core_conf(n->C));
-
-    if (strcmp(sig, n->sig) == 0) {
-        free(sig);
-        return;
-    }
     spools_close(n); /* waits for a batch in progress */
-    free(n->sig);
-    n->sig = sig;
     if (spools_open(n) != 0)
         log_error("notify: alerts and webhooks are off until the next good reload");
 }
@@ -178,7 +146,6 @@ incident_close(incident *n)
         return;
     spools_close(n);
     htab_free(n->rcpts, rring_free);
-    free(n->sig);
     free(n);
 }
 

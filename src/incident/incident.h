@@ -41,7 +41,8 @@
  *
  *	incident_open() loads (or creates) state_dir/unlock.key and opens the
  *	spools in state_dir/mail and state_dir/webhook; NULL (logged) if it
- *	cannot. incident_reload() reopens them when their settings changed.
+ *	cannot. incident_reload() reopens them (the daemon calls it when a
+ *	reload changed a setting flagged CONF_F_NOTIFY).
  *	Single-threaded (the daemon's loop). Memory failure is fatal.
  */
 #ifndef HJ_INCIDENT_H

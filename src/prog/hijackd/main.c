@@ -5,6 +5,7 @@
  *	hijackd [-c FILE] [-f] [-o name=value]...   the daemon (live.h)
  *	hijackd replay [options] FILE...   replay Postfix logs (replay.h)
  *	hijackd config [-c FILE] [-o name=value]...   print the effective configuration
+ *	hijackd config --reference   print the settings reference (docs/SETTINGS.md)
  *	hijackd version
  *
  * DESCRIPTION
@@ -24,24 +25,40 @@
 #ifndef HJ_VERSION
 #endif
 
+/* print_reference - "hijackd config --reference": the settings as Markdown */
+static int
+print_reference(void)
+{
+    hj_buf b = HJ_BUF_INIT;
+
+    conf_reference(&b);
+    fputs(buf_str(&b), stdout);
+    buf_free(&b);
+    return 0;
+}
+
 /* config_main - "hijackd config": print the effective configuration */
 static int
 config_main(int argc, char **argv)
 {
+    static const struct option longopts[] = {{"reference", no_argument, NULL, 'R'}, {0}};
     const char *path = NULL;
     char **opts = NULL, err[1024];
     size_t nopts = 0;
     int ch;
 
     optind = 1;
-    while ((ch = getopt(argc, argv, "c:o:")) != -1) {
-        if (ch == 'c') {
+    while ((ch = getopt_long(argc, argv, "c:o:", longopts, NULL)) != -1) {
+        if (ch == 'R') {
+            free(opts);
+            return print_reference();
+        } else if (ch == 'c') {
             path = optarg;
         } else if (ch == 'o') {
             opts = xrealloc(opts, (nopts + 1) * sizeof(char *));
             opts[nopts++] = optarg;
         } else {
-            fprintf(stderr, "usage: hijackd config [-c FILE] [-o name=value]...\n");
+            fprintf(stderr, "usage: hijackd config [-c FILE] [-o name=value]... | --reference\n");
             free(opts);
             return 2;
         }
