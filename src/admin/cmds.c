@@ -33,6 +33,7 @@
 #include "../util/timeconv.h"
 #include "../core/exempt.h"
 #include "../util/jtime.h"
+#include "../util/version.h"
 
 #define HISTORY_MAX 500
 

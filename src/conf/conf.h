@@ -53,7 +53,6 @@
 #include "../engine/policy.h"
 #include "../util/buf.h"
 
-#define HJ_VERSION "0.2.0" /* hijackd and hijackctl */
 
 typedef struct hj_conf {
     hj_policy *pol;

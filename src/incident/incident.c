@@ -19,6 +19,7 @@
 #include "../util/log.h"
 #include "../util/jtime.h"
 #include "../util/timeconv.h"
+#include "../util/version.h"
 
 #define NOTIFY_RCPTS 10         /* recent recipients kept per account */
 #define NOTIFY_RCPT_ACCTS 50000 /* accounts with recent recipients (then forgotten) */

@@ -18,6 +18,7 @@
 #include "../conf/conf.h"
 #include "../util/alloc.h"
 #include "../util/log.h"
+#include "../util/version.h"
 
 #define WEBHOOK_LOG_EVERY 60 /* s: at most one failure line per URL this often */
 

@@ -21,6 +21,7 @@
 #include "../../util/alloc.h"
 #include "../../daemon/live.h"
 #include "../../daemon/replay.h"
+#include "../../util/version.h"
 
 #ifndef HJ_VERSION
 #endif
