@@ -184,7 +184,7 @@ m purge_no_ids src/incident/purge.c \
 	'core_queue_ids(o->C, d->entity, qid_collect, &s);' '(void)qid_collect;' \
 	'lock_purge_queue forgets the queue IDs seen for the account (only its own sender is purged)'
 # the admin side
-m ctl_rcvtimeo src/prog/hijackctl/hijackctl.c \
+m ctl_rcvtimeo src/prog/hijackctl/ctl_sock.c \
 	'setsockopt(*fdp, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));' '(void)0;' \
 	'hijackctl waits for ever on a daemon that does not answer'
 

@@ -42,7 +42,8 @@
  *	("sender", the envelope sender, only when sender is not NULL). talk
  *	gets where as is; it returns 0 with the daemon's answer line (a JSON
  *	object with "status") appended to *answer, or non-zero with the reason
- *	in err when no answer came (hijackctl's ctl_talk: the control socket).
+ *	in err when no answer came (hijackctl's ctl_sock_talk: the control
+ *	socket).
  *	What happened is one line: on out for an answer (json: the answer's
  *	body, the answer without "status", on a 200; the whole answer on a
  *	refusal; else "unlocked ACCOUNT (token from ADDR)" or "hijackd refused

@@ -132,15 +132,12 @@ ms_left(const struct timespec *deadline)
 }
 
 /* pump - feed stdin, collect stdout and stderr, all at once (no pipe can fill up and block);
- * -1 on a poll error, -2 when r->timeout_s passed first */
+ * -1 on a poll error, -2 when the deadline passed first */
 static int
-pump(child_run *r, int fd[3])
+pump(child_run *r, int fd[3], struct timespec deadline)
 {
     size_t off = 0;
-    struct timespec deadline;
 
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += r->timeout_s;
     if (fd[0] >= 0 && r->inlen == 0) {
         close(fd[0]);
         fd[0] = -1;
@@ -185,19 +182,32 @@ err_line(const hj_buf *t, char *out, size_t outlen)
         snprintf(out, outlen, "%.*s", (int)n, f);
 }
 
-/* run_wait - reap the child; 0 if it exited 0, else -1 with the reason in err */
+/* wait_exit - reap the child by the deadline: a child that closed its stdout and stderr may
+ * still be running; 0 with its status in *st, -1 on a waitpid error, -2 at the deadline */
 static int
-run_wait(const child_run *r, pid_t pid, char *err, size_t errlen)
+wait_exit(pid_t pid, struct timespec deadline, int *st)
 {
-    int st;
+    long nap_ms = 1;
+    pid_t k;
+
+    while ((k = waitpid(pid, st, WNOHANG)) == 0 || (k < 0 && errno == EINTR)) {
+        int left = ms_left(&deadline);
+        if (left == 0)
+            return -2;
+        nap_ms = nap_ms < left ? nap_ms : left;
+        nanosleep(&(struct timespec){nap_ms / 1000, nap_ms % 1000 * 1000000}, NULL);
+        nap_ms = nap_ms < 50 ? nap_ms * 2 : 50; /* an exited child is reaped at once */
+    }
+    return k < 0 ? -1 : 0;
+}
+
+/* run_status - 0 if the child exited 0, else -1 with the reason in err */
+static int
+run_status(const child_run *r, int st, char *err, size_t errlen)
+{
     char line[512];
     hj_buf cmd = HJ_BUF_INIT;
 
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) {
-            snprintf(err, errlen, "%s: waitpid: %s", r->argv[0], strerror(errno));
-            return -1;
-        }
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return 0;
     run_cmdline(r->argv, &cmd);
@@ -231,16 +241,29 @@ exec_errno(int fd)
     return k == (ssize_t)sizeof(e) ? e : 0;
 }
 
+/* run_fail - the message for a run that failed at step ("poll", "waitpid") or its deadline */
+static void
+run_fail(const child_run *r, int rc, const char *step, char *err, size_t errlen)
+{
+    if (rc == -2)
+        snprintf(err, errlen, "%s: no answer in %d s (killed)", r->argv[0], r->timeout_s);
+    else
+        snprintf(err, errlen, "%s: %s: %s", r->argv[0], step, strerror(errno));
+}
+
 int
 child_run_wait(child_run *r, char *err, size_t errlen)
 {
-    int parent[4], child[4], rc = -1;
+    int parent[4], child[4], rc = -1, st;
+    struct timespec deadline;
 
     if (run_fds(r, parent, child) < 0) {
         snprintf(err, errlen, "%s: %s", r->argv[0], strerror(errno));
         close_fds(parent), close_fds(child);
         return -1;
     }
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += r->timeout_s;
     pid_t pid = fork();
     if (pid == 0)
         run_exec(r->argv, child);
@@ -252,16 +275,14 @@ child_run_wait(child_run *r, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", r->argv[0], strerror(rc));
         reap(pid);
         rc = -1;
-    } else if ((rc = pump(r, parent)) < 0) {
-        if (rc == -2)
-            snprintf(err, errlen, "%s: no answer in %d s (killed)", r->argv[0], r->timeout_s);
-        else
-            snprintf(err, errlen, "%s: poll: %s", r->argv[0], strerror(errno));
+    } else if ((rc = pump(r, parent, deadline)) < 0 || (rc = wait_exit(pid, deadline, &st)) < 0) {
+        run_fail(r, rc, parent[0] >= 0 || parent[1] >= 0 || parent[2] >= 0 ? "poll" : "waitpid",
+                 err, errlen);
         rc = -1;
         kill(pid, SIGKILL); /* a hung postqueue holds nothing worth a clean exit */
         reap(pid);
     } else {
-        rc = run_wait(r, pid, err, errlen);
+        rc = run_status(r, st, err, errlen);
     }
     close_fds(parent);
     return rc;

@@ -14,8 +14,9 @@
  *	its stderr in r->errtext. All three are pumped at once with poll(),
  *	so no pipe can fill up and block either side. A child that has not
  *	finished within r->timeout_s (> 0) seconds is killed (SIGKILL) and
- *	reaped. The child gets no descriptor of the caller's but 0-2, an
- *	empty signal mask and SIGPIPE at its default.
+ *	reaped (also one that closed its stdout and stderr and runs on).
+ *	The child gets no descriptor of the caller's but 0-2, an empty
+ *	signal mask and SIGPIPE at its default.
  *
  *	Returns 0 when the child exited 0; else -1 with one line in err:
  *	the command, its exit status or signal and the line of its stderr

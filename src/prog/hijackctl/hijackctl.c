@@ -43,7 +43,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,16 +55,13 @@
 #include "../../util/htab.h"
 #include "../../util/timeconv.h"
 #include "ctl_show.h"
+#include "ctl_sock.h"
 #include "../../notify/mailmsg.h"
 #include "../../postfix/queue.h"
 
-enum { CTL_OK, CTL_REFUSED, CTL_USAGE, CTL_CONFIG, CTL_DOWN, CTL_DENIED, CTL_FAIL };
-
-#define CTL_TIMEOUT 10            /* s: connect, send, and the whole answer */
-#define CTL_REPLY_MAX (64u << 20) /* bytes: a longer answer is an error */
-#define CTL_IDS_PER_REQUEST 1000  /* queue IDs per queue_accounts request */
-#define CTL_TOP_WINDOW 3600       /* s: what "top" asks for */
-#define CTL_LIMIT_MAX 500         /* decisions --limit: the most the daemon sends */
+#define CTL_IDS_PER_REQUEST 1000 /* queue IDs per queue_accounts request */
+#define CTL_TOP_WINDOW 3600      /* s: what "top" asks for */
+#define CTL_LIMIT_MAX 500        /* decisions --limit: the most the daemon sends */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---------------------------------------------------------------- arguments */
@@ -306,178 +302,6 @@ req_decisions(const ctl_ctx *x, json_t *req)
     return json_object_set_new(req, "limit", json_integer(n));
 }
 
-/* ---------------------------------------------------------------- talking to the daemon */
-
-static double
-mono_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* sock_open - connect to the control socket within CTL_TIMEOUT; a CTL_ code */
-static int
-sock_open(const char *path, int *fdp, char *err, size_t errlen)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    struct timeval tv = {CTL_TIMEOUT, 0};
-
-    if ((*fdp = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-        snprintf(err, errlen, "socket: %s", strerror(errno));
-        return CTL_FAIL;
-    }
-    memcpy(sa.sun_path, path, strlen(path) + 1); /* ctl_setup() checked its length */
-    setsockopt(*fdp, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(*fdp, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    while (connect(*fdp, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        int e = errno;
-        if (e == EINTR)
-            continue;
-        if (e == EACCES || e == EPERM) {
-            snprintf(err, errlen,
-                     "cannot reach hijackd at %s: %s: run as root or a member of its admin group",
-                     path, strerror(e));
-            return CTL_DENIED;
-        }
-        snprintf(err, errlen, "cannot reach hijackd at %s: %s: is it running?", path, strerror(e));
-        return CTL_DOWN;
-    }
-    return CTL_OK;
-}
-
-/* sock_send - the whole request line */
-static int
-sock_send(int fd, const char *path, const hj_buf *line, char *err, size_t errlen)
-{
-    for (size_t off = 0; off < line->len;) {
-        ssize_t k = send(fd, line->s + off, line->len - off, MSG_NOSIGNAL);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            snprintf(err, errlen, "hijackd at %s took no request for %d s", path, CTL_TIMEOUT);
-            return CTL_DOWN;
-        }
-        if (k < 0) {
-            snprintf(err, errlen, "sending to hijackd at %s: %s", path, strerror(errno));
-            return CTL_FAIL;
-        }
-        off += (size_t)k;
-    }
-    return CTL_OK;
-}
-
-/* sock_recv - the answer: up to its first newline or the end, within CTL_TIMEOUT */
-static int
-sock_recv(int fd, const char *path, hj_buf *in, char *err, size_t errlen)
-{
-    double deadline = mono_now() + CTL_TIMEOUT;
-    char chunk[65536];
-
-    for (;;) {
-        ssize_t k = recv(fd, chunk, sizeof(chunk), 0);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if ((k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) || mono_now() > deadline) {
-            snprintf(err, errlen, "hijackd at %s did not answer within %d s", path, CTL_TIMEOUT);
-            return CTL_DOWN;
-        }
-        if (k < 0) {
-            snprintf(err, errlen, "reading from hijackd at %s: %s", path, strerror(errno));
-            return CTL_FAIL;
-        }
-        if (k == 0)
-            break;
-        buf_add(in, chunk, (size_t)k);
-        if (memchr(chunk, '\n', (size_t)k) != NULL)
-            break;
-        if (in->len > CTL_REPLY_MAX) {
-            snprintf(err, errlen, "hijackd at %s sent an answer over %u bytes", path,
-                     CTL_REPLY_MAX);
-            return CTL_FAIL;
-        }
-    }
-    if (in->len == 0) {
-        snprintf(err, errlen, "hijackd at %s closed the connection without an answer", path);
-        return CTL_FAIL;
-    }
-    return CTL_OK;
-}
-
-/* status_rc - the exit status for an answer's status */
-static int
-status_rc(json_int_t status)
-{
-    if (status == 200)
-        return CTL_OK;
-    if (status == 403)
-        return CTL_DENIED;
-    return status >= 400 && status < 500 ? CTL_REFUSED : CTL_FAIL;
-}
-
-/* reply_parse - the answer line; on 200 *body is it without "status" */
-static int
-reply_parse(const hj_buf *in, const char *cmd, json_t **body, char *err, size_t errlen)
-{
-    json_error_t je;
-    size_t n = strcspn(in->s, "\n");
-    json_t *r = json_loadb(in->s, n, JSON_REJECT_DUPLICATES, &je);
-    json_t *st = json_object_get(r, "status");
-
-    if (!json_is_object(r) || !json_is_integer(st)) {
-        snprintf(err, errlen, "malformed answer to %s: %s", cmd,
-                 r ? "no integer \"status\"" : je.text);
-        json_decref(r);
-        return CTL_FAIL;
-    }
-    json_int_t status = json_integer_value(st);
-    int rc = status_rc(status);
-    if (rc == CTL_OK) {
-        json_object_del(r, "status");
-        *body = r;
-        return CTL_OK;
-    }
-    const char *why = json_string_value(json_object_get(r, "error"));
-    snprintf(err, errlen, "%s: %s (%" JSON_INTEGER_FORMAT ")", cmd, why ? why : "no reason given",
-             status);
-    json_decref(r);
-    return rc;
-}
-
-/* ctl_talk - send req, the answer line into *in; a CTL_ code, with the message in err */
-static int
-ctl_talk(const char *path, json_t *req, hj_buf *in, char *err, size_t errlen)
-{
-    hj_buf line = HJ_BUF_INIT;
-    char *text = json_dumps(req, JSON_COMPACT);
-    int fd, rc;
-
-    buf_printf(&line, "%s\n", text);
-    free(text);
-    if ((rc = sock_open(path, &fd, err, errlen)) == CTL_OK &&
-        (rc = sock_send(fd, path, &line, err, errlen)) == CTL_OK)
-        rc = sock_recv(fd, path, in, err, errlen);
-    if (fd >= 0)
-        close(fd);
-    buf_free(&line);
-    return rc;
-}
-
-/* ctl_call - one request, one answer; a CTL_ code, with the message in err unless CTL_OK */
-static int
-ctl_call(const char *path, json_t *req, json_t **body, char *err, size_t errlen)
-{
-    hj_buf in = HJ_BUF_INIT;
-    int rc = ctl_talk(path, req, &in, err, errlen);
-
-    *body = NULL;
-    if (rc == CTL_OK)
-        rc = reply_parse(&in, json_string_value(json_object_get(req, "cmd")), body, err, errlen);
-    buf_free(&in);
-    return rc;
-}
-
 /* print_out - write what was built to stdout; CTL_FAIL if stdout fails */
 static int
 print_out(const hj_buf *out)
@@ -516,7 +340,7 @@ run_request(ctl_ctx *x)
     int rc = CTL_USAGE;
 
     if (x->cmd->request == NULL || x->cmd->request(x, req) == 0)
-        rc = ctl_call(x->sock, req, &body, err, sizeof(err));
+        rc = ctl_sock_call(x->sock, req, &body, err, sizeof(err));
     json_decref(req);
     if (rc == CTL_USAGE)
         return rc;
@@ -639,7 +463,7 @@ q_ask_batch(const ctl_ctx *x, const queue_list *ql, size_t from, size_t to, qctx
     for (size_t i = from; i < to; i++)
         json_array_append_new(ids, json_string(ql->msgs[i].queue_id));
     json_t *req = json_pack("{s:s,s:o}", "cmd", "queue_accounts", "ids", ids);
-    int rc = ctl_call(x->sock, req, &body, err, errlen);
+    int rc = ctl_sock_call(x->sock, req, &body, err, errlen);
     json_decref(req);
     if (rc == CTL_OK)
         q_learn(q, json_object_get(body, "accounts"));
@@ -797,8 +621,8 @@ run_purge(ctl_ctx *x)
 static int
 run_mail_unlock(ctl_ctx *x)
 {
-    return mailmsg_unlock(stdin, stdout, stderr, x->a->sender, !!(x->a->given & OPT_JSON), ctl_talk,
-                          x->sock);
+    return mailmsg_unlock(stdin, stdout, stderr, x->a->sender, !!(x->a->given & OPT_JSON),
+                          ctl_sock_talk, x->sock);
 }
 
 /* ---------------------------------------------------------------- the table of commands */
