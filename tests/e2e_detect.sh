@@ -19,7 +19,7 @@ plan 7 # the check lines below
 HJ=$(readlink -f "$1")
 MS="$ROOT/tests/harness/mailstack.sh"
 D=$(mktemp -d /tmp/hijackd-e2e-detect.XXXXXX); chmod 0755 "$D"
-PORT=$(free_ports 1)
+PORT=$(free_port)
 HJPID=""
 cleanup() { [ -n "$HJPID" ] && kill "$HJPID" 2>/dev/null && wait "$HJPID" 2>/dev/null; "$MS" down "$D/ms" >/dev/null 2>&1; [ "$FAIL" = 0 ] && rm -rf "$D"; }
 trap cleanup EXIT

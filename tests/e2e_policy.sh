@@ -19,7 +19,7 @@ HJ=$(readlink -f "$1")
 CTL=$(dirname "$HJ")/hijackctl
 MS="$ROOT/tests/harness/mailstack.sh"
 D=$(mktemp -d /tmp/hijackd-e2e.XXXXXX); chmod 0755 "$D"
-PORT=$(free_ports 1)
+PORT=$(free_port)
 HJPID=""
 start_hj() {
 	"$HJ" -f -o http_listen= -c "$D/hijackd.conf" -o state_dir="$D/state" -o policy_listen=127.0.0.1:$PORT >>"$D/hijackd.log" 2>&1 &

@@ -15,6 +15,7 @@
 #   skip WHAT                 "SKIPPED WHAT": a check that cannot run here, never a pass
 #   finish                    "N passed, N failed"
 #   free_ports N              N distinct free loopback TCP ports, on one line
+#   free_port                 one free loopback TCP port
 #
 # Counters, for the script's exit status and cleanup: PASS, FAIL, SKIP and N (ok + ko so far).
 # Bash only (the scripts are bash); sets no shell options.
@@ -62,3 +63,4 @@ ss = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])' "$1"
 }
+free_port() { free_ports 1; }
