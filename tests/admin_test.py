@@ -25,21 +25,13 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap  # noqa: E402
-from tap import report, run_group, skip  # noqa: E402
+from tap import free_port, report, run_group, skip  # noqa: E402
 
 B = os.path.abspath(sys.argv[1])
 HJ, CTL = os.path.join(B, "hijackd"), os.path.join(B, "hijackctl")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADMIN, READ = "admin-token-0123456789abcdef", "read-token-0123456789abcdef"
 PROCS = []
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Daemon:

@@ -24,18 +24,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap  # noqa: E402
-from tap import report, run_group  # noqa: E402
+from tap import free_port, report, run_group  # noqa: E402
 
 HJ = os.path.abspath(sys.argv[1])
 PROCS = []
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Daemon:

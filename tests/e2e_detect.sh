@@ -13,18 +13,15 @@
 # Prints the TAP plan "1..N", then "ok ..." / "not ok ..." lines; exit status = number of failures.
 # Needs root.
 set -u
-PLAN=7 # the check lines below
-echo "1..$PLAN"
-HJ=$(readlink -f "$1")
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
+. "$ROOT/tests/lib.sh"
+plan 7 # the check lines below
+HJ=$(readlink -f "$1")
 MS="$ROOT/tests/harness/mailstack.sh"
 D=$(mktemp -d /tmp/hijackd-e2e-detect.XXXXXX); chmod 0755 "$D"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-FAILS=0 HJPID=""
-ok() { echo "ok      $*"; }
-ko() { echo "not ok  $*"; FAILS=$((FAILS + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
-cleanup() { [ -n "$HJPID" ] && kill "$HJPID" 2>/dev/null && wait "$HJPID" 2>/dev/null; "$MS" down "$D/ms" >/dev/null 2>&1; [ "$FAILS" = 0 ] && rm -rf "$D"; }
+PORT=$(free_port)
+HJPID=""
+cleanup() { [ -n "$HJPID" ] && kill "$HJPID" 2>/dev/null && wait "$HJPID" 2>/dev/null; "$MS" down "$D/ms" >/dev/null 2>&1; [ "$FAIL" = 0 ] && rm -rf "$D"; }
 trap cleanup EXIT
 sub() { # xclient-addr user password to
 	swaks --server 127.0.0.1:3587 --xclient "ADDR=$1 NAME=[UNAVAILABLE]" --auth LOGIN --auth-user "$2@example.test" \
@@ -62,5 +59,5 @@ check "  ... and alice is deferred at RCPT now" grep -q '^<\*\* 4[0-9][0-9] 4\.7
 for i in $(seq 1 7); do sub 127.0.0.1 bob secret-bob "nobody$i@bounce.test" >/dev/null; done
 check "bounces of bob's mail, read from the delivery log: warn (bounce_warn_1h)" \
 	decided '"account":"bob@example.test","action":"warn","rule":"bounce_warn_1h"'
-[ "$FAILS" = 0 ] || { echo "        work files kept in $D"; grep decision "$D/hijackd.log" | cut -c1-200 | sed 's/^/        /'; }
-exit "$FAILS"
+[ "$FAIL" = 0 ] || { echo "        work files kept in $D"; grep decision "$D/hijackd.log" | cut -c1-200 | sed 's/^/        /'; }
+exit "$FAIL"

@@ -22,23 +22,19 @@
 # Prints the TAP plan "1..N", then "ok ..." / "not ok ..." lines; exit status = number of failures.
 # Needs root.
 set -u
-PLAN=49 # the check lines below
-echo "1..$PLAN"
-B=$(readlink -f "$1")
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
+. "$ROOT/tests/lib.sh"
+plan 49 # the check lines below
+B=$(readlink -f "$1")
 MS="$ROOT/tests/harness/mailstack.sh"
 D=$(mktemp -d /tmp/hijackd-e2e-notify.XXXXXX); chmod 0755 "$D"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PORT=$(free_port) HTTP=$(free_port)
-FAILS=0 PIDS=""
-ok() { echo "ok      $*"; }
-ko() { echo "not ok  $*"; FAILS=$((FAILS + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
+read -r PORT HTTP < <(free_ports 2)
+PIDS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	"$MS" down "$D/ms" >/dev/null 2>&1
-	[ "$FAILS" = 0 ] && rm -rf "$D"
+	[ "$FAIL" = 0 ] && rm -rf "$D"
 }
 trap cleanup EXIT
 MB="$D/ms/mail/example.test"
@@ -281,5 +277,5 @@ check "a storm of 6 locks: every incident is mailed ($(covered) of 6)" test "$(c
 check "  ... in at most 3 mails ($(count "$D/storm"))" test "$(count "$D/storm")" -le 3
 check "  ... one of them a digest" grep -q '^Subject: \[hijackd\] digest: [2-6] incidents' "$D"/storm/mail.*
 
-[ "$FAILS" = 0 ] || { echo "        work files kept in $D"; tail -30 "$D/hijackd.log" | cut -c1-240 | sed 's/^/        /'; }
-exit "$FAILS"
+[ "$FAIL" = 0 ] || { echo "        work files kept in $D"; tail -30 "$D/hijackd.log" | cut -c1-240 | sed 's/^/        /'; }
+exit "$FAIL"

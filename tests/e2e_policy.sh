@@ -12,18 +12,15 @@
 # Prints the TAP plan "1..N", then "ok ..." / "not ok ..." lines; exit status = number of failures.
 # Needs root.
 set -u
-PLAN=11 # the check lines below
-echo "1..$PLAN"
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
+. "$ROOT/tests/lib.sh"
+plan 11 # the check lines below
 HJ=$(readlink -f "$1")
 CTL=$(dirname "$HJ")/hijackctl
-ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 MS="$ROOT/tests/harness/mailstack.sh"
 D=$(mktemp -d /tmp/hijackd-e2e.XXXXXX); chmod 0755 "$D"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-FAILS=0 HJPID=""
-ok() { echo "ok      $*"; }
-ko() { echo "not ok  $*"; FAILS=$((FAILS + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
+PORT=$(free_port)
+HJPID=""
 start_hj() {
 	"$HJ" -f -o http_listen= -c "$D/hijackd.conf" -o state_dir="$D/state" -o policy_listen=127.0.0.1:$PORT >>"$D/hijackd.log" 2>&1 &
 	HJPID=$!
@@ -31,7 +28,7 @@ start_hj() {
 	return 1
 }
 stop_hj() { [ -n "$HJPID" ] && kill "-${1:-TERM}" "$HJPID" 2>/dev/null && wait "$HJPID" 2>/dev/null; HJPID=""; }
-cleanup() { stop_hj KILL; "$MS" down "$D/ms" >/dev/null 2>&1; [ "$FAILS" = 0 ] && rm -rf "$D"; }
+cleanup() { stop_hj KILL; "$MS" down "$D/ms" >/dev/null 2>&1; [ "$FAIL" = 0 ] && rm -rf "$D"; }
 trap cleanup EXIT
 send() { # user to [extra swaks args]
 	local u=$1 to=$2; shift 2
@@ -94,5 +91,5 @@ replayed=$(grep -o '"account":"alice@example.test","action":"lock","rule":"[a-z0
 check "replay of this run's Postfix log gives the live lock (live: ${live:-none}; replay: ${replayed:-none})" \
 	test -n "$live" -a "$live" = "$replayed"
 check "replay locks nobody else" test "$(grep -c '"action":"lock"' "$D/replay.jsonl")" = 1
-[ "$FAILS" = 0 ] || echo "        work files kept in $D"
-exit "$FAILS"
+[ "$FAIL" = 0 ] || echo "        work files kept in $D"
+exit "$FAIL"

@@ -26,35 +26,27 @@
 # Prints the TAP plan "1..N", then "ok N - ..." / "not ok N - ..." and "N passed, N failed"; exit
 # status 0 only if none failed. Needs root. Uses free ports, so it can run next to the other e2e tests.
 set -u
-PLAN=51 # the check lines below
-echo "1..$PLAN"
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
+LIB_STYLE=numbered
+. "$ROOT/tests/lib.sh"
+plan 51 # the check lines below
 B=${1:?usage: e2e_queue.sh BUILD}
 TQ=$(readlink -f "$B/tests/test_queue")
-ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 MS="$ROOT/tests/harness/mailstack.sh"
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 D=$(mktemp -d /tmp/hijackd-e2e-queue.XXXXXX); chmod 0755 "$D"
 PF="$D/ms/postfix"
 HJ=$(readlink -f "$B/hijackd") CTL=$(readlink -f "$B/hijackctl")
 HJPID=""
-N=0 PASS=0 FAIL=0
-ok() { N=$((N + 1)); PASS=$((PASS + 1)); echo "ok $N - $*"; }
-ko() { N=$((N + 1)); FAIL=$((FAIL + 1)); echo "not ok $N - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
-finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" = 0 ] || echo "# work files kept in $D"; }
 cleanup() {
 	[ -n "$HJPID" ] && kill "$HJPID" 2>/dev/null && wait "$HJPID" 2>/dev/null
 	"$MS" down "$D/ms" >/dev/null 2>&1
-	[ "$FAIL" = 0 ] && rm -rf "$D"
+	if [ "$FAIL" = 0 ]; then rm -rf "$D"; else echo "# work files kept in $D"; fi
 }
 trap cleanup EXIT
 
 # five free loopback ports for the MX, submission, open relay and sink listeners and hijackd's policy
-read -r MXP SUBP RELP SINKP HJP < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(5)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
+read -r MXP SUBP RELP SINKP HJP < <(free_ports 5)
 export HJ_MX_PORT=$MXP HJ_SUB_PORT=$SUBP HJ_RELAY_PORT=$RELP HJ_SINK_PORT=$SINKP
 # no retries of deferred mail by themselves: only the explicit flush below delivers
 export HJ_BACKOFF=3600 HJ_TTL=900

@@ -38,12 +38,9 @@ SHARED=${HIJACKD_SHARED:-$ROOT/../shared}
 T=$(mktemp -d /tmp/hijackd-tests.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export TZ=UTC
-PASS=0 FAIL=0 SKIP=0
-
-ok() { echo "ok      $*"; PASS=$((PASS + 1)); }
-ko() { echo "FAILED  $*"; FAIL=$((FAIL + 1)); }
-skip() { echo "SKIPPED $*"; SKIP=$((SKIP + 1)); }
-check() { local what=$1; shift; if "$@" >"$T/out" 2>&1; then ok "$what"; else ko "$what"; sed 's/^/        /' "$T/out" | head -20; fi; }
+# ok / ko / check / skip (tests/lib.sh): "ok      ..." / "FAILED  ..."; a failed check shows its output
+LIB_STYLE=suite LIB_OUT=$T/out
+. "$ROOT/tests/lib.sh"
 section() { echo; echo "== $*"; }
 replay() { "$HJ" replay --no-progress "$@"; }
 

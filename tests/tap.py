@@ -9,6 +9,7 @@
     tap.finish(n)                    # a failure if the script printed other than n checks;
                                      # the number of failures (for the exit status)
     p = tap.spawn(argv_fn, log)      # start a daemon, wait for its "started:" line
+    port = tap.free_port()           # a loopback TCP port free now (spawn retries if it is taken)
 
 The counters are this module's: one script, one plan. Not thread-safe beyond print()'s own
 atomicity; a check run in a thread reports from the main thread.
@@ -57,6 +58,16 @@ def finish(n):
         print("# %d checks printed, %d planned" % (PRINTED, n), flush=True)
         FAILS += 1
     return FAILS
+
+
+def free_port():
+    """a loopback TCP port free now: argv_fn picks its ports with it, spawn retries if taken"""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
 
 
 def spawn(argv_fn, log, tries=3, wait=30.0):

@@ -7,21 +7,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LC="python3 $HERE/logconv.py"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-# check NAME COMMAND...: COMMAND must succeed
-check() {
-    local name=$1
-    shift
-    if "$@" > "$T/check.out" 2>&1; then ok; else bad "$name"; sed 's/^/    /' "$T/check.out" | head -20; fi
-}
+# check NAME COMMAND... (tests/lib.sh): COMMAND must succeed; only a failure prints ("FAIL: NAME"
+# and the first lines of its output)
+LIB_STYLE=quiet LIB_OUT=$T/check.out LIB_INDENT="    "
+. "$HERE/../lib.sh"
 # same NAME FILE EXPECTED-TEXT: FILE must equal the text exactly
 same() {
-    if diff -u <(printf '%s\n' "$3") "$2" > "$T/diff.out"; then ok; else
-        bad "$1"; sed 's/^/    /' "$T/diff.out" | head -30
+    if diff -u <(printf '%s\n' "$3") "$2" > "$T/diff.out"; then ok "$1"; else
+        ko "$1"; sed 's/^/    /' "$T/diff.out" | head -30
     fi
 }
 # line N FILE: print line N of FILE
@@ -177,5 +170,5 @@ check "combined: long id" grep -qE "^2026-11-10T10:15:42\.[0-9]{6}\+01:00 mx2 po
 # ---- help ---------------------------------------------------------------------------------
 check "--help documents the options" bash -c "$LC --help | grep -q -- '--long-queue-ids' && $LC --help | grep -q MQID_LG"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
+[ "$FAIL" -eq 0 ]

@@ -25,28 +25,9 @@
 #include "../../src/util/buf.h"
 #include "../../src/util/netaddr.h"
 #include "../../src/util/timeconv.h"
+#include "check.h"
 
 #define T0 INT64_C(1700000000) /* 2023-11-14T22:13:20Z */
-
-#define CHECK_EQ(what, got, want)                                                                  \
-    do {                                                                                           \
-        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
-        if (g_ != w_)                                                                              \
-            fail_msg("%s: %s = %lld, want %lld", (what), #got, g_, w_);                            \
-    } while (0)
-
-#define CHECK_STR(what, got, want)                                                                 \
-    do {                                                                                           \
-        const char *g_ = (got), *w_ = (want);                                                      \
-        if (g_ == NULL || strcmp(g_, w_) != 0)                                                     \
-            fail_msg("%s: %s = \"%s\", want \"%s\"", (what), #got, g_ ? g_ : "(null)", w_);        \
-    } while (0)
-
-#define CHECK_HAS(what, hay, needle)                                                               \
-    do {                                                                                           \
-        if (strstr((hay), (needle)) == NULL)                                                       \
-            fail_msg("%s: \"%s\" not found in %s", (what), (needle), (hay));                       \
-    } while (0)
 
 /* ---- a small strict JSON validator ---- */
 

@@ -29,20 +29,10 @@
 #include <unistd.h>
 
 #include "../../src/store/store.h"
+#include "check.h"
 
-#define CHECK_EQ(what, got, want)                                                                  \
-    do {                                                                                           \
-        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
-        if (g_ != w_)                                                                              \
-            fail_msg("%s: %s = %lld, want %lld", (what), #got, g_, w_);                            \
-    } while (0)
-
-#define CHECK_STR(what, got, want)                                                                 \
-    do {                                                                                           \
-        const char *g_ = (got), *w_ = (want);                                                      \
-        if (g_ == NULL || strcmp(g_, w_) != 0)                                                     \
-            fail_msg("%s: %s = \"%.80s\", want \"%.80s\"", (what), #got, g_ ? g_ : "(null)", w_);  \
-    } while (0)
+/* the store's strings (JSON evidence, reasons) are shown cut to this in a failure */
+#define STORE_SHOWN 80
 
 /* CHECK_RC - call a store operation, expect rc; err is the fixture's buffer */
 #define CHECK_RC(f, want, call)                                                                    \
@@ -117,12 +107,12 @@ mk_audit(int64_t t, const char *account, const char *action, const char *json)
 static __attribute__((unused)) void
 check_lock(const char *what, const hj_lock_rec *got, const hj_lock_rec *want)
 {
-    CHECK_STR(what, got->account, want->account);
+    CHECK_STRN(what, got->account, want->account, STORE_SHOWN);
     CHECK_EQ(what, got->since, want->since);
     CHECK_EQ(what, got->until, want->until);
-    CHECK_STR(what, got->rule, want->rule);
-    CHECK_STR(what, got->actor, want->actor);
-    CHECK_STR(what, got->reason, want->reason);
+    CHECK_STRN(what, got->rule, want->rule, STORE_SHOWN);
+    CHECK_STRN(what, got->actor, want->actor, STORE_SHOWN);
+    CHECK_STRN(what, got->reason, want->reason, STORE_SHOWN);
 }
 
 /* grow - make room in *v (n used of *cap elements of size bytes) for one more */

@@ -15,20 +15,7 @@
 
 #include "../../src/engine/policy.h"
 #include "../../src/util/buf.h"
-
-#define CHECK_EQ(what, got, want)                                                                  \
-    do {                                                                                           \
-        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
-        if (g_ != w_)                                                                              \
-            fail_msg("%s: %s = %lld, want %lld", (what), #got, g_, w_);                            \
-    } while (0)
-
-#define CHECK_STR(what, got, want)                                                                 \
-    do {                                                                                           \
-        const char *g_ = (got), *w_ = (want);                                                      \
-        if (g_ == NULL || strcmp(g_, w_) != 0)                                                     \
-            fail_msg("%s: %s = \"%s\", want \"%s\"", (what), #got, g_ ? g_ : "(null)", w_);        \
-    } while (0)
+#include "check.h"
 
 /* ---- policy_rule_parse: valid rules ---- */
 

@@ -40,13 +40,7 @@
 #include <unistd.h>
 
 #include "../../src/notify/spool.h"
-
-#define CHECK_EQ(what, got, want)                                                                  \
-    do {                                                                                           \
-        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
-        if (g_ != w_)                                                                              \
-            fail_msg("%s: %s = %lld, want %lld", (what), #got, g_, w_);                            \
-    } while (0)
+#include "check.h"
 
 #define T0 1764057600 /* a fixed "now" for puts whose time does not matter */
 #define MAXREC 256

@@ -100,9 +100,9 @@ case_walk_all(fx *f)
     CHECK_EQ("walk count", l.n, N);
     for (int k = 0; k < N && (size_t)k < l.n; k++) {
         snprintf(name, sizeof(name), "user%03d@example.org", k);
-        CHECK_STR("walk order", l.v[k].account, name);
+        CHECK_STRN("walk order", l.v[k].account, name, STORE_SHOWN);
         CHECK_EQ(name, l.v[k].since, 1000 + k);
-        CHECK_STR(name, l.v[k].reason, name);
+        CHECK_STRN(name, l.v[k].reason, name, STORE_SHOWN);
     }
     free(l.v);
 }
@@ -167,11 +167,11 @@ case_audit(fx *f)
             snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "",
                      l.v[i].action);
             snprintf(json, sizeof(json), "rule-%s", l.v[i].action);
-            CHECK_STR("rule", l.v[i].rule, json);
+            CHECK_STRN("rule", l.v[i].rule, json, STORE_SHOWN);
             if (q[k].account)
-                CHECK_STR("account filter", l.v[i].account, q[k].account);
+                CHECK_STRN("account filter", l.v[i].account, q[k].account, STORE_SHOWN);
         }
-        CHECK_STR(q[k].account ? q[k].account : "(all)", got, q[k].want);
+        CHECK_STRN(q[k].account ? q[k].account : "(all)", got, q[k].want, STORE_SHOWN);
         audit_list_free(&l);
     }
 }
@@ -190,12 +190,12 @@ case_audit_fields(fx *f)
     l = walk_audit(f, NULL, 0);
     assert_int_equal(l.n, 2);
     CHECK_EQ("t", l.v[0].t, a.t);
-    CHECK_STR("account", l.v[0].account, a.account);
-    CHECK_STR("action", l.v[0].action, a.action);
-    CHECK_STR("rule", l.v[0].rule, a.rule);
-    CHECK_STR("actor", l.v[0].actor, a.actor);
-    CHECK_STR("json", l.v[0].json, a.json);
-    CHECK_STR("NULL json", l.v[1].json, "");
+    CHECK_STRN("account", l.v[0].account, a.account, STORE_SHOWN);
+    CHECK_STRN("action", l.v[0].action, a.action, STORE_SHOWN);
+    CHECK_STRN("rule", l.v[0].rule, a.rule, STORE_SHOWN);
+    CHECK_STRN("actor", l.v[0].actor, a.actor, STORE_SHOWN);
+    CHECK_STRN("json", l.v[0].json, a.json, STORE_SHOWN);
+    CHECK_STRN("NULL json", l.v[1].json, "", STORE_SHOWN);
     audit_list_free(&l);
 }
 
@@ -314,7 +314,7 @@ case_sqlite_reopen(fx *f)
         l = walk_audit(f, "alice", 0);
         CHECK_EQ("audit after reopen", l.n, 1);
         if (l.n == 1)
-            CHECK_STR("json after reopen", l.v[0].json, e.json);
+            CHECK_STRN("json after reopen", l.v[0].json, e.json, STORE_SHOWN);
         audit_list_free(&l);
     }
     CHECK_RC(f, STORE_OK, OP(f, lock_del, "alice"));
@@ -388,7 +388,7 @@ case_sqlite_kill_self(fx *f)
         if (f->st == NULL)
             fail_msg("reopen %s: %s", spec, f->err);
         CHECK_RC(f, STORE_OK, OP(f, lock_get, "victim@example.org", &got));
-        CHECK_STR("reason", got.reason, "killed after put");
+        CHECK_STRN("reason", got.reason, "killed after put", STORE_SHOWN);
         audit_list l = walk_audit(f, "victim@example.org", 0);
         CHECK_EQ("audit entries", l.n, i + 1);
         audit_list_free(&l);
@@ -465,7 +465,7 @@ case_sqlite_kill_writer(fx *f)
     for (int i = 0; i <= last; i++) {
         snprintf(name, sizeof(name), "w%07d", i);
         CHECK_RC(f, STORE_OK, OP(f, lock_get, name, &got));
-        CHECK_STR(name, got.reason, name);
+        CHECK_STRN(name, got.reason, name, STORE_SHOWN);
     }
     audit_list l = walk_audit(f, NULL, 0);
     if (l.n < (size_t)last + 1)
@@ -571,7 +571,7 @@ case_sqlite_v1(fx *f)
              f->path);
     CHECK_EQ("same schema as a new database", raw(path, sql), 1);
     CHECK_RC(f, STORE_OK, OP(f, lock_get, "alice", &got));
-    CHECK_STR("old lock", got.reason, "old");
+    CHECK_STRN("old lock", got.reason, "old", STORE_SHOWN);
     audit_list al = walk_audit(f, "alice", 0);
     CHECK_EQ("old audit", al.n, 1);
     audit_list_free(&al);
@@ -703,7 +703,7 @@ case_open_specs(fx *f)
     assert_null(store_open("nope:", NULL, 0));
     hj_store *st = store_open(f->spec, ERR(f));
     assert_non_null(st);
-    CHECK_STR("name", st->name, f->be);
+    CHECK_STRN("name", st->name, f->be, STORE_SHOWN);
     store_mem_set_fail(st, 1); /* must not touch a SQLite store */
     store_close(st);
     store_close(NULL);

@@ -173,7 +173,7 @@ check_blob(fx *f, const blob_list *l, size_t i, const char *key, const void *wan
 {
     if (i >= l->n)
         fail_msg("%s/%s: walk has %zu blobs, want %s at %zu", f->be, f->name, l->n, key, i);
-    CHECK_STR("key", l->v[i].key, key);
+    CHECK_STRN("key", l->v[i].key, key, STORE_SHOWN);
     CHECK_EQ(key, l->v[i].len, n);
     if (n > 0 && memcmp(l->v[i].blob, want, n) != 0)
         fail_msg("%s/%s: blob of %s differs", f->be, f->name, key);

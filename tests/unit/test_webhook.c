@@ -34,13 +34,7 @@
 #include <unistd.h>
 
 #include "../../src/notify/webhook.h"
-
-#define CHECK_EQ(what, got, want)                                                                  \
-    do {                                                                                           \
-        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
-        if (g_ != w_)                                                                              \
-            fail_msg("%s: %s = %lld, want %lld", (what), #got, g_, w_);                            \
-    } while (0)
+#include "check.h"
 
 #define MAXREQ 64
 #define MAXHANG 16

@@ -19,13 +19,7 @@
 
 #include "../../src/engine/dset.h"
 #include "../../src/engine/window.h"
-
-#define CHECK_EQ(what, got, want)                                                                  \
-    do {                                                                                           \
-        long long g_ = (long long)(got), w_ = (long long)(want);                                   \
-        if (g_ != w_)                                                                              \
-            fail_msg("%s: %s = %lld, want %lld", (what), #got, g_, w_);                            \
-    } while (0)
+#include "check.h"
 
 /* a small deterministic PRNG (xorshift64*) so failures reproduce */
 static uint64_t
