@@ -18,7 +18,7 @@
  *	a newer version, or a database of some other program (a foreign
  *	application_id, or tables but no version), is refused.
  *
- *	Counter blobs are stored deflated (zlib, level 1) when that makes them
+ *	Counter blobs are stored deflated (raw deflate, level 1) when that makes them
  *	smaller, with raw_len = their size; otherwise as they are, with raw_len
  *	NULL (so the rows of a version 2 database read as they were). The
  *	engine's blobs are mostly zeros (about 2,000 bytes deflate to about
@@ -523,7 +523,7 @@ sq_deflate(sq_store *sq, const void *blob, size_t len)
         return 0;
     if (sq->z == NULL) {
         sq->z = xcalloc(1, sizeof(*sq->z));
-        if (deflateInit2(sq->z, SQ_ZLEVEL, Z_DEFLATED, 15, SQ_ZMEMLEVEL, Z_DEFAULT_STRATEGY) !=
+        if (deflateInit2(sq->z, SQ_ZLEVEL, Z_DEFLATED, -15, SQ_ZMEMLEVEL, Z_DEFAULT_STRATEGY) !=
             Z_OK) {
             free(sq->z);
             sq->z = NULL;
@@ -548,13 +548,20 @@ sq_deflate(sq_store *sq, const void *blob, size_t len)
 static void *
 sq_inflate(const void *p, size_t n, sqlite3_int64 raw)
 {
-    uLongf got = (uLongf)raw;
-    void *out;
+    z_stream z = {0};
+    unsigned char *out;
+    int rc;
 
-    if (raw <= 0 || raw > STORE_BLOB_MAX || p == NULL)
+    if (raw <= 0 || raw > STORE_BLOB_MAX || p == NULL || inflateInit2(&z, -15) != Z_OK)
         return NULL;
     out = xmalloc((size_t)raw);
-    if (uncompress(out, &got, p, (uLong)n) != Z_OK || got != (uLongf)raw) {
+    z.next_in = (Bytef *)p;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)raw;
+    rc = inflate(&z, Z_FINISH);
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END || z.total_out != (uLong)raw || z.avail_in != 0) {
         free(out);
         return NULL;
     }
