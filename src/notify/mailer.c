@@ -16,6 +16,7 @@
 
 #define MAILER_SENT_MAX 1000 /* alert_max is at most 1000 (conf_notify.c) */
 #define MAILER_BATCH 200
+#define MAILER_RETRY 60 /* s: the spool's first retry delay, and the hold after a failed send */
 
 struct mailer {
     alert_conf a;
@@ -26,6 +27,7 @@ struct mailer {
     size_t nlocal;
     int64_t sent[MAILER_SENT_MAX]; /* when recent alert mails went out (worker only) */
     size_t nsent;
+    int64_t hold_until; /* a send failed: no mail is tried before this (worker only) */
     spool *sp;
 };
 
@@ -57,19 +59,32 @@ sent_one(mailer *m, int64_t now)
         m->sent[m->nsent++] = now;
 }
 
-/* send - one composed mail; 0 or -1 (logged) */
+/* send - one composed mail; 0 or -1 (logged; no mail is tried for MAILER_RETRY s then) */
 static int
-send(mailer *m, const hj_buf *msg, const char *what)
+send(mailer *m, const hj_buf *msg, const char *what, int64_t now)
 {
     char err[512];
 
-    if (queue_sendmail(m->sendmail_path, *m->config_dir ? m->config_dir : NULL,
-                       (int)m->cmd_timeout, m->a.from, msg->s, msg->len, err, sizeof(err)) == 0) {
+    if (queue_sendmail(m->sendmail_path, *m->config_dir ? m->config_dir : NULL, (int)m->cmd_timeout,
+                       m->a.from, msg->s, msg->len, err, sizeof(err)) == 0) {
         log_info("mail: %s handed to %s", what, m->sendmail_path);
         return 0;
     }
     log_warn("mail: cannot send %s (will retry): %s", what, err);
+    m->hold_until = now + MAILER_RETRY;
     return -1;
+}
+
+/* held - while the MTA failed (hold_until): the jobs of kind wait for it, untried; 1 if so */
+static int
+held(mailer *m, spool_job *jobs, json_t **incs, size_t n, const char *kind, int64_t now)
+{
+    if (now >= m->hold_until)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(jobs[i].kind, kind) == 0 && incs[i])
+            jobs[i].retry_at = m->hold_until;
+    return 1;
 }
 
 /* ---------------------------------------------------------------- the queue section */
@@ -180,9 +195,11 @@ queue_texts(mailer *m, json_t **incs, size_t n, char **out)
 
 /* do_notices - each notice job: compose, send */
 static void
-do_notices(mailer *m, spool_job *jobs, json_t **incs, size_t n)
+do_notices(mailer *m, spool_job *jobs, json_t **incs, size_t n, int64_t now)
 {
     for (size_t i = 0; i < n; i++) {
+        if (held(m, jobs + i, incs + i, n - i, "notice", now))
+            return;
         if (strcmp(jobs[i].kind, "notice") != 0 || incs[i] == NULL)
             continue;
         hj_buf msg = HJ_BUF_INIT;
@@ -190,7 +207,7 @@ do_notices(mailer *m, spool_job *jobs, json_t **incs, size_t n)
         char what[400];
         snprintf(what, sizeof(what), "the notice to %s",
                  json_string_value(json_object_get(incs[i], "account")));
-        jobs[i].result = send(m, &msg, what) == 0 ? SPOOL_DONE : SPOOL_RETRY;
+        jobs[i].result = send(m, &msg, what, now) == 0 ? SPOOL_DONE : SPOOL_RETRY;
         buf_free(&msg);
     }
 }
@@ -206,7 +223,7 @@ do_alerts(mailer *m, spool_job *jobs, json_t **incs, size_t n, int64_t now)
     for (size_t i = 0; i < n; i++)
         if (strcmp(jobs[i].kind, "alert") == 0 && incs[i])
             idx[k] = i, a[k++] = incs[i];
-    if (k == 0)
+    if (k == 0 || held(m, jobs, incs, n, "alert", now))
         return;
     if (left <= 0) { /* wait: they go out together when the budget allows */
         for (size_t i = 0; i < k; i++)
@@ -226,7 +243,7 @@ do_alerts(mailer *m, spool_job *jobs, json_t **incs, size_t n, int64_t now)
         else
             snprintf(what, sizeof(what), "the alert about %s",
                      json_string_value(json_object_get(a[i], "account")));
-        int ok = send(m, &msg, what) == 0;
+        int ok = now >= m->hold_until && send(m, &msg, what, now) == 0;
         for (size_t j = i; j < i + each; j++)
             jobs[idx[j]].result = ok ? SPOOL_DONE : SPOOL_RETRY;
         if (ok)
@@ -254,7 +271,7 @@ run(void *ctx, spool_job *jobs, size_t n, int64_t now)
             incs[i] = NULL;
         }
     }
-    do_notices(m, jobs, incs, n);
+    do_notices(m, jobs, incs, n, now);
     do_alerts(m, jobs, incs, n, now);
     for (size_t i = 0; i < n; i++)
         json_decref(incs[i]);
@@ -280,7 +297,7 @@ mailer_open(const mailer_conf *c, char *err, size_t errlen)
     for (size_t i = 0; i < c->nlocal; i++)
         m->local[i] = xstrdup(c->local_domains[i]);
     m->nlocal = c->nlocal;
-    spool_conf sc = {c->spool_dir, "mail", 60, 900, 0, MAILER_BATCH};
+    spool_conf sc = {c->spool_dir, "mail", MAILER_RETRY, 900, 0, MAILER_BATCH};
     m->sp = spool_open(&sc, run, m, err, errlen);
     if (m->sp == NULL) {
         mailer_close(m);

@@ -13,7 +13,12 @@
  *	c->spool_dir (spool.h): the daemon's loop never waits for mail. The
  *	worker thread composes each mail (alert.c) and hands it to
  *	"sendmail -t" (queue_sendmail()): a failure is retried with backoff,
- *	and jobs survive restarts.
+ *	and jobs survive restarts. After a failed send no mail is tried for
+ *	60 s (the first retry delay): the alerts and notices that come
+ *	meanwhile wait for it untried and then go out with the failed ones
+ *	(as a digest when they are more than the budget), so a lock storm
+ *	with a broken MTA runs sendmail about once a minute, not once per
+ *	incident.
  *
  *	Alerts are rate-limited: at most c->alert_max alert mails in any
  *	c->alert_interval. When a batch holds more alerts than the budget

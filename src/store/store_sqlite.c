@@ -10,13 +10,23 @@
  *	directory, which must be writable). Tables: locks (account primary
  *	key), audit (id, time, account, action, rule, actor, json) indexed
  *	on (account, t) and on t, and counters (key primary key, blob, updated:
- *	epoch seconds of the last put). The schema is created when missing,
- *	inside one transaction, and versioned with PRAGMA user_version (2); an
- *	older version is migrated in the same transaction (1 -> 2 adds the
- *	counters table; a new database is created as version 1 and migrated,
- *	so both end up alike); a newer version, or a database of some other
- *	program (a foreign application_id, or tables but no version), is
- *	refused.
+ *	epoch seconds of the last put, raw_len: see below). The schema is
+ *	created when missing, inside one transaction, and versioned with PRAGMA
+ *	user_version (3); an older version is migrated in the same transaction
+ *	(1 -> 2 adds the counters table, 2 -> 3 its raw_len column; a new
+ *	database is created as version 1 and migrated, so both end up alike);
+ *	a newer version, or a database of some other program (a foreign
+ *	application_id, or tables but no version), is refused.
+ *
+ *	Counter blobs are stored deflated (raw deflate, level 1) when that makes them
+ *	smaller, with raw_len = their size; otherwise as they are, with raw_len
+ *	NULL (so the rows of a version 2 database read as they were). The
+ *	engine's blobs are mostly zeros (about 2,000 bytes deflate to about
+ *	130), so a flush of many accounts writes a fifteenth of the pages
+ *	(docs/PERFORMANCE.md). A deflated blob that does not inflate to
+ *	raw_len bytes fails counters_walk with STORE_ERR. The page cache is
+ *	SQ_CACHE_KIB, so that the counters of many accounts are updated
+ *	without reading their pages back from the file.
  *
  *	Durability: every write is one statement in autocommit mode, so it is
  *	committed before the call returns STORE_OK, except the counters
@@ -66,16 +76,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <sqlite3.h>
+#include <zlib.h>
 
 #include "../util/alloc.h"
 
-#define SQ_SCHEMA 2                     /* PRAGMA user_version of this schema */
+#define SQ_SCHEMA 3                     /* PRAGMA user_version of this schema */
 #define SQ_APPID 0x686a6b64             /* PRAGMA application_id: "hjkd" */
 #define SQ_BUSY_MS 5000                 /* wait this long for another writer */
 #define SQ_PAGE 64                      /* rows per page in a walk */
 #define SQ_PAGE_BYTES (4 * 1024 * 1024) /* counters_walk: end a page past this many blob bytes */
+#define SQ_CACHE_KIB 16384              /* PRAGMA cache_size, in KiB */
+#define SQ_ZLEVEL 1                     /* deflate level of counter blobs: the fastest */
+#define SQ_ZMEMLEVEL 5                  /* deflate's hash: 8 KiB to clear per blob, not 64 */
 
 enum {
     SQ_LOCK_PUT,
@@ -116,11 +131,12 @@ static const char *const sq_sql[SQ_NSTMT] = {
     [SQ_CTR_COMMIT] = "COMMIT",
     [SQ_CTR_ROLLBACK] = "ROLLBACK",
     [SQ_CTR_PUT] =
-        "INSERT INTO counters(key, blob, updated)"
-        " VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))"
-        " ON CONFLICT(key) DO UPDATE SET blob = excluded.blob, updated = excluded.updated",
+        "INSERT INTO counters(key, blob, updated, raw_len)"
+        " VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER), ?3)"
+        " ON CONFLICT(key) DO UPDATE SET blob = excluded.blob, updated = excluded.updated,"
+        " raw_len = excluded.raw_len",
     [SQ_CTR_DEL] = "DELETE FROM counters WHERE key = ?1",
-    [SQ_CTR_PAGE] = "SELECT key, blob FROM counters WHERE key > ?1 ORDER BY key LIMIT ?2",
+    [SQ_CTR_PAGE] = "SELECT key, blob, raw_len FROM counters WHERE key > ?1 ORDER BY key LIMIT ?2",
 };
 
 /* version 1; sq_migrate_sql brings it to SQ_SCHEMA */
@@ -136,6 +152,7 @@ static const char sq_schema_sql[] =
 static const char *const sq_migrate_sql[SQ_SCHEMA] = {
     [1] = "CREATE TABLE counters(key TEXT PRIMARY KEY NOT NULL, blob BLOB NOT NULL,"
           " updated INTEGER);",
+    [2] = "ALTER TABLE counters ADD COLUMN raw_len INTEGER;",
 };
 
 typedef struct sq_store {
@@ -146,6 +163,9 @@ typedef struct sq_store {
     int in_batch; /* between counters_begin and counters_commit */
     int doomed;   /* a put or del of the open batch failed */
     sqlite3_stmt *stmt[SQ_NSTMT];
+    z_stream *z;         /* the deflate state, kept from one put to the next */
+    unsigned char *zbuf; /* the deflated blob */
+    size_t zcap;
 } sq_store;
 
 /* sq_fail - the connection's last error as "sqlite store PATH: what: errmsg"; STORE_ERR */
@@ -495,6 +515,59 @@ sq_ctr_check(const sq_store *sq, const char *what, const char *key, const void *
     return STORE_OK;
 }
 
+/* sq_deflate - blob deflated into sq->zbuf: its size, or 0 when that is not smaller (or fails) */
+static size_t
+sq_deflate(sq_store *sq, const void *blob, size_t len)
+{
+    if (len < 64 || len > STORE_BLOB_MAX)
+        return 0;
+    if (sq->z == NULL) {
+        sq->z = xcalloc(1, sizeof(*sq->z));
+        if (deflateInit2(sq->z, SQ_ZLEVEL, Z_DEFLATED, -15, SQ_ZMEMLEVEL, Z_DEFAULT_STRATEGY) !=
+            Z_OK) {
+            free(sq->z);
+            sq->z = NULL;
+            return 0;
+        }
+    } else if (deflateReset(sq->z) != Z_OK) {
+        return 0;
+    }
+    size_t bound = deflateBound(sq->z, (uLong)len);
+    if (bound > sq->zcap)
+        sq->zbuf = xrealloc(sq->zbuf, sq->zcap = bound);
+    sq->z->next_in = (Bytef *)blob;
+    sq->z->avail_in = (uInt)len;
+    sq->z->next_out = sq->zbuf;
+    sq->z->avail_out = (uInt)sq->zcap;
+    if (deflate(sq->z, Z_FINISH) != Z_STREAM_END || sq->z->total_out >= len)
+        return 0;
+    return sq->z->total_out;
+}
+
+/* sq_inflate - the deflated blob p[n] into a new buffer of raw bytes; NULL if damaged */
+static void *
+sq_inflate(const void *p, size_t n, sqlite3_int64 raw)
+{
+    z_stream z = {0};
+    unsigned char *out;
+    int rc;
+
+    if (raw <= 0 || raw > STORE_BLOB_MAX || p == NULL || inflateInit2(&z, -15) != Z_OK)
+        return NULL;
+    out = xmalloc((size_t)raw);
+    z.next_in = (Bytef *)p;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)raw;
+    rc = inflate(&z, Z_FINISH);
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END || z.total_out != (uLong)raw || z.avail_in != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
 /* sq_counters_put - insert or replace (UPSERT) the blob of key; in the batch, if one is open */
 static int
 sq_counters_put(hj_store *st, const char *key, const void *blob, size_t len, char *err,
@@ -505,9 +578,14 @@ sq_counters_put(hj_store *st, const char *key, const void *blob, size_t len, cha
     int rc = sq_ctr_check(sq, "counters_put", key, blob, len, 0, err, errlen);
 
     if (rc == STORE_OK) {
+        size_t zlen = sq_deflate(sq, blob, len);
         int brc = sqlite3_bind_text64(s, 1, key, strlen(key), SQLITE_STATIC, SQLITE_UTF8);
         /* a non-NULL pointer: a 0-byte blob, not SQL NULL */
-        brc |= sqlite3_bind_blob64(s, 2, len > 0 ? blob : "", len, SQLITE_STATIC);
+        if (zlen > 0)
+            brc |= sqlite3_bind_blob64(s, 2, sq->zbuf, zlen, SQLITE_STATIC) |
+                   sqlite3_bind_int64(s, 3, (sqlite3_int64)len);
+        else
+            brc |= sqlite3_bind_blob64(s, 2, len > 0 ? blob : "", len, SQLITE_STATIC);
         rc = sq_write(sq, s, brc, "counters_put", err, errlen);
     }
     sq->doomed |= rc != STORE_OK && sq->in_batch;
@@ -572,6 +650,39 @@ sq_blob_page_free(sq_blob_page *page, int n)
     }
 }
 
+/* sq_blob_row - copy the current row into page entry n, inflating a deflated blob; its raw
+ * size, or -1 with a message (page entry n holds nothing then) */
+static ssize_t
+sq_blob_row(sq_store *sq, sqlite3_stmt *s, sq_blob_page *page, int n, char *err, size_t errlen)
+{
+    const char *key = (const char *)sqlite3_column_text(s, 0);
+    const void *blob = sqlite3_column_blob(s, 1); /* NULL for 0 bytes, or out of memory */
+    size_t len = (size_t)sqlite3_column_bytes(s, 1);
+
+    if (key == NULL || (blob == NULL && (len > 0 || sqlite3_errcode(sq->db) == SQLITE_NOMEM))) {
+        sq_oom(sq, "counters_walk", err, errlen);
+        return -1;
+    }
+    if (sqlite3_column_type(s, 2) != SQLITE_NULL) { /* deflated */
+        sqlite3_int64 raw = sqlite3_column_int64(s, 2);
+        if ((page->blob[n] = sq_inflate(blob, len, raw)) == NULL) {
+            store_errf(err, errlen,
+                       "sqlite store \"%.200s\": counters_walk: the blob of %.200s is damaged"
+                       " (does not inflate to %lld bytes)",
+                       sq->path, key, (long long)raw);
+            return -1;
+        }
+        len = (size_t)raw;
+    } else {
+        page->blob[n] = xmalloc(len);
+        if (len > 0)
+            memcpy(page->blob[n], blob, len);
+    }
+    page->key[n] = xstrdup(key);
+    page->len[n] = len;
+    return (ssize_t)len;
+}
+
 /* sq_counters_page - copy the rows after *cursor into page (moving *cursor); the count, or -1 */
 static int
 sq_counters_page(sq_store *sq, char **cursor, sq_blob_page *page, char *err, size_t errlen)
@@ -585,20 +696,13 @@ sq_counters_page(sq_store *sq, char **cursor, sq_blob_page *page, char *err, siz
     if (rc == SQLITE_OK)
         rc = sqlite3_step(s);
     for (; rc == SQLITE_ROW; rc = sqlite3_step(s)) {
-        const char *key = (const char *)sqlite3_column_text(s, 0);
-        const void *blob = sqlite3_column_blob(s, 1); /* NULL for 0 bytes, or out of memory */
-        size_t len = (size_t)sqlite3_column_bytes(s, 1);
-        if (key == NULL || (blob == NULL && (len > 0 || sqlite3_errcode(sq->db) == SQLITE_NOMEM))) {
+        ssize_t len = sq_blob_row(sq, s, page, n, err, errlen);
+        if (len < 0) {
             sq_blob_page_free(page, n);
-            n = sq_oom(sq, "counters_walk", err, errlen);
+            n = -1;
             break;
         }
-        page->key[n] = xstrdup(key);
-        page->blob[n] = xmalloc(len);
-        if (len > 0)
-            memcpy(page->blob[n], blob, len);
-        page->len[n] = len;
-        bytes += len;
+        bytes += (size_t)len;
         if (++n == SQ_PAGE || bytes >= SQ_PAGE_BYTES) {
             page->more = 1;
             free(*cursor);
@@ -606,7 +710,7 @@ sq_counters_page(sq_store *sq, char **cursor, sq_blob_page *page, char *err, siz
             break;
         }
     }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    if (n >= 0 && rc != SQLITE_DONE && rc != SQLITE_ROW) {
         sq_blob_page_free(page, n);
         n = sq_fail(sq, "counters_walk", err, errlen);
     }
@@ -644,6 +748,10 @@ sq_close(hj_store *st)
     for (int i = 0; i < SQ_NSTMT; i++)
         sqlite3_finalize(sq->stmt[i]);
     sqlite3_close(sq->db);
+    if (sq->z)
+        deflateEnd(sq->z);
+    free(sq->z);
+    free(sq->zbuf);
     free(sq->path);
     free(sq);
 }
@@ -749,6 +857,10 @@ sq_connect(sq_store *sq, char *err, size_t errlen)
                    sq->path, mode);
         return -1;
     }
+    char cache[64];
+    snprintf(cache, sizeof(cache), "PRAGMA cache_size=-%d", SQ_CACHE_KIB);
+    if (sq_exec(sq, cache, "set cache_size", err, errlen) != 0)
+        return -1;
     return sq_exec(sq, sq->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                    "set synchronous", err, errlen);
 }

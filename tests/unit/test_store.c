@@ -335,7 +335,7 @@ case_sqlite_committed(fx *f)
     CHECK_EQ("audit seen", raw(f->path, "SELECT count(*) FROM audit"), 1);
     CHECK_RC(f, STORE_OK, OP(f, lock_del, "alice"));
     CHECK_EQ("delete seen", raw(f->path, "SELECT count(*) FROM locks"), 0);
-    CHECK_EQ("schema version", raw(f->path, "PRAGMA user_version"), 2);
+    CHECK_EQ("schema version", raw(f->path, "PRAGMA user_version"), 3);
     CHECK_EQ("WAL", raw(f->path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 }
 
@@ -527,7 +527,7 @@ case_sqlite_foreign(fx *f)
     CHECK_EQ("foreign db untouched", raw(path, "SELECT count(*) FROM sqlite_master"), 1);
     store_close(f->st);
     f->st = NULL;
-    raw(f->path, "PRAGMA user_version=3");
+    raw(f->path, "PRAGMA user_version=4");
     expect_open_fails(f, f->spec, "newer");
     raw(f->path, "PRAGMA user_version=1; PRAGMA application_id=42");
     expect_open_fails(f, f->spec, "not a hijackd database");
@@ -561,8 +561,8 @@ case_sqlite_v1(fx *f)
     f->st = store_open(f->spec, ERR(f));
     if (f->st == NULL)
         fail_msg("open a version 1 database: %s", f->err);
-    CHECK_EQ("migrated version", raw(path, "PRAGMA user_version"), 2);
-    CHECK_EQ("counters table", raw(path, "SELECT count(*) FROM pragma_table_info('counters')"), 3);
+    CHECK_EQ("migrated version", raw(path, "PRAGMA user_version"), 3);
+    CHECK_EQ("counters table", raw(path, "SELECT count(*) FROM pragma_table_info('counters')"), 4);
     snprintf(sql, sizeof(sql), /* f->path is a new database, created by the fixture */
              "ATTACH '%s' AS fresh;"
              " SELECT (SELECT group_concat(sql, ';') FROM (SELECT sql FROM main.sqlite_master"
@@ -580,7 +580,7 @@ case_sqlite_v1(fx *f)
     CHECK_RC(f, STORE_OK, OP0(f, counters_commit));
     fx_reopen(f);
     expect_blobs(f, "a:alice=blob");
-    CHECK_EQ("still version 2", raw(path, "PRAGMA user_version"), 2);
+    CHECK_EQ("still version 3", raw(path, "PRAGMA user_version"), 3);
 }
 
 /* expect_all_err - every call on a broken store is STORE_ERR with a message containing want */

@@ -293,6 +293,113 @@ case_sqlite_counters_committed(fx *f)
     CHECK_EQ("autocommit del", raw(f->path, "SELECT count(*) FROM counters"), 1);
 }
 
+/* deflate_cases - blobs the SQLite store keeps deflated (raw_len set) or as they are */
+static const struct {
+    const char *key;
+    size_t len;
+    int zeros;    /* 1: mostly zeros (as the engine's), 0: random bytes */
+    int deflated; /* stored deflated */
+} deflate_cases[] = {
+    {"a:zeros", 2000, 1, 1}, {"a:big", 1024 * 1024, 1, 1}, {"a:random", 2000, 0, 0},
+    {"a:small", 40, 1, 0},   {"a:empty", 0, 1, 0},
+};
+#define NDEFLATE (sizeof(deflate_cases) / sizeof(deflate_cases[0]))
+
+/* deflate_blob - the bytes of deflate_cases[i] (free them) */
+static unsigned char *
+deflate_blob(size_t i)
+{
+    unsigned char *p = fill_rnd(deflate_cases[i].len, 7 + i);
+
+    for (size_t k = 0; deflate_cases[i].zeros && k < deflate_cases[i].len; k++)
+        p[k] = k % 97 == 0 ? p[k] : 0;
+    return p;
+}
+
+/* case_sqlite_deflate - compressible blobs are stored deflated and read back the same, across
+ * a reopen; others as they are; a damaged deflated blob fails the walk */
+static void
+case_sqlite_deflate(fx *f)
+{
+    unsigned char *b[NDEFLATE];
+    char sql[256];
+
+    CHECK_RC(f, STORE_OK, OP0(f, counters_begin));
+    for (size_t i = 0; i < NDEFLATE; i++) {
+        b[i] = deflate_blob(i);
+        CHECK_RC(f, STORE_OK,
+                 OP(f, counters_put, deflate_cases[i].key, b[i], deflate_cases[i].len));
+    }
+    CHECK_RC(f, STORE_OK, OP0(f, counters_commit));
+    for (size_t i = 0; i < NDEFLATE; i++) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT raw_len IS NOT NULL AND raw_len = %zu AND length(blob) < raw_len"
+                 " FROM counters WHERE key = '%s'",
+                 deflate_cases[i].len, deflate_cases[i].key);
+        CHECK_EQ(deflate_cases[i].key, raw(f->path, sql), deflate_cases[i].deflated);
+    }
+    CHECK_EQ("2000 zeros deflate to a tenth",
+             raw(f->path, "SELECT length(blob) < 200 FROM counters WHERE key = 'a:zeros'"), 1);
+    fx_reopen(f);
+    blob_list l = walk_blobs(f);
+    CHECK_EQ("blobs", l.n, NDEFLATE);
+    for (size_t i = 0; i < l.n && i < NDEFLATE; i++)
+        for (size_t k = 0; k < NDEFLATE; k++) /* the walk is in key order */
+            if (strcmp(l.v[i].key, deflate_cases[k].key) == 0)
+                check_blob(f, &l, i, deflate_cases[k].key, b[k], deflate_cases[k].len);
+    blob_list_free(&l);
+    for (size_t i = 0; i < NDEFLATE; i++)
+        free(b[i]);
+    raw(f->path, "UPDATE counters SET blob = x'0102030405' WHERE key = 'a:zeros'");
+    l = (blob_list){0};
+    CHECK_RC(f, STORE_ERR, OP(f, counters_walk, blob_list_add, &l));
+    blob_list_free(&l);
+    if (strstr(f->err, "a:zeros is damaged") == NULL)
+        fail_msg("damaged blob: message \"%s\"", f->err);
+}
+
+/* case_sqlite_v2 - a version 2 database (counters without raw_len) opens, its blobs read as
+ * they were, and new puts are deflated */
+static void
+case_sqlite_v2(fx *f)
+{
+    char path[sizeof(f->dir) + 32];
+    unsigned char *z = deflate_blob(0);
+
+    snprintf(path, sizeof(path), "%s/v2.db", f->dir);
+    raw(path, /* what store_sqlite.c created at schema version 2 */
+        "PRAGMA journal_mode=WAL;"
+        "BEGIN;"
+        "CREATE TABLE locks(account TEXT PRIMARY KEY NOT NULL, since INTEGER NOT NULL,"
+        " until INTEGER NOT NULL, rule TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL);"
+        "CREATE TABLE audit(id INTEGER PRIMARY KEY, t INTEGER NOT NULL, account TEXT NOT NULL,"
+        " action TEXT NOT NULL, rule TEXT NOT NULL, actor TEXT NOT NULL, json TEXT NOT NULL);"
+        "CREATE INDEX audit_account_t ON audit(account, t);"
+        "CREATE INDEX audit_t ON audit(t);"
+        "CREATE TABLE counters(key TEXT PRIMARY KEY NOT NULL, blob BLOB NOT NULL,"
+        " updated INTEGER);"
+        "PRAGMA user_version=2; PRAGMA application_id=1751804772;"
+        "INSERT INTO counters VALUES ('a:old', zeroblob(300), 1700000000);"
+        "COMMIT");
+    store_close(f->st);
+    snprintf(f->spec, sizeof(f->spec), "sqlite:%s", path);
+    f->st = store_open(f->spec, ERR(f));
+    if (f->st == NULL)
+        fail_msg("open a version 2 database: %s", f->err);
+    CHECK_EQ("migrated version", raw(path, "PRAGMA user_version"), 3);
+    CHECK_EQ("raw_len column", raw(path, "SELECT count(*) FROM pragma_table_info('counters')"), 4);
+    CHECK_RC(f, STORE_OK, OP(f, counters_put, "a:new", z, deflate_cases[0].len));
+    fx_reopen(f);
+    blob_list l = walk_blobs(f);
+    static const unsigned char zero[300];
+    CHECK_EQ("blobs", l.n, 2);
+    check_blob(f, &l, 0, "a:new", z, deflate_cases[0].len);
+    check_blob(f, &l, 1, "a:old", zero, sizeof(zero));
+    blob_list_free(&l);
+    CHECK_EQ("new put deflated", raw(path, "SELECT count(*) FROM counters WHERE raw_len > 0"), 1);
+    free(z);
+}
+
 static const store_case store_cases[] = {
     {"counters_batch", case_ctr_script, NULL},
     {"counters_overwrite", case_ctr_script, NULL},
@@ -304,6 +411,8 @@ static const store_case store_cases[] = {
     {"counters_sizes", case_counters_sizes, NULL},
     {"counters_walk", case_counters_walk, NULL},
     {"counters_committed", case_sqlite_counters_committed, "sqlite"},
+    {"counters_deflate", case_sqlite_deflate, "sqlite"},
+    {"counters_v2_migration", case_sqlite_v2, "sqlite"},
 };
 
 int
