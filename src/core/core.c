@@ -45,6 +45,8 @@ struct core {
     hj_buf scratch, blob;
     hj_engine *from; /* carry counters from this engine (reload) */
     int flush_err;   /* a flush failed: keep logging quiet until one succeeds */
+    char **fq;       /* changed keys still to write (first byte 1: gone), a chunk a step */
+    size_t nfq, capfq, ifq;
     char host[256];
 };
 
@@ -454,25 +456,69 @@ flush_one(void *ctx, const char *key, int gone)
         log_error("store: cannot write the counters of %s: %s", key, err);
 }
 
-void
-core_flush(core *C)
+/* collect_one - note a changed entity for the flush */
+static void
+collect_one(void *ctx, const char *key, int gone)
+{
+    core *C = ctx;
+    size_t n = strlen(key);
+
+    if (C->nfq == C->capfq)
+        C->fq = xrealloc(C->fq, (C->capfq = C->capfq ? 2 * C->capfq : 1024) * sizeof(*C->fq));
+    char *k = xmalloc(n + 2);
+    k[0] = gone ? 1 : 2;
+    memcpy(k + 1, key, n + 1);
+    C->fq[C->nfq++] = k;
+}
+
+/* write_chunk - the next max noted entities in one batch; 0, or -1 when the store failed */
+static int
+write_chunk(core *C, size_t max)
 {
     char err[256];
-    int before = C->flush_err;
+    int before = C->flush_err, rc = 0;
+    size_t end = C->ifq + max < C->nfq ? C->ifq + max : C->nfq;
 
     if (C->store->ops->counters_begin(C->store, err, sizeof(err)) != STORE_OK) {
         if (!C->flush_err++)
             log_error("store: cannot write counters: %s", err);
-        return;
+        return -1; /* nothing written: the same chunk at the next step */
     }
-    engine_changed(C->eng, flush_one, C, 0);
+    for (size_t i = C->ifq; i < end; i++)
+        flush_one(C, C->fq[i] + 1, C->fq[i][0] == 1);
     if (C->store->ops->counters_commit(C->store, err, sizeof(err)) != STORE_OK) {
         if (!C->flush_err++)
             log_error("store: cannot write counters: %s", err);
+        rc = -1; /* the batch is lost: those entities are written again when they change */
     } else if (C->flush_err && C->flush_err == before) {
         log_info("store: writing counters again");
         C->flush_err = 0;
     }
+    for (size_t i = C->ifq; i < end; i++)
+        free(C->fq[i]);
+    C->ifq = end;
+    if (C->ifq == C->nfq)
+        C->nfq = C->ifq = 0;
+    return rc;
+}
+
+size_t
+core_flush_step(core *C, size_t max)
+{
+    if (C->ifq == C->nfq) /* a new flush: what changed since the last one */
+        engine_changed(C->eng, collect_one, C, 0);
+    if (C->nfq > C->ifq)
+        write_chunk(C, max ? max : C->nfq - C->ifq);
+    return C->nfq - C->ifq;
+}
+
+void
+core_flush(core *C)
+{
+    if (C->nfq > C->ifq)
+        core_flush_step(C, 0); /* the rest of a flush in progress ... */
+    if (C->nfq == C->ifq)
+        core_flush_step(C, 0); /* ... and everything changed since */
 }
 
 /* engine_build - a new engine for C->conf with the store's locks (and C->from's counters) */
@@ -660,6 +706,9 @@ core_close(core *C)
         htab_free(C->qids, free);
     if (C->decisions)
         htab_free(C->decisions, free);
+    for (size_t i = C->ifq; i < C->nfq; i++)
+        free(C->fq[i]);
+    free(C->fq);
     buf_free(&C->scratch);
     buf_free(&C->blob);
     if (C->conf)

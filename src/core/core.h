@@ -8,7 +8,9 @@
  *	int core_lock(core *C, const char *account, const char *actor, const char *reason);
  *	int core_unlock(core *C, const char *account, const char *actor, const char *reason);
  *	int core_reload(core *C, hj_conf *nc, unsigned *changed);
- *	void core_tick(core *C, int64_t now);   void core_flush(core *C);
+ *	void core_tick(core *C, int64_t now);
+ *	size_t core_flush_step(core *C, size_t max);   size_t core_flush_step(core *C, size_t max);
+void core_flush(core *C);
  *	void core_close(core *C);
  *
  * DESCRIPTION
@@ -16,7 +18,7 @@
  *	what joins them: every decision is logged, written to the store
  *	(audit trail, lock table) and handed to the observers (incidents,
  *	the queue purge) before the call that made it returns; the counters
- *	are flushed in batches (core_flush), restored at start and carried
+ *	are written to the store in batches, restored at start and carried
  *	over a reload. It knows no protocol: a front end (the Postfix policy
  *	service, the log follower; a milter or Dovecot's auth policy next)
  *	turns what it received into a core_msg or an hj_event, and the
@@ -52,6 +54,17 @@
  *	settings flagged CONF_F_RESTART in the table keep their running
  *	values, each change logged. On -1 it has freed nc and the old one
  *	stays.
+ *
+ *	Counters. core_flush_step() notes the entities changed since the
+ *	last flush (when none are left from the one in progress) and writes
+ *	at most max of them (0: all) in one store batch; it returns how many
+ *	are left, for the caller's next turn of its loop, so that a flush of
+ *	many accounts never holds the loop for long. core_flush() finishes
+ *	the flush in progress and writes everything changed since (reload,
+ *	stop). A batch the store refused to begin stays noted and is tried
+ *	again; one whose commit failed is lost, and those entities are
+ *	written again when they next change (logged once until a flush
+ *	succeeds).
  *
  *	Single-threaded: every call from the daemon's loop. Memory failure
  *	is fatal; a store failure is logged and answered, never fatal.
@@ -127,6 +140,7 @@ int core_lock(core *C, const char *account, const char *actor, const char *reaso
 int core_unlock(core *C, const char *account, const char *actor, const char *reason);
 int core_reload(core *C, hj_conf *nc, unsigned *changed);
 void core_tick(core *C, int64_t now);
+size_t core_flush_step(core *C, size_t max);
 void core_flush(core *C);
 void core_note_queue_id(core *C, const char *queue_id, const char *account);
 const char *core_account_of(core *C, const char *queue_id);

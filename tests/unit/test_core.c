@@ -237,10 +237,63 @@ test_manual_store_error(void **state)
     close_core(&f);
 }
 
+static int
+count_blob(void *ctx, const char *key, const void *blob, size_t len)
+{
+    (void)key, (void)blob, (void)len;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int
+blobs(core *C)
+{
+    char err[256];
+    int n = 0;
+
+    assert_int_equal(core_store(C)->ops->counters_walk(core_store(C), count_blob, &n, err,
+                                                       sizeof(err)),
+                     STORE_OK);
+    return n;
+}
+
+/* a flush in chunks: each step writes at most max entities and says how many are left; a
+ * batch the store refuses to begin stays noted and is written at the next step */
+static void
+test_flush_chunks(void **state)
+{
+    fixture f;
+    core *C = open_core(&f, LOCK3, "memory:");
+    char name[32];
+
+    (void)state;
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof(name), "u%d@x", i);
+        core_msg m = {.account = name, .service = "test", .nrcpt = 1, .count = 1};
+        core_verdict v;
+        core_judge(C, &m, 1764000000 + i, &v);
+    }
+    size_t left = core_flush_step(C, 2);
+    int total = blobs(C) + (int)left;
+    assert_int_equal(blobs(C), 2);
+    assert_true(total >= 5); /* five accounts, and the entities of other scopes */
+    store_mem_set_fail(core_store(C), 1);
+    assert_int_equal(core_flush_step(C, 2), left); /* refused: nothing lost, nothing written */
+    store_mem_set_fail(core_store(C), 0);
+    while (left > 0) {
+        size_t next = core_flush_step(C, 2);
+        assert_true(next < left);
+        left = next;
+    }
+    assert_int_equal(blobs(C), total);
+    assert_int_equal(core_flush_step(C, 2), 0); /* nothing changed since */
+    close_core(&f);
+}
+
 int
 main(void)
 {
-    struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 3];
+    struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 4];
     size_t n = 0;
 
     log_open("test_core", 0);
@@ -249,5 +302,6 @@ main(void)
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_nested_verdicts);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_manual_and_queue_ids);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_manual_store_error);
+    t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flush_chunks);
     return _cmocka_run_group_tests("core", t, n, NULL, NULL);
 }
