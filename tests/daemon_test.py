@@ -625,11 +625,77 @@ def test_unlock_tokens():
     a.d.stop()
 
 
+def encode_request(**kw):
+    d = {"request": "smtpd_access_policy", "protocol_state": "RCPT", "client_address": "198.51.100.7",
+         "sasl_method": "PLAIN", "sender": "x@example.test", "sasl_username": ""}
+    d.update(kw)
+    return ("".join("%s=%s\n" % (k, v) for k, v in d.items()) + "\n").encode()
+
+
+def read_answers(sock, n, timeout=20, pause=0.0):
+    """n answers ("action=...") read from sock, or fewer when it closes or times out; pause: a
+    slow reader, 4 KiB at a time with a pause after each"""
+    sock.settimeout(timeout)
+    buf = b""
+    try:
+        while buf.count(b"\n\n") < n:
+            c = sock.recv(4096 if pause else 65536)
+            if not c:
+                break
+            buf += c
+            if pause:
+                time.sleep(pause)
+    except socket.timeout:
+        pass
+    return [a for a in buf.decode(errors="replace").split("\n\n") if a][:n]
+
+
+def pattern_check(sock, n, what, slow=False):
+    """n pipelined requests in one write, every third of the locked account: the answers, whole
+    and in order. slow: a thread reads meanwhile, slowly, so the server's socket is full, then has
+    room, then is full again while requests keep coming (answers sent at once and answers queued
+    must not overtake each other)."""
+    want = ["REJECT" if i % 3 == 2 else "DUNNO" for i in range(n)]
+    data = b"".join(encode_request(sasl_username="eve@example.test" if i % 3 == 2 else "")
+                    for i in range(n))
+    got = []
+    if slow:
+        def reader():
+            got.extend(read_answers(sock, n, timeout=60, pause=0.0005))
+        t = threading.Thread(target=reader)
+        t.start()
+        for i in range(0, len(data), 65536):
+            sock.sendall(data[i:i + 65536])
+        t.join(90)
+    else:
+        sock.sendall(data)
+        got = read_answers(sock, n, timeout=60)
+    seen = [a.split()[0][len("action="):] if a.startswith("action=") else a[:20] for a in got]
+    first = next((i for i, (a, b) in enumerate(zip(seen, want)) if a != b), "none")
+    report(seen == want, "%d pipelined requests%s: %d answers, whole and in order (first "
+           "difference at %s)" % (n, what, len(got), first))
+
+
+def test_pipelined():
+    """Many requests in one write get their answers in order (the answers of one read are sent
+    at once, the rest queued), also when the client reads nothing until it has sent them all."""
+    d = Daemon(LIMIT5, "reject_text=5.7.1 " + "locked " * 120)  # ~850-byte answers
+    ctl = d.ctl({"cmd": "lock", "account": "eve@example.test", "reason": "pipelining test"})
+    report(ctl and ctl.get("ok"), "a locked account for the pattern")
+    pattern_check(d.connect(), 300, "")  # ~90 KB: more than one read's answer buffer
+    slow = socket.socket()  # a slow reader with a small window: the server's sends fill up
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # and the rest is queued
+    slow.connect(("127.0.0.1", d.port))
+    pattern_check(slow, 30000, " to a slow reader (~8 MB of answers, 4 KiB read at a time)",
+                  slow=True)
+    d.stop()
+
+
 GROUPS = (  # the checks, and how many each prints (the plan is their sum)
     (test_decisions, 10), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
     (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3),
-    (test_unlock_tokens, 9))
+    (test_unlock_tokens, 9), (test_pipelined, 3))
 
 
 def main():

@@ -170,6 +170,9 @@ m spool_retry_early src/notify/spool.c \
 m spool_close_drops src/notify/spool.c \
 	$'    for (;;) {\n        while (s->nwq == 0 && !s->stop)' $'    for (;;) {\n        if (s->stop)\n            break;\n        while (s->nwq == 0 && !s->stop)' \
 	'spool_close loses the jobs put just before it (the writer stops without writing them)'
+m answers_overtake src/frontend/policysrv.c \
+	'    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {' '    if (1) {' \
+	'an answer sent at once overtakes the answers still queued for a slow reader'
 m cmd_no_timeout src/util/child.c \
 	'int left = ms_left(&deadline), k = left ? poll(p, 3, left) : 0;' 'int left = ms_left(&deadline), k = poll(p, 3, -1);' \
 	'a hung postqueue, postsuper or sendmail is waited for for ever (postfix_command_timeout ignored)'

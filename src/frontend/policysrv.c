@@ -90,6 +90,23 @@ conn_malformed(conn *k, const char *why)
         conn_free(k);
 }
 
+/* flush_out - the answers: written at once when nothing waits before them, else queued */
+static void
+flush_out(struct bufferevent *bev, const char *out, size_t n)
+{
+    ssize_t w = 0;
+
+    if (n == 0)
+        return;
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+        w = send(bufferevent_getfd(bev), out, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0)
+            w = 0; /* EAGAIN or an error: the bufferevent writes it or reports the error */
+    }
+    if ((size_t)w < n)
+        bufferevent_write(bev, out + w, n - (size_t)w);
+}
+
 /* on_read - answer every complete request in the input */
 static void
 on_read(struct bufferevent *bev, void *arg)
@@ -97,6 +114,8 @@ on_read(struct bufferevent *bev, void *arg)
     conn *k = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     char reply[1024], err[160];
+    char out[8192];
+    size_t nout = 0;
 
     for (;;) {
         size_t len = evbuffer_get_length(in), used = 0;
@@ -106,10 +125,12 @@ on_read(struct bufferevent *bev, void *arg)
         policy_req req;
         int rc = policy_parse(p, len, &req, &used, err, sizeof(err));
         if (rc < 0) {
+            flush_out(bev, out, nout);
             conn_malformed(k, err);
             return;
         }
         if (rc == 0) {
+            flush_out(bev, out, nout);
             if (!k->partial)
                 conn_timeouts(k, 1);
             return;
@@ -117,8 +138,14 @@ on_read(struct bufferevent *bev, void *arg)
         k->ps->n.requests++;
         size_t n = k->ps->fn(k->ps->ctx, &req, reply, sizeof(reply));
         evbuffer_drain(in, used);
-        bufferevent_write(bev, reply, n);
+        if (nout + n > sizeof(out)) {
+            flush_out(bev, out, nout);
+            nout = 0;
+        }
+        memcpy(out + nout, reply, n);
+        nout += n;
     }
+    flush_out(bev, out, nout);
     if (k->partial)
         conn_timeouts(k, 0);
 }

@@ -13,7 +13,11 @@
  *	many long-lived connections at once from one libevent loop: Postfix
  *	keeps a connection per smtpd process and sends one request at a time.
  *	Each complete request (policy.h) is handed to fn, whose answer is
- *	written back; pipelined requests are answered in order.
+ *	written back; pipelined requests are answered in order. The answers
+ *	of one read are sent at once with one send() when nothing is queued
+ *	before them (no write event to add and remove per answer); what the
+ *	socket does not take is queued in the connection's output buffer, and
+ *	later answers go behind it.
  *
  *	Hostile or broken peers cost one connection, never the service: a
  *	malformed request is answered with c->parse_error_reply (if any) and
