@@ -672,8 +672,9 @@ def pattern_check(sock, n, what, slow=False):
         got = read_answers(sock, n, timeout=60)
     seen = [a.split()[0][len("action="):] if a.startswith("action=") else a[:20] for a in got]
     first = next((i for i, (a, b) in enumerate(zip(seen, want)) if a != b), "none")
-    report(seen == want, "%d pipelined requests%s: %d answers, whole and in order (first "
-           "difference at %s)" % (n, what, len(got), first))
+    if seen != want:  # the details vary from run to run: a comment, not the check's name
+        print("# %d answers of %d, the first difference at %s" % (len(got), n, first), flush=True)
+    report(seen == want, "%d pipelined requests%s: every answer whole and in order" % (n, what))
 
 
 def test_pipelined():
