@@ -625,6 +625,22 @@ def test_unlock_tokens():
     a.d.stop()
 
 
+def test_control_bytes():
+    """A control byte in an attribute's value (a CR in sasl_username) does not step around the
+    counters: the request is judged under the sanitised name, its message counted."""
+    d = Daemon(LIMIT5)
+    s = d.connect()
+    got = [request(s, sasl_username="mallory\r@example.test", protocol_state="END-OF-MESSAGE",
+                   recipient_count="2") for _ in range(3)]
+    report(got[:2] == ["action=DUNNO"] * 2 and got[2].startswith("action=REJECT 5.7.1"),
+           "a CR in sasl_username: counted, the message over the limit refused (%s)" % got[2][:30])
+    r = d.ctl({"cmd": "locked"})
+    names = [x["account"] for x in (r or {}).get("locked", [])]
+    report(names == ["mallory?@example.test"],
+           "... locked under the sanitised name, the connection still served (%s)" % names)
+    d.stop()
+
+
 def encode_request(**kw):
     d = {"request": "smtpd_access_policy", "protocol_state": "RCPT", "client_address": "198.51.100.7",
          "sasl_method": "PLAIN", "sender": "x@example.test", "sasl_username": ""}
@@ -696,7 +712,7 @@ GROUPS = (  # the checks, and how many each prints (the plan is their sum)
     (test_decisions, 10), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
     (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3),
-    (test_unlock_tokens, 9), (test_pipelined, 3))
+    (test_unlock_tokens, 9), (test_pipelined, 3), (test_control_bytes, 2))
 
 
 def main():

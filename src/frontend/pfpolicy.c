@@ -69,15 +69,12 @@ stage_slot(hj_span s)
     return i;
 }
 
-/* cstr - a span as a NUL-terminated string in buf (cut to fit) */
+/* cstr - a value as a string: cut to fit, control bytes as '?' (a name with a CR is still
+ * counted, under its sanitised name) */
 static const char *
 cstr(hj_span s, char *buf, size_t cap)
 {
-    size_t n = s.p ? (s.n < cap ? s.n : cap - 1) : 0;
-
-    memcpy(buf, s.p ? s.p : "", n);
-    buf[n] = 0;
-    return buf;
+    return policy_value(s, buf, cap);
 }
 
 /* fail_answer - the reply of a failure action (dunno or defer) */

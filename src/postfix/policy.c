@@ -49,23 +49,37 @@ attr_store(policy_req *req, const char *name, size_t nlen, hj_span value)
     }
 }
 
-/* line_check - one "name=value" line; -1 with a reason if malformed */
+/* has_ctl - a control byte (tab aside) in p[0..n) */
+static int
+has_ctl(const char *p, size_t n, unsigned char *which)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 && c != '\t') {
+            *which = c;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* line_check - one "name=value" line; -1 with a reason if malformed, else 0 or 1 (the value
+ * holds a control byte) */
 static int
 line_check(const char *p, size_t n, const char **eq, char *err, size_t errlen)
 {
+    unsigned char c;
+
     *eq = memchr(p, '=', n);
     if (*eq == NULL || *eq == p) {
         snprintf(err, errlen, "%s", *eq ? "empty attribute name" : "line without \"=\"");
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c < 0x20 && c != '\t') {
-            snprintf(err, errlen, "control byte 0x%02x in a request", c);
-            return -1;
-        }
+    if (has_ctl(p, (size_t)(*eq - p), &c)) {
+        snprintf(err, errlen, "control byte 0x%02x in an attribute name", c);
+        return -1;
     }
-    return 0;
+    return has_ctl(*eq + 1, n - (size_t)(*eq + 1 - p), &c);
 }
 
 int
@@ -91,8 +105,10 @@ policy_parse(const char *buf, size_t len, policy_req *req, size_t *used, char *e
         if (n == 0)
             break; /* the empty line ends the request */
         const char *eq;
-        if (line_check(buf + off, n, &eq, err, errlen) != 0)
+        int ctl = line_check(buf + off, n, &eq, err, errlen);
+        if (ctl < 0)
             return -1;
+        req->ctl += ctl;
         if (++req->nattrs > POLICY_MAX_ATTRS) {
             snprintf(err, errlen, "more than %d attributes", POLICY_MAX_ATTRS);
             return -1;
@@ -136,4 +152,17 @@ policy_number(hj_span s)
         v = v * 10 + (s.p[i] - '0');
     }
     return v;
+}
+
+const char *
+policy_value(hj_span s, char *buf, size_t cap)
+{
+    size_t n = s.p ? (s.n < cap ? s.n : cap - 1) : 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        buf[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    buf[n] = 0;
+    return buf;
 }

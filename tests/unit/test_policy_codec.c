@@ -53,13 +53,35 @@ static const codec_case cases[] = {
     {"line without =", "request=smtpd_access_policy\nbogus\n\n", 0, -1, PA_REQUEST, NULL},
     {"empty name", "request=smtpd_access_policy\n=x\n\n", 0, -1, PA_REQUEST, NULL},
     {"CR in a line", "request=smtpd_access_policy\r\n\r\n", 0, -1, PA_REQUEST, NULL},
-    {"NUL byte", "request=smtpd_access_policy\nsize=1\0\n\n", 37, -1, PA_REQUEST, NULL},
+    {"NUL byte in a value: kept, flagged", "request=smtpd_access_policy\nsize=1\0\n\n", 37, 1,
+     PA_SIZE, NULL},
+    {"CR in sasl_username: kept, flagged", "request=smtpd_access_policy\nsasl_username=al\rice\n\n",
+     0, 1, PA_SASL_USERNAME, "al\rice"},
+    {"control byte in a name", "request=smtpd_access_policy\nsa\x01sl=x\n\n", 0, -1, PA_REQUEST,
+     NULL},
     {"binary junk", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n\n", 13, -1, PA_REQUEST, NULL},
     {"no request attribute", "size=1\n\n", 0, -1, PA_REQUEST, NULL},
     {"other request type", "request=junk\n\n", 0, -1, PA_REQUEST, NULL},
     {"only an empty line", "\n", 0, -1, PA_REQUEST, NULL},
     {"HTTP instead", "GET / HTTP/1.0\n\n", 0, -1, PA_REQUEST, NULL},
 };
+
+/* a value with control bytes is flagged and, copied out, sanitised */
+static void
+test_control_bytes(void **state)
+{
+    static const char in[] = "request=smtpd_access_policy\nsasl_username=al\rice\x7f\nsize=1\n\n";
+    policy_req req;
+    size_t used;
+    char err[128], buf[16];
+
+    (void)state;
+    assert_int_equal(policy_parse(in, sizeof(in) - 1, &req, &used, err, sizeof(err)), 1);
+    assert_int_equal(req.ctl, 1);
+    assert_string_equal(policy_value(req.a[PA_SASL_USERNAME], buf, sizeof(buf)), "al?ice?");
+    assert_string_equal(policy_value(req.a[PA_SASL_USERNAME], buf, 4), "al?");
+    assert_string_equal(policy_value(req.a[PA_SENDER], buf, sizeof(buf)), ""); /* absent */
+}
 
 static void
 test_cases(void **state)
@@ -234,7 +256,8 @@ int
 main(void)
 {
     static const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cases),       cmocka_unit_test(test_pipelined),
+        cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_control_bytes),       cmocka_unit_test(test_pipelined),
         cmocka_unit_test(test_size_limits), cmocka_unit_test(test_size_boundary),
         cmocka_unit_test(test_reply),       cmocka_unit_test(test_number),
     };
