@@ -226,20 +226,40 @@ same_transaction(core *C, const char *acct, const char *txn)
     return same;
 }
 
-void
-core_note_queue_id(core *C, const char *qid, const char *acct)
+/* the queue-ID map's values: the source's tag, then the account */
+enum { QID_POLICY = 'P', QID_LOG = 'L' };
+
+/* note_qid - queue ID -> account; what the log says never replaces what a front end that
+ * answers for the message (the policy service) recorded: anyone who can write to syslog can
+ * forge a log line, and a purge deletes by this map */
+static void
+note_qid(core *C, const char *qid, const char *acct, char source)
 {
+    char v[STORE_NAME_MAX + 2];
     int same;
 
     if (qid == NULL || *qid == 0 || acct == NULL || *acct == 0)
         return;
-    C->qids = map_put(C->qids, qid, acct, strlen(acct), &same);
+    const char *old = htab_get(C->qids, qid, strlen(qid));
+    if (source == QID_LOG && old && old[0] == QID_POLICY)
+        return;
+    int n = snprintf(v, sizeof(v), "%c%s", source, acct);
+    C->qids = map_put(C->qids, qid, v, (size_t)(n < (int)sizeof(v) ? n : (int)sizeof(v) - 1),
+                      &same);
+}
+
+void
+core_note_queue_id(core *C, const char *qid, const char *acct)
+{
+    note_qid(C, qid, acct, QID_LOG);
 }
 
 const char *
 core_account_of(core *C, const char *queue_id)
 {
-    return htab_get(C->qids, queue_id, strlen(queue_id));
+    const char *v = htab_get(C->qids, queue_id, strlen(queue_id));
+
+    return v ? v + 1 : NULL;
 }
 
 typedef struct qid_walk {
@@ -253,7 +273,7 @@ qid_one(htab_node *node, void *ctx)
 {
     qid_walk *w = ctx;
 
-    if (node->value && strcmp(node->value, w->account) == 0)
+    if (node->value && strcmp((const char *)node->value + 1, w->account) == 0)
         w->fn(w->ctx, node->key);
     return 0;
 }
@@ -288,7 +308,7 @@ count_message(core *C, const core_msg *m, int64_t now)
     }
     if (ev.nrcpt < 1)
         ev.nrcpt = 1;
-    core_note_queue_id(C, ev.queue_id, m->account);
+    note_qid(C, ev.queue_id, m->account, QID_POLICY);
     engine_event(C->eng, &ev);
 }
 

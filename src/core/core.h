@@ -47,6 +47,10 @@ void core_flush(core *C);
  *	change is made in memory but may not survive a restart).
  *	core_account_of() looks a queue ID up: the account, or NULL when
  *	hijackd has not seen it (the map is in memory only and bounded).
+ *	The map is filled by core_judge() for the messages it counts, and by
+ *	core_note_queue_id() for what a log says; a log's entry never
+ *	replaces one of core_judge() (a forged log line must not hand a
+ *	message to another account, whose purge would then delete it).
  *
  *	core_reload() takes a configuration loaded by the caller: on 0 it
  *	owns and runs it, and *changed has CONF_F_NOTIFY set when a setting

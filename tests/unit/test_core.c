@@ -237,6 +237,29 @@ test_manual_store_error(void **state)
     close_core(&f);
 }
 
+/* what a log says of a queue ID never replaces what the policy service recorded (a forged log
+ * line must not hand another user's queued mail to an account whose purge deletes it) */
+static void
+test_queue_id_sources(void **state)
+{
+    fixture f;
+    core *C = open_core(&f, LOCK3, "memory:");
+    core_msg m = {.account = "victim@x", .queue_id = "4B1C31002A3", .service = "test",
+                  .nrcpt = 1, .count = 1};
+    core_verdict v;
+
+    (void)state;
+    core_judge(C, &m, 1764000000, &v);
+    core_note_queue_id(C, "4B1C31002A3", "attacker@x"); /* a forged log line */
+    assert_string_equal(core_account_of(C, "4B1C31002A3"), "victim@x");
+    core_note_queue_id(C, "5C2D41113B4", "bob@x"); /* only the log saw it: the log's word */
+    assert_string_equal(core_account_of(C, "5C2D41113B4"), "bob@x");
+    m.account = "carol@x", m.queue_id = "5C2D41113B4"; /* the policy service's word wins */
+    core_judge(C, &m, 1764000001, &v);
+    assert_string_equal(core_account_of(C, "5C2D41113B4"), "carol@x");
+    close_core(&f);
+}
+
 static int
 count_blob(void *ctx, const char *key, const void *blob, size_t len)
 {
@@ -293,7 +316,7 @@ test_flush_chunks(void **state)
 int
 main(void)
 {
-    struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 4];
+    struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 5];
     size_t n = 0;
 
     log_open("test_core", 0);
@@ -303,5 +326,6 @@ main(void)
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_manual_and_queue_ids);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_manual_store_error);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flush_chunks);
+    t[n++] = (struct CMUnitTest)cmocka_unit_test(test_queue_id_sources);
     return _cmocka_run_group_tests("core", t, n, NULL, NULL);
 }
