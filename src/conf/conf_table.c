@@ -178,6 +178,13 @@ const conf_setting conf_settings[] = {
     SET("trusted_nets_max", "64", INT(PF(trusted_nets_max), 1, 4096),
         "networks remembered per account (the least recently used is forgotten first)",
         .more = "Kept across restarts."),
+    SET("failed_login_names_max", "10000", INT(PF(failed_names_max), 0, 10000000),
+        "accounts known only from failed logins kept at most (a password spray invents names)",
+        .more = "A name that fails to log in and has never logged in or sent mail is counted "
+                "for failed_logins in memory only: never stored, not listed among the accounts, "
+                "forgotten when idle past the longest rule window. At the cap the failures of "
+                "further new names count only for their client address (logged). 0: such names "
+                "are never kept."),
     SET("similar_size_tolerance", "1", CUSTOM(set_similar_tol),
         "similar_sizes: two messages are alike when their sizes differ by at most this many "
         "percent",

@@ -45,6 +45,7 @@ struct core {
     hj_buf scratch, blob;
     hj_engine *from; /* carry counters from this engine (reload) */
     int flush_err;   /* a flush failed: keep logging quiet until one succeeds */
+    int64_t refused_seen, refused_at; /* failed-login names at the cap: last logged count, when */
     char **fq;       /* changed keys still to write (first byte 1: gone), a chunk a step */
     size_t nfq, capfq, ifq;
     char host[256];
@@ -389,12 +390,28 @@ core_event(core *C, const hj_event *ev)
     WITH_CALL(C, &k, engine_event(C->eng, ev));
 }
 
+/* note_refused - failed logins of new names past failed_login_names_max: one line per 10 min */
+static void
+note_refused(core *C, int64_t now)
+{
+    int64_t n = engine_stats(C->eng)->unproven_refused;
+
+    if (n == C->refused_seen || now < C->refused_at + 600)
+        return;
+    log_warn("failed logins of %lld new user names were counted only for their client address: "
+             "failed_login_names_max (%lu) names are kept (a password spray?)",
+             (long long)(n - C->refused_seen), (unsigned long)C->conf->pol->failed_names_max);
+    C->refused_seen = n;
+    C->refused_at = now;
+}
+
 void
 core_tick(core *C, int64_t now)
 {
     core_call k = {0};
 
     WITH_CALL(C, &k, engine_tick(C->eng, now));
+    note_refused(C, now);
 }
 
 /* manual - an admin's change, with its actor on the decisions it makes */

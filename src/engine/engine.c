@@ -361,6 +361,7 @@ rule_fire(hj_engine *e, hj_entity *x, const hj_rule *r, hj_action act, hj_decisi
         return false;
     switch (act) {
     case HJ_A_LOCK:
+        engine_prove(e, x); /* a lock is stored, and listed */
         x->locked = true;
         x->lock_rule = r;
         x->locked_at = t;
@@ -543,6 +544,45 @@ account_novelty(const hj_engine *e, hj_entity *x, const ev_ctx *c)
     return novel;
 }
 
+/*
+ * account_of - the account entity of an event. A failed login of a name hijackd has never
+ * seen log in or send makes an "unproven" account: counted in memory for failed_logins, never
+ * stored nor listed, at most failed_names_max of them (a password spray invents names by the
+ * million); at the cap such a failure counts only for its client address (NULL here). Any
+ * other event of the name proves it.
+ */
+static hj_entity *
+account_of(hj_engine *e, const hj_event *ev)
+{
+    hj_entity *x = htab_get(e->ent[HJ_S_ACCOUNT], ev->account, strlen(ev->account));
+
+    if (ev->type == HJ_EV_LOGIN_FAIL && x == NULL) {
+        if (e->nunproven >= e->pol->failed_names_max) {
+            e->st.unproven_refused++;
+            return NULL;
+        }
+        x = engine_entity_get(e, HJ_S_ACCOUNT, ev->account, ev->t);
+        x->unproven = true;
+        e->st.unproven = (int64_t)++e->nunproven;
+        return x;
+    }
+    x = engine_entity_get(e, HJ_S_ACCOUNT, ev->account, ev->t);
+    if (ev->type != HJ_EV_LOGIN_FAIL)
+        engine_prove(e, x);
+    return x;
+}
+
+/* engine_prove - an account is real from now on: stored and listed like any */
+void
+engine_prove(hj_engine *e, hj_entity *x)
+{
+    if (!x->unproven)
+        return;
+    x->unproven = false;
+    x->dirty = true;
+    e->st.unproven = (int64_t)--e->nunproven;
+}
+
 void
 engine_event(hj_engine *e, const hj_event *ev)
 {
@@ -554,8 +594,8 @@ engine_event(hj_engine *e, const hj_event *ev)
     if (!mail_counted(e, ev))
         return;
     ev_ctx_init(e, ev, &c);
-    if (ev->account && *ev->account) {
-        hj_entity *a = engine_entity_get(e, HJ_S_ACCOUNT, ev->account, ev->t);
+    hj_entity *a = ev->account && *ev->account ? account_of(e, ev) : NULL;
+    if (a) {
         c.novel = account_novelty(e, a, &c);
         entity_feed(e, a, &c);
         if (a->exempt) {
@@ -603,6 +643,12 @@ sweep_one(htab_node *n, void *arg)
         entity_auto_unlock(e, x, x->tzoff);
     if (x->locked || x->throttled_until > s->now || x->tot.last_seen > s->now - e->pol->max_window)
         return 0;
+    if (x->scope == HJ_S_ACCOUNT && x->unproven) {
+        e->st.unproven = (int64_t)--e->nunproven;
+        entity_free(e, x);
+        e->st.entities--;
+        return 1;
+    }
     if (x->scope == HJ_S_ACCOUNT) {
         if (x->cnt)
             x->dirty = true;
@@ -689,6 +735,7 @@ engine_lock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, int64_t
 
     if (x->locked)
         return -1;
+    engine_prove(e, x);
     x->locked = true;
     x->lock_rule = NULL;
     x->locked_at = t;
@@ -729,6 +776,8 @@ walk_one(htab_node *n, void *arg)
     walk_ctx *w = arg;
     hj_entity *x = n->value;
 
+    if (x->unproven)
+        return 0; /* not an account hijackd has seen log in or send */
     x->tot.state = x->locked ? HJ_ST_LOCKED : HJ_ST_OK;
     w->fn(w->ctx, x->name, &x->tot);
     return 0;

@@ -81,6 +81,8 @@ typedef struct hj_engine_stats {
     int64_t exempt;        /* events of exempt accounts */
     int64_t decisions[HJ_A__COUNT];
     int64_t entities; /* live entities, all scopes */
+    int64_t unproven; /* of which accounts known only from failed logins (capped) */
+    int64_t unproven_refused; /* failed logins of new names at the cap: counted per client only */
 } hj_engine_stats;
 
 /* what the engine knows about one account (inspect.c) */

@@ -91,6 +91,7 @@ typedef struct hj_entity {
     hj_profile *prof; /* accounts that sent mail: what is normal for it */
     uint32_t nnets;
     bool dirty;    /* changed since the last engine_changed() */
+    bool unproven; /* an account known only from failed logins: never stored, capped */
     int32_t tzoff; /* of its latest event, for decisions made outside an event */
     hj_addr ips[ENGINE_RECENT_IPS];
     int nips, ipnext;
@@ -108,6 +109,7 @@ struct hj_engine {
     uint32_t *freemail;                  /* signals.c: hashes of the policy's freemail domains */
     char **gone; /* keys of entities forgotten since the last engine_changed() */
     size_t ngone;
+    size_t nunproven; /* live accounts known only from failed logins */
 };
 
 /* per-event facts shared by every entity it touches (the IP parsed once) */
@@ -133,5 +135,7 @@ int64_t engine_counter_value(const hj_engine *e, hj_entity *x, size_t i, const h
 void signals_eval(const hj_engine *e, hj_entity *x, const ev_ctx *c, hj_sigvals *out);
 void profile_learn(const hj_engine *e, hj_entity *x, const ev_ctx *c);
 uint32_t *signals_freemail(const hj_policy *p);
+
+void engine_prove(hj_engine *e, hj_entity *x);
 
 #endif

@@ -160,6 +160,7 @@ policy_new(void)
     p->distinct_max = 256;
     p->net_trust_after = 86400;
     p->trusted_nets_max = 64;
+    p->failed_names_max = 10000;
     p->similar_permille = 10;
     p->bounce_ratio_min = 20;
     p->relock_escalate = 7 * 86400;

@@ -167,6 +167,7 @@ typedef struct hj_policy {
     int64_t max_window;        /* the longest rule window (set by policy_finish) */
     int64_t net_trust_after;   /* a network new to an account is novel this long (86400) */
     uint32_t trusted_nets_max; /* networks remembered per account (64) */
+    uint32_t failed_names_max; /* accounts known only from failed logins, at most (10000) */
     uint32_t similar_permille; /* similar_sizes: sizes within this many per mille (10 = 1%) */
     uint32_t bounce_ratio_min; /* bounce_ratio: 0 below this many delivery outcomes (20) */
     int64_t relock_escalate;   /* a lock this soon after an automatic unlock has no

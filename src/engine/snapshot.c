@@ -81,8 +81,8 @@ changed_one(htab_node *n, void *arg)
     hj_entity *x = n->value;
     char key[400];
 
-    if (!c->all && !x->dirty)
-        return 0;
+    if (x->unproven || (!c->all && !x->dirty))
+        return 0; /* an account known only from failed logins is never stored */
     if (!c->all)
         x->dirty = false;
     engine_key(x, key, sizeof(key));

@@ -770,6 +770,58 @@ test_bounce_ratio(void **state)
     fx_free(f);
 }
 
+/* ---- a password spray: invented names make no accounts ---- */
+
+static void
+count_keys(void *ctx, const char *key, int gone)
+{
+    (void)gone;
+    if (strncmp(key, "a:", 2) == 0)
+        ++*(int *)ctx;
+}
+
+/* 20,000 invented names fail to log in: at most failed_login_names_max of them are kept, in
+ * memory only (not listed, never stored), the rest count for the client address; a real name
+ * that keeps failing is still locked by an account rule, and from then on is an account */
+static void
+test_failed_login_spray(void **state)
+{
+    fx *f = fx_new("rule fl metric=failed_logins window=10m limit=3 action=lock\n"
+                   "rule ipfl metric=failed_logins window=10m limit=1000000 action=warn scope=ip\n");
+    acct_seen seen = {0};
+    char name[64], ip[32];
+    int stored = 0;
+
+    (void)state;
+    f->p->failed_names_max = 1000;
+    for (int i = 0; i < 20000; i++) {
+        snprintf(name, sizeof(name), "u%d@spray.test", i);
+        snprintf(ip, sizeof(ip), "203.0.113.%d", i % 200);
+        ev_simple(f, HJ_EV_LOGIN_FAIL, T0 + i / 100, name, ip);
+    }
+    const hj_engine_stats *st = engine_stats(f->e);
+    CHECK_EQ("names kept", st->unproven, 1000);
+    CHECK_EQ("names at the cap, counted per client only", st->unproven_refused, 19000);
+    CHECK_EQ("entities: the kept names and 200 client addresses", st->entities, 1200);
+    engine_accounts(f->e, on_account, &seen);
+    CHECK_EQ("accounts listed", seen.n, 0);
+    engine_changed(f->e, count_keys, &stored, 0);
+    CHECK_EQ("accounts stored", stored, 0);
+    for (int i = 0; i < 4; i++) /* u7 was kept: its failures count, the rule locks it */
+        ev_simple(f, HJ_EV_LOGIN_FAIL, T0 + 300 + i, "u7@spray.test", "198.51.100.9");
+    CHECK_EQ("a kept name that keeps failing is locked", f->n, 1);
+    CHECK_STR("... by the account rule", f->d[0].rule, "fl");
+    CHECK_EQ("... and is an account from then on", st->unproven, 999);
+    engine_accounts(f->e, on_account, &seen);
+    CHECK_EQ("accounts listed", seen.n, 1);
+    stored = 0;
+    engine_changed(f->e, count_keys, &stored, 0);
+    CHECK_EQ("accounts stored", stored, 1);
+    engine_tick(f->e, T0 + 300 + 4 + 1200); /* idle past the 10-minute window: all forgotten */
+    CHECK_EQ("names forgotten when idle", st->unproven, 0);
+    fx_free(f);
+}
+
 int
 main(void)
 {
@@ -778,7 +830,7 @@ main(void)
         cmocka_unit_test(test_exemptions),    cmocka_unit_test(test_never_counted),
         cmocka_unit_test(test_novelty),       cmocka_unit_test(test_novelty_trust_and_bound),
         cmocka_unit_test(test_similar_sizes), cmocka_unit_test(test_similar_sizes_window),
-        cmocka_unit_test(test_bounce_ratio),
+        cmocka_unit_test(test_bounce_ratio),  cmocka_unit_test(test_failed_login_spray),
     };
     struct CMUnitTest tests[NSCENARIOS + sizeof(fixed) / sizeof(fixed[0])];
     size_t n = 0;
