@@ -235,6 +235,7 @@ report_stats_json(report_state *rs, hj_engine *eng, const qtrack_counts *qc, con
                (long long)st->decisions[HJ_A_LOCK], (long long)st->decisions[HJ_A_RELAY],
                (long long)st->decisions[HJ_A_UNLOCK]);
     engine_accounts(eng, stats_account, &b);
+    engine_failed_names(eng, stats_account, &b); /* names that only failed to log in, too */
     buf_puts(&b, "}}\n");
     FILE *f = fopen(path, "w");
     int rc = f && fwrite(b.s, 1, b.len, f) == b.len ? 0 : -1;

@@ -767,6 +767,7 @@ engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const
 typedef struct walk_ctx {
     void (*fn)(void *, const char *, const hj_totals *);
     void *ctx;
+    bool unproven; /* walk the names known only from failed logins instead */
 } walk_ctx;
 
 /* walk_one - hand one account's totals to the caller */
@@ -776,8 +777,8 @@ walk_one(htab_node *n, void *arg)
     walk_ctx *w = arg;
     hj_entity *x = n->value;
 
-    if (x->unproven)
-        return 0; /* not an account hijackd has seen log in or send */
+    if (x->unproven != w->unproven)
+        return 0; /* an account, or a name known only from failed logins: one walk each */
     x->tot.state = x->locked ? HJ_ST_LOCKED : HJ_ST_OK;
     w->fn(w->ctx, x->name, &x->tot);
     return 0;
@@ -786,7 +787,15 @@ walk_one(htab_node *n, void *arg)
 void
 engine_accounts(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *), void *ctx)
 {
-    walk_ctx w = {fn, ctx};
+    walk_ctx w = {fn, ctx, false};
+
+    htab_walk(e->ent[HJ_S_ACCOUNT], walk_one, &w);
+}
+
+void
+engine_failed_names(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *), void *ctx)
+{
+    walk_ctx w = {fn, ctx, true};
 
     htab_walk(e->ent[HJ_S_ACCOUNT], walk_one, &w);
 }

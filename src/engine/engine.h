@@ -115,6 +115,10 @@ int engine_lock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, int
                 const char *reason, bool announce);
 int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, const char *reason);
 void engine_accounts(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *), void *ctx);
+/* the names known only from failed logins (failed_login_names_max of them at most): not
+ * accounts, never stored; replay's report lists them */
+void engine_failed_names(hj_engine *e, void (*fn)(void *, const char *, const hj_totals *),
+                         void *ctx);
 const hj_engine_stats *engine_stats(const hj_engine *e);
 
 /* counters that survive a restart (snapshot.c): keys "a:account", "d:", "i:", "g:" */
