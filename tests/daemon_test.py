@@ -641,6 +641,20 @@ def test_control_bytes():
     d.stop()
 
 
+def test_long_reply():
+    """A reject_text whose placeholders expand past the answer's room is cut, and the lock still
+    answers REJECT (it was an internal error: internal_error_action, DUNNO by default)."""
+    d = Daemon(LIMIT5, "reject_text=5.7.1 locked: " + "{account} " * 80)
+    s = d.connect()
+    acct = "x" * 280 + "@example.test"
+    got = [request(s, sasl_username=acct, protocol_state="END-OF-MESSAGE", recipient_count="2")
+           for _ in range(3)]
+    report(got[2].startswith("action=REJECT 5.7.1 locked: xxx") and len(got[2]) < 1100,
+           "a reject_text that expands to 23 KB: REJECT with the text cut (%s... %d bytes)" % (
+               got[2][:24], len(got[2])))
+    d.stop()
+
+
 def encode_request(**kw):
     d = {"request": "smtpd_access_policy", "protocol_state": "RCPT", "client_address": "198.51.100.7",
          "sasl_method": "PLAIN", "sender": "x@example.test", "sasl_username": ""}
@@ -712,7 +726,7 @@ GROUPS = (  # the checks, and how many each prints (the plan is their sum)
     (test_decisions, 10), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
     (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3),
-    (test_unlock_tokens, 9), (test_pipelined, 3), (test_control_bytes, 2))
+    (test_unlock_tokens, 9), (test_pipelined, 3), (test_control_bytes, 2), (test_long_reply, 1))
 
 
 def main():

@@ -313,7 +313,26 @@ count_message(core *C, const core_msg *m, int64_t now)
     engine_event(C->eng, &ev);
 }
 
-/* reply_text - the reject or defer text for acct from its template, into v->text */
+/* utf8_cut - the longest prefix of s[0..n) that ends on a character boundary, NUL-terminated */
+static void
+utf8_cut(char *s, size_t n)
+{
+    size_t i = n;
+
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+        i--; /* continuation bytes */
+    if (i > 0 && ((unsigned char)s[i - 1] & 0x80)) {
+        unsigned char lead = (unsigned char)s[i - 1];
+        size_t want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+        if (n - (i - 1) < want)
+            n = i - 1; /* the last character is incomplete: drop it */
+    }
+    s[n] = 0;
+}
+
+/* reply_text - the reject or defer text for acct from its template, into v->text; an expansion
+ * longer than the text's room is cut (a long account name must not turn a lock into an
+ * internal error, which answers with internal_error_action) */
 static void
 reply_text(core *C, const char *tmpl, const char *acct, int64_t now, core_verdict *v)
 {
@@ -335,7 +354,9 @@ reply_text(core *C, const char *tmpl, const char *acct, int64_t now, core_verdic
                        {"host", C->host}};
     buf_reset(&C->scratch);
     tmpl_expand(tmpl, vars, sizeof(vars) / sizeof(vars[0]), 1, &C->scratch);
-    snprintf(v->text, sizeof(v->text), "%s", buf_str(&C->scratch));
+    size_t n = C->scratch.len < sizeof(v->text) - 1 ? C->scratch.len : sizeof(v->text) - 1;
+    memcpy(v->text, buf_str(&C->scratch), n);
+    utf8_cut(v->text, n);
 }
 
 /* verdict_of - the verdict for a state and what the call did */

@@ -108,7 +108,7 @@ typedef struct core_msg {
     int per_rcpt; /* count one recipient per request, one message per txn */
 } core_msg;
 
-#define CORE_TEXT_MAX 1024
+#define CORE_TEXT_MAX 1024 /* a longer expansion is cut at a character boundary */
 #define CORE_EVIDENCE_MAX 4096
 
 typedef struct core_verdict {

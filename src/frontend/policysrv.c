@@ -113,7 +113,7 @@ on_read(struct bufferevent *bev, void *arg)
 {
     conn *k = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    char reply[1024], err[160];
+    char reply[POLICY_MAX_REPLY], err[160];
     char out[8192];
     size_t nout = 0;
 

@@ -38,6 +38,7 @@
 
 #define POLICY_MAX_REQUEST (64 * 1024)
 #define POLICY_MAX_ATTRS 256
+#define POLICY_MAX_REPLY 2048 /* room for the longest answer: an action and a 1 KiB text */
 
 typedef enum policy_attr {
     PA_REQUEST,

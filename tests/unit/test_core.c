@@ -260,6 +260,47 @@ test_queue_id_sources(void **state)
     close_core(&f);
 }
 
+/* utf8_ok - s is well-formed UTF-8 (no sequence cut short) */
+static int
+utf8_ok(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 0;
+        if (n == 0)
+            return 0;
+        for (int i = 1; i < n; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+        p += n;
+    }
+    return 1;
+}
+
+/* an expansion longer than the text's room is cut at a character boundary: still a REJECT */
+static void
+test_long_text(void **state)
+{
+    fixture f;
+    char conf[2048], acct[400];
+    core_verdict v;
+
+    (void)state;
+    int n = snprintf(conf, sizeof(conf), "rule one = metric=messages window=10m limit=0 "
+                                         "action=lock\nreject_text = 5.7.1 ab {account} ");
+    for (int i = 0; i < 400; i++) /* an admin's non-ASCII text: the cut falls inside an é */
+        n += snprintf(conf + n, sizeof(conf) - (size_t)n, "\xc3\xa9");
+    snprintf(conf + n, sizeof(conf) - (size_t)n, "\n");
+    memset(acct, 'a', 300);
+    snprintf(acct + 300, sizeof(acct) - 300, "@x");
+    core *C = open_core(&f, conf, "memory:");
+    core_msg m = {.account = acct, .service = "test", .nrcpt = 1, .count = 1};
+    core_judge(C, &m, 1764000000, &v);
+    assert_int_equal(v.kind, CORE_REJECT);
+    assert_true(strlen(v.text) > 1000 && strlen(v.text) < CORE_TEXT_MAX);
+    assert_true(utf8_ok(v.text));
+    close_core(&f);
+}
+
 static int
 count_blob(void *ctx, const char *key, const void *blob, size_t len)
 {
@@ -316,7 +357,7 @@ test_flush_chunks(void **state)
 int
 main(void)
 {
-    struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 5];
+    struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 6];
     size_t n = 0;
 
     log_open("test_core", 0);
@@ -327,5 +368,6 @@ main(void)
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_manual_store_error);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flush_chunks);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_queue_id_sources);
+    t[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_text);
     return _cmocka_run_group_tests("core", t, n, NULL, NULL);
 }
