@@ -21,15 +21,19 @@
  *	(rule, count over limit, signals), the evidence (client addresses,
  *	totals, sample recipients), queue[0] (what is queued for the account,
  *	a text the caller made, or NULL), the exact hijackctl commands to
- *	unlock, purge and look, the reply-to-unlock token, and the decision's
+ *	unlock, purge and look (the account one POSIX sh word after "--",
+ *	in '...' with each ' as '\''; none at all for a name with a byte
+ *	outside printable ASCII, which may not be pasted into a root shell:
+ *	a newline, a bidirectional override), the reply-to-unlock token, and the decision's
  *	JSON. n > 1 is a digest: one subject counting the incidents and a
  *	shorter section per incident (its commands and token included).
  *	alert_notice() appends the user notice for inc from c->notice_template
  *	(placeholders as conf_notice_vars), addressed to the account.
  *	alert_summary() appends one line for people ("hijackd@host: alice@x
  *	locked by score_lock (score 72 > 60 in 1h) from 203.0.113.66").
- *	Header values have control characters replaced (no header injection
- *	through an account name). Pure; thread-safe for distinct buffers.
+ *	Header values, and the account in the body's text, have control
+ *	characters replaced (no header injection or forged line through an
+ *	account name). Pure; thread-safe for distinct buffers.
  */
 #ifndef HJ_ALERT_H
 #define HJ_ALERT_H
