@@ -225,6 +225,24 @@ todo(const alert_conf *c, json_t *inc, hj_buf *out)
                    str(inc, "token_expires", "?"), str(inc, "token", ""));
 }
 
+int
+alert_address_ok(const char *a)
+{
+    const char *at = strchr(a, '@');
+    size_t n = strlen(a);
+
+    if (n < 3 || n > 254 || at == NULL || at == a || at[1] == 0 || strchr(at + 1, '@'))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)a[i];
+        size_t k = c < 0x80 ? 1 : buf_utf8_seq(a + i, n - i);
+        if (c <= ' ' || c == 0x7f || strchr("()<>[],;:\\\"", c) || k == 0)
+            return 0;
+        i += k - 1;
+    }
+    return 1;
+}
+
 /* one - the body section of one incident */
 static void
 one(const alert_conf *c, json_t *inc, const char *queue, hj_buf *out)

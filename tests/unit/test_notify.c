@@ -328,6 +328,46 @@ test_alert_hostile_names(void **state)
     json_decref(inc);
 }
 
+/* alert_address_ok: one bare address a notice may go to; a name that would add recipients not */
+static void
+test_address_ok(void **state)
+{
+    static const struct {
+        const char *a;
+        int ok;
+    } rows[] = {
+        {"alice@example.test", 1},
+        {"o'neil+tag@example.test", 1},
+        {"\xc3\xa9t\xc3\xa9@example.test", 1}, /* SMTPUTF8 */
+        {"carol@example.test,boss@evil.test", 0},
+        {"carol@example.test boss@evil.test", 0},
+        {"Carol <boss@evil.test>", 0},
+        {"<boss@evil.test>", 0},
+        {"\"a,b\"@example.test", 0},
+        {"a@b@example.test", 0},
+        {"alice", 0},
+        {"@example.test", 0},
+        {"alice@", 0},
+        {"al\nice@example.test", 0},
+        {"al\tice@example.test", 0},
+        {"al\x7fice@example.test", 0},
+        {"bad\xffname@example.test", 0},
+        {"bad\\xffname@example.test", 0}, /* the shown form (jname.h) */
+        {"a(comment)@example.test", 0},
+        {"a@[127.0.0.1]", 0},
+        {"a;b@example.test", 0},
+        {"a:b@example.test", 0},
+    };
+    char long_one[300];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        CHECK_EQ(rows[i].a, alert_address_ok(rows[i].a), rows[i].ok);
+    memset(long_one, 'a', sizeof(long_one));
+    memcpy(long_one + 280, "@example.test", 14);
+    CHECK_EQ("300 bytes", alert_address_ok(long_one), 0);
+}
+
 /* the user notice from its template; no header injection through the account */
 static void
 test_notice(void **state)
@@ -363,6 +403,7 @@ main(void)
         cmocka_unit_test(test_alert_digest),
         cmocka_unit_test(test_alert_hostile_names),
         cmocka_unit_test(test_notice),
+        cmocka_unit_test(test_address_ok),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
