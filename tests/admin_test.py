@@ -203,6 +203,29 @@ def test_http(d):
     report(st in (400, 404), "http: no file outside web_dir")
 
 
+def test_http_query(d):
+    """finding 4 of issue 13: the command comes from the route, query values stay strings, a
+    change only by POST"""
+    st, _, body = d.api("GET", "/api/status?cmd=1", token=READ)
+    st2, _, _ = d.api("GET", "/api/status", token=READ)
+    report(st == 200 and st2 == 200 and d.p.poll() is None,
+           "http: GET /api/status?cmd=1 with the read token: answered, the daemon still runs (%s)" % st)
+    st, _, body = d.api("GET", "/api/status?cmd=lock&account=mallory%40example.com")
+    r = d.ctl({"cmd": "locked"})
+    report(st == 200 and "version" in body and r and
+           "mallory@example.com" not in [x["account"] for x in r["locked"]],
+           "http: GET /api/status?cmd=lock&account=... with the admin token locks nothing (%s)" % st)
+    st, _, body = d.api("GET", "/api/history?account=1234", token=READ)
+    h = json.loads(body).get("history") if st == 200 else None
+    report(h == [], "http: history?account=1234 is the history of the account \"1234\": empty (%s)"
+           % (h if h is None else len(h)))
+    st, _, body = d.api("GET", "/api/decisions?limit=x", token=READ)
+    st2, _, body2 = d.api("GET", "/api/top?window=7200", token=READ)
+    report(st == 400 and st2 == 200 and json.loads(body2).get("window") == 7200,
+           "http: a number parameter (limit, window) is read as one; not a number: 400 (%s, %s)"
+           % (st, st2))
+
+
 def test_metrics(d):
     st, ct, body = d.api("GET", "/metrics", token=None)
     want = ['hijackd_policy_requests_total{stage="END-OF-MESSAGE",answer="REJECT"} 1',
@@ -362,6 +385,7 @@ GROUPS = (  # name, how many checks it prints, the checks (the plan is the sum)
     ("start", 1, group_start),
     ("control", 11, lambda run: test_control(run.d)),
     ("http", 12, lambda run: test_http(run.d)),
+    ("http query", 4, lambda run: test_http_query(run.d)),
     ("metrics", 1, lambda run: test_metrics(run.d)),
     ("exempt", 2, lambda run: test_exempt(run.d)),
     ("restart", 2, group_restart),

@@ -624,6 +624,138 @@ def test_unlock_tokens():
     report(got == (200, "", "ok"), "  ... while the new alert's own token unlocks her %s" % (got,))
     a.d.stop()
 
+# ---- hostile account names in what an admin or a user reads (issue 13, findings 6, 9, 10, 13)
+BAD_UTF8 = b"bad\xffname@example.test"
+SHOWN_BAD = "bad\\xffname@example.test"  # jname.h: an invalid byte is shown as \xNN
+QUOTE = "x'$(touch${IFS}%s)'@example.test"  # a ' that would break out of '...' in a command
+COMMA = "carol@example.test,boss@evil.test"
+
+
+class Receiver:
+    """an HTTP server on a free port that keeps the bodies POSTed to it"""
+
+    def __init__(self):
+        import http.server
+        bodies = self.bodies = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+        self.srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d/hook" % self.srv.server_port
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def incidents(self, account, secs=10):
+        """the incidents POSTed about account (its shown name), waiting up to secs for one"""
+        for _ in range(int(secs * 10)):
+            got = [j for j in (json.loads(b) for b in list(self.bodies)) if j.get("account") == account]
+            if got:
+                return got
+            time.sleep(0.1)
+        return []
+
+
+def lock_raw(d, account):
+    """two messages of 3 recipients (over lock5's 5) from a SASL name given as bytes"""
+    s = d.connect()
+    for _ in range(2):
+        s.sendall(b"request=smtpd_access_policy\nprotocol_state=END-OF-MESSAGE\n"
+                  b"client_address=198.51.100.7\nsasl_method=PLAIN\nsasl_username=" + account +
+                  b"\nsender=x@example.test\nrecipient_count=3\nsize=300\n\n")
+        buf = b""
+        while not buf.endswith(b"\n\n"):
+            c = s.recv(4096)
+            if not c:
+                break
+            buf += c
+    s.close()
+    return buf.decode(errors="replace").strip()
+
+
+def mails(mdir, want, secs=10):
+    """the sendmail stub's runs: [(argv, message)], waiting for want of them"""
+    out = []
+    for _ in range(int(secs * 10)):
+        out = []
+        for f in sorted(os.listdir(mdir)):
+            if f.endswith(".argv"):
+                argv = open(os.path.join(mdir, f), "rb").read().decode(errors="replace").split("\0")[:-1]
+                msg = open(os.path.join(mdir, f[:-5]), "rb").read().decode(errors="replace")
+                out.append((argv, msg))
+        if len(out) >= want:
+            break
+        time.sleep(0.1)
+    return out
+
+
+def pasted(line):
+    """the arguments a shell gives hijackctl for a command line pasted from an alert"""
+    p = subprocess.run(["sh", "-c", 'hijackctl() { printf "%s\\n" "$@"; }; ' + line],
+                       capture_output=True, text=True, timeout=10)
+    return p.stdout.splitlines()
+
+
+def test_hostile_names():
+    """a name that is not UTF-8 is locked, listed, alerted and posted under its shown name; a '
+    in a name does not escape the alert's commands; a notice goes to one checked address given
+    to sendmail as an argument; a webhook carries no unlock token, and plain http is warned of"""
+    d0 = tempfile.mkdtemp(prefix="hijackd-dt.")
+    mdir = os.path.join(d0, "mail")
+    os.mkdir(mdir)
+    stub = script(d0, "sendmail", 'f=$(mktemp %s/m.XXXXXX); printf "%%s\\0" "$@" >"$f.tmp"; '
+                  'cat >"$f"; mv "$f.tmp" "$f.argv"' % mdir)
+    hook = Receiver()
+    d = Daemon(LIMIT5, "alert_to=alerts@example.test", "alert_max=100", "user_notice_rules=*",
+               "unlock_address=hijackd-unlock@example.test", "unlock_admins=" + PM,
+               "sendmail_path=" + stub, "postqueue_path=/bin/true", "webhook_urls=" + hook.url)
+    r = lock_raw(d, BAD_UTF8)
+    rows = [x["account"] for x in d.ctl({"cmd": "locked"}).get("locked", [])]
+    report(r.startswith("action=REJECT") and SHOWN_BAD in rows,
+           "a lock of a name that is not UTF-8 is listed by locked as %s (%s, %s)" % (SHOWN_BAD, r[:20], rows))
+    inc = hook.incidents(SHOWN_BAD)
+    alert = [m for a, m in mails(mdir, 1) if "alerts@example.test" in m and SHOWN_BAD in m]
+    report(inc and alert, "  ... and its alert mail and webhook name it so (%d posts, %d mails)"
+           % (len(inc), len(alert)))
+    got = d.ctl({"cmd": "show", "account": SHOWN_BAD})
+    r2 = d.ctl({"cmd": "unlock", "account": SHOWN_BAD, "reason": "test"})
+    report(got.get("state") == "locked" and r2.get("status") == 200 and
+           d.ctl({"cmd": "locked"}).get("locked") == [],
+           "  ... show and unlock find it by that name (%s, %s)" % (got.get("state"), r2.get("status")))
+    flag = os.path.join(d0, "pwned")
+    quote = QUOTE % flag
+    lock_raw(d, quote.encode())
+    text = [m for a, m in mails(mdir, 3) if "look at the evidence" in m and "touch" in m]
+    cmds = re.findall(r"^  (?:look at the evidence|purge its queued mail|unlock):\s+(hijackctl .*)$",
+                      text[0] if text else "", re.M)
+    args = [pasted(c) for c in cmds]
+    report(len(cmds) == 3 and all(a[-2:] == ["--", quote] for a in args) and not os.path.exists(flag),
+           "the alert's commands for %s, pasted into sh, give hijackctl the name as one argument "
+           "and run nothing (%s)" % (quote, args))
+    lock_raw(d, b"alice@example.test")
+    inc = hook.incidents("alice@example.test")
+    alert = [m for a, m in mails(mdir, 3) if "To: alerts@example.test" in m and "alice@" in m]
+    report(inc and "token" not in inc[0] and "token_expires" not in inc[0] and inc[0].get("summary")
+           and alert and re.search(TOKEN_RE, alert[0]),
+           "alice's webhook incident has its summary but no unlock token, her alert mail has it "
+           "(webhook_include_token = no; %s)" % sorted(inc[0]) if inc else "no webhook")
+    report("plain http://" in d.text(), "  ... and the start warns that a webhook URL is plain http://")
+    lock_raw(d, COMMA.encode())
+    time.sleep(1)
+    sent = mails(mdir, 5)
+    notices = [(a, m) for a, m in sent if "alerts@example.test" not in " ".join(a) and "To: alerts" not in m]
+    alice = [a for a, m in notices if "To: alice@example.test" in m]
+    report(len(alice) == 1 and "-t" not in alice[0] and alice[0][-2:] == ["--", "alice@example.test"],
+           "a notice goes to its address as sendmail's argument after --, without -t (%s)" % alice)
+    report(not [a for a, m in notices if "evil.test" in " ".join(a) + m] and
+           "not one mail address" in d.text(),
+           "no notice for %s: its name is not one address, and that is logged" % COMMA)
+    d.stop()
+
 
 def test_control_bytes():
     """A control byte in an attribute's value (a CR in sasl_username) does not step around the
@@ -726,7 +858,8 @@ GROUPS = (  # the checks, and how many each prints (the plan is their sum)
     (test_decisions, 10), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
     (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3),
-    (test_unlock_tokens, 9), (test_pipelined, 3), (test_control_bytes, 2), (test_long_reply, 1))
+    (test_unlock_tokens, 9), (test_pipelined, 3), (test_control_bytes, 2), (test_long_reply, 1),
+    (test_hostile_names, 8))
 
 
 def main():

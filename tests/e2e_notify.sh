@@ -125,7 +125,7 @@ check "  ... sample recipients (from the policy requests)" grep -q 'recent recip
 check "  ... what is queued for the account (postqueue ran)" \
 	grep -qE "^  (nothing \(the whole queue holds [0-9]+ messages\)|[0-9]+ messages to [0-9]+ recipients)" \
 	<<<"$(grep -A1 "In Postfix's queue for this account" <<<"$ALERT")"
-check "  ... the exact unlock and purge commands" grep -q "hijackctl queue purge 'alice@example.test' --yes" <<<"$ALERT"
+check "  ... the exact unlock and purge commands" grep -q "hijackctl queue purge --yes -- 'alice@example.test'" <<<"$ALERT"
 check "  ... Reply-To is the unlock address" grep -q '^Reply-To: hijackd-unlock@example.test' <<<"$ALERT"
 check "the notice tells alice what to do, with the contact" grep -q 'Contact helpdesk@example.test' <<<"$NOTICE"
 check "  ... its subject from the template" grep -q '^Subject: Sending from your mail account alice@example.test is locked' <<<"$NOTICE"

@@ -32,6 +32,7 @@
 #include "../util/log.h"
 #include "../util/timeconv.h"
 #include "../core/exempt.h"
+#include "../util/jname.h"
 #include "../util/jtime.h"
 #include "../util/version.h"
 
@@ -61,6 +62,27 @@ account_arg(json_t *req)
     const char *a = str(req, "account");
 
     return a && *a && strlen(a) < STORE_NAME_MAX && !strpbrk(a, "\r\n") ? a : NULL;
+}
+
+/*
+ * account_key - the engine's and store's key for the request's account, in raw[]: the name as
+ * given, or, when hijackd does not know that one, the raw bytes it shows as \xNN (jname.h)
+ */
+static const char *
+account_key(admin_env *A, json_t *req, char raw[STORE_NAME_MAX])
+{
+    const char *a = account_arg(req);
+    hj_account_info ai;
+    hj_lock_rec k;
+    char e[256];
+
+    if (a == NULL || jname_raw(a, raw, STORE_NAME_MAX) != 1 ||
+        engine_account(core_engine(A->C), a, time(NULL), &ai) == 0)
+        return a;
+    if (engine_account(core_engine(A->C), raw, time(NULL), &ai) == 0 ||
+        core_store(A->C)->ops->lock_get(core_store(A->C), raw, &k, e, sizeof(e)) == STORE_OK)
+        return raw;
+    return a;
 }
 
 static int
@@ -134,8 +156,8 @@ audit_one(void *ctx, const hj_audit_rec *a)
     }
     const char *reason = d ? json_string_value(json_object_get(d, "reason")) : NULL;
     json_array_append_new(c->list,
-                          json_pack("{s:o,s:s,s:s,s:s,s:s,s:s}", "ts", jtime_local(a->t),
-                                    "account", a->account, "action", a->action, "rule", a->rule,
+                          json_pack("{s:o,s:o,s:s,s:s,s:s,s:s}", "ts", jtime_local(a->t),
+                                    "account", jname(a->account), "action", a->action, "rule", a->rule,
                                     "actor", a->actor, "reason", reason ? reason : ""));
     json_decref(d);
     return 0;
@@ -187,7 +209,7 @@ static int
 locked_one(void *ctx, const hj_lock_rec *k)
 {
     locked_ctx *c = ctx;
-    json_t *row = json_pack("{s:s,s:o,s:o,s:s,s:s,s:s}", "account", k->account, "since",
+    json_t *row = json_pack("{s:o,s:o,s:o,s:s,s:s,s:s}", "account", jname(k->account), "since",
                             jtime_local(k->since), "until", jtime_local(k->until), "rule",
                             k->rule, "reason", k->reason, "actor", k->actor);
 
@@ -269,7 +291,8 @@ show_ips(const hj_account_info *ai)
 static int
 cmd_show(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
-    const char *a = account_arg(req);
+    char raw[STORE_NAME_MAX];
+    const char *a = account_key(A, req, raw);
     hj_account_info ai;
     json_t *rules = json_array();
 
@@ -283,8 +306,8 @@ cmd_show(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
     engine_account_rules(core_engine(A->C), a, time(NULL), rule_row, rules);
     json_t *dec = audit_list(A, a, 0, NULL, 1, 20);
     *reply = json_pack(
-        "{s:s,s:s,s:o,s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i},s:{s:I,s:I,s:o,s:o},s:o,s:o}",
-        "account", a, "state", state_names[ai.state], "lock", show_state(A, a, &ai, HJ_ST_LOCKED),
+        "{s:o,s:s,s:o,s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i},s:{s:I,s:I,s:o,s:o},s:o,s:o}",
+        "account", jname(a), "state", state_names[ai.state], "lock", show_state(A, a, &ai, HJ_ST_LOCKED),
         "throttle", show_state(A, a, &ai, HJ_ST_THROTTLED), "recent_ips", show_ips(&ai), "counters",
         rules, "normal", "networks", (int)ai.networks, "clients", (int)ai.clients, "domains",
         (int)ai.domains, "messages", (int)ai.msgs, "novel_share", (int)ai.novel_pct,
@@ -300,7 +323,8 @@ cmd_show(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 static int
 change(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply, int lock)
 {
-    const char *a = account_arg(req), *reason = str(req, "reason");
+    char raw[STORE_NAME_MAX];
+    const char *a = account_key(A, req, raw), *reason = str(req, "reason");
 
     if (!who->admin)
         return err(reply, 403, "not allowed: only root or the admin group may change things");
@@ -321,7 +345,8 @@ change(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply, int loc
                    lock ? "the account is already locked" : "the account is not locked");
     if (rc == -2)
         return err(reply, 500, "the store failed: the change may not survive a restart");
-    *reply = json_pack("{s:b,s:s,s:s}", "ok", 1, "account", a, "state", lock ? "locked" : "ok");
+    *reply = json_pack("{s:b,s:o,s:s}", "ok", 1, "account", jname(a), "state",
+                       lock ? "locked" : "ok");
     return 200;
 }
 
@@ -393,7 +418,7 @@ top_one(void *ctx, const char *name, const hj_totals *t)
     }
     if (rcpts > 0)
         json_array_append_new(c->list,
-                              json_pack("{s:s,s:I,s:I,s:s}", "account", name, "messages",
+                              json_pack("{s:o,s:I,s:I,s:s}", "account", jname(name), "messages",
                                         (json_int_t)t->messages, "recipients", (json_int_t)rcpts,
                                         "state", state_names[ai.state]));
 }
@@ -456,7 +481,7 @@ cmd_queue_accounts(admin_env *A, json_t *req, const cmd_caller *who, json_t **re
     {
         const char *q = json_string_value(id), *a = q ? core_account_of(A->C, q) : NULL;
         if (a)
-            json_object_set_new(out, q, json_string(a));
+            json_object_set_new(out, q, jname(a));
     }
     *reply = json_pack("{s:o}", "accounts", out);
     return 200;

@@ -7,6 +7,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,22 +78,66 @@ send_error(struct evhttp_request *req, int status, const char *msg)
     send_json(req, status, json_pack("{s:s}", "error", msg));
 }
 
-/* query_into - copy the query's parameters into the request object (numbers as integers) */
-static void
-query_into(struct evhttp_request *req, json_t *obj)
+/* the query parameters that are numbers (decisions' limit, top's window); the rest are strings */
+static const char *const query_ints[] = {"limit", "window"};
+
+/* is_int_param - one of query_ints */
+static int
+is_int_param(const char *key)
+{
+    for (size_t i = 0; i < sizeof(query_ints) / sizeof(query_ints[0]); i++)
+        if (strcmp(key, query_ints[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* query_value - one parameter's value as JSON, NULL (why set) when it is not a valid one */
+static json_t *
+query_value(const struct evkeyval *kv, char *why, size_t whylen)
+{
+    char *end;
+    long long n;
+
+    if (!is_int_param(kv->key)) {
+        json_t *v = json_string(kv->value); /* NULL: not UTF-8 */
+        if (v == NULL)
+            snprintf(why, whylen, "query parameter \"%.40s\" is not valid UTF-8", kv->key);
+        return v;
+    }
+    n = strtoll(kv->value, &end, 10);
+    if (*kv->value >= '0' && *kv->value <= '9' && *end == 0 && n >= 0 && n < INT32_MAX)
+        return json_integer(n);
+    snprintf(why, whylen, "query parameter \"%s\" must be a whole number", kv->key);
+    return NULL;
+}
+
+/*
+ * query_into - the query's parameters into the request object: every value a string but the
+ * numbers of query_ints, and never "cmd" (the route names the command); 0, or -1 with why
+ */
+static int
+query_into(struct evhttp_request *req, json_t *obj, char *why, size_t whylen)
 {
     struct evkeyvalq q;
     const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    int rc = 0;
 
-    if (query == NULL || evhttp_parse_query_str(query, &q) != 0)
-        return;
-    for (struct evkeyval *kv = q.tqh_first; kv; kv = kv->next.tqe_next) {
-        char *end;
-        long long n = strtoll(kv->value, &end, 10);
-        json_object_set_new(obj, kv->key,
-                            *kv->value && *end == 0 ? json_integer(n) : json_string(kv->value));
+    if (query == NULL)
+        return 0;
+    if (evhttp_parse_query_str(query, &q) != 0) {
+        snprintf(why, whylen, "the query string is malformed");
+        return -1;
+    }
+    for (struct evkeyval *kv = q.tqh_first; kv && rc == 0; kv = kv->next.tqe_next) {
+        if (strcmp(kv->key, "cmd") == 0)
+            continue;
+        json_t *v = query_value(kv, why, whylen);
+        if (v && (rc = json_object_set_new(obj, kv->key, v)) != 0)
+            snprintf(why, whylen, "a query parameter's name is not valid UTF-8");
+        rc = v ? rc : -1;
     }
     evhttp_clear_headers(&q);
+    return rc;
 }
 
 /* body_json - a POST's JSON object body; the status to answer when it is not one */
@@ -134,12 +179,13 @@ api_request(const char *path, int post)
     return NULL;
 }
 
-/* on_api - /api/...: authenticate, build the command request, run it */
+/* on_api - /api/...: authenticate, build the command request, run it (changes only by POST) */
 static void
 on_api(httpd *h, struct evhttp_request *req, const char *path, int post)
 {
     int r = role(h, req), status;
     json_t *cmd = api_request(path, post), *body = NULL, *out = NULL;
+    char why[128];
 
     if (r == ROLE_NONE) {
         json_decref(cmd);
@@ -147,7 +193,10 @@ on_api(httpd *h, struct evhttp_request *req, const char *path, int post)
     }
     if (cmd == NULL)
         return send_error(req, 404, "no such endpoint");
-    query_into(req, cmd);
+    if (query_into(req, cmd, why, sizeof(why)) != 0) {
+        json_decref(cmd);
+        return send_error(req, 400, why);
+    }
     if (post && (status = body_json(req, &body)) != 0) {
         json_decref(cmd);
         return send_error(req, status,
@@ -159,12 +208,13 @@ on_api(httpd *h, struct evhttp_request *req, const char *path, int post)
         json_object_update(cmd, body);
         json_decref(body);
     }
-    if (!post && strcmp(json_string_value(json_object_get(cmd, "cmd")), "exempt") == 0)
+    if (!post && strcmp(path, "exempt") == 0)
         json_object_set_new(cmd, "op", json_string("list"));
-    cmd_caller who = {r == ROLE_ADMIN, r == ROLE_ADMIN ? "api admin" : "api read"};
+    /* a GET reads: even the admin token changes nothing through one */
+    cmd_caller who = {post && r == ROLE_ADMIN, r == ROLE_ADMIN ? "api admin" : "api read"};
     status = cmds_run(h->A, cmd, &who, &out);
     json_decref(cmd);
-    if (status == 200 && json_object_get(out, "role") == NULL && strcmp(path, "status") == 0)
+    if (status == 200 && strcmp(path, "status") == 0)
         json_object_set_new(out, "role", json_string(r == ROLE_ADMIN ? "admin" : "read"));
     send_json(req, status, out);
 }

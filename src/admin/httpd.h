@@ -12,7 +12,11 @@
  *	change: 403 (cmds.c). Routes (docs/API.md): GET status, locked, top,
  *	decisions, history, exempt, account/NAME; POST lock, unlock, exempt,
  *	reload with a JSON object body (at most 16 KiB: 413; not an object:
- *	400). Query parameters become members of the command request.
+ *	400). Query parameters become members of the command request, as
+ *	strings (but limit and window: whole numbers, else 400; a value
+ *	that is not UTF-8: 400); a "cmd" parameter is ignored, the route
+ *	names the command. A GET changes nothing, whatever its token and
+ *	parameters: it runs as a reader.
  *	/metrics: Prometheus' text format (a token only with metrics_token).
  *	Anything else: a file of web_dir by its plain name (/ = index.html),
  *	.html .js .css .png .svg only. Runs on the daemon's loop.

@@ -112,6 +112,7 @@ typedef struct hj_conf {
     size_t nwebhook_urls;
     int webhook_format;      /* 0 json, 1 slack */
     unsigned webhook_on;     /* bit per hj_action */
+    int webhook_include_token; /* the unlock token also in webhook incidents */
     int64_t webhook_timeout; /* s */
     int64_t webhook_retry;   /* s: the first retry; doubling up to 15 minutes */
     int64_t webhook_max_age; /* s: then the incident is dropped (logged) */

@@ -337,7 +337,8 @@ const conf_setting conf_settings[] = {
         "daemon: yes: a lock also deletes the account's mail still in Postfix's queue"),
     SET("sendmail_path", "/usr/sbin/sendmail", PATH(sendmail_path),
         "notify: alerts and notices are handed to the local MTA as \"PATH [-C postfix_config_dir] "
-        "-i -t -f alert_from\", so they are queued and retried like any mail",
+        "-i -f alert_from -- RECIPIENT\" (the recipient an argument, never -t), so they are queued "
+        "and retried like any mail",
         .flags = CONF_F_NOTIFY),
     SET("alert_to", "postmaster", STR(alert_to),
         "notify: the postmaster's address for alerts; empty = no alert mail",
@@ -386,6 +387,10 @@ const conf_setting conf_settings[] = {
     SET("webhook_on", "lock, relay", CUSTOM(conf_set_webhook_on),
         "notify: which decisions go to the webhooks: any of warn, throttle, lock, relay",
         .type = "list of warn, throttle, lock, relay"),
+    SET("webhook_include_token", "no", BOOL(webhook_include_token),
+        "notify: also put the reply-to-unlock token (and its expiry) in webhook incidents; no = "
+        "only the alert mail carries it (a chat channel or a plain http:// receiver is no place "
+        "for a secret that unlocks an account)"),
     SET("webhook_timeout", "5s", TIME(CF(webhook_timeout), 1, 300),
         "notify: one POST may take this long (it never delays a policy answer)",
         .flags = CONF_F_NOTIFY),

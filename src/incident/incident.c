@@ -17,6 +17,7 @@
 #include "../util/alloc.h"
 #include "../util/htab.h"
 #include "../util/log.h"
+#include "../util/jname.h"
 #include "../util/jtime.h"
 #include "../util/timeconv.h"
 #include "../util/version.h"
@@ -225,17 +226,23 @@ incident_of(incident *n, const hj_decision *d, const char *decision_json)
 {
     const hj_conf *c = core_conf(n->C);
     json_t *dj = json_loads(decision_json, 0, NULL), *inc;
-    char id[STORE_NAME_MAX + 32];
+    hj_buf id = HJ_BUF_INIT;
 
     if (!json_is_object(dj)) {
         json_decref(dj);
         return NULL;
     }
-    snprintf(id, sizeof(id), "%s/%" PRId64, d->entity, d->t);
-    inc = json_pack("{s:s,s:O,s:s,s:s,s:s,s:s,s:s,s:b}", "incident", id, "ts",
-                    json_object_get(dj, "ts"), "host", core_host(n->C), "account", d->entity, "action",
+    jname_text(d->entity, &id); /* the names as JSON-safe text, by one rule (jname.h) */
+    buf_printf(&id, "/%" PRId64, d->t);
+    inc = json_pack("{s:s,s:O,s:s,s:o,s:s,s:s,s:s,s:b}", "incident", buf_str(&id), "ts",
+                    json_object_get(dj, "ts"), "host", core_host(n->C), "account", jname(d->entity), "action",
                     policy_action_name(d->action), "rule", d->rule ? d->rule->name : "manual",
                     "scope", policy_scope_name(d->scope), "escalated", d->escalated);
+    buf_free(&id);
+    if (inc == NULL) {
+        json_decref(dj);
+        return NULL;
+    }
     if (d->rule)
         json_object_set_new(inc, "count", json_integer(d->count)),
             json_object_set_new(inc, "limit", json_integer(d->limit)),
@@ -285,8 +292,16 @@ on_decision(void *ctx, const hj_decision *d, const char *decision_json)
     unsigned bit = 1u << d->action;
     int alert = d->rule && *c->alert_to && (c->alert_on & bit);
     int hook = d->rule && n->wh && (c->webhook_on & bit);
-    int notice = wants_notice(c, d) && strchr(d->entity, '@');
+    int notice = wants_notice(c, d);
 
+    if (notice && !alert_address_ok(d->entity)) { /* ',' or <...> would add recipients */
+        hj_buf shown = HJ_BUF_INIT;
+        buf_put_safe(&shown, d->entity);
+        if (strchr(d->entity, '@')) /* a bare login ("alice") has no address: no notice, quietly */
+            log_warn("notify: no notice to %s: the name is not one mail address", buf_str(&shown));
+        buf_free(&shown);
+        notice = 0;
+    }
     if (n->ml == NULL || !(alert || hook || notice))
         return;
     json_t *inc = incident_of(n, d, decision_json);
@@ -296,10 +311,22 @@ on_decision(void *ctx, const hj_decision *d, const char *decision_json)
     }
     char *js = json_dumps(inc, JSON_COMPACT);
     time_t now = time(NULL);
+    if (js == NULL) {
+        log_error("notify: the incident about %s cannot be written as JSON: no alert",
+                  json_string_value(json_object_get(inc, "account")));
+        json_decref(inc);
+        return;
+    }
     if (alert)
         mailer_put(n->ml, "alert", js, now);
     if (notice)
         mailer_put(n->ml, "notice", js, now);
+    if (hook && !c->webhook_include_token && json_object_get(inc, "token")) {
+        json_object_del(inc, "token"); /* the token stays in the alert mail */
+        json_object_del(inc, "token_expires");
+        free(js);
+        js = json_dumps(inc, JSON_COMPACT);
+    }
     if (hook)
         webhook_send(n->wh, js, now);
     free(js);
@@ -381,6 +408,6 @@ incident_unlock_token(incident *n, json_t *req, json_t **reply)
     if (rc != 0)
         return refuse(reply, 409, from, "the account is not locked");
     log_info("unlock reply from %s: %s unlocked", from, f.account);
-    *reply = json_pack("{s:b,s:s,s:s}", "ok", 1, "account", f.account, "state", "ok");
+    *reply = json_pack("{s:b,s:o,s:s}", "ok", 1, "account", jname(f.account), "state", "ok");
     return 200;
 }

@@ -59,6 +59,15 @@ window(json_t *inc, char w[32])
     return w;
 }
 
+/* who - the account, control characters shown as '?' (no forged line), or "the server" */
+static void
+who(json_t *inc, hj_buf *out)
+{
+    const char *a = str(inc, "account", "");
+
+    buf_put_safe(out, *a ? a : "the server");
+}
+
 void
 alert_summary(json_t *inc, hj_buf *out)
 {
@@ -66,8 +75,9 @@ alert_summary(json_t *inc, hj_buf *out)
     const char *action = str(inc, "action", "?");
     json_t *d = json_object_get(inc, "decision");
 
-    buf_printf(out, "hijackd@%s: %s %s", str(inc, "host", "?"),
-               *str(inc, "account", "") ? str(inc, "account", "") : "the server", past(action));
+    buf_printf(out, "hijackd@%s: ", str(inc, "host", "?"));
+    who(inc, out);
+    buf_printf(out, " %s", past(action));
     if (*str(inc, "rule", ""))
         buf_printf(out, " by rule %s", str(inc, "rule", ""));
     if (dnum(inc, "limit") >= 0)
@@ -158,7 +168,37 @@ evidence(json_t *inc, hj_buf *out)
         buf_printf(out, "  queue ID of that message: %s\n", str(d, "queue_id", ""));
 }
 
-/* todo - the commands, and the token */
+/* paste_safe - a name that may go into a command line for a root shell: printable ASCII only
+ * (no control character, no newline, no bidirectional override, nothing that looks alike) */
+static int
+paste_safe(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            return 0;
+    return 1;
+}
+
+/* sh_word - s as one POSIX sh word: in '...', each ' written as '\'' (close, quoted ', open) */
+static void
+sh_word(hj_buf *out, const char *s)
+{
+    buf_putc(out, '\'');
+    for (; *s; s++)
+        *s == '\'' ? buf_puts(out, "'\\''") : buf_putc(out, *s);
+    buf_putc(out, '\'');
+}
+
+/* command - one line of "What to do": the hijackctl words, "--", the account as one word */
+static void
+command(hj_buf *out, const char *what, const char *words, const char *account)
+{
+    buf_printf(out, "  %-23s hijackctl %s -- ", what, words);
+    sh_word(out, account);
+    buf_putc(out, '\n');
+}
+
+/* todo - the commands (only for a name that is safe to paste), and the token */
 static void
 todo(const alert_conf *c, json_t *inc, hj_buf *out)
 {
@@ -169,10 +209,14 @@ todo(const alert_conf *c, json_t *inc, hj_buf *out)
         buf_puts(out, "  find who relays:        hijackctl queue\n");
         return;
     }
-    buf_printf(out, "  look at the evidence:   hijackctl show '%s'\n", a);
-    buf_printf(out, "  purge its queued mail:  hijackctl queue purge '%s' --yes\n", a);
-    buf_printf(out, "  unlock:                 hijackctl unlock '%s' --reason 'password changed'\n",
-               a);
+    if (paste_safe(a)) {
+        command(out, "look at the evidence:", "show", a);
+        command(out, "purge its queued mail:", "queue purge --yes", a);
+        command(out, "unlock:", "unlock --reason 'password changed'", a);
+    } else {
+        buf_puts(out, "  the account's name has characters that are not safe to paste into a\n"
+                      "  shell: no command lines here; find it with hijackctl locked\n");
+    }
     if (*str(inc, "token", "") && *c->reply_to)
         buf_printf(out,
                    "  or reply to this mail from an unlock admin address; the token below\n"
@@ -181,15 +225,33 @@ todo(const alert_conf *c, json_t *inc, hj_buf *out)
                    str(inc, "token_expires", "?"), str(inc, "token", ""));
 }
 
+int
+alert_address_ok(const char *a)
+{
+    const char *at = strchr(a, '@');
+    size_t n = strlen(a);
+
+    if (n < 3 || n > 254 || at == NULL || at == a || at[1] == 0 || strchr(at + 1, '@'))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)a[i];
+        size_t k = c < 0x80 ? 1 : buf_utf8_seq(a + i, n - i);
+        if (c <= ' ' || c == 0x7f || strchr("()<>[],;:\\\"", c) || k == 0)
+            return 0;
+        i += k - 1;
+    }
+    return 1;
+}
+
 /* one - the body section of one incident */
 static void
 one(const alert_conf *c, json_t *inc, const char *queue, hj_buf *out)
 {
     const char *action = str(inc, "action", "");
 
-    buf_printf(out, "hijackd on %s %s %s at %s.\n", str(inc, "host", "?"), past(action),
-               *str(inc, "account", "") ? str(inc, "account", "") : "the server",
-               str(inc, "ts", "?"));
+    buf_printf(out, "hijackd on %s %s ", str(inc, "host", "?"), past(action));
+    who(inc, out);
+    buf_printf(out, " at %s.\n", str(inc, "ts", "?"));
     if (strcmp(action, "lock") == 0)
         buf_printf(out, "It can still receive mail; it cannot send%s%s.\n",
                    *str(inc, "until", "") ? " until " : "", str(inc, "until", ""));

@@ -6,6 +6,7 @@
  *	                size_t n, hj_buf *out);
  *	void alert_notice(const alert_conf *c, json_t *inc, hj_buf *out);
  *	void alert_summary(json_t *inc, hj_buf *out);
+ *	int alert_address_ok(const char *a);
  *
  * DESCRIPTION
  *	An incident is the JSON object the daemon writes when a decision
@@ -14,22 +15,31 @@
  *	"token" and "token_expires" when reply-to-unlock is on, and more; a
  *	field that is missing is left out of the text.
  *
- *	alert_mail() appends a complete message for "sendmail -t": headers
+ *	alert_mail() appends a complete message for sendmail: headers
  *	(From, To, Reply-To when c->reply_to is set, Subject, MIME, Auto-
  *	Submitted: auto-generated, X-Hijackd-Incident), a blank line and a
  *	plain-text body. n == 1 is one incident's alert: what happened, why
  *	(rule, count over limit, signals), the evidence (client addresses,
  *	totals, sample recipients), queue[0] (what is queued for the account,
  *	a text the caller made, or NULL), the exact hijackctl commands to
- *	unlock, purge and look, the reply-to-unlock token, and the decision's
+ *	unlock, purge and look (the account one POSIX sh word after "--",
+ *	in '...' with each ' as '\''; none at all for a name with a byte
+ *	outside printable ASCII, which may not be pasted into a root shell:
+ *	a newline, a bidirectional override), the reply-to-unlock token, and the decision's
  *	JSON. n > 1 is a digest: one subject counting the incidents and a
  *	shorter section per incident (its commands and token included).
  *	alert_notice() appends the user notice for inc from c->notice_template
  *	(placeholders as conf_notice_vars), addressed to the account.
+ *	alert_address_ok() says whether an account name is one bare mail
+ *	address that a notice may go to: local@domain, one '@', at most 254
+ *	bytes, no blank, control byte, comma, angle bracket, quote or other
+ *	special ()<>[],;:\" and only valid UTF-8 beyond ASCII. A name with
+ *	',' or <...> would add recipients; such an account gets no notice.
  *	alert_summary() appends one line for people ("hijackd@host: alice@x
  *	locked by score_lock (score 72 > 60 in 1h) from 203.0.113.66").
- *	Header values have control characters replaced (no header injection
- *	through an account name). Pure; thread-safe for distinct buffers.
+ *	Header values, and the account in the body's text, have control
+ *	characters replaced (no header injection or forged line through an
+ *	account name). Pure; thread-safe for distinct buffers.
  */
 #ifndef HJ_ALERT_H
 #define HJ_ALERT_H
@@ -51,5 +61,6 @@ void alert_mail(const alert_conf *c, json_t *const *incs, const char *const *que
                 hj_buf *out);
 void alert_notice(const alert_conf *c, json_t *inc, hj_buf *out);
 void alert_summary(json_t *inc, hj_buf *out);
+int alert_address_ok(const char *a);
 
 #endif

@@ -59,14 +59,14 @@ sent_one(mailer *m, int64_t now)
         m->sent[m->nsent++] = now;
 }
 
-/* send - one composed mail; 0 or -1 (logged; no mail is tried for MAILER_RETRY s then) */
+/* send - one composed mail to rcpt; 0 or -1 (logged; no mail is tried for MAILER_RETRY s then) */
 static int
-send(mailer *m, const hj_buf *msg, const char *what, int64_t now)
+send(mailer *m, const hj_buf *msg, const char *rcpt, const char *what, int64_t now)
 {
     char err[512];
 
     if (queue_sendmail(m->sendmail_path, *m->config_dir ? m->config_dir : NULL, (int)m->cmd_timeout,
-                       m->a.from, msg->s, msg->len, err, sizeof(err)) == 0) {
+                       m->a.from, rcpt, msg->s, msg->len, err, sizeof(err)) == 0) {
         log_info("mail: %s handed to %s", what, m->sendmail_path);
         return 0;
     }
@@ -202,12 +202,18 @@ do_notices(mailer *m, spool_job *jobs, json_t **incs, size_t n, int64_t now)
             return;
         if (strcmp(jobs[i].kind, "notice") != 0 || incs[i] == NULL)
             continue;
+        const char *to = json_string_value(json_object_get(incs[i], "account"));
+        if (to == NULL || !alert_address_ok(to)) { /* ',' or <...> would add recipients */
+            log_warn("mail: no notice for job %s: the account is not one mail address",
+                     jobs[i].name);
+            jobs[i].result = SPOOL_DROP;
+            continue;
+        }
         hj_buf msg = HJ_BUF_INIT;
         alert_notice(&m->a, incs[i], &msg);
         char what[400];
-        snprintf(what, sizeof(what), "the notice to %s",
-                 json_string_value(json_object_get(incs[i], "account")));
-        jobs[i].result = send(m, &msg, what, now) == 0 ? SPOOL_DONE : SPOOL_RETRY;
+        snprintf(what, sizeof(what), "the notice to %s", to);
+        jobs[i].result = send(m, &msg, to, what, now) == 0 ? SPOOL_DONE : SPOOL_RETRY;
         buf_free(&msg);
     }
 }
@@ -243,7 +249,7 @@ do_alerts(mailer *m, spool_job *jobs, json_t **incs, size_t n, int64_t now)
         else
             snprintf(what, sizeof(what), "the alert about %s",
                      json_string_value(json_object_get(a[i], "account")));
-        int ok = now >= m->hold_until && send(m, &msg, what, now) == 0;
+        int ok = now >= m->hold_until && send(m, &msg, m->a.to, what, now) == 0;
         for (size_t j = i; j < i + each; j++)
             jobs[idx[j]].result = ok ? SPOOL_DONE : SPOOL_RETRY;
         if (ok)

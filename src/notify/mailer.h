@@ -11,8 +11,11 @@
  *	mailer_put() queues an incident (alert.h) as a job of kind "alert"
  *	(to the postmaster) or "notice" (to the account) in the spool
  *	c->spool_dir (spool.h): the daemon's loop never waits for mail. The
- *	worker thread composes each mail (alert.c) and hands it to
- *	"sendmail -t" (queue_sendmail()): a failure is retried with backoff,
+ *	worker thread composes each mail (alert.c) and hands it to sendmail
+ *	with its one recipient as an argument (queue_sendmail(): the alert's
+ *	c->a.to, a notice's account, never -t); a notice whose account is
+ *	not one address (alert_address_ok()) is dropped with a log line. A
+ *	failure is retried with backoff,
  *	and jobs survive restarts. After a failed send no mail is tried for
  *	60 s (the first retry delay): the alerts and notices that come
  *	meanwhile wait for it untried and then go out with the failed ones

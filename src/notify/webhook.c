@@ -17,6 +17,7 @@
 
 #include "../conf/conf.h"
 #include "../util/alloc.h"
+#include "../util/buf.h"
 #include "../util/log.h"
 #include "../util/version.h"
 
@@ -152,6 +153,17 @@ hook_index(const char *kind)
     return *end == '\0' ? i : -1;
 }
 
+/* slack_text - text with &, < and > escaped as Slack asks: no <!channel>, <@user> or <url|link>
+ * from an account name (Slack: "Escaping text"; Mattermost takes the same text as it is) */
+static void
+slack_text(const char *s, hj_buf *out)
+{
+    static const char *const esc[256] = {['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;"};
+
+    for (; *s; s++)
+        esc[(unsigned char)*s] ? buf_puts(out, esc[(unsigned char)*s]) : buf_putc(out, *s);
+}
+
 /* slack_body - {"text": summary, "username": "hijackd"}; NULL (logged) if impossible */
 static char *
 slack_body(const hook_url *u, const spool_job *j)
@@ -165,8 +177,12 @@ slack_body(const hook_url *u, const spool_job *j)
         log_warn("webhook %s: job %s is not JSON (%s); dropped", u->shown, j->name, jerr.text);
     else if (!json_is_string(sum))
         log_warn("webhook %s: job %s has no \"summary\" string; dropped", u->shown, j->name);
-    else
-        out = json_pack("{s:s, s:s}", "text", json_string_value(sum), "username", "hijackd");
+    else {
+        hj_buf text = HJ_BUF_INIT;
+        slack_text(json_string_value(sum), &text);
+        out = json_pack("{s:s, s:s}", "text", buf_str(&text), "username", "hijackd");
+        buf_free(&text);
+    }
     if (out != NULL)
         body = json_dumps(out, JSON_COMPACT);
     json_decref(out);
@@ -326,6 +342,10 @@ webhook_open(const webhook_conf *c, char *err, size_t errlen)
     for (size_t i = 0; i < w->nu; i++) {
         w->u[i].url = xstrdup(c->urls[i]);
         url_shown(w->u[i].shown, sizeof(w->u[i].shown), i, c->urls[i]);
+        if (strncasecmp(c->urls[i], "http://", 7) == 0)
+            log_warn("webhook %s: plain http://: each incident (account names, client addresses, "
+                     "evidence) travels in clear; use https://",
+                     w->u[i].shown);
         w->u[i].h = w->hdrs ? handle_new(w, &w->u[i]) : NULL;
         if (w->u[i].h == NULL) {
             snprintf(err, errlen, "webhook: cannot set up libcurl");

@@ -21,7 +21,9 @@
  *	time, reusing one connection per URL:
  *	    WEBHOOK_JSON   the incident as it is;
  *	    WEBHOOK_SLACK  {"text": <summary>, "username": "hijackd"}, which
- *	                   Slack and Mattermost incoming webhooks accept (a
+ *	                   Slack and Mattermost incoming webhooks accept, the
+ *	                   summary's &, < and > escaped as &amp; &lt; &gt;
+ *	                   (no <!channel>, mention or link from a name) (a
  *	                   job that is not JSON or has no string "summary"
  *	                   is dropped with a log line).
  *	Headers: Content-Type: application/json, User-Agent: hijackd/<version>
@@ -39,6 +41,9 @@
  *	status or curl error, and the attempt number), at most once a minute
  *	per URL; the next line says how many were not logged, and the first
  *	success after failures is logged with log_info.
+ *
+ *	webhook_open() warns (log_warn) of each plain http:// URL: incidents
+ *	travel in clear to it.
  *
  *	webhook_close() aborts a request in progress (its job stays queued),
  *	stops the spool's worker and frees everything; the backlog stays on

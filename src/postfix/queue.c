@@ -668,11 +668,11 @@ queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
 
 int
 queue_sendmail(const char *sendmail_path, const char *config_dir, int timeout_s, const char *from,
-               const char *msg, size_t len, char *err, size_t errlen)
+               const char *rcpt, const char *msg, size_t len, char *err, size_t errlen)
 {
-    char *argv[] = {(char *)sendmail_path, "-C", (char *)config_dir, "-i", "-t", "-f",
-                    (char *)from,          NULL};
-    char *argv_nc[] = {(char *)sendmail_path, "-i", "-t", "-f", (char *)from, NULL};
+    char *argv[] = {(char *)sendmail_path, "-C", (char *)config_dir, "-i", "-f", (char *)from,
+                    "--",                  (char *)rcpt,             NULL};
+    char *argv_nc[] = {(char *)sendmail_path, "-i", "-f", (char *)from, "--", (char *)rcpt, NULL};
     child_run r = {config_dir ? argv : argv_nc, msg, len, 1, NULL, NULL, HJ_BUF_INIT, timeout_s};
     int rc = child_run_wait(&r, err, errlen);
 

@@ -21,7 +21,8 @@
  *	int queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
  *	                const char *const *ids, size_t n, char *err, size_t errlen);
  *	int queue_sendmail(const char *sendmail_path, const char *config_dir, int timeout_s,
- *	                   const char *from, const char *msg, size_t len, char *err, size_t errlen);
+ *	                   const char *from, const char *rcpt, const char *msg, size_t len,
+ *	                   char *err, size_t errlen);
  *
  * DESCRIPTION
  *	queue_read() runs "postqueue [-c config_dir] -j" (fork + execv, no
@@ -91,9 +92,11 @@
  *	IDs no longer queued are not an error (postsuper skips them).
  *
  *	queue_sendmail() hands a whole message (headers, blank line, body) to
- *	"sendmail [-C config_dir] -i -t -f from" on its stdin: the recipients
- *	come from its To: header. Returns 0 once sendmail exited 0 (the mail
- *	is in Postfix's queue), or -1 with a message in err.
+ *	"sendmail [-C config_dir] -i -f from -- rcpt" on its stdin: the one
+ *	recipient is an argument after "--", never read from the message's
+ *	headers (no -t: a ',' or <...> in a To: adds no recipient). The
+ *	caller checks rcpt is one address. Returns 0 once sendmail exited 0
+ *	(the mail is in Postfix's queue), or -1 with a message in err.
  *
  *	The runners wait for their child with waitpid(): the caller must not
  *	ignore SIGCHLD. They block until the child ends, or timeout_s seconds
@@ -197,6 +200,7 @@ int queue_select(const queue_report *r, const char *account_or_sender, const cha
 int queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
                 const char *const *ids, size_t n, char *err, size_t errlen);
 int queue_sendmail(const char *sendmail_path, const char *config_dir, int timeout_s,
-                   const char *from, const char *msg, size_t len, char *err, size_t errlen);
+                   const char *from, const char *rcpt, const char *msg, size_t len, char *err,
+                   size_t errlen);
 
 #endif

@@ -72,10 +72,11 @@ buf_printf(hj_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-/* utf8_seq - length of a valid UTF-8 sequence at p (n bytes left), 0 if invalid */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
+/* buf_utf8_seq - length of a valid UTF-8 sequence at p (n bytes left, n > 0), 0 if invalid */
+size_t
+buf_utf8_seq(const void *ptr, size_t n)
 {
+    const unsigned char *p = ptr;
     size_t len;
     unsigned cp;
 
@@ -117,7 +118,7 @@ buf_json_str(hj_buf *b, const char *p, size_t n)
             char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             buf_add(b, esc, 6);
         } else if (c >= 0x80) {
-            size_t k = utf8_seq((const unsigned char *)p + i, n - i);
+            size_t k = buf_utf8_seq(p + i, n - i);
             if (k == 0) {
                 buf_puts(b, "\\ufffd");
             } else {

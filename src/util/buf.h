@@ -5,6 +5,7 @@
  *	hj_buf b = HJ_BUF_INIT;
  *	buf_add(&b, p, n); buf_puts(&b, s); buf_putc(&b, c); buf_printf(&b, fmt, ...);
  *	buf_json_str(&b, p, n);   appends p as a quoted, escaped JSON string
+ *	buf_utf8_seq(p, n)        the length of the valid UTF-8 sequence at p, 0 if none
  *	buf_put_safe(&b, s);      appends s with characters a terminal or log must not get
  *	                          (C0 and C1 controls, DEL, line/paragraph separators,
  *	                          bidirectional controls) replaced by '?'
@@ -40,6 +41,7 @@ void buf_putc(hj_buf *b, char c);
 void buf_printf(hj_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(hj_buf *b, const char *fmt, va_list ap);
 void buf_json_str(hj_buf *b, const char *p, size_t n);
+size_t buf_utf8_seq(const void *p, size_t n);
 void buf_put_safe(hj_buf *b, const char *s);
 void buf_reset(hj_buf *b);
 void buf_free(hj_buf *b);

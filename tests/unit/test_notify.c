@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "../../src/notify/alert.h"
 #include "../../src/notify/token.h"
 #include "../../src/util/tmpl.h"
@@ -253,8 +255,9 @@ test_alert_one(void **state)
         "came from unknown [203.0.113.66] (external), on a network this account had not used",
         "recent recipients: v1@remote.test, v2@remote.test",
         "In Postfix's queue for this account\n  6 messages to 30 recipients\n",
-        "hijackctl unlock 'alice@example.test'",
-        "hijackctl queue purge 'alice@example.test' --yes",
+        "hijackctl show -- 'alice@example.test'\n",
+        "hijackctl unlock --reason 'password changed' -- 'alice@example.test'\n",
+        "hijackctl queue purge --yes -- 'alice@example.test'\n",
         "until 2025-11-28T08:00:00+00:00:\n    HJU1-1764057600-1764316800-",
         "The decision, as recorded:\n{\"metric\":\"score\","};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -278,11 +281,91 @@ test_alert_digest(void **state)
     assert_has(&b, "==== 1 of 2: hijackd@mx.example.test: alice@example.test locked by rule "
                    "score_lock (score 72 > 60 in 1h) from 203.0.113.66");
     assert_has(&b, "==== 2 of 2: hijackd@mx.example.test: bob@example.test locked");
-    assert_has(&b, "hijackctl unlock 'bob@example.test'");
+    assert_has(&b, "hijackctl unlock --reason 'password changed' -- 'bob@example.test'");
     assert_int_equal(strstr(buf_str(&b), "X-Hijackd-Incident") == NULL, 1);
     buf_free(&b);
     json_decref(a);
     json_decref(b2);
+}
+
+/* hostile names in the alert's commands: one sh word each (' as '\''), after "--"; a name with
+ * a control or non-ASCII character (a newline, a bidi override) gets no command to paste */
+static void
+test_alert_hostile_names(void **state)
+{
+    static const struct {
+        const char *name, *show; /* NULL: no paste-ready command */
+    } rows[] = {
+        {"o'neil@example.test", "hijackctl show -- 'o'\\''neil@example.test'\n"},
+        {"x'$(touch /tmp/p)'@e.test", "hijackctl show -- 'x'\\''$(touch /tmp/p)'\\''@e.test'\n"},
+        {"''@e.test", "hijackctl show -- ''\\'''\\''@e.test'\n"},
+        {"-rf@e.test", "hijackctl show -- '-rf@e.test'\n"},
+        {"bad\\xffname@e.test", "hijackctl show -- 'bad\\xffname@e.test'\n"},
+        {"a b;c|d`e`@e.test", "hijackctl show -- 'a b;c|d`e`@e.test'\n"},
+        {"evil@e.test\n  unlock: rm -rf /", NULL},
+        {"tab\t@e.test", NULL},
+        {"\xc3\xa9t\xc3\xa9@e.test", NULL},
+        {"x\xe2\x80\xae@e.test", NULL}, /* U+202E RIGHT-TO-LEFT OVERRIDE */
+    };
+    json_t *inc = json_loads(incident_json, 0, NULL);
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        hj_buf b = HJ_BUF_INIT;
+        json_object_set_new(inc, "account", json_string(rows[i].name));
+        alert_mail(&ac, &inc, NULL, 1, &b);
+        if (rows[i].show) {
+            CHECK_HAS(rows[i].name, buf_str(&b), rows[i].show);
+        } else {
+            CHECK_HAS(rows[i].name, buf_str(&b), "not safe to paste");
+            if (strstr(buf_str(&b), "hijackctl show") || strstr(buf_str(&b), "hijackctl unlock") ||
+                strstr(buf_str(&b), "\n  unlock: rm"))
+                fail_msg("%s: a command to paste, or the name's own line:\n%s", rows[i].name,
+                         buf_str(&b));
+        }
+        buf_free(&b);
+    }
+    json_decref(inc);
+}
+
+/* alert_address_ok: one bare address a notice may go to; a name that would add recipients not */
+static void
+test_address_ok(void **state)
+{
+    static const struct {
+        const char *a;
+        int ok;
+    } rows[] = {
+        {"alice@example.test", 1},
+        {"o'neil+tag@example.test", 1},
+        {"\xc3\xa9t\xc3\xa9@example.test", 1}, /* SMTPUTF8 */
+        {"carol@example.test,boss@evil.test", 0},
+        {"carol@example.test boss@evil.test", 0},
+        {"Carol <boss@evil.test>", 0},
+        {"<boss@evil.test>", 0},
+        {"\"a,b\"@example.test", 0},
+        {"a@b@example.test", 0},
+        {"alice", 0},
+        {"@example.test", 0},
+        {"alice@", 0},
+        {"al\nice@example.test", 0},
+        {"al\tice@example.test", 0},
+        {"al\x7fice@example.test", 0},
+        {"bad\xffname@example.test", 0},
+        {"bad\\xffname@example.test", 0}, /* the shown form (jname.h) */
+        {"a(comment)@example.test", 0},
+        {"a@[127.0.0.1]", 0},
+        {"a;b@example.test", 0},
+        {"a:b@example.test", 0},
+    };
+    char long_one[300];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        CHECK_EQ(rows[i].a, alert_address_ok(rows[i].a), rows[i].ok);
+    memset(long_one, 'a', sizeof(long_one));
+    memcpy(long_one + 280, "@example.test", 14);
+    CHECK_EQ("300 bytes", alert_address_ok(long_one), 0);
 }
 
 /* the user notice from its template; no header injection through the account */
@@ -318,7 +401,9 @@ main(void)
         cmocka_unit_test(test_tmpl),
         cmocka_unit_test(test_alert_one),
         cmocka_unit_test(test_alert_digest),
+        cmocka_unit_test(test_alert_hostile_names),
         cmocka_unit_test(test_notice),
+        cmocka_unit_test(test_address_ok),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

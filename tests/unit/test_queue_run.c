@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "check.h"
+
 #include <errno.h>
 #include <sys/wait.h>
 
@@ -345,6 +347,34 @@ test_purge_many(void **state)
     free(idbuf);
 }
 
+/* sendmail gets its one recipient as an argument after "--", never -t: a ',' or <...> in the
+ * message's To: adds no recipient; the message goes whole to its stdin */
+static void
+test_sendmail_argv(void **state)
+{
+    tmpdir t;
+    char err[256] = "", body[256];
+    static const char msg[] = "To: a@x.test, evil@y.test\nSubject: s\n\nbody\n";
+
+    (void)state;
+    tmp_make(&t);
+    snprintf(body, sizeof(body), "printf '%%s|' \"$@\" >'%s/args'; cat >'%s/stdin'", t.path, t.path);
+    const char *sm = tmp_script(&t, "sendmail", body);
+    CHECK_EQ("sendmail", queue_sendmail(sm, NULL, 5, "pm@x.test", "a@x.test", msg, strlen(msg),
+                                        err, sizeof(err)), 0);
+    char *args = tmp_read(&t, "args"), *in = tmp_read(&t, "stdin");
+    CHECK_STR("argv", args, "-i|-f|pm@x.test|--|a@x.test|");
+    CHECK_STR("stdin", in, msg);
+    free(args);
+    free(in);
+    CHECK_EQ("sendmail -C", queue_sendmail(sm, "/etc/pf", 5, "pm@x.test", "-t", msg, strlen(msg),
+                                           err, sizeof(err)), 0);
+    args = tmp_read(&t, "args");
+    CHECK_STR("argv -C", args, "-C|/etc/pf|-i|-f|pm@x.test|--|-t|");
+    free(args);
+    tmp_remove(&t);
+}
+
 /* ---------------------------------------------------------------- descriptors, time limits */
 
 /* every path through the runners closes what it opened */
@@ -402,7 +432,7 @@ test_timeout(void **state)
     assert_int_equal(queue_purge(ps, NULL, 1, ids, 1, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "no answer in 1 s (killed)"));
     const char *sm = tmp_script(&t, "sendmail", "exec sleep 30");
-    assert_int_equal(queue_sendmail(sm, NULL, 1, "a@b.c", "x\n", 2, err, sizeof(err)), -1);
+    assert_int_equal(queue_sendmail(sm, NULL, 1, "a@b.c", "d@e.f", "x\n", 2, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "no answer in 1 s (killed)"));
     assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* no child left: each was reaped */
     assert_int_equal(errno, ECHILD);
@@ -417,7 +447,7 @@ main(void)
         cmocka_unit_test(test_read_cases), cmocka_unit_test(test_read_not_found),
         cmocka_unit_test(test_read_big),   cmocka_unit_test(test_purge_cases),
         cmocka_unit_test(test_purge_many), cmocka_unit_test(test_no_fd_leak),
-        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_timeout),    cmocka_unit_test(test_sendmail_argv),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

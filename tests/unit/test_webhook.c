@@ -464,6 +464,27 @@ test_slack(void **state)
     json_decref(j);
 }
 
+/* slack_escaping - the summary's &, < and > are escaped as Slack asks: an account name cannot
+ * ping the channel (<!channel>), mention anyone or make a link */
+static void
+test_slack_escaping(void **state)
+{
+    fx *f = *state;
+    static const int script[] = {200, -1};
+
+    srv_start(f, script);
+    char *urls[] = {f->url};
+    webhook_conf c = conf_for(f, urls, 1, WEBHOOK_SLACK);
+    hook_start(f, &c);
+    incident(f, "{\"summary\":\"<!channel> a&b@x <https://evil.test|reset your password> locked\"}");
+    struct spool_stats st = wait_for(f, 1, 0, 0, 3000);
+    CHECK_EQ("done", st.done, 1);
+    json_t *j = json_loads(f->s.reqs[0].body, 0, NULL);
+    CHECK_STR("text", json_string_value(json_object_get(j, "text")),
+              "&lt;!channel&gt; a&amp;b@x &lt;https://evil.test|reset your password&gt; locked");
+    json_decref(j);
+}
+
 /* status_table - how each answer is judged: 2xx done, 4xx dropped but 408/429, rest retried */
 static void
 test_status_table(void **state)
@@ -585,7 +606,8 @@ count_lines(const char *path, const char *what)
     return n;
 }
 
-/* refused - nothing listens: retried with backoff, kept on disk, logged once a minute */
+/* refused - nothing listens: retried with backoff, kept on disk, logged once a minute; its
+ * plain http:// URL is warned of once, at the start */
 static void
 test_refused(void **state)
 {
@@ -600,13 +622,14 @@ test_refused(void **state)
     struct spool_stats st = wait_for(f, 0, 2, 0, 4000); /* tried at once, then after 1 s */
     hook_stop(f);
     fflush(stderr);
-    int logged = count_lines(log, "127.0.0.1");
+    int logged = count_lines(log, "will retry"), plain = count_lines(log, "plain http://");
     stderr_restore(f);
     CHECK_EQ("done", st.done, 0);
     CHECK_EQ("dropped", st.dropped, 0);
     CHECK_EQ("pending", st.pending, 1);
     CHECK_EQ("job kept", spool_files(f), 1);
     CHECK_EQ("failure lines for 2 failed attempts within a minute", logged, 1);
+    CHECK_EQ("a warning at the start for a plain http:// URL", plain, 1);
 }
 
 /* backlog - jobs left by one instance are delivered by the next; a gone URL's are dropped */
@@ -681,6 +704,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_json_verbatim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slack_escaping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_then_done, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hang, setup, teardown),
