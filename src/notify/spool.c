@@ -339,9 +339,9 @@ make_name(spool *s, const char *kind, int64_t now, char *name, size_t size)
     snprintf(name, size, "%010lld-%06u-%s", (long long)t, s->seq++, kind);
 }
 
-/* write_job - write data to tmp.NAME and rename it to NAME; -1 on error (logged) */
+/* write_tmp - write data to tmp.NAME (not yet visible to the worker); -1 on error (logged) */
 static int
-write_job(spool *s, const char *name, const char *data, size_t len)
+write_tmp(spool *s, const char *name, const char *data, size_t len)
 {
     char tmp[SPOOL_NAME_MAX + 8];
     snprintf(tmp, sizeof(tmp), "tmp.%s", name);
@@ -362,14 +362,25 @@ write_job(spool *s, const char *name, const char *data, size_t len)
         fd = -1;
         goto fail;
     }
-    fd = -1;
-    if (renameat(s->dirfd, tmp, s->dirfd, name) != 0)
-        goto fail;
     return 0;
 fail:
     log_error("%s spool: cannot write %s/%s: %s", s->what, s->dir, tmp, strerror(errno));
     if (fd >= 0)
         close(fd);
+    unlinkat(s->dirfd, tmp, 0);
+    return -1;
+}
+
+/* publish - rename tmp.NAME to NAME; -1 on error (logged, the file removed) */
+static int
+publish(spool *s, const char *name)
+{
+    char tmp[SPOOL_NAME_MAX + 8];
+
+    snprintf(tmp, sizeof(tmp), "tmp.%s", name);
+    if (renameat(s->dirfd, tmp, s->dirfd, name) == 0)
+        return 0;
+    log_error("%s spool: cannot rename %s/%s: %s", s->what, s->dir, tmp, strerror(errno));
     unlinkat(s->dirfd, tmp, 0);
     return -1;
 }
@@ -424,15 +435,29 @@ spool_put(spool *s, const char *kind, const char *data, size_t len, int64_t now)
 
 /* ---- the writer ---- */
 
-/* write_all - write the jobs taken from the queue, hand each written one to the worker */
+/*
+ * write_all - write the jobs taken from the queue and hand each to the worker. Durable before
+ * the worker sees it: all the batch's files are written, then one syncfs() puts their data on
+ * disk, then each is renamed into place and the directory synced once: two syncs a batch
+ * however large it is (a lock storm makes hundreds of incidents a second), on this thread.
+ */
 static void
 write_all(spool *s, spool_new *w, size_t n)
 {
+    int *ok = xcalloc(n ? n : 1, sizeof(*ok));
+
+    for (size_t i = 0; i < n; i++)
+        ok[i] = write_tmp(s, w[i].name, w[i].data, w[i].len) == 0; /* logged if not */
+    if (n && syncfs(s->dirfd) != 0)
+        log_warn("%s spool: syncfs %s: %s", s->what, s->dir, strerror(errno));
+    for (size_t i = 0; i < n; i++)
+        ok[i] = ok[i] && publish(s, w[i].name) == 0;
+    if (n && fsync(s->dirfd) != 0)
+        log_warn("%s spool: fsync %s: %s", s->what, s->dir, strerror(errno));
     for (size_t i = 0; i < n; i++) {
-        int ok = write_job(s, w[i].name, w[i].data, w[i].len) == 0; /* logged if not */
         free(w[i].data);
         pthread_mutex_lock(&s->mu);
-        if (ok) {
+        if (ok[i]) {
             ent_push(&s->in, &s->nin, &s->capin, w[i].name);
             pthread_cond_signal(&s->cv);
         } else {
@@ -441,6 +466,7 @@ write_all(spool *s, spool_new *w, size_t n)
         }
         pthread_mutex_unlock(&s->mu);
     }
+    free(ok);
 }
 
 /* spool_writer - the writer thread: creates every job file, until stopped with nothing queued */

@@ -18,10 +18,11 @@
  *	wraps within one second the epoch moves on by one). spool_put()
  *	names the job and queues a copy in memory: it creates no file and
  *	never waits for the handler. The writer thread then writes
- *	"tmp.<name>", renames it into place and wakes the worker; there is
- *	no fsync. So a job survives a crash of the process once written
- *	(within milliseconds of the put), not a crash before that, and not
- *	necessarily a crash of the machine. The kind is
+ *	"tmp.<name>", syncs the batch's data (one syncfs()), renames each
+ *	into place, syncs the directory, and wakes the worker. So a job
+ *	survives a crash of the process or of the machine once written
+ *	(within milliseconds of the put, or a sync's time), not a crash
+ *	before that. The kind is
  *	1 to SPOOL_KIND_MAX characters of [a-z0-9_]; data is at most
  *	SPOOL_DATA_MAX bytes. spool_open() creates the directory (0700, not
  *	its parents), deletes "tmp.*" leftovers, leaves other foreign names
