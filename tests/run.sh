@@ -236,6 +236,8 @@ section "the admin surface: control socket, hijackctl, HTTP API, /metrics, dashb
 if [ "$E2E" = 1 ]; then HJ_SCREENSHOT="$T/dashboard.png" tally timeout 600 python3 tests/admin_test.py "$B"
 else HJ_NO_BROWSER=1 tally timeout 300 python3 tests/admin_test.py "$B"; fi
 tally timeout 120 python3 tests/ctl_fake_daemon.py --check "$B/hijackctl"
+# the audit trail of 300,000 rows: admin reads newest first with a LIMIT, the policy path not held
+check "an audit trail of 300,000 rows: /api/decisions?limit=50 and /api/history each < 300 ms, no policy answer behind them > 200 ms (bench/audit-bench.py --check)" timeout 180 python3 bench/audit-bench.py "$B" 300000 --check
 
 section "real Postfix + Dovecot, live (tests/harness)"
 if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
