@@ -839,6 +839,54 @@ def pattern_check(sock, n, what, slow=False):
     report(seen == want, "%d pipelined requests%s: every answer whole and in order" % (n, what))
 
 
+def test_state_files():
+    """the daemon's files are its own (umask 077), and an unsafe state_dir is refused"""
+    def modes(d, names):
+        return {n: os.stat(os.path.join(d, n)).st_mode & 0o777 for n in names
+                if os.path.exists(os.path.join(d, n))}
+
+    def start_fails(state):
+        """the exit status and stderr of a daemon on state; (None, ...) if it ran (stopped)"""
+        p = subprocess.Popen([HJ, "-f", "-o", "state_dir=" + state, "-o", "http_listen=",
+                              "-o", "log_follow=", "-o", "policy_listen=127.0.0.1:%d" % free_port()],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            return p.wait(10), p.stderr.read()
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            return None, "it started"
+    d = Daemon()
+    request(d.connect(), sasl_username="sam@example.test")
+    r = d.ctl({"cmd": "exempt", "op": "add", "pattern": "*@lists.example.test"})
+    m = modes(d.state, ["hijackd.db", "hijackd.db-wal", "hijackd.db-shm", "hijackd.pid"])
+    report("hijackd.db" in m and "hijackd.pid" in m and all(v == 0o600 for v in m.values()),
+           "database, WAL, shm and pid file are 0600 (%s)" % {k: oct(v) for k, v in m.items()})
+    me = modes(d.state, ["exempt.list"])
+    report(r.get("exempt") is not None and me.get("exempt.list") == 0o600,
+           "exempt.list is 0600 (%s)" % me)
+    d.stop()
+    for n in ("hijackd.db", "exempt.list"):  # as an older hijackd left them
+        os.chmod(os.path.join(d.state, n), 0o644)
+    d2 = Daemon(state=d.state)
+    m = modes(d.state, ["hijackd.db", "exempt.list"])
+    d2.stop()
+    report(m == {"hijackd.db": 0o600, "exempt.list": 0o600} and "had mode 0644: made 0600" in d2.text(),
+           "files left 0644 in an existing state_dir are made 0600, with a warning")
+    bad = tempfile.mkdtemp(prefix="hijackd-dt.")
+    os.chmod(bad, 0o777)
+    rc, err = start_fails(bad)
+    report(rc == 1 and "writable by its group or by others" in err and not os.path.exists(
+        os.path.join(bad, "hijackd.db")), "a state_dir writable by others is refused: %s" % err.strip())
+    if os.geteuid() != 0:
+        skip("a state_dir owned by another user is refused", "needs root for chown")
+        return
+    other = tempfile.mkdtemp(prefix="hijackd-dt.")
+    os.chown(other, 65534, 65534)
+    rc, err = start_fails(other)
+    report(rc == 1 and "owned by another user" in err, "a state_dir owned by another user is refused")
+
+
 def test_pipelined():
     """Many requests in one write get their answers in order (the answers of one read are sent
     at once, the rest queued), also when the client reads nothing until it has sent them all."""
@@ -859,7 +907,7 @@ GROUPS = (  # the checks, and how many each prints (the plan is their sum)
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
     (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3),
     (test_unlock_tokens, 9), (test_pipelined, 3), (test_control_bytes, 2), (test_long_reply, 1),
-    (test_hostile_names, 8))
+    (test_hostile_names, 8), (test_state_files, 5))
 
 
 def main():

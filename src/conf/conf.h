@@ -77,6 +77,7 @@ typedef struct hj_conf {
     int64_t policy_max_connections;
     int policy_count_stage;          /* CONF_COUNT_EOM or CONF_COUNT_RCPT */
     int64_t counters_flush_interval; /* s between batches of counters written to the store */
+    int64_t audit_keep;              /* s: audit entries older than this are deleted */
     char *log_follow;                /* the Postfix log the daemon follows; "" = none */
     int log_submissions;             /* count submissions from the log too (no policy service) */
     /* the admin surface (conf_admin.c) */

@@ -290,6 +290,11 @@ const conf_setting conf_settings[] = {
         "daemon: sliding counters are written to the store in a batch this often; a crash forgets "
         "at most this much traffic (locks and the audit trail are written at once)",
         .flags = CONF_F_RESTART, .more = "Locks and the audit trail are written at once."),
+    SET("audit_keep", "90d", TIME(CF(audit_keep), 3600, 0),
+        "daemon: audit trail entries (decisions, manual changes) older than this are deleted",
+        .more = "The daemon deletes them in batches of at most 500 entries, up to four batches "
+                "every 5 seconds (2,000 entries), so that no deletion holds the event loop for "
+                "long; the trail is bounded by what is decided within audit_keep."),
     SET("log_follow", "/var/log/mail.log", PATH(log_follow),
         "daemon: the Postfix log it follows (like tail -F) for failed logins, bounces and "
         "relaying; "

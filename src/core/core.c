@@ -19,6 +19,8 @@
 
 #define CORE_OBSERVERS 8
 #define CORE_MAP_MAX 100000 /* queue IDs and transactions remembered (then forgotten at once) */
+#define CORE_TRIM_BATCH 500 /* audit entries deleted by one store call */
+#define CORE_TRIM_BATCHES 4 /* store calls of one tick, at most */
 
 const double core_store_buckets[CORE_STORE_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                        0.025,  0.05,  0.1,    0.5,   1.0};
@@ -46,6 +48,7 @@ struct core {
     hj_engine *from; /* carry counters from this engine (reload) */
     int flush_err;   /* a flush failed: keep logging quiet until one succeeds */
     int64_t refused_seen, refused_at; /* failed-login names at the cap: last logged count, when */
+    int trim_err;    /* an audit trim failed: the same */
     char **fq;       /* changed keys still to write (first byte 1: gone), a chunk a step */
     size_t nfq, capfq, ifq;
     char host[256];
@@ -359,6 +362,26 @@ reply_text(core *C, const char *tmpl, const char *acct, int64_t now, core_verdic
     utf8_cut(v->text, n);
 }
 
+/* trim_audit - delete the audit entries older than audit_keep, a few small batches a call */
+static void
+trim_audit(core *C, int64_t now)
+{
+    char err[256];
+    size_t n = CORE_TRIM_BATCH;
+
+    for (int i = 0; i < CORE_TRIM_BATCHES && n == CORE_TRIM_BATCH; i++) {
+        if (C->store->ops->audit_trim(C->store, now - C->conf->audit_keep, CORE_TRIM_BATCH, &n, err,
+                                      sizeof(err)) != STORE_OK) {
+            if (!C->trim_err)
+                log_error("store: cannot delete old audit entries: %s", err);
+            C->trim_err = 1;
+            return;
+        }
+        C->trim_err = 0;
+        C->st.audit_trimmed += (int64_t)n;
+    }
+}
+
 /* verdict_of - the verdict for a state and what the call did */
 static void
 verdict_of(core *C, const core_msg *m, hj_state st, const core_call *k, int64_t now,
@@ -433,6 +456,7 @@ core_tick(core *C, int64_t now)
 
     WITH_CALL(C, &k, engine_tick(C->eng, now));
     note_refused(C, now);
+    trim_audit(C, now);
 }
 
 /* manual - an admin's change, with its actor on the decisions it makes */

@@ -9,8 +9,8 @@
  *	int core_unlock(core *C, const char *account, const char *actor, const char *reason);
  *	int core_reload(core *C, hj_conf *nc, unsigned *changed);
  *	void core_tick(core *C, int64_t now);
- *	size_t core_flush_step(core *C, size_t max);   size_t core_flush_step(core *C, size_t max);
-void core_flush(core *C);
+ *	size_t core_flush_step(core *C, size_t max);
+ *	void core_flush(core *C);
  *	void core_close(core *C);
  *
  * DESCRIPTION
@@ -69,6 +69,15 @@ void core_flush(core *C);
  *	again; one whose commit failed is lost, and those entities are
  *	written again when they next change (logged once until a flush
  *	succeeds).
+ *
+ *	core_tick() makes the engine's timed changes (automatic unlocks) and
+ *	deletes audit entries older than audit_keep: at most
+ *	CORE_TRIM_BATCHES store calls of CORE_TRIM_BATCH entries each
+ *	(core.c: 4 x 500), fewer once a call deletes less than a batch, so
+ *	that a tick never holds the loop for long and a backlog (a new
+ *	audit_keep, a long stop) goes over the next ticks. A failing trim is
+ *	logged once until one succeeds; stats.audit_trimmed counts the
+ *	deleted entries.
  *
  *	Single-threaded: every call from the daemon's loop. Memory failure
  *	is fatal; a store failure is logged and answered, never fatal.
@@ -133,6 +142,7 @@ typedef struct core_stats {
     int64_t verdicts[CORE_KIND__COUNT];
     int64_t store_n, store_bucket[CORE_STORE_BUCKETS];
     double store_sum;
+    int64_t audit_trimmed; /* audit entries deleted for audit_keep */
 } core_stats;
 extern const double core_store_buckets[CORE_STORE_BUCKETS]; /* seconds, upper bounds */
 

@@ -30,6 +30,7 @@
 #include "../incident/purge.h"
 #include "../util/alloc.h"
 #include "../util/log.h"
+#include "../util/statedir.h"
 
 #define LIVE_TICK 5 /* seconds between engine ticks (automatic unlocks) */
 /* accounts whose counters one turn of the loop writes: about 25 ms of SQLite (measured with
@@ -59,19 +60,28 @@ typedef struct live {
     char control_path[4200];
 } live;
 
-/* state_lock - create state_dir and hold its lock; -1 if another hijackd has it */
+/* state_warn - a permission statedir_prepare() fixed */
+static void
+state_warn(void *ctx, const char *msg)
+{
+    (void)ctx;
+    log_warn("state_dir: %s", msg);
+}
+
+/* state_lock - create or check state_dir (statedir.h: refused when others may write to it) and
+ * hold its lock; -1 if it is unsafe or another hijackd has it */
 static int
 state_lock(live *L)
 {
-    char path[4096], pid[32];
+    char path[4096], pid[32], err[4400];
     const char *dir = L->conf->state_dir;
 
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-        fprintf(stderr, "hijackd: cannot create state_dir %s: %s\n", dir, strerror(errno));
+    if (statedir_prepare(dir, err, sizeof(err), state_warn, NULL) != 0) {
+        fprintf(stderr, "hijackd: %s\n", err);
         return -1;
     }
     snprintf(path, sizeof(path), "%s/hijackd.pid", dir);
-    L->pidfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    L->pidfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (L->pidfd < 0) {
         fprintf(stderr, "hijackd: cannot open %s: %s\n", path, strerror(errno));
         return -1;
@@ -346,6 +356,7 @@ live_main(int argc, char **argv)
         return 3;
     }
     log_open("hijackd", L.foreground);
+    umask(077); /* the database, its WAL, the pid file, exempt.list, spools: the daemon's only */
     if (live_start(&L) != 0) {
         live_stop(&L);
         return 1;

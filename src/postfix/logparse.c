@@ -81,21 +81,53 @@ angle(hj_span s, const char *key, hj_span *rest)
     return a;
 }
 
-/* number - decimal value after key, -1 if absent */
-static int64_t
-number(hj_span s, const char *key)
+/* rfind - s from the last occurrence of lit, or an empty span with p NULL */
+static hj_span
+rfind(hj_span s, const char *lit)
 {
-    hj_span v = value(s, key, ", ");
-    int64_t n = 0;
+    size_t n = strlen(lit);
 
-    if (v.p == NULL || v.n == 0)
+    for (size_t i = s.n >= n ? s.n - n + 1 : 0; i-- > 0;)
+        if (memcmp(s.p + i, lit, n) == 0)
+            return (hj_span){s.p + i, s.n - i};
+    return (hj_span){NULL, 0};
+}
+
+/* digits - the decimal number that is all of p[0..n), -1 if empty, not digits or over 18 digits */
+static int64_t
+digits(const char *p, size_t n)
+{
+    int64_t v = 0;
+
+    if (n == 0 || n > 18)
         return -1;
-    for (size_t i = 0; i < v.n; i++) {
-        if (v.p[i] < '0' || v.p[i] > '9')
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
             return -1;
-        n = n * 10 + (v.p[i] - '0');
+        v = v * 10 + (p[i] - '0');
     }
-    return n;
+    return v;
+}
+
+/*
+ * qmgr_counts - "from=<SENDER>, size=N, nrcpt=N" (the " (queue active)" cut off), read from the
+ * end: a quoted sender may hold ">, size=1, nrcpt=1" itself (Postfix logs it as it is), so the
+ * last ", nrcpt=" and the last ">, size=" before it are the real ones; 0, or -1 if malformed.
+ */
+static int
+qmgr_counts(hj_span body, pf_rec *r)
+{
+    static const char from[] = "from=<", size[] = ">, size=", nrcpt[] = ", nrcpt=";
+    hj_span nr = rfind(body, nrcpt), sz = {NULL, 0};
+
+    if (nr.p)
+        sz = rfind((hj_span){body.p, (size_t)(nr.p - body.p)}, size);
+    if (sz.p == NULL || (size_t)(sz.p - body.p) < sizeof(from) - 1)
+        return -1;
+    r->from = (hj_span){body.p + sizeof(from) - 1, (size_t)(sz.p - body.p) - (sizeof(from) - 1)};
+    r->size = digits(sz.p + sizeof(size) - 1, (size_t)(nr.p - sz.p) - (sizeof(size) - 1));
+    r->nrcpt = digits(nr.p + sizeof(nrcpt) - 1, nr.n - (sizeof(nrcpt) - 1));
+    return r->size < 0 || r->nrcpt < 0 ? -1 : 0;
 }
 
 /* character classes for queue IDs: 1 digit, 2 upper-case hex letter, 4 other letter */
@@ -310,12 +342,7 @@ parse_qmgr(hj_span m, pf_rec *r)
         size_t na = sizeof(active) - 1;
         if (rest.n < na || memcmp(rest.p + rest.n - na, active, na) != 0)
             return PF_IGNORE; /* status=expired, returned to sender */
-        hj_span after;
-        r->from = angle(rest, "from=<", &after);
-        /* ">, size=N, nrcpt=N (queue active)": read in order */
-        r->size = pfx(after, ">, size=") ? number(after, ", size=") : -1;
-        r->nrcpt = number(after, ", nrcpt=");
-        return r->size < 0 || r->nrcpt < 0 ? PF_UNKNOWN : PF_QFROM;
+        return qmgr_counts((hj_span){rest.p, rest.n - na}, r) != 0 ? PF_UNKNOWN : PF_QFROM;
     }
     return PF_IGNORE; /* skipped, still being delivered */
 }

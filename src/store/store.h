@@ -9,6 +9,8 @@
  *	st->ops->lock_walk(st, fn, ctx, err, errlen)      STORE_OK | STORE_ERR
  *	st->ops->audit_add(st, &audit, err, errlen)       STORE_OK | STORE_ERR
  *	st->ops->audit_walk(st, account, since, fn, ctx, err, errlen)
+ *	st->ops->audit_recent(st, account, since, action, max, fn, ctx, err, errlen)
+ *	st->ops->audit_trim(st, before, max, &deleted, err, errlen)
  *	store_close(st);
  *	store_errf(err, errlen, fmt, ...);   for backends: a message into err
  *
@@ -25,6 +27,18 @@
  *	crash; see store_sqlite.c). Strings in records are copied; records
  *	passed to walk callbacks are valid only during the callback; a
  *	callback returning non-zero stops the walk.
+ *
+ *	The audit trail: audit_walk goes oldest first through every entry at
+ *	or after since (a whole-trail read, for tools and tests; the daemon's
+ *	admin reads use audit_recent). audit_recent goes newest first (ties:
+ *	the latest added first) through the entries of account (NULL: all)
+ *	at or after since whose action is action (NULL: any), and stops after
+ *	max of them (0: none), reading no more of the trail than it hands out
+ *	plus the rows of other actions it skips (SQLite: on the indexes (t)
+ *	and (account, t)). audit_trim deletes at most max of the oldest
+ *	entries older than before (t < before) and sets *deleted to how many
+ *	it deleted; a caller trims in small batches and calls again while a
+ *	batch comes back full.
  *
  *	Thread-safety: one hj_store per thread, or a lock around it.
  */
@@ -67,6 +81,11 @@ typedef struct hj_store_ops {
     int (*audit_add)(hj_store *st, const hj_audit_rec *rec, char *err, size_t errlen);
     int (*audit_walk)(hj_store *st, const char *account, int64_t since,
                       int (*fn)(void *ctx, const hj_audit_rec *rec), void *ctx, char *err,
+                      size_t errlen);
+    int (*audit_recent)(hj_store *st, const char *account, int64_t since, const char *action,
+                        size_t max, int (*fn)(void *ctx, const hj_audit_rec *rec), void *ctx,
+                        char *err, size_t errlen);
+    int (*audit_trim)(hj_store *st, int64_t before, size_t max, size_t *deleted, char *err,
                       size_t errlen);
     /*
      * Counters: one opaque blob per key ("a:alice@example.com"), written in

@@ -16,7 +16,8 @@
  *	minus one), an account longer than STORE_NAME_MAX - 1 bytes is looked
  *	up by that prefix (what lock_put would have stored), an empty account
  *	is refused, a NULL json is stored as "", lock_walk goes in account
- *	order (strcmp), audit_walk in time order (ties in insertion order).
+ *	order (strcmp), audit_walk in time order (ties in insertion order),
+ *	audit_recent in the reverse order, audit_trim the oldest first.
  *	Walks work on a snapshot, so a callback may change the store.
  *
  *	Counters, with the same rules as store_sqlite.c: a key is stored whole
@@ -38,7 +39,8 @@
  *	The failure switch ("memory:fail", store_mem_set_fail) makes every
  *	call return STORE_ERR with a message, never STORE_NOTFOUND, to test
  *	callers' error paths; "memory:fail-writes" fails only the writes
- *	(lock_put, lock_del, audit_add and the four counters writes: begin,
+ *	(lock_put, lock_del, audit_add, audit_trim and the four counters
+ *	writes: begin,
  *	put, del, commit) and lets the reads and walks work. A commit that
  *	fails discards its batch. Not thread-safe; memory failure is fatal.
  */
@@ -86,9 +88,9 @@ static const hj_store_ops mem_ops;
 static int
 mem_failing(const mem_store *ms, const char *what, char *err, size_t errlen)
 {
-    static const char *const writes[] = {"lock_put",       "lock_del",     "audit_add",
-                                         "counters_begin", "counters_put", "counters_del",
-                                         "counters_commit"};
+    static const char *const writes[] = {"lock_put",     "lock_del",       "audit_add",
+                                         "audit_trim",   "counters_begin", "counters_put",
+                                         "counters_del", "counters_commit"};
     int write = 0;
 
     for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
@@ -269,32 +271,90 @@ mem_cmp_audit(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* mem_audit_select - the entries of account (NULL: all) at or after since whose action is
+ * action (NULL: any), in time order (ties: insertion); the caller frees it */
+static mem_audit *
+mem_audit_select(mem_store *ms, const char *account, int64_t since, const char *action, size_t *n)
+{
+    size_t klen = account ? mem_keylen(account) : 0;
+    mem_audit *sel = xmalloc((ms->naudit ? ms->naudit : 1) * sizeof(*sel));
+
+    *n = 0;
+    for (size_t i = 0; i < ms->naudit; i++) {
+        const hj_audit_rec *a = &ms->audit[i];
+        if (a->t < since || (action && strcmp(a->action, action) != 0))
+            continue;
+        if (account && (strlen(a->account) != klen || memcmp(a->account, account, klen) != 0))
+            continue;
+        sel[(*n)++] = (mem_audit){a->t, i};
+    }
+    qsort(sel, *n, sizeof(*sel), mem_cmp_audit);
+    return sel;
+}
+
 /* mem_audit_walk - call fn for the entries of account (NULL: all) at or after since */
 static int
 mem_audit_walk(hj_store *st, const char *account, int64_t since,
                int (*fn)(void *ctx, const hj_audit_rec *rec), void *ctx, char *err, size_t errlen)
 {
     mem_store *ms = st->priv;
-    size_t n = 0, klen = account ? mem_keylen(account) : 0;
+    size_t n;
     mem_audit *sel;
 
     if (mem_failing(ms, "audit_walk", err, errlen))
         return STORE_ERR;
-    sel = xmalloc((ms->naudit ? ms->naudit : 1) * sizeof(*sel));
-    for (size_t i = 0; i < ms->naudit; i++) {
-        const hj_audit_rec *a = &ms->audit[i];
-        if (a->t < since)
-            continue;
-        if (account && (strlen(a->account) != klen || memcmp(a->account, account, klen) != 0))
-            continue;
-        sel[n++] = (mem_audit){a->t, i};
-    }
-    qsort(sel, n, sizeof(*sel), mem_cmp_audit);
+    sel = mem_audit_select(ms, account, since, NULL, &n);
     for (size_t i = 0; i < n; i++) {
         hj_audit_rec copy = ms->audit[sel[i].idx]; /* fn may grow the array */
         if (fn(ctx, &copy))
             break;
     }
+    free(sel);
+    return STORE_OK;
+}
+
+/* mem_audit_recent - fn for at most max entries of account and action since, newest first */
+static int
+mem_audit_recent(hj_store *st, const char *account, int64_t since, const char *action, size_t max,
+                 int (*fn)(void *ctx, const hj_audit_rec *rec), void *ctx, char *err, size_t errlen)
+{
+    mem_store *ms = st->priv;
+    size_t n;
+    mem_audit *sel;
+
+    if (mem_failing(ms, "audit_recent", err, errlen))
+        return STORE_ERR;
+    sel = mem_audit_select(ms, account, since, action, &n);
+    for (size_t i = 0; i < n && i < max; i++) {
+        hj_audit_rec copy = ms->audit[sel[n - 1 - i].idx]; /* fn may grow the array */
+        if (fn(ctx, &copy))
+            break;
+    }
+    free(sel);
+    return STORE_OK;
+}
+
+/* mem_audit_trim - delete at most max of the oldest entries older than before */
+static int
+mem_audit_trim(hj_store *st, int64_t before, size_t max, size_t *deleted, char *err, size_t errlen)
+{
+    mem_store *ms = st->priv;
+    size_t n, k = 0;
+    mem_audit *sel;
+
+    *deleted = 0;
+    if (mem_failing(ms, "audit_trim", err, errlen))
+        return STORE_ERR;
+    sel = mem_audit_select(ms, NULL, INT64_MIN, NULL, &n);
+    for (size_t i = 0; i < n && i < max && sel[i].t < before; i++) {
+        free((char *)ms->audit[sel[i].idx].json);
+        ms->audit[sel[i].idx].json = NULL; /* the mark: deleted */
+        (*deleted)++;
+    }
+    for (size_t i = 0; i < ms->naudit; i++)
+        if (ms->audit[i].json != NULL)
+            ms->audit[k++] = ms->audit[i];
+    ms->naudit = k;
     free(sel);
     return STORE_OK;
 }
@@ -519,6 +579,8 @@ static const hj_store_ops mem_ops = {
     .lock_walk = mem_lock_walk,
     .audit_add = mem_audit_add,
     .audit_walk = mem_audit_walk,
+    .audit_recent = mem_audit_recent,
+    .audit_trim = mem_audit_trim,
     .counters_begin = mem_counters_begin,
     .counters_put = mem_counters_put,
     .counters_del = mem_counters_del,

@@ -9,8 +9,10 @@
  *	One database file (plus its -wal and -shm files in the same
  *	directory, which must be writable). Tables: locks (account primary
  *	key), audit (id, time, account, action, rule, actor, json) indexed
- *	on (account, t) and on t, and counters (key primary key, blob, updated:
- *	epoch seconds of the last put, raw_len: see below). The schema is
+ *	on (account, t) and on t (their operations are in store_sqlite_audit.c;
+ *	store_sqlite_int.h has what the two files share), and counters (key
+ *	primary key, blob, updated: epoch seconds of the last put, raw_len:
+ *	see below). The schema is
  *	created when missing, inside one transaction, and versioned with PRAGMA
  *	user_version (3); an older version is migrated in the same transaction
  *	(1 -> 2 adds the counters table, 2 -> 3 its raw_len column; a new
@@ -82,32 +84,16 @@
 #include <zlib.h>
 
 #include "../util/alloc.h"
+#include "store_sqlite_int.h"
 
 #define SQ_SCHEMA 3                     /* PRAGMA user_version of this schema */
 #define SQ_APPID 0x686a6b64             /* PRAGMA application_id: "hjkd" */
 #define SQ_BUSY_MS 5000                 /* wait this long for another writer */
-#define SQ_PAGE 64                      /* rows per page in a walk */
 #define SQ_PAGE_BYTES (4 * 1024 * 1024) /* counters_walk: end a page past this many blob bytes */
 #define SQ_CACHE_KIB 16384              /* PRAGMA cache_size, in KiB */
 #define SQ_ZLEVEL 1                     /* deflate level of counter blobs: the fastest */
 #define SQ_ZMEMLEVEL 5                  /* deflate's hash: 8 KiB to clear per blob, not 64 */
 
-enum {
-    SQ_LOCK_PUT,
-    SQ_LOCK_GET,
-    SQ_LOCK_DEL,
-    SQ_LOCK_PAGE,
-    SQ_AUDIT_ADD,
-    SQ_AUDIT_PAGE,
-    SQ_AUDIT_PAGE_ACCT,
-    SQ_CTR_BEGIN,
-    SQ_CTR_COMMIT,
-    SQ_CTR_ROLLBACK,
-    SQ_CTR_PUT,
-    SQ_CTR_DEL,
-    SQ_CTR_PAGE,
-    SQ_NSTMT
-};
 
 #define SQ_LOCK_COLS "account, since, until, rule, actor, reason"
 #define SQ_AUDIT_COLS "id, t, account, action, rule, actor, json"
@@ -127,6 +113,14 @@ static const char *const sq_sql[SQ_NSTMT] = {
                       " ORDER BY t, id LIMIT ?3",
     [SQ_AUDIT_PAGE_ACCT] = "SELECT " SQ_AUDIT_COLS " FROM audit WHERE account = ?4"
                            " AND (t, id) > (?1, ?2) ORDER BY t, id LIMIT ?3",
+    [SQ_AUDIT_RECENT] = "SELECT " SQ_AUDIT_COLS " FROM audit WHERE (t, id) < (?1, ?2)"
+                        " AND t >= ?5 AND (?6 IS NULL OR action = ?6)"
+                        " ORDER BY t DESC, id DESC LIMIT ?3",
+    [SQ_AUDIT_RECENT_ACCT] = "SELECT " SQ_AUDIT_COLS " FROM audit WHERE account = ?4"
+                             " AND (t, id) < (?1, ?2) AND t >= ?5 AND (?6 IS NULL OR action = ?6)"
+                             " ORDER BY t DESC, id DESC LIMIT ?3",
+    [SQ_AUDIT_TRIM] = "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE t < ?1"
+                      " ORDER BY t, id LIMIT ?2)",
     [SQ_CTR_BEGIN] = "BEGIN IMMEDIATE",
     [SQ_CTR_COMMIT] = "COMMIT",
     [SQ_CTR_ROLLBACK] = "ROLLBACK",
@@ -155,21 +149,9 @@ static const char *const sq_migrate_sql[SQ_SCHEMA] = {
     [2] = "ALTER TABLE counters ADD COLUMN raw_len INTEGER;",
 };
 
-typedef struct sq_store {
-    hj_store st;
-    sqlite3 *db;
-    char *path;
-    int sync_full;
-    int in_batch; /* between counters_begin and counters_commit */
-    int doomed;   /* a put or del of the open batch failed */
-    sqlite3_stmt *stmt[SQ_NSTMT];
-    z_stream *z;         /* the deflate state, kept from one put to the next */
-    unsigned char *zbuf; /* the deflated blob */
-    size_t zcap;
-} sq_store;
 
 /* sq_fail - the connection's last error as "sqlite store PATH: what: errmsg"; STORE_ERR */
-static int
+int
 sq_fail(const sq_store *sq, const char *what, char *err, size_t errlen)
 {
     store_errf(err, errlen, "sqlite store \"%.200s\": %s: %s", sq->path, what,
@@ -178,7 +160,7 @@ sq_fail(const sq_store *sq, const char *what, char *err, size_t errlen)
 }
 
 /* sq_oom - "out of memory" reading a row (SQLite returned no text); STORE_ERR */
-static int
+int
 sq_oom(const sq_store *sq, const char *what, char *err, size_t errlen)
 {
     store_errf(err, errlen, "sqlite store \"%.200s\": %s: out of memory reading a row", sq->path,
@@ -187,7 +169,7 @@ sq_oom(const sq_store *sq, const char *what, char *err, size_t errlen)
 }
 
 /* sq_done - make a statement ready for its next use (drops borrowed bindings) */
-static void
+void
 sq_done(sqlite3_stmt *s)
 {
     sqlite3_reset(s);
@@ -195,14 +177,14 @@ sq_done(sqlite3_stmt *s)
 }
 
 /* sq_bind_str - bind at most size - 1 bytes of s (a record field of size bytes) */
-static int
+int
 sq_bind_str(sqlite3_stmt *st, int i, const char *s, size_t size)
 {
     return sqlite3_bind_text(st, i, s, (int)strnlen(s, size - 1), SQLITE_STATIC);
 }
 
 /* sq_col_str - column i into dst[size], cut at size - 1 bytes; -1 when out of memory */
-static int
+int
 sq_col_str(sqlite3_stmt *st, int i, char *dst, size_t size)
 {
     const unsigned char *p = sqlite3_column_text(st, i);
@@ -234,7 +216,7 @@ sq_read_lock(sqlite3_stmt *s, hj_lock_rec *out)
 }
 
 /* sq_write - step a bound write statement to completion; STORE_OK once committed */
-static int
+int
 sq_write(sq_store *sq, sqlite3_stmt *s, int brc, const char *what, char *err, size_t errlen)
 {
     int rc = brc == SQLITE_OK ? sqlite3_step(s) : brc;
@@ -356,105 +338,6 @@ sq_lock_walk(hj_store *st, int (*fn)(void *ctx, const hj_lock_rec *rec), void *c
     } while (n == SQ_PAGE && !stop);
     free(page);
     free(cursor);
-    return n < 0 ? STORE_ERR : STORE_OK;
-}
-
-/* sq_audit_add - append rec to the audit trail */
-static int
-sq_audit_add(hj_store *st, const hj_audit_rec *rec, char *err, size_t errlen)
-{
-    sq_store *sq = st->priv;
-    sqlite3_stmt *s = sq->stmt[SQ_AUDIT_ADD];
-    const char *json;
-    int rc;
-
-    if (rec == NULL) {
-        store_errf(err, errlen, "sqlite store \"%.200s\": audit_add: no record", sq->path);
-        return STORE_ERR;
-    }
-    json = rec->json ? rec->json : "";
-    rc = sqlite3_bind_int64(s, 1, rec->t);
-    rc |= sq_bind_str(s, 2, rec->account, sizeof(rec->account));
-    rc |= sq_bind_str(s, 3, rec->action, sizeof(rec->action));
-    rc |= sq_bind_str(s, 4, rec->rule, sizeof(rec->rule));
-    rc |= sq_bind_str(s, 5, rec->actor, sizeof(rec->actor));
-    rc |= sqlite3_bind_text64(s, 6, json, strlen(json), SQLITE_STATIC, SQLITE_UTF8);
-    return sq_write(sq, s, rc, "audit_add", err, errlen);
-}
-
-typedef struct sq_audit_cursor {
-    const char *account; /* NULL: all */
-    int64_t t, id;       /* the last row seen */
-} sq_audit_cursor;
-
-/* sq_read_audit - the current row of a SQ_AUDIT_COLS statement; -1 when out of memory */
-static int
-sq_read_audit(sqlite3_stmt *s, sq_audit_cursor *c, hj_audit_rec *out)
-{
-    const char *json;
-    int rc;
-
-    c->id = sqlite3_column_int64(s, 0);
-    c->t = out->t = sqlite3_column_int64(s, 1);
-    rc = sq_col_str(s, 2, out->account, sizeof(out->account));
-    rc |= sq_col_str(s, 3, out->action, sizeof(out->action));
-    rc |= sq_col_str(s, 4, out->rule, sizeof(out->rule));
-    rc |= sq_col_str(s, 5, out->actor, sizeof(out->actor));
-    json = (const char *)sqlite3_column_text(s, 6);
-    if (json == NULL && sqlite3_column_type(s, 6) != SQLITE_NULL)
-        rc = -1;
-    out->json = xstrndup(json ? json : "", (size_t)sqlite3_column_bytes(s, 6));
-    return rc;
-}
-
-/* sq_audit_page - up to SQ_PAGE audit rows after the cursor into page; the count, or -1 */
-static int
-sq_audit_page(sq_store *sq, sq_audit_cursor *c, hj_audit_rec *page, char *err, size_t errlen)
-{
-    sqlite3_stmt *s = sq->stmt[c->account ? SQ_AUDIT_PAGE_ACCT : SQ_AUDIT_PAGE];
-    int n = 0, rc = sqlite3_bind_int64(s, 1, c->t);
-
-    rc |= sqlite3_bind_int64(s, 2, c->id);
-    rc |= sqlite3_bind_int(s, 3, SQ_PAGE);
-    if (c->account)
-        rc |= sq_bind_str(s, 4, c->account, STORE_NAME_MAX);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s);
-    for (; rc == SQLITE_ROW; rc = sqlite3_step(s))
-        if (sq_read_audit(s, c, &page[n++]) != 0)
-            break;
-    if (rc != SQLITE_DONE) {
-        if (rc == SQLITE_ROW)
-            sq_oom(sq, "audit_walk", err, errlen);
-        else
-            sq_fail(sq, "audit_walk", err, errlen);
-        while (n > 0)
-            free((char *)page[--n].json);
-        n = -1;
-    }
-    sq_done(s);
-    return n;
-}
-
-/* sq_audit_walk - call fn for the entries of account (NULL: all) at or after since */
-static int
-sq_audit_walk(hj_store *st, const char *account, int64_t since,
-              int (*fn)(void *ctx, const hj_audit_rec *rec), void *ctx, char *err, size_t errlen)
-{
-    sq_store *sq = st->priv;
-    hj_audit_rec *page = xmalloc(SQ_PAGE * sizeof(*page));
-    sq_audit_cursor c = {account, since, INT64_MIN};
-    int n, stop = 0;
-
-    do {
-        n = sq_audit_page(sq, &c, page, err, errlen);
-        for (int i = 0; i < n; i++) {
-            if (!stop)
-                stop = fn(ctx, &page[i]) != 0;
-            free((char *)page[i].json);
-        }
-    } while (n == SQ_PAGE && !stop);
-    free(page);
     return n < 0 ? STORE_ERR : STORE_OK;
 }
 
@@ -763,6 +646,8 @@ static const hj_store_ops sq_ops = {
     .lock_walk = sq_lock_walk,
     .audit_add = sq_audit_add,
     .audit_walk = sq_audit_walk,
+    .audit_recent = sq_audit_recent,
+    .audit_trim = sq_audit_trim,
     .counters_begin = sq_counters_begin,
     .counters_put = sq_counters_put,
     .counters_del = sq_counters_del,

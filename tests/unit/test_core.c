@@ -18,6 +18,7 @@
 
 #include "../../src/core/core.h"
 #include "../../src/util/log.h"
+#include "check.h"
 
 typedef struct step {
     const char *account;
@@ -354,10 +355,73 @@ test_flush_chunks(void **state)
     close_core(&f);
 }
 
+/* audit entries, by time: n entries of t = t0, t0 + 1, ... */
+static void
+add_audit(core *C, int64_t t0, int n)
+{
+    char err[256];
+    hj_store *st = core_store(C);
+
+    for (int i = 0; i < n; i++) {
+        hj_audit_rec a = {.t = t0 + i, .account = "u@x", .action = "warn", .json = "{}"};
+        assert_int_equal(st->ops->audit_add(st, &a, err, sizeof(err)), STORE_OK);
+    }
+}
+
+static int
+count_audit_one(void *ctx, const hj_audit_rec *a)
+{
+    (void)a;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* audit entries at or after since */
+static int
+audit_count(core *C, int64_t since)
+{
+    char err[256];
+    int n = 0;
+    hj_store *st = core_store(C);
+
+    assert_int_equal(st->ops->audit_walk(st, NULL, since, count_audit_one, &n, err, sizeof(err)),
+                     STORE_OK);
+    return n;
+}
+
+/* audit_keep: each tick deletes the entries older than it, at most 2,000 (4 batches of 500),
+ * and none younger; a failing store is logged and the next tick goes on */
+static void
+test_audit_trim(void **state)
+{
+    fixture f;
+    core *C = open_core(&f, "audit_keep = 1d\n", "memory:");
+    const int64_t now = 1764000000, cut = now - 86400;
+    static const struct {
+        int old_left; /* entries older than audit_keep left after the tick */
+    } tick[] = {{2500}, {500}, {0}, {0}};
+
+    (void)state;
+    add_audit(C, cut - 4500, 4500); /* older than a day: 4,500 */
+    add_audit(C, cut, 300);         /* a day old or younger: kept */
+    store_mem_set_fail(core_store(C), 1);
+    core_tick(C, now);
+    store_mem_set_fail(core_store(C), 0);
+    CHECK_EQ("a failing trim deletes nothing", audit_count(C, INT64_MIN), 4800);
+    for (size_t i = 0; i < sizeof(tick) / sizeof(tick[0]); i++) {
+        core_tick(C, now);
+        CHECK_EQ("old entries left", audit_count(C, INT64_MIN) - audit_count(C, cut),
+                 tick[i].old_left);
+        CHECK_EQ("young entries kept", audit_count(C, cut), 300);
+    }
+    CHECK_EQ("counted", core_get_stats(C)->audit_trimmed, 4500);
+    close_core(&f);
+}
+
 int
 main(void)
 {
-    struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 6];
+    struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 7];
     size_t n = 0;
 
     log_open("test_core", 0);
@@ -369,5 +433,6 @@ main(void)
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flush_chunks);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_queue_id_sources);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_text);
+    t[n++] = (struct CMUnitTest)cmocka_unit_test(test_audit_trim);
     return _cmocka_run_group_tests("core", t, n, NULL, NULL);
 }

@@ -230,6 +230,150 @@ case_audit_pages(fx *f)
     audit_list_free(&l);
 }
 
+/* actions_of - the actions of l, space-separated, into out */
+static void
+actions_of(const audit_list *l, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < l->n; i++)
+        snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? " " : "", l->v[i].action);
+}
+
+/* case_audit_recent - newest first (ties: the latest added first), by account, since, action,
+ * at most max */
+static void
+case_audit_recent(fx *f)
+{
+    static const struct {
+        int64_t t;
+        const char *account, *action;
+    } in[] = {{30, "a", "lock"}, {10, "a", "warn"},   {20, "b", "throttle"},
+              {10, "b", "warn"}, {40, "a", "unlock"}, {20, "a", "relay"}};
+    static const struct {
+        const char *account;
+        int64_t since;
+        const char *action;
+        size_t max;
+        const char *want; /* actions in order */
+    } q[] = {{NULL, INT64_MIN, NULL, 100, "unlock lock relay throttle warn warn"},
+             {NULL, INT64_MIN, NULL, 2, "unlock lock"},
+             {NULL, INT64_MIN, NULL, 0, ""},
+             {"a", INT64_MIN, NULL, 100, "unlock lock relay warn"},
+             {"a", 20, NULL, 2, "unlock lock"},
+             {"b", 0, NULL, 1, "throttle"},
+             {NULL, 0, "warn", 100, "warn warn"},
+             {"a", 0, "warn", 100, "warn"},
+             {"a", 11, "warn", 100, ""},
+             {NULL, 21, NULL, 100, "unlock lock"},
+             {NULL, 41, NULL, 100, ""},
+             {"nobody", 0, NULL, 100, ""}};
+    char got[256];
+
+    for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+        hj_audit_rec a = mk_audit(in[i].t, in[i].account, in[i].action, "{}");
+        CHECK_RC(f, STORE_OK, OP(f, audit_add, &a));
+    }
+    for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
+        audit_list l = {0};
+        CHECK_RC(f, STORE_OK,
+                 OP(f, audit_recent, q[k].account, q[k].since, q[k].action, q[k].max,
+                    audit_list_add, &l));
+        actions_of(&l, got, sizeof(got));
+        CHECK_STRN(q[k].account ? q[k].account : "(all)", got, q[k].want, STORE_SHOWN);
+        audit_list_free(&l);
+    }
+    /* the ties: b's warn (added 4th) before a's (added 2nd) */
+    audit_list l = {0};
+    CHECK_RC(f, STORE_OK, OP(f, audit_recent, NULL, 0, "warn", 100, audit_list_add, &l));
+    assert_int_equal(l.n, 2);
+    CHECK_STRN("tie: latest added first", l.v[0].account, "b", STORE_SHOWN);
+    audit_list_free(&l);
+}
+
+/* case_audit_recent_pages - across pages with ties and an action filter: the exact reverse of
+ * audit_walk's order, cut at max; stop works */
+static void
+case_audit_recent_pages(fx *f)
+{
+    enum { N = 300 };
+    static const size_t maxes[] = {N, N + 5, 70, 64, 65, 1};
+    char json[32];
+
+    for (int i = 0; i < N; i++) { /* t = 5 for most, so ties cross page boundaries */
+        snprintf(json, sizeof(json), "%d", i);
+        hj_audit_rec a =
+            mk_audit(i % 7 == 6 ? 9 : 5, i % 2 ? "odd" : "even", i % 3 ? "warn" : "lock", json);
+        CHECK_RC(f, STORE_OK, OP(f, audit_add, &a));
+    }
+    static const struct {
+        const char *account, *action;
+    } sel[] = {{NULL, NULL}, {"odd", NULL}, {NULL, "lock"}, {"even", "warn"}};
+    for (size_t s = 0; s < sizeof(sel) / sizeof(sel[0]); s++) {
+        audit_list all = {0};
+        CHECK_RC(f, STORE_OK, OP(f, audit_walk, sel[s].account, INT64_MIN, audit_list_add, &all));
+        size_t want_n = 0;
+        for (size_t i = 0; i < all.n; i++) /* the walk's order, filtered by action */
+            if (!sel[s].action || strcmp(all.v[i].action, sel[s].action) == 0)
+                all.v[want_n++] = all.v[i];
+            else
+                free((char *)all.v[i].json);
+        all.n = want_n;
+        for (size_t m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+            audit_list l = {0};
+            CHECK_RC(f, STORE_OK,
+                     OP(f, audit_recent, sel[s].account, INT64_MIN, sel[s].action, maxes[m],
+                        audit_list_add, &l));
+            CHECK_EQ("recent: count", l.n, maxes[m] < want_n ? maxes[m] : want_n);
+            for (size_t i = 0; i < l.n; i++)
+                if (strcmp(l.v[i].json, all.v[want_n - 1 - i].json) != 0)
+                    fail_msg("%s: selection %zu max %zu: entry %zu is %s, want %s", f->be, s,
+                             maxes[m], i, l.v[i].json, all.v[want_n - 1 - i].json);
+            audit_list_free(&l);
+        }
+        audit_list_free(&all);
+    }
+    audit_list l = {.stop_after = 70};
+    CHECK_RC(f, STORE_OK, OP(f, audit_recent, NULL, INT64_MIN, NULL, N, audit_list_add, &l));
+    CHECK_EQ("stopped recent", l.n, 70);
+    audit_list_free(&l);
+}
+
+/* case_audit_trim - the oldest entries before a time go, in batches of at most max */
+static void
+case_audit_trim(fx *f)
+{
+    static const struct {
+        int64_t before;
+        size_t max, deleted;
+        size_t left;      /* entries left after the step */
+        int64_t oldest_t; /* the oldest entry's t after the step (-1: none left) */
+    } step[] = {
+        {1, 10, 0, 200, 1},          {101, 30, 30, 170, 31},  {101, 30, 30, 140, 61},
+        {101, 30, 30, 110, 91},      {101, 30, 10, 100, 101}, {101, 30, 0, 100, 101},
+        {INT64_MIN, 5, 0, 100, 101}, {150, 0, 0, 100, 101},   {INT64_MAX, 1000, 100, 0, -1}};
+    char json[32];
+
+    for (int i = 0; i < 200; i++) { /* t = 1..200, added in an order that is not time order */
+        int t = 1 + (i * 7) % 200;
+        snprintf(json, sizeof(json), "%d", t);
+        hj_audit_rec a = mk_audit(t, t % 2 ? "odd" : "even", "warn", json);
+        CHECK_RC(f, STORE_OK, OP(f, audit_add, &a));
+    }
+    for (size_t k = 0; k < sizeof(step) / sizeof(step[0]); k++) {
+        size_t deleted = 99999;
+        CHECK_RC(f, STORE_OK, OP(f, audit_trim, step[k].before, step[k].max, &deleted));
+        CHECK_EQ("trim: deleted", deleted, step[k].deleted);
+        audit_list l = walk_audit(f, NULL, INT64_MIN);
+        CHECK_EQ("trim: left", l.n, step[k].left);
+        CHECK_EQ("trim: oldest left", l.n ? l.v[0].t : -1, step[k].oldest_t);
+        for (size_t i = 0; i < l.n; i++)
+            if (atoi(l.v[i].json) != (int)l.v[i].t)
+                fail_msg("%s: step %zu: the entry of t=%lld has the json of %s", f->be, k,
+                         (long long)l.v[i].t, l.v[i].json);
+        audit_list_free(&l);
+    }
+}
+
 /* FILL - a field filled to its last byte with c and no terminating NUL */
 #define FILL(field, c) memset((field), (c), sizeof(field))
 
@@ -604,6 +748,13 @@ expect_all_err(fx *f, const char *want)
     CHECK_RC(f, STORE_ERR, OP(f, audit_add, &e));
     CHECK_RC(f, STORE_ERR, OP(f, audit_walk, NULL, 0, audit_list_add, &al));
     CHECK_RC(f, STORE_ERR, OP(f, audit_walk, "alice", 0, audit_list_add, &al));
+    CHECK_RC(f, STORE_ERR, OP(f, audit_recent, NULL, 0, NULL, 10, audit_list_add, &al));
+    CHECK_RC(f, STORE_ERR, OP(f, audit_recent, "alice", 0, "lock", 10, audit_list_add, &al));
+    size_t deleted = 7;
+    f->err[0] = '\0';
+    CHECK_RC(f, STORE_ERR, OP(f, audit_trim, INT64_MAX, 10, &deleted));
+    assert_non_null(strstr(f->err, want));
+    CHECK_EQ("nothing deleted by a failing trim", deleted, 0);
     f->err[0] = '\0';
     CHECK_RC(f, STORE_ERR, OP(f, counters_put, "a:alice", "x", 1));
     assert_non_null(strstr(f->err, want));
@@ -685,6 +836,12 @@ case_mem_fail_writes(fx *f)
     CHECK_RC(f, STORE_ERR, OP0(f, counters_commit));
     assert_non_null(strstr(f->err, want));
     CHECK_RC(f, STORE_ERR, OP(f, lock_put, &a));
+    size_t deleted = 7;
+    f->err[0] = '\0';
+    CHECK_RC(f, STORE_ERR, OP(f, audit_trim, INT64_MAX, 10, &deleted));
+    assert_non_null(strstr(f->err, want));
+    audit_list al = {0};
+    CHECK_RC(f, STORE_OK, OP(f, audit_recent, NULL, 0, NULL, 10, audit_list_add, &al));
     expect_blobs(f, "");
     CHECK_RC(f, STORE_NOTFOUND, OP(f, lock_get, "alice", &got));
     lock_list l = walk_locks(f);
@@ -718,6 +875,9 @@ static const store_case store_cases[] = {
     {"audit", case_audit, NULL},
     {"audit_fields", case_audit_fields, NULL},
     {"audit_pages", case_audit_pages, NULL},
+    {"audit_recent", case_audit_recent, NULL},
+    {"audit_recent_pages", case_audit_recent_pages, NULL},
+    {"audit_trim", case_audit_trim, NULL},
     {"max_length", case_max_length, NULL},
     {"max_length_audit", case_max_length_audit, NULL},
     {"open_specs", case_open_specs, NULL},
