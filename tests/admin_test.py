@@ -81,10 +81,12 @@ class Daemon:
         s.sendall(data)
         return read_reply(s)
 
-    def api(self, method, path, body=None, token=ADMIN, raw=None):
+    def api(self, method, path, body=None, token=ADMIN, raw=None, host=None):
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.http, path), data=data,
                                      method=method)
+        if host:
+            req.add_header("Host", host)
         if token:
             req.add_header("Authorization", "Bearer " + token)
         try:
@@ -380,12 +382,23 @@ def group_not_running(run):
     test_not_running()
 
 
+def test_http_host(d):
+    """DNS rebinding: a page whose own name resolves to 127.0.0.1 sends its own Host"""
+    st, _, _ = d.api("GET", "/api/status", token=READ, host="rebind.attacker.example:%d" % d.http)
+    st2, _, _ = d.api("GET", "/metrics", token=None, host="rebind.attacker.example")
+    report(st == 421 and st2 == 421, "HTTP: a foreign Host gets 421 (%s, %s)" % (st, st2))
+    ok = [d.api("GET", "/api/status", token=READ, host=h)[0]
+          for h in ("localhost:%d" % d.http, "127.0.0.1:%d" % d.http, "LOCALHOST")]
+    report(ok == [200] * 3, "... localhost and 127.0.0.1, any case, with or without the port: %s" % ok)
+
+
 GROUPS = (  # name, how many checks it prints, the checks (the plan is the sum)
     ("configuration", 1, group_config),
     ("start", 1, group_start),
     ("control", 11, lambda run: test_control(run.d)),
     ("http", 12, lambda run: test_http(run.d)),
     ("http query", 4, lambda run: test_http_query(run.d)),
+    ("http host", 2, lambda run: test_http_host(run.d)),
     ("metrics", 1, lambda run: test_metrics(run.d)),
     ("exempt", 2, lambda run: test_exempt(run.d)),
     ("restart", 2, group_restart),

@@ -38,7 +38,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap  # noqa: E402
-from tap import report, run_group  # noqa: E402
+from tap import report, run_group, skip  # noqa: E402
 
 ESC = "\x1b[31m"  # a terminal escape planted in canned text: hijackctl must not print it
 
@@ -443,7 +443,8 @@ def fake_tools(state):
     with open(q, "w") as f:
         for m in QUEUE:
             f.write(json.dumps(m) + "\n")
-    pq, ps, bad = (os.path.join(state, n) for n in ("postqueue", "postsuper", "postqueue-bad"))
+    os.makedirs(os.path.join(state, "bad"), exist_ok=True)
+    pq, ps, bad = (os.path.join(state, n) for n in ("postqueue", "postsuper", "bad/postqueue"))
     deleted = os.path.join(state, "deleted")
     scripts = {pq: '#!/bin/sh\necho "$@" > %s.args\ncat %s\n' % (pq, q),
                ps: '#!/bin/sh\necho "$@" > %s.args\ncat > %s\n' % (ps, deleted),
@@ -490,6 +491,25 @@ def check_queue(ctl, conf, state, fake):
     report(rc == 1 and "nothing queued" in err, "queue purge of nothing: exit 1")
     rc, out, err, _ = run(ctl, "-c", conf, "queue", "--postqueue", bad)
     report(rc == 6 and "fatal: open /x/main.cf" in err, "postqueue fails: exit 6 (%s)" % err.strip())
+    if os.geteuid() == 0:  # sudo for "queue purge" must not mean "run any program as root"
+        evil = os.path.join(state, "evil")
+        with open(evil, "w") as f:
+            f.write("#!/bin/sh\ntouch %s.ran\n" % evil)
+        os.chmod(evil, 0o755)
+        wdir = tempfile.mkdtemp(prefix="hjctl-w.")
+        os.chmod(wdir, 0o777)
+        shutil.copy(pq, os.path.join(wdir, "postqueue"))
+        r1 = run(ctl, "-c", conf, "queue", "--postqueue", evil)
+        r2 = run(ctl, "-c", conf, "-o", "postsuper_path=" + evil, "queue", "purge", "--yes",
+                 "alice@example.com", "--postqueue", pq)
+        r3 = run(ctl, "-c", conf, "queue", "--postqueue", os.path.join(wdir, "postqueue"))
+        report(r1[0] == 6 and r2[0] == 6 and r3[0] == 6 and not os.path.exists(evil + ".ran")
+               and "refusing" in r1[2] + r2[2] + r3[2],
+               "as root: --postqueue, -o postsuper_path or a postqueue in a world-writable "
+               "directory is refused, never run (%s %s %s)" % (r1[0], r2[0], r3[0]))
+        shutil.rmtree(wdir, ignore_errors=True)
+    else:
+        skip("as root: only root-owned postqueue/postsuper run", "not root")
     rc, out, err, _ = run(ctl, "-c", conf, "queue", "--yes", "--postqueue", pq)
     report(rc == 2, "queue takes no --yes: exit 2")
     empty = tempfile.mkdtemp(prefix="hjctl-q.", dir=state)
@@ -581,7 +601,7 @@ GROUPS = (  # name, how many checks it prints, the checks
     ("errors", len(ERROR_CASES) + len(USAGE) + 2, lambda c, conf, st, fake: check_errors(c, conf, fake, st)),
     ("config", 8, lambda c, conf, st, fake: check_config(c, conf, st)),
     ("unreachable", 3 + len(MODES), lambda c, conf, st, fake: check_unreachable(c, conf, st)),
-    ("queue", 9, check_queue),
+    ("queue", 10, check_queue),
     ("mail-unlock", 7 + len(UNLOCK_REFUSED) + 3 + len(MU_MODES) + len(MU_USAGE), check_mail_unlock),
 )
 PLAN = sum(n for _, n, _ in GROUPS) + 1  # + the daemon that never answers

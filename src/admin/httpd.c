@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 struct httpd {
     admin_env *A;
     struct evhttp *http;
+    char host[256], host_br[260]; /* http_listen's address, and in brackets (IPv6) */
 };
 
 enum { ROLE_NONE, ROLE_READ, ROLE_ADMIN };
@@ -296,6 +298,32 @@ on_file(httpd *h, struct evhttp_request *req, const char *path)
     evbuffer_free(b);
 }
 
+/* host_ok - the Host header names this server: http_listen's address, a loopback name, or one
+ * of http_hosts (port not compared). A page that resolves its own name to 127.0.0.1 (DNS
+ * rebinding) sends its own name, and is refused. */
+static int
+host_ok(const httpd *h, struct evhttp_request *req)
+{
+    const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+    const hj_conf *c = core_conf(h->A->C);
+    static const char *const loop[] = {"localhost", "127.0.0.1", "[::1]"};
+    char name[256];
+    size_t n;
+
+    if (v == NULL || (n = v[0] == '[' ? strcspn(v, "]") + 1 : strcspn(v, ":")) >= sizeof(name))
+        return 0;
+    snprintf(name, sizeof(name), "%.*s", (int)n, v);
+    if (strcasecmp(name, h->host) == 0 || strcasecmp(name, h->host_br) == 0)
+        return 1;
+    for (size_t i = 0; i < sizeof(loop) / sizeof(loop[0]); i++)
+        if (strcasecmp(name, loop[i]) == 0)
+            return 1;
+    for (size_t i = 0; i < c->nhttp_hosts; i++)
+        if (strcasecmp(name, c->http_hosts[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
@@ -303,6 +331,8 @@ on_request(struct evhttp_request *req, void *arg)
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
 
+    if (!host_ok(h, req))
+        return send_error(req, 421, "this server does not answer to that Host (http_hosts)");
     if (path == NULL || path[0] != '/')
         return send_error(req, 400, "bad path");
     if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD && m != EVHTTP_REQ_POST)
@@ -329,6 +359,8 @@ httpd_new(struct event_base *base, admin_env *A, char *err, size_t errlen)
         host[strcspn(host, "]")] = 0;
     }
     h->A = A;
+    snprintf(h->host, sizeof(h->host), "%s", host);
+    snprintf(h->host_br, sizeof(h->host_br), "[%s]", host);
     h->http = evhttp_new(base);
     evhttp_set_max_body_size(h->http, HTTP_MAX_BODY + 1024);
     evhttp_set_max_headers_size(h->http, 16384);

@@ -85,6 +85,8 @@ typedef struct hj_conf {
     char *admin_group;     /* members may change things over the control socket; "" = root only */
     char *http_listen;     /* "host:port" of the JSON API and dashboard; "" = none */
     int http_allow_remote; /* http_listen may be off loopback */
+    char **http_hosts;     /* Host names the HTTP side answers to, besides its own address */
+    size_t nhttp_hosts;
     char *http_token_read; /* bearer tokens; "" = that role is off */
     char *http_token_admin;
     int metrics_need_token;   /* /metrics asks for a token too */

@@ -317,6 +317,12 @@ const conf_setting conf_settings[] = {
     SET("http_allow_remote", "no", BOOL(http_allow_remote),
         "daemon: yes lets http_listen be off loopback (put TLS in front: tokens travel in clear)",
         .flags = CONF_F_RESTART, .more = "A warning is logged at start."),
+    SET("http_hosts", "", LIST(http_hosts, nhttp_hosts),
+        "daemon: Host header names the HTTP side answers to besides http_listen's own address, "
+        "localhost, 127.0.0.1 and [::1] (a TLS proxy's name)",
+        .type = "list of host names",
+        .more = "A request with any other Host (a web page that resolves its own name to "
+                "127.0.0.1: DNS rebinding) or none gets 421. The port is not compared."),
     SET("http_token_read", "", STR(http_token_read),
         "daemon: the API's read-only bearer token (16+ characters); empty: no read-only access",
         .check = conf_check_token, .type = "empty or 16+ printable characters"),

@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -500,11 +501,48 @@ postfix_dir(const ctl_ctx *x)
     return *x->conf->postfix_config_dir ? x->conf->postfix_config_dir : NULL;
 }
 
+/*
+ * root_safe - as root (sudo for "queue purge"), run only a Postfix program: an absolute path
+ * named "postqueue" or "postsuper", owned by root and writable by no one else, in a directory
+ * owned by root and writable by no one else. --postqueue, --postsuper, -o and -c otherwise let
+ * whoever may sudo this command run any program as root. 0, or -1 with a message.
+ */
+static int
+root_safe(const char *path, const char *name)
+{
+    struct stat st;
+    char dir[4096];
+    const char *slash = path ? strrchr(path, '/') : NULL;
+
+    if (geteuid() != 0)
+        return 0; /* a user can only run what the user could run anyway */
+    if (slash == NULL || path[0] != '/' || strcmp(slash + 1, name) != 0 ||
+        (size_t)(slash - path) >= sizeof(dir)) {
+        fail("as root, the %s program must be an absolute path named %s: refusing %s", name,
+             name, path ? path : "(none)");
+        return -1;
+    }
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash > path ? slash - path : 1), path);
+    const char *what[] = {path, dir};
+    for (int i = 0; i < 2; i++)
+        if (stat(what[i], &st) != 0 || st.st_uid != 0 || (st.st_mode & 022)) {
+            fail("as root, %s must be owned by root and writable by no one else: refusing %s",
+                 what[i], path);
+            return -1;
+        }
+    return 0;
+}
+
 /* q_build - read the queue, ask the daemon, group; CTL_FAIL if postqueue failed */
 static int
 q_build(const ctl_ctx *x, queue_report *r)
 {
     const char *pq = x->a->postqueue ? x->a->postqueue : x->conf->postqueue_path;
+
+    if (root_safe(pq, "postqueue") != 0) {
+        queue_report_init(r);
+        return CTL_FAIL;
+    }
     qctx q = {htab_new(64), htab_new(16), x->conf};
     queue_list ql;
     char err[1024];
@@ -598,7 +636,7 @@ run_purge(ctl_ctx *x)
     size_t n;
     char err[1024];
     queue_report r;
-    int rc = q_build(x, &r);
+    int rc = root_safe(ps, "postsuper") != 0 ? (queue_report_init(&r), CTL_FAIL) : q_build(x, &r);
 
     if (rc != CTL_OK) {
         ;
