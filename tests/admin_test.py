@@ -163,14 +163,58 @@ def test_control(d):
     report(r and r["status"] == 404, "control: show of an unknown account: 404")
     r = d.ctl({"cmd": "lock", "account": "eve@example.com"}, as_user=65534)
     report(r and r["status"] == 403, "control: lock from an unprivileged user: 403")
-    r = d.ctl({"cmd": "status"}, as_user=65534)
-    report(r and r["status"] == 200 and r["role"] == "read", "  ... who may still look (role read)")
+    r = d.ctl({"cmd": "status"}, as_user=65534)  # issue 13, finding 8: reads are not for anyone
+    report(r and r["status"] == 403 and "control_read_group" in r["error"],
+           "  ... who may not read either: status 403 (%s)" % (r and r["status"]))
+    r = d.ctl({"cmd": "show", "account": "eve@example.com"}, as_user=65534)
+    report(r and r["status"] == 403 and "recent_ips" not in r,
+           "  ... nor show an account's recent IPs and profile: 403")
+    r = d.ctl({"cmd": "unlock_token", "token": "HJU1-bogus", "from": "pm@example.com"}, as_user=65534)
+    report(r and r["status"] != 403 and "control_read_group" not in r.get("error", ""),
+           "  ... but may send unlock_token (the token is the authority): %s %s"
+           % (r and r["status"], r and r.get("error")))
     r = d.ctl(None, raw=b'{"cmd": "status"\n')
     report(r and r["status"] == 400 and "malformed" in r["error"], "control: malformed JSON: 400")
     r = d.ctl(None, raw=b"x" * 70000)
     report(r is None or r["status"] == 413, "control: a request over 64 KiB: 413 or closed")
     r = d.ctl({"cmd": "nosuch"})
     report(r and r["status"] == 400, "control: unknown command: 400")
+
+
+def test_control_access(state):
+    """Issue 13, finding 8: control_read_group may read, not change; control_max_connections
+    caps the connections served at once (more are closed at once, logged once)."""
+    os.chmod(state, 0o711)
+    d = Daemon(state, "control_read_group=nogroup", "control_max_connections=2")
+    r = d.ctl({"cmd": "status"}, as_user=65534)  # gid 65534 is nogroup
+    report(r and r["status"] == 200 and r["role"] == "read",
+           "control_read_group: a member reads (status 200, role read)")
+    r = d.ctl({"cmd": "lock", "account": "eve@example.com"}, as_user=65534)
+    report(r and r["status"] == 403, "  ... and may not change things (lock: 403)")
+    idle = []
+    for _ in range(2):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(d.sock)
+        idle.append(s)
+    time.sleep(0.3)
+    third = socket.socket(socket.AF_UNIX)
+    third.settimeout(5)
+    third.connect(d.sock)
+    try:
+        third.sendall(b'{"cmd": "status"}\n')
+        got = third.recv(65536)
+    except OSError:
+        got = b""
+    third.close()
+    report(got == b"", "control_max_connections=2: a third connection is closed unanswered (%r)" % got[:60])
+    report(open(d.log, errors="replace").read().count("control_max_connections") == 1,
+           "  ... logged once")
+    for s in idle:
+        s.close()
+    time.sleep(0.3)
+    r = d.ctl({"cmd": "status"})
+    report(r and r["status"] == 200, "  ... served again once those closed")
+    d.stop()
 
 
 def test_http(d):
@@ -395,7 +439,8 @@ def test_http_host(d):
 GROUPS = (  # name, how many checks it prints, the checks (the plan is the sum)
     ("configuration", 1, group_config),
     ("start", 1, group_start),
-    ("control", 11, lambda run: test_control(run.d)),
+    ("control", 13, lambda run: test_control(run.d)),
+    ("control access", 5, lambda run: test_control_access(tempfile.mkdtemp(prefix="hijackd-at."))),
     ("http", 12, lambda run: test_http(run.d)),
     ("http query", 4, lambda run: test_http_query(run.d)),
     ("http host", 2, lambda run: test_http_host(run.d)),

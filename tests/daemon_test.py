@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap  # noqa: E402
-from tap import free_port, report, run_group  # noqa: E402
+from tap import free_port, report, run_group, skip  # noqa: E402
 
 HJ = os.path.abspath(sys.argv[1])
 PROCS = []
@@ -887,6 +887,71 @@ def test_state_files():
     report(rc == 1 and "owned by another user" in err, "a state_dir owned by another user is refused")
 
 
+def as_user(uid, fn):
+    """fn() in a child process that has dropped to uid (and gid uid): its result (JSON), or None"""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.write(w, json.dumps(fn()).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    out = b""
+    while True:
+        c = os.read(r, 65536)
+        if not c:
+            break
+        out += c
+    os.close(r)
+    os.waitpid(pid, 0)
+    return json.loads(out) if out else None
+
+
+def test_policy_peers():
+    """Issue 13, finding 3: on a unix socket (mode 0666, in a directory anyone may enter) only
+    root, hijackd's own user and policy_allow_users (default postfix) are served; anyone else
+    is closed unanswered and logged once. A reload takes a new list. TCP warns at start."""
+    if os.geteuid() != 0:
+        for what in ("uid 65534 closed unanswered", "logged once", "root served",
+                     "reload: nobody served", "TCP warns"):
+            skip("policy peers: " + what, "needs root to connect as another user")
+        return
+    top = tempfile.mkdtemp(prefix="hijackd-dt.")
+    os.chmod(top, 0o755)
+    sock = os.path.join(top, "policy.sock")
+    conf = os.path.join(top, "h.conf")
+    open(conf, "w").write("")  # the default policy_allow_users (postfix)
+    d = Daemon(conf=conf, listen=sock)
+
+    def ask():
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        s.connect(sock)
+        try:
+            return request(s, sasl_username="victim@example.test")
+        except OSError:  # reset, or a broken pipe: closed before it wrote its request
+            return "(closed)"
+    got = [as_user(65534, ask) for _ in range(2)]
+    report(got == ["(closed)", "(closed)"], "policy: uid 65534 on the unix socket is closed unanswered (%s)" % got)
+    n = d.text().count("uid 65534 is not in policy_allow_users")
+    report(n == 1, "  ... and logged once for two connections (%d lines)" % n)
+    report(request(d.connect(), sasl_username="") == "action=DUNNO", "  ... root is served")
+    open(conf, "w").write("policy_allow_users = postfix, nobody\n")
+    d.p.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    got = as_user(65534, ask)
+    report(got == "action=DUNNO", "  ... after a reload that allows nobody, uid 65534 is served (%s)" % got)
+    d.stop()
+    t = Daemon()
+    t.stop()
+    report("is TCP: every local user may send policy requests" in t.text(),
+           "policy_listen on TCP: a warning at start that every local user may ask")
+
+
 def test_pipelined():
     """Many requests in one write get their answers in order (the answers of one read are sent
     at once, the rest queued), also when the client reads nothing until it has sent them all."""
@@ -907,7 +972,7 @@ GROUPS = (  # the checks, and how many each prints (the plan is their sum)
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
     (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3),
     (test_unlock_tokens, 9), (test_pipelined, 3), (test_control_bytes, 2), (test_long_reply, 1),
-    (test_hostile_names, 8), (test_state_files, 5))
+    (test_hostile_names, 8), (test_state_files, 5), (test_policy_peers, 5))
 
 
 def main():

@@ -3,6 +3,7 @@
  *
  * SYNOPSIS (cmds.h)
  *	int cmds_run(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply);
+ *	int cmds_open(const json_t *req);
  *
  * DESCRIPTION
  *	A request is a JSON object {"cmd": NAME, ...members}; cmds_run()
@@ -12,7 +13,10 @@
  *	the caller; {"error": text} when the status is not 200). The bodies
  *	are documented in docs/hijackctl.md and docs/API.md. Commands that
  *	change something (lock, unlock, exempt add/del, reload) need an
- *	admin caller. Locks, unlocks and exemptions are written to the store
+ *	admin caller. Who may read is the front end's business (control.c:
+ *	root, admin_group, control_read_group; httpd.c: a token); cmds_open()
+ *	names the commands a front end lets anyone send: unlock_token, whose
+ *	token is the authority. Locks, unlocks and exemptions are written to the store
  *	or state_dir before the reply, and survive a restart.
  *
  *	Runtime exemptions live in state_dir/exempt.list (core/exempt.h);
@@ -536,20 +540,32 @@ cmd_unlock_token(admin_env *A, json_t *req, const cmd_caller *who, json_t **repl
 static const struct {
     const char *name;
     cmd_fn fn;
+    int open; /* for any caller of the control socket: its request carries its own authority */
 } table[] = {
-    {"status", cmd_status},
-    {"locked", cmd_locked},
-    {"show", cmd_show},
-    {"lock", cmd_lock},
-    {"unlock", cmd_unlock},
-    {"exempt", cmd_exempt},
-    {"history", cmd_history},
-    {"decisions", cmd_decisions},
-    {"top", cmd_top},
-    {"reload", cmd_reload},
-    {"queue_accounts", cmd_queue_accounts},
-    {"unlock_token", cmd_unlock_token},
+    {"status", cmd_status, 0},
+    {"locked", cmd_locked, 0},
+    {"show", cmd_show, 0},
+    {"lock", cmd_lock, 0},
+    {"unlock", cmd_unlock, 0},
+    {"exempt", cmd_exempt, 0},
+    {"history", cmd_history, 0},
+    {"decisions", cmd_decisions, 0},
+    {"top", cmd_top, 0},
+    {"reload", cmd_reload, 0},
+    {"queue_accounts", cmd_queue_accounts, 0},
+    {"unlock_token", cmd_unlock_token, 1},
 };
+
+int
+cmds_open(const json_t *req)
+{
+    const char *name = json_is_object(req) ? json_string_value(json_object_get(req, "cmd")) : NULL;
+
+    for (size_t i = 0; name && i < sizeof(table) / sizeof(table[0]); i++)
+        if (strcmp(table[i].name, name) == 0)
+            return table[i].open;
+    return 0;
+}
 
 int
 cmds_run(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)

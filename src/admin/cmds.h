@@ -3,6 +3,7 @@
  *
  * SYNOPSIS
  *	int cmds_run(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply);
+ *	int cmds_open(const json_t *req);
  *	void cmds_counts(admin_env *A, int64_t *locked, int64_t *throttled, int64_t *accounts);
  *
  * DESCRIPTION
@@ -12,7 +13,9 @@
  *	ends' counters (for /metrics), and from
  *	the daemon its start time, its control socket's path and its reload
  *	(a new configuration for the core and the incidents; 0 or -1). It is
- *	owned by the daemon and outlives the admin modules.
+ *	owned by the daemon and outlives the admin modules. cmds_open() is 1
+ *	when req is a command that needs no reader (unlock_token: its token
+ *	is the authority), else 0.
  */
 #ifndef HJ_CMDS_H
 #define HJ_CMDS_H
@@ -42,6 +45,7 @@ typedef struct cmd_caller {
 } cmd_caller;
 
 int cmds_run(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply);
+int cmds_open(const json_t *req);
 void cmds_counts(admin_env *A, int64_t *locked, int64_t *throttled, int64_t *accounts);
 
 #endif

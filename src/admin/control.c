@@ -20,6 +20,7 @@
 #include "../util/alloc.h"
 #include "../util/listener.h"
 #include "../util/log.h"
+#include "../util/peercred.h"
 #include "cmds.h"
 
 #define CONTROL_MAX_REQUEST 65536
@@ -28,6 +29,8 @@
 struct ctlsrv {
     admin_env *A;
     struct evconnlistener *lev;
+    int64_t now, max; /* connections open, and the cap (control_max_connections) */
+    int capped;       /* a refusal was logged since the count was last below the cap */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -52,19 +55,31 @@ in_group(uid_t uid, gid_t gid, const char *name)
     return 0;
 }
 
-/* caller - who is on the other end (SO_PEERCRED): root or the admin group may change things */
+/* caller - who is on the other end (SO_PEERCRED): root or the admin group may change things;
+ * they and the reader group may read (*reader) */
 static int
-caller(const ctlsrv *c, int fd, cmd_caller *who, char *actor, size_t len)
+caller(const ctlsrv *c, int fd, cmd_caller *who, int *reader, char *actor, size_t len)
 {
-    struct ucred cr;
-    socklen_t sl = sizeof(cr);
+    uid_t uid;
+    gid_t gid;
+    const hj_conf *cf = core_conf(c->A->C);
 
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) != 0)
+    if (peercred_uid(fd, &uid, &gid) != 0)
         return -1;
-    snprintf(actor, len, "uid %ld", (long)cr.uid);
+    snprintf(actor, len, "uid %ld", (long)uid);
     who->actor = actor;
-    who->admin = cr.uid == 0 || in_group(cr.uid, cr.gid, core_conf(c->A->C)->admin_group);
+    who->admin = uid == 0 || in_group(uid, gid, cf->admin_group);
+    *reader = who->admin || in_group(uid, gid, cf->control_read_group);
     return 0;
+}
+
+/* conn_close - one connection less */
+static void
+conn_close(ctlsrv *c, struct bufferevent *bev)
+{
+    bufferevent_free(bev);
+    if (--c->now < c->max)
+        c->capped = 0;
 }
 
 /* reply - one JSON line with "status", then close once written */
@@ -82,10 +97,9 @@ reply(struct bufferevent *bev, int status, json_t *body)
 static void
 on_written(struct bufferevent *bev, void *arg)
 {
-    (void)arg;
     if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
         !(bufferevent_get_enabled(bev) & EV_READ))
-        bufferevent_free(bev);
+        conn_close(arg, bev);
 }
 
 static void
@@ -96,6 +110,7 @@ on_read(struct bufferevent *bev, void *arg)
     size_t n;
     char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
     cmd_caller who;
+    int reader = 0;
     char actor[64];
     json_t *out = NULL;
 
@@ -107,13 +122,20 @@ on_read(struct bufferevent *bev, void *arg)
     json_error_t je;
     json_t *req = json_loadb(line, n, 0, &je);
     free(line);
-    if (caller(c, bufferevent_getfd(bev), &who, actor, sizeof(actor)) != 0) {
+    if (caller(c, bufferevent_getfd(bev), &who, &reader, actor, sizeof(actor)) != 0) {
         json_decref(req);
         reply(bev, 500, json_pack("{s:s}", "error", "cannot read the caller's credentials"));
         return;
     }
     if (req == NULL) {
         reply(bev, 400, json_pack("{s:s,s:s}", "error", "malformed JSON", "detail", je.text));
+        return;
+    }
+    if (!reader && !cmds_open(req)) {
+        json_decref(req);
+        reply(bev, 403, json_pack("{s:s}", "error",
+                                  "not allowed: only root, admin_group and control_read_group "
+                                  "may use the control socket (anyone may send unlock_token)"));
         return;
     }
     int status = cmds_run(c->A, req, &who, &out);
@@ -124,19 +146,29 @@ on_read(struct bufferevent *bev, void *arg)
 static void
 on_event(struct bufferevent *bev, short what, void *arg)
 {
-    (void)what, (void)arg;
-    bufferevent_free(bev); /* EOF, error or timeout */
+    (void)what;
+    conn_close(arg, bev); /* EOF, error or timeout */
 }
 
 static void
 on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int len, void *arg)
 {
     ctlsrv *c = arg;
-    struct bufferevent *bev =
-        bufferevent_socket_new(evconnlistener_get_base(lev), fd, BEV_OPT_CLOSE_ON_FREE);
     struct timeval tv = {CONTROL_TIMEOUT, 0};
 
     (void)sa, (void)len;
+    if (c->now >= c->max) {
+        if (!c->capped)
+            log_warn("control: %lld connections already (control_max_connections): refusing "
+                     "more until one closes",
+                     (long long)c->now);
+        c->capped = 1;
+        evutil_closesocket(fd);
+        return;
+    }
+    c->now++;
+    struct bufferevent *bev =
+        bufferevent_socket_new(evconnlistener_get_base(lev), fd, BEV_OPT_CLOSE_ON_FREE);
     bufferevent_setcb(bev, on_read, on_written, on_event, c);
     bufferevent_set_timeouts(bev, &tv, &tv);
     bufferevent_setwatermark(bev, EV_READ, 0, CONTROL_MAX_REQUEST + 1);
@@ -155,6 +187,7 @@ ctlsrv_new(struct event_base *base, admin_env *A, const char *path, char *err, s
     }
     snprintf(c->path, sizeof(c->path), "%s", path);
     c->A = A;
+    c->max = core_conf(A->C)->control_max_connections;
     char why[400];
     int fd = listener_unix(path, 0666, 16, why, sizeof(why));
     if (fd < 0) {

@@ -7,9 +7,15 @@
  *	void ctlsrv_free(ctlsrv *c);
  *
  * DESCRIPTION
- *	Listens on a unix socket (mode 0666: anyone may connect and look;
- *	the caller is identified with SO_PEERCRED, and only root or a member
- *	of admin_group may change things). A connection sends one JSON
+ *	Listens on a unix socket (mode 0666: anyone may connect). The caller
+ *	is identified with SO_PEERCRED: root and members of admin_group may
+ *	change things and read; members of control_read_group may read
+ *	(status, locked, show, history, decisions, top, exempt list,
+ *	queue_accounts); anyone else gets 403 for every command but the
+ *	ones cmds_open() names (unlock_token, from hijackctl mail-unlock in
+ *	the MTA's pipe: the token is the authority). At most
+ *	control_max_connections at once: beyond that a new connection is
+ *	closed at once, logged once until one closes. A connection sends one JSON
  *	object and a newline (at most 64 KiB, within 10 s); the reply is one
  *	JSON object line: the command's body (cmds.c) plus "status", then
  *	the daemon closes. Malformed JSON: status 400, that connection only.

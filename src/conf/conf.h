@@ -75,6 +75,8 @@ typedef struct hj_conf {
     int64_t policy_idle_timeout;    /* s: a connection that sends nothing is closed */
     int64_t policy_request_timeout; /* s: a request begun must end within this */
     int64_t policy_max_connections;
+    char **policy_allow_users; /* unix policy socket: these users (and root) may ask */
+    size_t npolicy_allow_users;
     int policy_count_stage;          /* CONF_COUNT_EOM or CONF_COUNT_RCPT */
     int64_t counters_flush_interval; /* s between batches of counters written to the store */
     int64_t audit_keep;              /* s: audit entries older than this are deleted */
@@ -83,6 +85,8 @@ typedef struct hj_conf {
     /* the admin surface (conf_admin.c) */
     char *control_socket;  /* "" = state_dir/control.sock */
     char *admin_group;     /* members may change things over the control socket; "" = root only */
+    char *control_read_group;        /* members may read over it; "" = root and admin_group only */
+    int64_t control_max_connections; /* control connections served at once */
     char *http_listen;     /* "host:port" of the JSON API and dashboard; "" = none */
     int http_allow_remote; /* http_listen may be off loopback */
     char **http_hosts;     /* Host names the HTTP side answers to, besides its own address */

@@ -239,13 +239,24 @@ const conf_setting conf_settings[] = {
     SET("queue_max_tracked", "200000", INT(CF(queue_max_tracked), 100, 100000000),
         "log reader: at most this many messages followed at once (oldest forgotten first)",
         .flags = CONF_F_RESTART),
-    SET("policy_listen", "127.0.0.1:10099", STR(policy_listen),
-        "daemon: where Postfix's policy requests arrive: host:port, or an absolute unix socket "
-        "path",
+    SET("policy_listen", "/var/spool/postfix/private/hijackd", STR(policy_listen),
+        "daemon: where Postfix's policy requests arrive: an absolute unix socket path (only "
+        "policy_allow_users and root may ask), or host:port (every local user may ask)",
         .check = check_listen, .flags = CONF_F_RESTART,
-        .type = "host:port or absolute socket path"),
+        .type = "absolute socket path or host:port",
+        .more = "The default is in Postfix's private/ directory, which a chrooted smtpd reaches "
+                "as `check_policy_service unix:private/hijackd`. On TCP hijackd cannot tell who "
+                "connects: any local user could lock any account, so it warns at start."),
     SET("policy_socket_mode", "0666", OCTAL(policy_socket_mode, 0777),
-        "daemon: the mode of a unix policy socket", .flags = CONF_F_RESTART),
+        "daemon: the mode of a unix policy socket (who may ask is policy_allow_users)",
+        .flags = CONF_F_RESTART),
+    SET("policy_allow_users", "postfix", LIST(policy_allow_users, npolicy_allow_users),
+        "daemon: the users (names or uids) whose connections to a unix policy socket are "
+        "served; root and hijackd's own user always are; others are closed unanswered",
+        .type = "list of users",
+        .more = "Checked with SO_PEERCRED at each connection; names are looked up at start and "
+                "reload (an unknown name is a warning). A refused user is logged once (at most "
+                "64 users). Not checked on TCP."),
     SET("state_dir", "/var/lib/hijackd", PATH(state_dir),
         "daemon: its state (the SQLite store, the pid lock); created if missing",
         .flags = CONF_F_RESTART | CONF_F_NOTIFY),
@@ -307,10 +318,16 @@ const conf_setting conf_settings[] = {
         "daemon: hijackctl's unix socket; empty: state_dir/control.sock",
         .flags = CONF_F_EMPTY | CONF_F_RESTART),
     SET("admin_group", "", STR(admin_group),
-        "daemon: members of this group may change things over the control socket (root always "
-        "may); "
-        "others may only look",
+        "daemon: members of this group may change and read things over the control socket "
+        "(root always may)",
         .type = "group name or empty"),
+    SET("control_read_group", "", STR(control_read_group),
+        "daemon: members of this group may read over the control socket (status, show, "
+        "decisions...); root and admin_group always may; others may only send unlock_token",
+        .type = "group name or empty"),
+    SET("control_max_connections", "32", INT(CF(control_max_connections), 1, 10000),
+        "daemon: control socket connections served at once; more are closed at once (logged)",
+        .flags = CONF_F_RESTART),
     SET("http_listen", "127.0.0.1:10098", STR(http_listen),
         "daemon: the JSON API, dashboard and /metrics (host:port); empty: none",
         .check = conf_check_http_listen, .flags = CONF_F_RESTART, .type = "host:port or empty"),

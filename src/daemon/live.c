@@ -120,9 +120,12 @@ static void
 show_wiring(const hj_conf *c)
 {
     char ep[4200];
+    const char *queue_dir = "/var/spool/postfix/", *l = c->policy_listen;
 
-    snprintf(ep, sizeof(ep), "%s:%s", c->policy_listen[0] == '/' ? "unix" : "inet",
-             c->policy_listen);
+    /* under Postfix's queue directory: the path relative to it, which a chrooted smtpd reaches */
+    if (strncmp(l, queue_dir, strlen(queue_dir)) == 0)
+        l += strlen(queue_dir);
+    snprintf(ep, sizeof(ep), "%s:%s", c->policy_listen[0] == '/' ? "unix" : "inet", l);
     printf("hijackd: listening for Postfix policy requests on %s (store %s, state_dir %s)\n"
            "Add to /etc/postfix/main.cf (or as -o options of the submission service in "
            "master.cf), then run \"postfix reload\":\n\n"
@@ -153,6 +156,8 @@ live_reload(void *ctx)
         return -1;
     if (changed & CONF_F_NOTIFY)
         incident_reload(L->inc);
+    policysrv_allow(L->ps, core_conf(L->C)->policy_allow_users,
+                    core_conf(L->C)->npolicy_allow_users);
     return 0;
 }
 
@@ -277,7 +282,8 @@ live_start(live *L)
     L->pp = pfpolicy_new(L->C);
     policysrv_conf pc = {c->policy_listen,          c->policy_socket_mode,
                          c->policy_idle_timeout,    c->policy_request_timeout,
-                         c->policy_max_connections, pfpolicy_fail_reply(c->parse_error_action)};
+                         c->policy_max_connections, pfpolicy_fail_reply(c->parse_error_action),
+                         c->policy_allow_users,     c->npolicy_allow_users};
     if ((L->ps = policysrv_new(L->base, &pc, pfpolicy_answer, L->pp, err, sizeof(err))) == NULL) {
         fprintf(stderr, "hijackd: cannot listen: %s\n", err);
         return -1;

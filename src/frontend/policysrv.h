@@ -5,6 +5,7 @@
  *	policysrv *policysrv_new(struct event_base *base, const policysrv_conf *c,
  *	                         policysrv_fn fn, void *ctx, char *err, size_t errlen);
  *	void policysrv_stats(const policysrv *ps, policysrv_counts *out);
+ *	void policysrv_allow(policysrv *ps, char *const *users, size_t nusers);
  *	void policysrv_free(policysrv *ps);
  *
  * DESCRIPTION
@@ -27,6 +28,15 @@
  *	new connections are closed at once. Each of these logs one line.
  *	Memory per connection is bounded by the read watermark (about 68 KiB
  *	at worst, a few hundred bytes when idle).
+ *
+ *	Who may ask: on a unix socket, a connection is served only when its
+ *	peer (SO_PEERCRED) is root, the daemon's own user, or one of
+ *	c->allow_users (names or uids, looked up by policysrv_new() and by
+ *	policysrv_allow() at reload, never per connection); anyone else is
+ *	closed before a byte is read, counted in refused_peer and logged once
+ *	per uid (the first POLICYSRV_LOGGED_PEERS uids; then one line saying
+ *	that further ones are not logged). On TCP everyone who connects is
+ *	served: policysrv_new() logs a warning that every local user may ask.
  *	Single-threaded: everything runs in the loop of base.
  */
 #ifndef HJ_POLICYSRV_H
@@ -49,16 +59,21 @@ typedef struct policysrv_conf {
     int64_t idle_timeout, request_timeout; /* seconds */
     int64_t max_connections;
     const char *parse_error_reply; /* "action=DUNNO\n\n" or NULL to just close */
+    char *const *allow_users;      /* unix socket: who (besides root) may ask */
+    size_t nallow_users;
 } policysrv_conf;
+
+#define POLICYSRV_LOGGED_PEERS 64
 
 typedef struct policysrv_counts {
     int64_t connections_now, connections_total, requests;
-    int64_t malformed, timeouts, refused_over_max;
+    int64_t malformed, timeouts, refused_over_max, refused_peer;
 } policysrv_counts;
 
 policysrv *policysrv_new(struct event_base *base, const policysrv_conf *c, policysrv_fn fn,
                          void *ctx, char *err, size_t errlen);
 void policysrv_stats(const policysrv *ps, policysrv_counts *out);
+void policysrv_allow(policysrv *ps, char *const *users, size_t nusers);
 void policysrv_free(policysrv *ps);
 
 #endif

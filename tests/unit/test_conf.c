@@ -199,7 +199,11 @@ test_defaults(void **state)
     assert_int_equal(c->policy_socket_mode, 0666);
     assert_int_equal(c->alert_on, 1u << HJ_A_LOCK);
     assert_int_equal(c->counters_flush_interval, 2);
-    assert_string_equal(c->policy_listen, "127.0.0.1:10099");
+    assert_string_equal(c->policy_listen, "/var/spool/postfix/private/hijackd");
+    assert_int_equal(c->npolicy_allow_users, 1);
+    assert_string_equal(c->policy_allow_users[0], "postfix");
+    assert_string_equal(c->control_read_group, "");
+    assert_int_equal(c->control_max_connections, 32);
     assert_string_equal(c->http_token_read, "");
     assert_non_null(strstr(c->notice_template, "Subject: "));
     assert_int_equal(c->nunlock_admins, 0);
@@ -311,7 +315,7 @@ test_changed(void **state)
     assert_int_equal(conf_changed(a, b, CONF_F_RESTART, collect, &s), 2);
     assert_int_equal(s.n, 2);
     assert_string_equal(s.names[0], "policy_listen");
-    assert_string_equal(s.olds[0], "127.0.0.1:10099");
+    assert_string_equal(s.olds[0], "/var/spool/postfix/private/hijackd");
     assert_string_equal(s.news[0], "127.0.0.1:10100");
     assert_string_equal(s.names[1], "store");
     assert_string_equal(s.olds[1], "sqlite:");
@@ -323,7 +327,7 @@ test_changed(void **state)
     /* keep the running values of the restart-only ones; the others stay new */
     assert_int_equal(conf_keep(b, a, CONF_F_RESTART, err, sizeof(err)), 0);
     assert_int_equal(conf_changed(a, b, CONF_F_RESTART, NULL, NULL), 0);
-    assert_string_equal(b->policy_listen, "127.0.0.1:10099");
+    assert_string_equal(b->policy_listen, "/var/spool/postfix/private/hijackd");
     assert_string_equal(b->store, "sqlite:");
     assert_int_equal(b->alert_max, 7);
     assert_int_equal(b->pol->v4_prefix, 16);
@@ -378,8 +382,8 @@ test_reference(void **state)
         if (strstr(r, row) == NULL)
             fail_msg("%s: no row in the reference", conf_settings[i].name);
     }
-    assert_non_null(strstr(r, "| `policy_listen` | 127.0.0.1:10099 | host:port or absolute socket "
-                              "path | restart |"));
+    assert_non_null(strstr(r, "| `policy_listen` | /var/spool/postfix/private/hijackd | absolute "
+                              "socket path or host:port | restart |"));
     assert_non_null(strstr(r, "| `ipv4_network_prefix` | 24 | integer 8..32 | reload |"));
     assert_non_null(strstr(r, "| `counters_flush_interval` | 2s | duration 1s..1m | restart |"));
     assert_non_null(strstr(r, "| `store_error_action` | dunno | dunno or defer | reload |"));
