@@ -787,6 +787,23 @@ def test_long_reply():
     d.stop()
 
 
+def test_secret_warnings():
+    """A token given with -o shows in ps; a world-readable configuration holding a token gives it
+    away: both are warned about at start."""
+    d = Daemon(LIMIT5, "http_token_admin=" + "s" * 24)
+    report("http_token_admin was given with -o: any local user sees it in ps" in d.text(),
+           "a token given with -o: a warning at start")
+    d.stop()
+    conf = os.path.join(tempfile.mkdtemp(prefix="hijackd-dt."), "hijackd.conf")
+    with open(conf, "w") as f:
+        f.write("http_token_read = %s\n" % ("r" * 24))
+    os.chmod(conf, 0o644)
+    d = Daemon(conf=conf)
+    report("holds an HTTP token and any local user may read it: chmod o-r" in d.text(),
+           "a world-readable configuration with a token: a warning at start")
+    d.stop()
+
+
 def encode_request(**kw):
     d = {"request": "smtpd_access_policy", "protocol_state": "RCPT", "client_address": "198.51.100.7",
          "sasl_method": "PLAIN", "sender": "x@example.test", "sasl_username": ""}
@@ -972,7 +989,7 @@ GROUPS = (  # the checks, and how many each prints (the plan is their sum)
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
     (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3),
     (test_unlock_tokens, 9), (test_pipelined, 3), (test_control_bytes, 2), (test_long_reply, 1),
-    (test_hostile_names, 8), (test_state_files, 5), (test_policy_peers, 5))
+    (test_hostile_names, 8), (test_state_files, 5), (test_secret_warnings, 2), (test_policy_peers, 5))
 
 
 def main():

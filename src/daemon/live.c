@@ -346,6 +346,26 @@ live_args(live *L, int argc, char **argv)
     return optind < argc ? -1 : 0;
 }
 
+/* warn_secrets - a token given with -o shows in ps; a configuration file that holds a token and
+ * that any local user may read gives it away */
+static void
+warn_secrets(const live *L, const hj_conf *c)
+{
+    static const char *const secret[] = {"http_token_read=", "http_token_admin="};
+    struct stat st;
+
+    for (size_t i = 0; i < L->nopts; i++)
+        for (size_t k = 0; k < sizeof(secret) / sizeof(secret[0]); k++)
+            if (strncmp(L->opts[i], secret[k], strlen(secret[k])) == 0 && L->opts[i][strlen(secret[k])])
+                log_warn("%.*s was given with -o: any local user sees it in ps; put it in the "
+                         "configuration file (mode 0600 or 0640)",
+                         (int)strlen(secret[k]) - 1, secret[k]);
+    if (L->conf_path && (*c->http_token_read || *c->http_token_admin) &&
+        stat(L->conf_path, &st) == 0 && (st.st_mode & S_IROTH))
+        log_warn("%s holds an HTTP token and any local user may read it: chmod o-r %s",
+                 L->conf_path, L->conf_path);
+}
+
 int
 live_main(int argc, char **argv)
 {
@@ -368,6 +388,7 @@ live_main(int argc, char **argv)
         return 1;
     }
     const hj_conf *c = core_conf(L.C);
+    warn_secrets(&L, c);
     if (L.foreground)
         show_wiring(c);
     log_info("started: %zu rules, policy on %s, store %s", c->pol->nrules, c->policy_listen,
