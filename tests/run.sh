@@ -22,6 +22,9 @@
 #                   (tests/e2e_queue.sh), alerts, notices, reply-to-unlock, webhooks
 #                   (tests/e2e_notify.sh) (root only;
 #                   --no-e2e skips them)
+#   fuzzing         each libFuzzer harness of tests/fuzz/ FUZZ_SECONDS (5) over its committed
+#                   corpus under ASan + UBSan, no crash, leak or hang (make fuzz-smoke;
+#                   skipped without clang, or with HJ_NO_FUZZ=1)
 #   dev1 results    the README's figures for the built-in default on ../shared/eval/dev1, scored
 #                   with ../shared/eval/score.py (skipped without ../shared)
 # Prints one line per check and ends with "N passed, N failed, N skipped"; exit status 0 only if
@@ -242,6 +245,25 @@ else HJ_NO_BROWSER=1 tally timeout 300 python3 tests/admin_test.py "$B"; fi
 tally timeout 120 python3 tests/ctl_fake_daemon.py --check "$B/hijackctl"
 # the audit trail of 300,000 rows: admin reads newest first with a LIMIT, the policy path not held
 check "an audit trail of 300,000 rows: /api/decisions?limit=50 and /api/history each < 300 ms, no policy answer behind them > 200 ms (bench/audit-bench.py --check)" timeout 180 python3 bench/audit-bench.py "$B" 300000 --check
+
+section "fuzzing: each harness of tests/fuzz/ a few seconds under ASan + UBSan (make fuzz-smoke)"
+FUZZ_NAMES=$(sed -n 's/^FUZZ_NAMES = //p' Makefile)
+if [ -n "${HJ_NO_FUZZ:-}" ] || ! command -v clang >/dev/null; then
+	why="no clang"; [ -n "${HJ_NO_FUZZ:-}" ] && why="HJ_NO_FUZZ is set"
+	for f in $FUZZ_NAMES; do skip "fuzz_$f ($why)"; done
+elif ! make -s fuzz >"$T/fuzz.build" 2>&1; then
+	ko "make fuzz builds the harnesses"; tail -20 "$T/fuzz.build" | sed 's/^/        /'
+else
+	tests/fuzz/smoke.sh build-fuzz "${FUZZ_SECONDS:-5}" $FUZZ_NAMES >"$T/fuzz.out" 2>&1
+	while IFS= read -r l; do
+		case $l in
+		"ok - "*) ok "${l#ok - }" ;;
+		"not ok - "*) ko "${l#not ok - }" ;;
+		*) echo "        $l" ;;
+		esac
+	done <"$T/fuzz.out"
+	[ "$(grep -c '^ok - ' "$T/fuzz.out")" = "$(echo $FUZZ_NAMES | wc -w)" ] || ko "fuzz-smoke ran every harness"
+fi
 
 section "real Postfix + Dovecot, live (tests/harness)"
 if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then

@@ -20,6 +20,7 @@ typedef struct qt_msg {
     char *account, *client_ip, *client_name, *sasl_method, *service, *msgid, *sender;
     int64_t size, nrcpt;
     bool from_smtpd, from_pickup, is_dsn, submitted, discarded;
+    size_t qidlen; /* the table's key is qid[0..qidlen): a hostile ID may hold a NUL */
     char qid[];
 } qt_msg;
 
@@ -98,7 +99,7 @@ static void
 msg_drop(qtrack *q, qt_msg *m)
 {
     list_unlink(q, m);
-    htab_del(q->msgs, m->qid, strlen(m->qid));
+    htab_del(q->msgs, m->qid, m->qidlen);
     msg_clear(m);
     free(m);
     q->n.in_flight--;
@@ -133,6 +134,7 @@ msg_get(qtrack *q, hj_span qid, int64_t t, bool create)
     }
     m = xcalloc(1, sizeof(*m) + qid.n + 1);
     memcpy(m->qid, qid.p, qid.n);
+    m->qidlen = qid.n;
     m->t_last = t;
     htab_put(q->msgs, qid.p, qid.n, m, NULL);
     list_append(q, m);
@@ -216,9 +218,11 @@ on_client(qtrack *q, const hj_logline *l, const pf_rec *r)
     msg_clear(m); /* a reused short queue ID starts a new message */
     /* not a struct assignment: its trailing padding may overlap qid[] */
     qt_msg *prev = m->prev, *next = m->next;
+    size_t qidlen = m->qidlen;
     memset(m, 0, offsetof(qt_msg, qid));
     m->prev = prev;
     m->next = next;
+    m->qidlen = qidlen;
     m->t_last = l->t;
     m->from_smtpd = true;
     m->client_ip = sdup(r->client_ip);

@@ -920,6 +920,40 @@ test_lifetime_sweep(void **state)
     assert_int_equal(c.forgotten, 5); /* A, then B, C, D and the new A */
 }
 
+/* feed_raw - one whole line of n bytes (NUL bytes in it) through the parsers into the tracker */
+static void
+feed_raw(fixture *fx, const char *line, size_t n)
+{
+    hj_logline l;
+    pf_rec r;
+
+    assert_int_equal(logline_parse(&fx->clk, line, n, &l), 0);
+    assert_int_not_equal(logparse_postfix(&l, &r), PF_UNKNOWN);
+    qtrack_line(fx->q, &l, &r);
+}
+
+/*
+ * a NUL byte in a bounce line's new queue ID (fuzz_logline): the message was kept under its
+ * whole ID but deleted from the table under the ID up to the NUL, so the table kept a pointer
+ * to the freed message, which the next line of that ID used (heap-use-after-free)
+ */
+static void
+test_nul_in_dsn_qid(void **state)
+{
+    fixture *fx = start(state, 0, 1, NULL, 0);
+    static const char dsn[] = "Nov 22 20:25:00 mx postfix/bounce[1]: AAAAA1: sender non-delivery "
+                              "notification: B\0X";
+
+    feed_raw(fx, dsn, sizeof(dsn) - 1); /* "B\0X" followed */
+    assert_int_equal(counts(fx).in_flight, 1);
+    feed(fx, "20:25:01", SUB "CCCCC3: client=c[192.0.2.3], sasl_method=PLAIN, sasl_username=c@x.test");
+    assert_int_equal(counts(fx).forgotten, 1); /* the cap of 1 forgot "B\0X" */
+    feed_raw(fx, dsn, sizeof(dsn) - 1);        /* a new message, not the forgotten one */
+    qtrack_counts c = counts(fx);
+    assert_int_equal(c.forgotten, 2);
+    assert_int_equal(c.in_flight, 1);
+}
+
 int
 main(void)
 {
@@ -948,6 +982,7 @@ main(void)
         T(test_max_tracked),
         T(test_max_tracked_many),
         T(test_lifetime_sweep),
+        T(test_nul_in_dsn_qid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
