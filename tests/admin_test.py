@@ -112,30 +112,13 @@ def read_reply(s):
 
 def ctl_as(path, data, uid):
     """The same request from a child process that has dropped to uid (SO_PEERCRED sees it)."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        try:
-            os.setgid(uid)
-            os.setuid(uid)
-            s = socket.socket(socket.AF_UNIX)
-            s.settimeout(15)
-            s.connect(path)
-            s.sendall(data)
-            os.write(w, json.dumps(read_reply(s)).encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    out = b""
-    while True:
-        c = os.read(r, 65536)
-        if not c:
-            break
-        out += c
-    os.close(r)
-    os.waitpid(pid, 0)
-    return json.loads(out) if out else None
+    def ask():
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(15)
+        s.connect(path)
+        s.sendall(data)
+        return read_reply(s)
+    return tap.as_user(uid, ask)
 
 
 def hijackctl(d, *args):

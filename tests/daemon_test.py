@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap  # noqa: E402
-from tap import free_port, report, run_group, skip  # noqa: E402
+from tap import as_user, free_port, report, run_group, skip  # noqa: E402
 
 HJ = os.path.abspath(sys.argv[1])
 PROCS = []
@@ -902,30 +902,6 @@ def test_state_files():
     os.chown(other, 65534, 65534)
     rc, err = start_fails(other)
     report(rc == 1 and "owned by another user" in err, "a state_dir owned by another user is refused")
-
-
-def as_user(uid, fn):
-    """fn() in a child process that has dropped to uid (and gid uid): its result (JSON), or None"""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        try:
-            os.setgid(uid)
-            os.setuid(uid)
-            os.write(w, json.dumps(fn()).encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    out = b""
-    while True:
-        c = os.read(r, 65536)
-        if not c:
-            break
-        out += c
-    os.close(r)
-    os.waitpid(pid, 0)
-    return json.loads(out) if out else None
 
 
 def test_policy_peers():

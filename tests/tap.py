@@ -9,6 +9,7 @@
     tap.finish(n)                    # a failure if the script printed other than n checks;
                                      # the number of failures (for the exit status)
     p = tap.spawn(argv_fn, log)      # start a daemon, wait for its "started:" line
+    r = tap.as_user(uid, fn)         # fn() in a child dropped to uid: its JSON result
     port = tap.free_port()           # a loopback TCP port free now (spawn retries if it is taken)
 
 The counters are this module's: one script, one plan. Not thread-safe beyond print()'s own
@@ -93,3 +94,29 @@ def spawn(argv_fn, log, tries=3, wait=30.0):
             return p
         p.wait()
     return p
+
+
+def as_user(uid, fn):
+    """fn() in a child process that has dropped to uid (and gid uid): its result (JSON), or None"""
+    import json
+    import os
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.write(w, json.dumps(fn()).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    out = b""
+    while True:
+        c = os.read(r, 65536)
+        if not c:
+            break
+        out += c
+    os.close(r)
+    os.waitpid(pid, 0)
+    return json.loads(out) if out else None
