@@ -98,6 +98,38 @@ format_verdicts(const core_stats *st, hj_buf *out)
                    (long long)st->verdicts[k]);
 }
 
+/* format_entities - what the engine follows per scope, and what its caps dropped */
+static void
+format_entities(const metrics_src *g, hj_buf *out)
+{
+    hj_engine *e = core_engine(g->C);
+    const hj_engine_stats *st = engine_stats(e);
+    static const struct {
+        const char *name, *type, *help;
+    } fam[3] = {
+        {"hijackd_entities", "gauge", "entities followed by scope (accounts_max, client_entities_max)"},
+        {"hijackd_entities_evicted_total", "counter",
+         "entities dropped at their scope's cap, the least recently seen of a sample first"},
+        {"hijackd_entities_refused_total", "counter",
+         "entities not made at the cap (all sampled were locked or in use)"},
+    };
+
+    for (int f = 0; f < 3; f++) {
+        head(out, fam[f].name, fam[f].type, fam[f].help);
+        for (int s = 0; s < HJ_S__COUNT; s++)
+            buf_printf(out, "%s{scope=\"%s\"} %lld\n", fam[f].name, policy_scope_name((hj_scope)s),
+                       f == 0 ? (long long)engine_entities(e, (hj_scope)s)
+                       : f == 1 ? (long long)st->evicted[s] : (long long)st->refused[s]);
+    }
+    gauge(out, "hijackd_accounts_forgotten_total", "counter",
+          "accounts idle past account_forget_after, forgotten", st->forgotten);
+    gauge(out, "hijackd_failed_login_names", "gauge",
+          "names known only from failed logins (failed_login_names_max)", st->unproven);
+    gauge(out, "hijackd_failed_login_names_refused_total", "counter",
+          "failed logins of new names at failed_login_names_max, counted per client only",
+          st->unproven_refused);
+}
+
 void
 metrics_format(const metrics_src *g, hj_buf *out)
 {
@@ -125,5 +157,6 @@ metrics_format(const metrics_src *g, hj_buf *out)
     gauge(out, "hijackd_log_follow_rotations_total", "counter", "rotations of the followed log",
           g->log.follow.rotations);
     gauge(out, "hijackd_start_time_seconds", "gauge", "when the daemon started", g->started);
+    format_entities(g, out);
     format_outbox(g, out);
 }

@@ -185,6 +185,28 @@ const conf_setting conf_settings[] = {
                 "forgotten when idle past the longest rule window. At the cap the failures of "
                 "further new names count only for their client address (logged). 0: such names "
                 "are never kept."),
+    SET("accounts_max", "1000000", INT(PF(accounts_max), 16, 100000000),
+        "accounts (and sender domains) followed at most",
+        .more = "Only accounts that logged in or sent count (see failed_login_names_max). At the "
+                "cap a new account takes the place of the least recently seen of a sample of 8 "
+                "unlocked, unthrottled ones idle for a minute or more, which is forgotten with "
+                "its learned profile (logged, counted in hijackd_entities_evicted_total); a "
+                "locked account is never dropped, and when none can be a new account is "
+                "followed above the cap (counted as refused). About 2.5 KiB per account with a "
+                "learned profile: docs/PERFORMANCE.md."),
+    SET("client_entities_max", "50000", INT(PF(clients_max), 16, 100000000),
+        "client addresses followed at most (for the rules of scope=ip)",
+        .more = "At the cap a new address takes the place of the least recently seen of a "
+                "sample of 8 (never a locked or throttled one, nor one seen in the last "
+                "minute); when none can go the new address is not followed and its events "
+                "count only for their account and the server (logged, counted). A spray from "
+                "a million addresses stays within this many entities, about 300 bytes each."),
+    SET("account_forget_after", "180d", TIME(PF(account_forget), 0, 0),
+        "an unlocked account idle this long is forgotten, with its learned profile and its "
+        "stored counters (0 = never)",
+        .what = "0 = never",
+        .more = "If it comes back it is learned again as a new account: its first network is "
+                "trusted, as for any new account."),
     SET("similar_size_tolerance", "1", CUSTOM(set_similar_tol),
         "similar_sizes: two messages are alike when their sizes differ by at most this many "
         "percent",

@@ -48,6 +48,7 @@ struct core {
     hj_engine *from; /* carry counters from this engine (reload) */
     int flush_err;   /* a flush failed: keep logging quiet until one succeeds */
     int64_t refused_seen, refused_at; /* failed-login names at the cap: last logged count, when */
+    int64_t capped_seen, capped_at;   /* entities dropped or refused at a cap: the same */
     int trim_err;    /* an audit trim failed: the same */
     char **fq;       /* changed keys still to write (first byte 1: gone), a chunk a step */
     size_t nfq, capfq, ifq;
@@ -449,6 +450,28 @@ note_refused(core *C, int64_t now)
     C->refused_at = now;
 }
 
+/* note_caps - entities dropped or not made at accounts_max / client_entities_max: one line per
+ * 10 minutes while it goes on */
+static void
+note_caps(core *C, int64_t now)
+{
+    const hj_engine_stats *st = engine_stats(C->eng);
+    int64_t n = 0;
+
+    for (int s = 0; s < HJ_S__COUNT; s++)
+        n += st->evicted[s] + st->refused[s];
+    if (n == C->capped_seen || now < C->capped_at + 600)
+        return;
+    log_warn("entity caps reached: so far %lld accounts and %lld client addresses dropped (the "
+             "least recently seen first), %lld accounts followed above accounts_max (%lu), %lld "
+             "client addresses not followed at client_entities_max (%lu)",
+             (long long)st->evicted[HJ_S_ACCOUNT], (long long)st->evicted[HJ_S_IP],
+             (long long)st->refused[HJ_S_ACCOUNT], (unsigned long)C->conf->pol->accounts_max,
+             (long long)st->refused[HJ_S_IP], (unsigned long)C->conf->pol->clients_max);
+    C->capped_seen = n;
+    C->capped_at = now;
+}
+
 void
 core_tick(core *C, int64_t now)
 {
@@ -456,6 +479,7 @@ core_tick(core *C, int64_t now)
 
     WITH_CALL(C, &k, engine_tick(C->eng, now));
     note_refused(C, now);
+    note_caps(C, now);
     trim_audit(C, now);
 }
 

@@ -83,6 +83,26 @@ top_add(void *ctx, const char *name, const hj_totals *t)
     c->tot[c->n++] = *t;
 }
 
+/* print_entities - what the engine follows at the end, and what its caps dropped */
+static void
+print_entities(hj_engine *eng, FILE *out)
+{
+    const hj_engine_stats *st = engine_stats(eng);
+    int64_t dropped = 0, refused = 0;
+
+    for (int s = 0; s < HJ_S__COUNT; s++) {
+        dropped += st->evicted[s];
+        refused += st->refused[s];
+    }
+    fprintf(out,
+            "Entities at the end: %zu accounts (%lld known only from failed logins), %zu sender "
+            "domains, %zu client addresses; at their caps %lld dropped, %lld not made; %lld idle "
+            "accounts forgotten\n",
+            engine_entities(eng, HJ_S_ACCOUNT), (long long)st->unproven,
+            engine_entities(eng, HJ_S_DOMAIN), engine_entities(eng, HJ_S_IP), (long long)dropped,
+            (long long)refused, (long long)st->forgotten);
+}
+
 /* print_top - the accounts that sent to the most recipients */
 static void
 print_top(hj_engine *eng, int top, FILE *out)
@@ -187,6 +207,7 @@ report_print(report_state *rs, hj_engine *eng, const qtrack_counts *qc, int top,
             "Messages unfinished at the end: %lld; forgotten unfinished: %lld; lines for "
             "unknown queue IDs: %lld\n",
             (long long)qc->in_flight, (long long)qc->forgotten, (long long)qc->orphans);
+    print_entities(eng, out);
     print_lines(rs, verbose, out);
 }
 

@@ -12,6 +12,7 @@
 
 static void entity_unlock(hj_engine *e, hj_entity *x, int64_t t, int32_t tzoff, const char *reason);
 static void entity_auto_unlock(hj_engine *e, hj_entity *x, int32_t tzoff);
+static void engine_gone(hj_engine *e, const hj_entity *x);
 
 /* which metrics each event type feeds */
 static const unsigned metrics_of[HJ_EV__COUNT] = {
@@ -25,6 +26,12 @@ static const unsigned metrics_of[HJ_EV__COUNT] = {
     [HJ_EV_REJECT] = 0,
 };
 
+size_t
+engine_entities(const hj_engine *e, hj_scope s)
+{
+    return s < HJ_S__COUNT ? e->ent[s]->used : 0;
+}
+
 static int
 severity(hj_action a)
 {
@@ -37,6 +44,7 @@ engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx)
     hj_engine *e = xcalloc(1, sizeof(*e));
 
     e->pol = pol;
+    e->rng = 0x9e3779b97f4a7c15ULL;
     e->fn = fn;
     e->ctx = ctx;
     for (int s = 0; s < HJ_S__COUNT; s++)
@@ -57,13 +65,11 @@ engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx)
 void
 engine_entity_release(const hj_engine *e, hj_entity *x)
 {
-    if (x->cnt) {
-        for (size_t i = 0; i < e->pol->ncounters; i++) {
-            window_free(&x->cnt[i].w);
-            window_free(&x->cnt[i].w2);
-            dset_free(&x->cnt[i].d);
-            free(x->cnt[i].sz);
-        }
+    for (uint32_t i = 0; x->cnt && i < e->pol->scope_ncounters[x->scope]; i++) {
+        window_free(&x->cnt[i].w);
+        window_free(&x->cnt[i].w2);
+        dset_free(&x->cnt[i].d);
+        free(x->cnt[i].sz);
     }
     free(x->cnt);
     free(x->last_fired);
@@ -120,25 +126,110 @@ entity_effective(const hj_policy *p, hj_scope s, const char *name)
     return eff;
 }
 
-/* engine_entity_get - find or create the entity for (scope, name) */
+/* ENGINE_EVICT_SAMPLES entities are sampled at a cap, the least recently seen dropped (as Redis
+ * evicts); one seen within ENGINE_EVICT_GUARD seconds is never dropped: it may be in use by the
+ * call that is creating (a decision's observer asks the core again) */
+#define ENGINE_EVICT_SAMPLES 8
+#define ENGINE_EVICT_GUARD 60
+
+/* scope_cap - the most entities of scope s (0 = no cap) */
+static size_t
+scope_cap(const hj_policy *p, hj_scope s)
+{
+    static const int by_accounts[HJ_S__COUNT] = {[HJ_S_ACCOUNT] = 1, [HJ_S_DOMAIN] = 1};
+
+    return by_accounts[s] ? p->accounts_max : s == HJ_S_IP ? p->clients_max : 0;
+}
+
+static uint64_t
+engine_random(hj_engine *e)
+{
+    uint64_t x = e->rng;
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return e->rng = x;
+}
+
+/* entity_forget - drop an entity and its htab node; the store forgets it too */
+static void
+entity_forget(hj_engine *e, hj_entity *x)
+{
+    htab *t = e->ent[x->scope];
+    const char *key = x->name;
+    size_t klen = strlen(key);
+
+    if (x->scope == HJ_S_ACCOUNT && x->unproven)
+        e->st.unproven = (int64_t)--e->nunproven;
+    else
+        engine_gone(e, x);
+    entity_free(e, x);
+    htab_del(t, key, klen);
+    e->st.entities--;
+}
+
+/* entity_evict - make room in x's scope by dropping the least recently seen of a sample
+ * (never x, a locked or throttled entity, nor one in recent use); false when none could go */
+static bool
+entity_evict(hj_engine *e, const hj_entity *x, int64_t t)
+{
+    hj_entity *best = NULL;
+
+    for (int i = 0; i < ENGINE_EVICT_SAMPLES; i++) {
+        hj_entity *y = htab_sample(e->ent[x->scope], engine_random(e))->value;
+        if (y == x || y->locked || y->throttled_until > t ||
+            y->tot.last_seen > t - ENGINE_EVICT_GUARD)
+            continue;
+        if (best == NULL || y->tot.last_seen < best->tot.last_seen)
+            best = y;
+    }
+    if (best == NULL)
+        return false;
+    e->st.evicted[x->scope]++;
+    entity_forget(e, best);
+    return true;
+}
+
+/* entity_new - a new entity of scope s; at the scope's cap another is dropped for it, and when
+ * none can be, a client address or a domain is not made (NULL, counted) and an account is
+ * made above the cap (an account is real: its mail must be judged) */
+static hj_entity *
+entity_new(hj_engine *e, hj_scope s, htab_node *n, int64_t t)
+{
+    hj_entity *x = xcalloc(1, sizeof(*x));
+    size_t cap = scope_cap(e->pol, s);
+
+    x->scope = s;
+    x->name = n->key;
+    x->exempt = s == HJ_S_ACCOUNT && policy_is_exempt(e->pol, x->name);
+    x->eff = entity_effective(e->pol, s, x->name);
+    x->tot.first_seen = t;
+    n->value = x;
+    e->st.entities++;
+    if (cap && e->ent[s]->used > cap && !entity_evict(e, x, t)) {
+        e->st.refused[s]++;
+        if (s != HJ_S_ACCOUNT) {
+            const char *key = x->name;
+            entity_free(e, x);
+            htab_del(e->ent[s], key, strlen(key));
+            e->st.entities--;
+            return NULL;
+        }
+    }
+    return x;
+}
+
+/* engine_entity_get - find or create the entity for (scope, name); NULL only for a client
+ * address or a domain at its cap (see entity_new) */
 hj_entity *
 engine_entity_get(hj_engine *e, hj_scope s, const char *name, int64_t t)
 {
     int created;
     htab_node *n = htab_put(e->ent[s], name, strlen(name), NULL, &created);
+    hj_entity *x = created ? entity_new(e, s, n, t) : n->value;
 
-    if (created) {
-        hj_entity *x = xcalloc(1, sizeof(*x));
-        x->scope = s;
-        x->name = n->key;
-        x->exempt = s == HJ_S_ACCOUNT && policy_is_exempt(e->pol, name);
-        x->eff = entity_effective(e->pol, s, name);
-        x->tot.first_seen = t;
-        n->value = x;
-        e->st.entities++;
-    }
-    hj_entity *x = n->value;
-    if (t > x->tot.last_seen)
+    if (x && t > x->tot.last_seen)
         x->tot.last_seen = t;
     return x;
 }
@@ -283,30 +374,31 @@ entity_count(hj_engine *e, hj_entity *x, const ev_ctx *c, unsigned mask)
     const hj_policy *p = e->pol;
 
     if (x->cnt == NULL)
-        x->cnt = xcalloc(p->ncounters ? p->ncounters : 1, sizeof(*x->cnt));
+        entity_cnt_alloc(p, x);
     for (size_t i = 0; i < p->ncounters; i++) {
         const hj_counter_def *d = &p->counters[i];
         if (d->scope != x->scope || !(mask & (1u << d->metric)) ||
             !class_match(d->ipclass, c->cls) || !novelty_match(d->novelty, c))
             continue;
+        hj_counter *k = entity_cnt(p, x, i);
         if (d->metric == HJ_M_SIMILAR_SIZES) {
             if (c->ev->size > 0)
-                sizes_add(&x->cnt[i], c->ev->t, c->ev->size);
+                sizes_add(k, c->ev->t, c->ev->size);
         } else if (d->metric == HJ_M_BOUNCE_RATIO) {
             if (c->ev->status == HJ_DLV_SENT || c->ev->status == HJ_DLV_BOUNCED) {
-                window_add(&x->cnt[i].w2, d->window, c->ev->t, 1);
+                window_add(&k->w2, d->window, c->ev->t, 1);
                 if (c->ev->status == HJ_DLV_BOUNCED)
-                    window_add(&x->cnt[i].w, d->window, c->ev->t, 1);
+                    window_add(&k->w, d->window, c->ev->t, 1);
             }
         } else if (d->metric == HJ_M_SCORE) {
             if (c->sig.score)
-                window_add(&x->cnt[i].w, d->window, c->ev->t, c->sig.score);
+                window_add(&k->w, d->window, c->ev->t, c->sig.score);
         } else if (is_distinct(d->metric)) {
-            distinct_touch(e, &x->cnt[i], d->metric, c);
+            distinct_touch(e, k, d->metric, c);
         } else {
             int64_t n = sum_amount(c->ev, d->metric);
             if (n)
-                window_add(&x->cnt[i].w, d->window, c->ev->t, n);
+                window_add(&k->w, d->window, c->ev->t, n);
         }
     }
 }
@@ -317,18 +409,19 @@ engine_counter_value(const hj_engine *e, hj_entity *x, size_t i, const hj_event 
 {
     const hj_counter_def *d = &e->pol->counters[i];
 
-    if (x->cnt == NULL)
+    if (x->cnt == NULL || d->scope != x->scope)
         return 0;
+    hj_counter *k = entity_cnt(e->pol, x, i);
     if (d->metric == HJ_M_SIMILAR_SIZES)
-        return sizes_similar(x->cnt[i].sz, d->window, ev->t, ev->size, e->pol->similar_permille);
+        return sizes_similar(k->sz, d->window, ev->t, ev->size, e->pol->similar_permille);
     if (d->metric == HJ_M_BOUNCE_RATIO) { /* percent, once there are enough outcomes to judge */
-        int64_t all = window_sum(&x->cnt[i].w2, d->window, ev->t);
-        int64_t bounced = window_sum(&x->cnt[i].w, d->window, ev->t);
+        int64_t all = window_sum(&k->w2, d->window, ev->t);
+        int64_t bounced = window_sum(&k->w, d->window, ev->t);
         return all < (int64_t)e->pol->bounce_ratio_min ? 0 : bounced * 100 / all;
     }
     if (is_distinct(d->metric))
-        return dset_count(&x->cnt[i].d, d->window, ev->t);
-    return window_sum(&x->cnt[i].w, d->window, ev->t);
+        return dset_count(&k->d, d->window, ev->t);
+    return window_sum(&k->w, d->window, ev->t);
 }
 
 /* decision_base - a decision about x with the event's evidence */
@@ -583,6 +676,16 @@ engine_prove(hj_engine *e, hj_entity *x)
     e->st.unproven = (int64_t)--e->nunproven;
 }
 
+/* feed_scope - feed the event to the (scope, name) entity unless its scope is at its cap */
+static void
+feed_scope(hj_engine *e, hj_scope s, const char *name, ev_ctx *c)
+{
+    hj_entity *x = engine_entity_get(e, s, name, c->ev->t);
+
+    if (x)
+        entity_feed(e, x, c);
+}
+
 void
 engine_event(hj_engine *e, const hj_event *ev)
 {
@@ -604,26 +707,36 @@ engine_event(hj_engine *e, const hj_event *ev)
         }
         const char *at = strrchr(ev->account, '@');
         if ((e->scope_metrics[HJ_S_DOMAIN] & metrics_of[ev->type]) && at && at[1])
-            entity_feed(e, engine_entity_get(e, HJ_S_DOMAIN, at + 1, ev->t), &c);
+            feed_scope(e, HJ_S_DOMAIN, at + 1, &c);
     }
     /* client IPs and the server are entities only for the events their rules count */
     if ((e->scope_metrics[HJ_S_IP] & metrics_of[ev->type]) && c.has_ip)
-        entity_feed(e, engine_entity_get(e, HJ_S_IP, ev->client_ip, ev->t), &c);
+        feed_scope(e, HJ_S_IP, ev->client_ip, &c);
     if (e->scope_metrics[HJ_S_GLOBAL] & metrics_of[ev->type])
-        entity_feed(e, engine_entity_get(e, HJ_S_GLOBAL, "", ev->t), &c);
+        feed_scope(e, HJ_S_GLOBAL, "", &c);
     if (ev->t >= e->last_sweep + ENGINE_SWEEP_EVERY)
         engine_tick(e, ev->t);
 }
 
-/* engine_gone - remember the key of an entity about to be forgotten */
+/* engine_gone_key - the store is to forget key at the next engine_changed() */
+void
+engine_gone_key(hj_engine *e, const char *key)
+{
+    e->gone = xrealloc(e->gone, (e->ngone + 1) * sizeof(*e->gone));
+    e->gone[e->ngone++] = xstrdup(key);
+}
+
+/* engine_gone - an entity is about to be forgotten: so is its stored copy, if it has one (the
+ * list of keys to forget grows only with what was stored, so a replay keeps none) */
 static void
 engine_gone(hj_engine *e, const hj_entity *x)
 {
     char key[400];
 
+    if (!x->stored)
+        return;
     engine_key(x, key, sizeof(key));
-    e->gone = xrealloc(e->gone, (e->ngone + 1) * sizeof(*e->gone));
-    e->gone[e->ngone++] = xstrdup(key);
+    engine_gone_key(e, key);
 }
 
 typedef struct sweep_ctx {
@@ -645,6 +758,14 @@ sweep_one(htab_node *n, void *arg)
         return 0;
     if (x->scope == HJ_S_ACCOUNT && x->unproven) {
         e->st.unproven = (int64_t)--e->nunproven;
+        entity_free(e, x);
+        e->st.entities--;
+        return 1;
+    }
+    if (x->scope == HJ_S_ACCOUNT && e->pol->account_forget &&
+        x->tot.last_seen <= s->now - e->pol->account_forget) {
+        e->st.forgotten++;
+        engine_gone(e, x);
         entity_free(e, x);
         e->st.entities--;
         return 1;

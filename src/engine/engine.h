@@ -3,6 +3,7 @@
  *
  * SYNOPSIS
  *	hj_engine *engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx);
+ *	size_t engine_entities(const hj_engine *e, hj_scope s);
  *	void engine_event(hj_engine *e, const hj_event *ev);
  *	void engine_tick(hj_engine *e, int64_t now);
  *	hj_state engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info);
@@ -83,6 +84,9 @@ typedef struct hj_engine_stats {
     int64_t entities; /* live entities, all scopes */
     int64_t unproven; /* of which accounts known only from failed logins (capped) */
     int64_t unproven_refused; /* failed logins of new names at the cap: counted per client only */
+    int64_t evicted[HJ_S__COUNT]; /* entities dropped at their scope's cap, least recent first */
+    int64_t refused[HJ_S__COUNT]; /* entities not made at the cap: none could be dropped */
+    int64_t forgotten;            /* accounts idle past account_forget_after, forgotten */
 } hj_engine_stats;
 
 /* what the engine knows about one account (inspect.c) */
@@ -108,6 +112,8 @@ void engine_account_rules(hj_engine *e, const char *account, int64_t now,
                           void *ctx);
 
 hj_engine *engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx);
+/* the live entities of scope s */
+size_t engine_entities(const hj_engine *e, hj_scope s);
 void engine_event(hj_engine *e, const hj_event *ev);
 void engine_tick(hj_engine *e, int64_t now);
 hj_state engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info);

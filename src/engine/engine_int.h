@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 
+#include "../util/alloc.h"
 #include "../util/htab.h"
 #include "dset.h"
 #include "engine.h"
@@ -92,6 +93,8 @@ typedef struct hj_entity {
     uint32_t nnets;
     bool dirty;    /* changed since the last engine_changed() */
     bool unproven; /* an account known only from failed logins: never stored, capped */
+    bool stored;   /* reported by engine_changed() or restored: the store must be told when it
+                      is forgotten (one that never was is forgotten silently) */
     int32_t tzoff; /* of its latest event, for decisions made outside an event */
     hj_addr ips[ENGINE_RECENT_IPS];
     int nips, ipnext;
@@ -110,6 +113,7 @@ struct hj_engine {
     char **gone; /* keys of entities forgotten since the last engine_changed() */
     size_t ngone;
     size_t nunproven; /* live accounts known only from failed logins */
+    uint64_t rng;     /* xorshift state for sampled eviction: fixed seed, so replay repeats */
 };
 
 /* per-event facts shared by every entity it touches (the IP parsed once) */
@@ -126,6 +130,21 @@ typedef struct ev_ctx {
     bool has_clients;
 } ev_ctx;
 
+/* entity_cnt - counter i of x (a counter of x's scope); entity_cnt_alloc - x's counters */
+static inline hj_counter *
+entity_cnt(const hj_policy *p, hj_entity *x, size_t i)
+{
+    return &x->cnt[p->counters[i].slot];
+}
+
+static inline void
+entity_cnt_alloc(const hj_policy *p, hj_entity *x)
+{
+    uint32_t n = p->scope_ncounters[x->scope];
+
+    x->cnt = xcalloc(n ? n : 1, sizeof(*x->cnt));
+}
+
 void engine_key(const hj_entity *x, char *out, size_t outlen);
 hj_entity *engine_entity_get(hj_engine *e, hj_scope s, const char *name, int64_t t);
 void engine_entity_release(const hj_engine *e, hj_entity *x);
@@ -137,5 +156,6 @@ void profile_learn(const hj_engine *e, hj_entity *x, const ev_ctx *c);
 uint32_t *signals_freemail(const hj_policy *p);
 
 void engine_prove(hj_engine *e, hj_entity *x);
+void engine_gone_key(hj_engine *e, const char *key);
 
 #endif

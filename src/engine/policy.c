@@ -161,6 +161,9 @@ policy_new(void)
     p->net_trust_after = 86400;
     p->trusted_nets_max = 64;
     p->failed_names_max = 10000;
+    p->accounts_max = 1000000;
+    p->clients_max = 50000;
+    p->account_forget = 180 * 86400;
     p->similar_permille = 10;
     p->bounce_ratio_min = 20;
     p->relock_escalate = 7 * 86400;
@@ -510,10 +513,10 @@ static void
 signal_counters(hj_policy *p)
 {
     static const hj_counter_def defs[HJ_SC__COUNT] = {
-        [HJ_SC_FAILED_ACCOUNT] = {HJ_M_FAILED_LOGINS, 0, HJ_C_ANY, HJ_S_ACCOUNT, HJ_N_ANY},
-        [HJ_SC_FAILED_IP] = {HJ_M_FAILED_LOGINS, 0, HJ_C_ANY, HJ_S_IP, HJ_N_ANY},
-        [HJ_SC_NETWORKS] = {HJ_M_DISTINCT_NETS, 0, HJ_C_EXTERNAL, HJ_S_ACCOUNT, HJ_N_ANY},
-        [HJ_SC_SIMILAR] = {HJ_M_SIMILAR_SIZES, 0, HJ_C_ANY, HJ_S_ACCOUNT, HJ_N_ANY},
+        [HJ_SC_FAILED_ACCOUNT] = {HJ_M_FAILED_LOGINS, 0, HJ_C_ANY, HJ_S_ACCOUNT, HJ_N_ANY, 0},
+        [HJ_SC_FAILED_IP] = {HJ_M_FAILED_LOGINS, 0, HJ_C_ANY, HJ_S_IP, HJ_N_ANY, 0},
+        [HJ_SC_NETWORKS] = {HJ_M_DISTINCT_NETS, 0, HJ_C_EXTERNAL, HJ_S_ACCOUNT, HJ_N_ANY, 0},
+        [HJ_SC_SIMILAR] = {HJ_M_SIMILAR_SIZES, 0, HJ_C_ANY, HJ_S_ACCOUNT, HJ_N_ANY, 0},
     };
 
     for (size_t i = 0; i < p->nrules && !p->sig.used; i++)
@@ -540,12 +543,15 @@ policy_finish(hj_policy *p, char *err, size_t errlen)
     for (size_t i = 0; i < p->nrules; i++) {
         hj_rule *r = &p->rules[i];
         r->counter = counter_for(
-            p, (hj_counter_def){r->metric, r->window, r->ipclass, r->scope, r->novelty});
+            p, (hj_counter_def){r->metric, r->window, r->ipclass, r->scope, r->novelty, 0});
         if (r->window > p->max_window)
             p->max_window = r->window;
         p->scopes_used |= 1u << r->scope;
     }
     signal_counters(p);
+    memset(p->scope_ncounters, 0, sizeof(p->scope_ncounters));
+    for (size_t i = 0; i < p->ncounters; i++)
+        p->counters[i].slot = p->scope_ncounters[p->counters[i].scope]++;
     for (size_t i = 0; i < p->noverrides; i++) {
         hj_override *o = &p->overrides[i];
         size_t j;

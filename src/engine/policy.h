@@ -136,6 +136,8 @@ typedef struct hj_counter_def {
     hj_ipclass ipclass;
     hj_scope scope;
     hj_novelty novelty;
+    uint32_t slot; /* its place among its scope's counters (set by policy_finish): an entity
+                      holds only its own scope's */
 } hj_counter_def;
 
 typedef struct hj_override {
@@ -157,6 +159,7 @@ typedef struct hj_policy {
     size_t noverrides;
     hj_counter_def *counters;
     size_t ncounters;
+    uint32_t scope_ncounters[HJ_S__COUNT]; /* counters per scope (set by policy_finish) */
     char **exempt; /* lower-case glob patterns */
     size_t nexempt;
     hj_cidr *own_nets;
@@ -168,6 +171,9 @@ typedef struct hj_policy {
     int64_t net_trust_after;   /* a network new to an account is novel this long (86400) */
     uint32_t trusted_nets_max; /* networks remembered per account (64) */
     uint32_t failed_names_max; /* accounts known only from failed logins, at most (10000) */
+    uint32_t accounts_max;     /* account (and domain) entities at most, 0 = no cap (1000000) */
+    uint32_t clients_max;      /* client-address entities at most, 0 = no cap (50000) */
+    int64_t account_forget;    /* an unlocked account idle this long is forgotten, 0 = never (180d) */
     uint32_t similar_permille; /* similar_sizes: sizes within this many per mille (10 = 1%) */
     uint32_t bounce_ratio_min; /* bounce_ratio: 0 below this many delivery outcomes (20) */
     int64_t relock_escalate;   /* a lock this soon after an automatic unlock has no

@@ -85,6 +85,7 @@ changed_one(htab_node *n, void *arg)
         return 0; /* an account known only from failed logins is never stored */
     if (!c->all)
         x->dirty = false;
+    x->stored = true;
     engine_key(x, key, sizeof(key));
     c->fn(c->ctx, key, 0);
     return 0;
@@ -201,11 +202,11 @@ engine_export(hj_engine *e, const char *key, hj_buf *out)
         put(out, x->prof, sizeof(*x->prof));
     uint32_t n = 0;
     for (size_t i = 0; x->cnt && i < e->pol->ncounters; i++)
-        n += e->pol->counters[i].scope == s && in_use(&x->cnt[i]);
+        n += e->pol->counters[i].scope == s && in_use(entity_cnt(e->pol, x, i));
     put_u32(out, n);
     for (size_t i = 0; x->cnt && i < e->pol->ncounters; i++)
-        if (e->pol->counters[i].scope == s && in_use(&x->cnt[i]))
-            export_counter(&e->pol->counters[i], &x->cnt[i], out);
+        if (e->pol->counters[i].scope == s && in_use(entity_cnt(e->pol, x, i)))
+            export_counter(&e->pol->counters[i], entity_cnt(e->pol, x, i), out);
     return 1;
 }
 
@@ -405,10 +406,10 @@ import_body(hj_engine *e, reader *r, hj_entity *x)
         int64_t window = get_i64(r);
         long i = counter_index(e->pol, hdr, window);
         hj_counter *k = NULL;
-        if (x && i >= 0) {
+        if (x && i >= 0 && e->pol->counters[i].scope == x->scope) {
             if (x->cnt == NULL)
-                x->cnt = xcalloc(e->pol->ncounters ? e->pol->ncounters : 1, sizeof(*x->cnt));
-            k = &x->cnt[i];
+                entity_cnt_alloc(e->pol, x);
+            k = entity_cnt(e->pol, x, (size_t)i);
         }
         import_window(r, k ? &k->w : NULL);
         import_window(r, k ? &k->w2 : NULL);
@@ -452,7 +453,12 @@ engine_import(hj_engine *e, const char *key, const void *blob, size_t len, int64
     if (check.bad || check.n != 0)
         return -1;
     hj_entity *x = engine_entity_get(e, s, name, now);
+    if (x == NULL) { /* its scope is at its cap: the store forgets it */
+        engine_gone_key(e, key);
+        return 0;
+    }
     engine_entity_release(e, x);
     import_body(e, &r, x);
+    x->stored = true;
     return 0;
 }

@@ -120,6 +120,25 @@ htab_del(htab *t, const char *key, size_t klen)
     return NULL;
 }
 
+htab_node *
+htab_sample(const htab *t, uint64_t r)
+{
+    if (t->used == 0)
+        return NULL;
+    size_t mask = t->size - 1;
+    size_t i = (size_t)r & mask;
+    htab_node *n = t->slot[i];
+    size_t depth = (size_t)(r >> 40) % 4; /* sometimes a node behind the first */
+
+    while (n == NULL) {
+        i = (i + 1) & mask;
+        n = t->slot[i];
+    }
+    while (depth-- > 0 && n->next)
+        n = n->next;
+    return n;
+}
+
 void
 htab_walk(htab *t, int (*fn)(htab_node *, void *), void *ctx)
 {

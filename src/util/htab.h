@@ -7,6 +7,7 @@
  *	htab_node *htab_put(htab *t, const char *key, size_t klen, void *value, int *created);
  *	void *htab_del(htab *t, const char *key, size_t klen);
  *	void htab_walk(htab *t, int (*fn)(htab_node *, void *), void *ctx);
+ *	htab_node *htab_sample(const htab *t, uint64_t r);
  *	void htab_free(htab *t, void (*free_value)(void *));
  *
  * DESCRIPTION
@@ -17,6 +18,12 @@
  *	present (created = 0), so callers can find-or-insert in one lookup.
  *	htab_walk() calls fn for every node; fn returning 1 deletes that node
  *	(its value is not freed). The table grows at load factor 1.
+ *	htab_sample() returns a node chosen by the random number r (NULL when
+ *	the table is empty): the first of the chain at a slot r picks, or of the
+ *	next non-empty one, so its cost is bounded by the number of slots but
+ *	is a few probes at the usual load. It is for sampled eviction (as
+ *	Redis evicts), not uniform: a node behind another in its chain is
+ *	picked less often.
  *	Not thread-safe. Allocation failure is fatal.
  */
 #ifndef HJ_HTAB_H
@@ -45,6 +52,7 @@ void *htab_get(const htab *t, const char *key, size_t klen);
 htab_node *htab_put(htab *t, const char *key, size_t klen, void *value, int *created);
 void *htab_del(htab *t, const char *key, size_t klen);
 void htab_walk(htab *t, int (*fn)(htab_node *, void *), void *ctx);
+htab_node *htab_sample(const htab *t, uint64_t r);
 void htab_free(htab *t, void (*free_value)(void *));
 
 #endif
