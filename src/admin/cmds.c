@@ -109,29 +109,12 @@ cmd_status(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
     return 200;
 }
 
-typedef struct count_ctx {
-    admin_env *A;
-    int64_t now, locked, throttled, accounts;
-} count_ctx;
-
-static void
-count_one(void *ctx, const char *name, const hj_totals *t)
-{
-    count_ctx *c = ctx;
-
-    (void)t;
-    c->accounts++;
-    hj_state s = engine_state(core_engine(c->A->C), name, c->now, NULL);
-    c->locked += s == HJ_ST_LOCKED;
-    c->throttled += s == HJ_ST_THROTTLED;
-}
-
 void
 cmds_counts(admin_env *A, int64_t *locked, int64_t *throttled, int64_t *accounts)
 {
-    count_ctx c = {A, time(NULL), 0, 0, 0};
+    hj_account_counts c;
 
-    engine_accounts(core_engine(A->C), count_one, &c);
+    engine_counts(core_engine(A->C), time(NULL), &c);
     *locked = c.locked;
     *throttled = c.throttled;
     *accounts = c.accounts;

@@ -347,8 +347,8 @@ sizes_add(hj_counter *k, int64_t t, int64_t size)
     if (k->sz == NULL)
         k->sz = xcalloc(1, sizeof(*k->sz));
     hj_sizes *z = k->sz;
-    z->t[z->next] = t;
-    z->size[z->next] = size;
+    z->t[z->next] = (uint32_t)(t < 0 ? 0 : t > UINT32_MAX ? UINT32_MAX : t);
+    z->size[z->next] = (uint32_t)(size > UINT32_MAX ? UINT32_MAX : size);
     z->next = (z->next + 1) % ENGINE_SIZES;
     if (z->len < ENGINE_SIZES)
         z->len++;

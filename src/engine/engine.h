@@ -107,6 +107,10 @@ typedef struct hj_account_info {
 } hj_account_info;
 
 int engine_account(hj_engine *e, const char *account, int64_t now, hj_account_info *out);
+typedef struct hj_account_counts {
+    int64_t accounts, locked, throttled;
+} hj_account_counts;
+void engine_counts(hj_engine *e, int64_t now, hj_account_counts *out);
 void engine_account_rules(hj_engine *e, const char *account, int64_t now,
                           void (*fn)(void *ctx, const hj_rule *r, int64_t count, int64_t limit),
                           void *ctx);

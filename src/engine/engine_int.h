@@ -23,11 +23,14 @@
 #define ENGINE_RECENT_IPS 4
 #define ENGINE_SWEEP_EVERY 600
 
-#define ENGINE_SIZES 64 /* recent message sizes kept per similar_sizes counter */
+/* recent message sizes kept per similar_sizes counter: the rules' limits are a few (5, 9), so
+ * 32 are plenty to reach them; stored blobs of 64 (before) keep their newest 32 */
+#define ENGINE_SIZES 32
+#define ENGINE_SIZES_STORED_MAX 64
 
-typedef struct hj_sizes {
-    int64_t t[ENGINE_SIZES];
-    int64_t size[ENGINE_SIZES];
+typedef struct hj_sizes { /* times in epoch seconds and sizes in bytes, both < 2^32 */
+    uint32_t t[ENGINE_SIZES];
+    uint32_t size[ENGINE_SIZES];
     uint32_t len, next;
 } hj_sizes;
 
@@ -49,15 +52,17 @@ typedef struct hj_knet {
 #define PROFILE_DOMAINS 64 /* recipient domains written to */
 #define PROFILE_RECENT 32  /* the latest delivered recipients, for the share signals */
 
-/* what is normal for an account, learned from its own mail (signals.c) */
+/* what is normal for an account, learned from its own mail (signals.c); stored as it is in
+ * memory (snapshot.c reads the layout before this one too) */
 typedef struct hj_profile {
     int64_t first_hour, last_hour; /* hour numbers (local time / 3600) of its first and last mail */
-    uint32_t hour[PROFILE_HOURS];  /* recipients in hour h at [h % PROFILE_HOURS] */
+    uint16_t hour[PROFILE_HOURS];  /* recipients in hour h at [h % PROFILE_HOURS], at most
+                                      65,535 (a count stops there) */
     uint32_t client[PROFILE_CLIENTS], nclient, clnext;
     uint32_t dom[PROFILE_DOMAINS], ndom, domnext;
     uint8_t kinds; /* bit per client kind learned (signals.c) */
     struct {
-        int64_t t;
+        uint32_t t;    /* epoch seconds */
         uint8_t flags; /* 1: a domain new to the account, 2: a freemail provider */
     } recent[PROFILE_RECENT];
     uint32_t nrecent, rcnext;

@@ -78,3 +78,35 @@ engine_account_rules(hj_engine *e, const char *account, int64_t now,
         fn(ctx, r, n, x->eff ? x->eff[i].limit : r->limit);
     }
 }
+
+typedef struct counts_ctx {
+    int64_t now;
+    hj_account_counts *out;
+} counts_ctx;
+
+static int
+counts_one(htab_node *n, void *arg)
+{
+    counts_ctx *c = arg;
+    const hj_entity *x = n->value;
+
+    if (x->unproven)
+        return 0;
+    c->out->accounts++;
+    if (x->locked && !(x->unlock_at && c->now >= x->unlock_at))
+        c->out->locked++;
+    else if (c->now < x->throttled_until)
+        c->out->throttled++;
+    return 0;
+}
+
+/* engine_counts - accounts, locked and throttled now, in one walk without look-ups (for
+ * /api/status and /metrics: a look-up per account took 100 ms at 100,000 accounts) */
+void
+engine_counts(hj_engine *e, int64_t now, hj_account_counts *out)
+{
+    counts_ctx c = {now, out};
+
+    *out = (hj_account_counts){0};
+    htab_walk(e->ent[HJ_S_ACCOUNT], counts_one, &c);
+}

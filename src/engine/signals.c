@@ -212,7 +212,7 @@ learn_delivery(const hj_engine *e, hj_profile *p, const hj_event *ev)
     uint32_t h = fnv32(0x40, at + 1, strlen(at + 1));
     bool known = has_hash(p->dom, p->ndom, h);
     uint8_t flags = (uint8_t)((!known && learned(e, p, ev) ? 1 : 0) | (is_freemail(e, h) ? 2 : 0));
-    p->recent[p->rcnext].t = ev->t;
+    p->recent[p->rcnext].t = (uint32_t)(ev->t < 0 ? 0 : ev->t > UINT32_MAX ? UINT32_MAX : ev->t);
     p->recent[p->rcnext].flags = flags;
     halve_if_full(&p->rcpts, &p->rcpts_novel, &p->rcpts_free);
     p->rcpts++;
@@ -265,8 +265,11 @@ profile_learn(const hj_engine *e, hj_entity *x, const ev_ctx *c)
     hj_profile *p = profile_get(x, ev);
     int64_t h = hour_of(ev), n = ev->nrcpt > 0 ? ev->nrcpt : (int64_t)ev->nrcpts;
     profile_advance(p, h);
-    if (h > p->last_hour - PROFILE_HOURS) /* an old line out of order may be too old to keep */
-        p->hour[h % PROFILE_HOURS] += (uint32_t)(n > 0 ? n : 1);
+    if (h > p->last_hour - PROFILE_HOURS) { /* an old line out of order may be too old to keep */
+        uint16_t *slot = &p->hour[h % PROFILE_HOURS];
+        int64_t sum = *slot + (n > 0 ? n : 1);
+        *slot = (uint16_t)(sum > UINT16_MAX ? UINT16_MAX : sum);
+    }
     if (ev->more_rcpts)
         return;
     learn_traits(e, x, p, c);

@@ -315,7 +315,7 @@ import_sizes(reader *r, hj_counter *k)
 {
     uint32_t len = get_u32(r);
 
-    if (len > ENGINE_SIZES) {
+    if (len > ENGINE_SIZES_STORED_MAX) {
         r->bad = 1;
         return;
     }
@@ -325,11 +325,14 @@ import_sizes(reader *r, hj_counter *k)
     }
     for (uint32_t i = 0; i < len && !r->bad; i++) {
         int64_t t = get_i64(r), size = get_i64(r);
-        if (k && !r->bad) {
-            k->sz->t[i] = t;
-            k->sz->size[i] = size;
-            k->sz->len = i + 1;
-            k->sz->next = (i + 1) % ENGINE_SIZES;
+        if (t < 0 || t > UINT32_MAX || size < 0 || size > UINT32_MAX)
+            r->bad = 1;
+        if (k && !r->bad) { /* oldest first: a ring keeps the newest ENGINE_SIZES */
+            hj_sizes *z = k->sz;
+            z->t[z->next] = (uint32_t)t;
+            z->size[z->next] = (uint32_t)size;
+            z->next = (z->next + 1) % ENGINE_SIZES;
+            z->len += z->len < ENGINE_SIZES;
         }
     }
 }
@@ -360,7 +363,58 @@ import_nets(hj_engine *e, reader *r, hj_entity *x)
     }
 }
 
-/* import_profile - an account's learned profile; its set sizes are checked */
+/* the profile's layout before 2026-12 (counts of 32 bits, times of 64): read and converted */
+typedef struct profile_v1 {
+    int64_t first_hour, last_hour; /* hour numbers (local time / 3600) of its first and last mail */
+    uint32_t hour[PROFILE_HOURS];  /* recipients in hour h at [h % PROFILE_HOURS] */
+    uint32_t client[PROFILE_CLIENTS], nclient, clnext;
+    uint32_t dom[PROFILE_DOMAINS], ndom, domnext;
+    uint8_t kinds; /* bit per client kind learned (signals.c) */
+    struct {
+        int64_t t;
+        uint8_t flags; /* 1: a domain new to the account, 2: a freemail provider */
+    } recent[PROFILE_RECENT];
+    uint32_t nrecent, rcnext;
+    /* how often each "where from" and "what" trait is usual for it: the signals stay silent
+     * for a trait that is common in its own history (signal_usual_share) */
+    uint32_t msgs, msgs_novel, msgs_unknown; /* messages; from novel networks; unnamed clients */
+    uint32_t rcpts, rcpts_novel, rcpts_free; /* delivered recipients; new domains; freemail */
+    uint16_t netmax[8]; /* the most outside networks in one signal_window, per day */
+    int64_t netday;     /* day number of the newest netmax entry */
+} profile_v1;
+
+/* profile_from_v1 - the profile read in its earlier layout */
+static void
+profile_from_v1(const profile_v1 *o, hj_profile *p)
+{
+    *p = (hj_profile){.first_hour = o->first_hour, .last_hour = o->last_hour};
+    for (int i = 0; i < PROFILE_HOURS; i++)
+        p->hour[i] = (uint16_t)(o->hour[i] > UINT16_MAX ? UINT16_MAX : o->hour[i]);
+    memcpy(p->client, o->client, sizeof(p->client));
+    p->nclient = o->nclient;
+    p->clnext = o->clnext;
+    memcpy(p->dom, o->dom, sizeof(p->dom));
+    p->ndom = o->ndom;
+    p->domnext = o->domnext;
+    p->kinds = o->kinds;
+    for (int i = 0; i < PROFILE_RECENT; i++) {
+        int64_t t = o->recent[i].t;
+        p->recent[i].t = (uint32_t)(t < 0 ? 0 : t > UINT32_MAX ? UINT32_MAX : t);
+        p->recent[i].flags = o->recent[i].flags;
+    }
+    p->nrecent = o->nrecent;
+    p->rcnext = o->rcnext;
+    p->msgs = o->msgs;
+    p->msgs_novel = o->msgs_novel;
+    p->msgs_unknown = o->msgs_unknown;
+    p->rcpts = o->rcpts;
+    p->rcpts_novel = o->rcpts_novel;
+    p->rcpts_free = o->rcpts_free;
+    memcpy(p->netmax, o->netmax, sizeof(p->netmax));
+    p->netday = o->netday;
+}
+
+/* import_profile - an account's learned profile (either layout); its set sizes are checked */
 static void
 import_profile(reader *r, hj_entity *x)
 {
@@ -369,11 +423,16 @@ import_profile(reader *r, hj_entity *x)
 
     if (size == 0)
         return;
-    if (size != sizeof(p)) {
+    if (size == sizeof(profile_v1)) {
+        profile_v1 o;
+        get(r, &o, sizeof(o));
+        profile_from_v1(&o, &p);
+    } else if (size == sizeof(p)) {
+        get(r, &p, sizeof(p));
+    } else {
         r->bad = 1;
         return;
     }
-    get(r, &p, sizeof(p));
     if (p.nclient > PROFILE_CLIENTS || p.clnext >= PROFILE_CLIENTS || p.ndom > PROFILE_DOMAINS ||
         p.domnext >= PROFILE_DOMAINS || p.nrecent > PROFILE_RECENT || p.rcnext >= PROFILE_RECENT)
         r->bad = 1;

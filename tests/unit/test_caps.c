@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -182,6 +183,67 @@ test_account_forget(void **state)
     fx_free(f);
 }
 
+/* read_fixture - tests/fixtures/snapshot/NAME, from the repository root or next to this file */
+static size_t
+read_fixture(const char *name, char *buf, size_t len)
+{
+    char path[4096];
+    const char *slash = strrchr(__FILE__, '/');
+
+    snprintf(path, sizeof(path), "tests/fixtures/snapshot/%s", name);
+    if (access(path, R_OK) != 0)
+        snprintf(path, sizeof(path), "%.*s/../fixtures/snapshot/%s",
+                 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".", name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, len, f);
+    fclose(f);
+    return n;
+}
+
+/* check_old_profile - what the fixture's account learned (40 messages of 3 recipients from one
+ * client, to 5 domains, over 7 hours) */
+static void
+check_old_profile(hj_engine *e, const char *what)
+{
+    hj_account_info ai;
+    uint32_t rcpts = 0;
+
+    CHECK_EQ(what, engine_account(e, "old@example.com", T0 + 24000, &ai), 0);
+    CHECK_EQ("messages learned", ai.msgs, 40);
+    CHECK_EQ("client styles", ai.clients, 3);
+    CHECK_EQ("recipient domains", ai.domains, 5);
+    CHECK_EQ("hours", ai.nhours, 7);
+    for (int i = 0; i < ai.nhours; i++)
+        rcpts += ai.hours[i];
+    CHECK_EQ("recipients per hour, in all", rcpts, 120);
+}
+
+/* a profile stored in the layout before the smaller one (32-bit hour counts, 64-bit times:
+ * tests/fixtures/snapshot/account-profile-v1.bin, exported by the engine of f15a809) is read,
+ * and written back in the new layout */
+static void
+test_profile_v1_import(void **state)
+{
+    static const char conf[] = "rule sim metric=similar_sizes window=1h limit=1000 action=warn\n"
+                               "rule sc metric=score window=1h limit=1000 action=warn\n";
+    fx *f = fx_new(conf), *g = fx_new(conf);
+    static char blob[8192];
+    size_t n = read_fixture("account-profile-v1.bin", blob, sizeof(blob));
+    hj_buf b = HJ_BUF_INIT;
+
+    (void)state;
+    CHECK_EQ("the old blob is read", engine_import(f->e, "a:old@example.com", blob, n, T0 + 24000), 0);
+    check_old_profile(f->e, "the account is there");
+    CHECK_EQ("exported again", engine_export(f->e, "a:old@example.com", &b), 1);
+    CHECK_EQ("... smaller", b.len < n, 1);
+    CHECK_EQ("and read back", engine_import(g->e, "a:old@example.com", b.s, b.len, T0 + 24000), 0);
+    check_old_profile(g->e, "the account is there again");
+    buf_free(&b);
+    fx_free(f);
+    fx_free(g);
+}
+
 int
 main(void)
 {
@@ -189,6 +251,7 @@ main(void)
         cmocka_unit_test(test_json_validator),   cmocka_unit_test(test_client_cap),
         cmocka_unit_test(test_client_cap_refuses), cmocka_unit_test(test_account_cap),
         cmocka_unit_test(test_account_cap_recent), cmocka_unit_test(test_account_forget),
+        cmocka_unit_test(test_profile_v1_import),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
