@@ -65,11 +65,19 @@ engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx)
 void
 engine_entity_release(const hj_engine *e, hj_entity *x)
 {
-    for (uint32_t i = 0; x->cnt && i < e->pol->scope_ncounters[x->scope]; i++) {
-        window_free(&x->cnt[i].w);
-        window_free(&x->cnt[i].w2);
-        dset_free(&x->cnt[i].d);
-        free(x->cnt[i].sz);
+    for (size_t i = 0; x->cnt && i < e->pol->ncounters; i++) {
+        const hj_counter_def *d = &e->pol->counters[i];
+        if (d->scope != x->scope)
+            continue;
+        hj_counter *k = entity_cnt(e->pol, x, i);
+        window_free(&k->w);
+        counter_kind ck = counter_kind_of(d->metric);
+        if (ck == CK_RATIO)
+            window_free(&k->w2);
+        else if (ck == CK_DISTINCT)
+            dset_free(&k->d);
+        else if (ck == CK_SIZES)
+            free(k->sz);
     }
     free(x->cnt);
     free(x->last_fired);

@@ -34,12 +34,29 @@ typedef struct hj_sizes { /* times in epoch seconds and sizes in bytes, both < 2
     uint32_t len, next;
 } hj_sizes;
 
+/* a counter holds what its metric needs: the window w, and one of the rest (counter_kind) */
 typedef struct hj_counter {
     hj_window w;
-    hj_window w2; /* bounce_ratio: all delivery outcomes (w holds the bounces) */
-    hj_dset d;
-    hj_sizes *sz; /* similar_sizes only, allocated on first use */
+    union {
+        hj_window w2; /* bounce_ratio: all delivery outcomes (w holds the bounces) */
+        hj_dset d;    /* distinct_*: the items */
+        hj_sizes *sz; /* similar_sizes, allocated on first use */
+    };
 } hj_counter;
+
+typedef enum counter_kind { CK_WINDOW, CK_RATIO, CK_DISTINCT, CK_SIZES } counter_kind;
+
+static inline counter_kind
+counter_kind_of(hj_metric m)
+{
+    static const counter_kind kind[HJ_M__COUNT] = {
+        [HJ_M_BOUNCE_RATIO] = CK_RATIO,     [HJ_M_DISTINCT_RCPTS] = CK_DISTINCT,
+        [HJ_M_DISTINCT_IPS] = CK_DISTINCT,  [HJ_M_DISTINCT_NETS] = CK_DISTINCT,
+        [HJ_M_SIMILAR_SIZES] = CK_SIZES,
+    };
+
+    return (unsigned)m < HJ_M__COUNT ? kind[m] : CK_WINDOW;
+}
 
 /* a network an account has used, and since when */
 typedef struct hj_knet {

@@ -138,23 +138,27 @@ export_window(const hj_window *w, hj_buf *out)
     }
 }
 
-/* export_counter - one counter's descriptor and contents */
+/* export_counter - one counter's descriptor and contents: the window, then the second window,
+ * the distinct items and the sizes, each empty unless the metric has it (counter_kind) */
 static void
 export_counter(const hj_counter_def *d, const hj_counter *k, hj_buf *out)
 {
     uint8_t hdr[4] = {(uint8_t)d->metric, (uint8_t)d->ipclass, (uint8_t)d->scope,
                       (uint8_t)d->novelty};
+    counter_kind ck = counter_kind_of(d->metric);
+    const hj_window none = {0};
+    uint32_t nd = ck == CK_DISTINCT ? k->d.len : 0;
+    uint32_t nz = ck == CK_SIZES && k->sz ? k->sz->len : 0;
 
     put(out, hdr, 4);
     put_i64(out, d->window);
     export_window(&k->w, out);
-    export_window(&k->w2, out);
-    put_u32(out, k->d.len);
-    for (uint32_t i = 0; i < k->d.len; i++) {
+    export_window(ck == CK_RATIO ? &k->w2 : &none, out);
+    put_u32(out, nd);
+    for (uint32_t i = 0; i < nd; i++) {
         put(out, &k->d.e[i].h, sizeof(uint64_t));
         put_i64(out, k->d.e[i].last);
     }
-    uint32_t nz = k->sz ? k->sz->len : 0;
     put_u32(out, nz);
     for (uint32_t i = 0; i < nz; i++) { /* oldest first */
         uint32_t j = (k->sz->next + ENGINE_SIZES - nz + i) % ENGINE_SIZES;
@@ -165,9 +169,18 @@ export_counter(const hj_counter_def *d, const hj_counter *k, hj_buf *out)
 
 /* in_use - does a counter hold anything worth keeping */
 static int
-in_use(const hj_counter *k)
+in_use(const hj_counter_def *d, const hj_counter *k)
 {
-    return k->w.len || k->w2.len || k->d.len || (k->sz && k->sz->len);
+    switch (counter_kind_of(d->metric)) {
+    case CK_RATIO:
+        return k->w.len || k->w2.len;
+    case CK_DISTINCT:
+        return k->w.len || k->d.len;
+    case CK_SIZES:
+        return k->w.len || (k->sz && k->sz->len);
+    default:
+        return k->w.len != 0;
+    }
 }
 
 int
@@ -202,10 +215,10 @@ engine_export(hj_engine *e, const char *key, hj_buf *out)
         put(out, x->prof, sizeof(*x->prof));
     uint32_t n = 0;
     for (size_t i = 0; x->cnt && i < e->pol->ncounters; i++)
-        n += e->pol->counters[i].scope == s && in_use(entity_cnt(e->pol, x, i));
+        n += e->pol->counters[i].scope == s && in_use(&e->pol->counters[i], entity_cnt(e->pol, x, i));
     put_u32(out, n);
     for (size_t i = 0; x->cnt && i < e->pol->ncounters; i++)
-        if (e->pol->counters[i].scope == s && in_use(entity_cnt(e->pol, x, i)))
+        if (e->pol->counters[i].scope == s && in_use(&e->pol->counters[i], entity_cnt(e->pol, x, i)))
             export_counter(&e->pol->counters[i], entity_cnt(e->pol, x, i), out);
     return 1;
 }
@@ -470,10 +483,11 @@ import_body(hj_engine *e, reader *r, hj_entity *x)
                 entity_cnt_alloc(e->pol, x);
             k = entity_cnt(e->pol, x, (size_t)i);
         }
-        import_window(r, k ? &k->w : NULL);
-        import_window(r, k ? &k->w2 : NULL);
-        import_dset(r, k, e->pol->distinct_max);
-        import_sizes(r, k);
+        counter_kind ck = k ? counter_kind_of(e->pol->counters[i].metric) : CK_WINDOW;
+        import_window(r, k ? &k->w : NULL); /* what the metric does not have is read and dropped */
+        import_window(r, ck == CK_RATIO ? &k->w2 : NULL);
+        import_dset(r, ck == CK_DISTINCT ? k : NULL, e->pol->distinct_max);
+        import_sizes(r, ck == CK_SIZES ? k : NULL);
     }
     if (x == NULL || r->bad)
         return;
