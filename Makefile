@@ -81,6 +81,11 @@ LIBS_HJ = $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
 
 all: $(BUILD)/hijackd $(BUILD)/hijackctl
 
+# -Wconversion -Wsign-conversion (implicit conversions that may change a value or its sign)
+# in the folders that are clean of them; the rest: docs/ARCHITECTURE.md, "Build flags".
+CONV_DIRS = src/util src/notify src/conf src/store src/frontend src/daemon src/prog/hijackd
+$(patsubst %,$(BUILD)/obj/%/%.o,$(CONV_DIRS)): WARN += -Wconversion -Wsign-conversion
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
