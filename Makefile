@@ -3,6 +3,8 @@
 #   make check           build, then run the whole test suite (tests/run.sh)
 #   make install         install under $(PREFIX) (default /usr/local)
 #   make BUILD=build-asan SAN=1    the same with AddressSanitizer + UBSan
+#   make tsan            build-tsan/ with ThreadSanitizer (TSAN=1); make tsan-test runs the
+#                        daemon tests on it (tests/tsan.sh)
 #   make WERROR=1        warnings are errors (CI)
 #   make fuzz            the libFuzzer harnesses of tests/fuzz/ (clang; build-fuzz/fuzz_*)
 #   make fuzz-smoke      each harness a few seconds over its corpus; fails on any crash
@@ -35,6 +37,12 @@ ifeq ($(FUZZ),1)
 CC = clang
 CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN)
 LDFLAGS += -fsanitize=fuzzer $(FUZZ_SAN)
+HARDEN_FORTIFY =
+endif
+# The ThreadSanitizer build (make tsan): the spool threads against the event loop.
+ifeq ($(TSAN),1)
+CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+LDFLAGS += -fsanitize=thread
 HARDEN_FORTIFY =
 endif
 ifeq ($(HARDEN),1)
@@ -72,6 +80,11 @@ UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 LIBS_HJ = $(BUILD)/libhijackd.a $(BUILD)/libhjengine.a
 
 all: $(BUILD)/hijackd $(BUILD)/hijackctl
+
+# -Wconversion -Wsign-conversion (implicit conversions that may change a value or its sign)
+# in the folders that are clean of them; the rest: docs/ARCHITECTURE.md, "Build flags".
+CONV_DIRS = src/util src/notify src/conf src/store src/frontend src/daemon src/prog/hijackd
+$(patsubst %,$(BUILD)/obj/%/%.o,$(CONV_DIRS)): WARN += -Wconversion -Wsign-conversion
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -115,6 +128,15 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libhjdaemon.a $(LIBS_HJ)
 fuzz-smoke: fuzz
 	tests/fuzz/smoke.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
+# ThreadSanitizer: hijackd, hijackctl and the unit tests in build-tsan/; tsan-test builds them
+# and runs the threaded unit tests and the daemon tests on them (tests/tsan.sh, which skips
+# where TSan cannot run; a pass of scripts/test).
+tsan:
+	$(MAKE) BUILD=build-tsan TSAN=1 all tests
+
+tsan-test:
+	tests/tsan.sh build-tsan
+
 # The engine library must not reach for sockets, syslog, files, the clock or global state:
 # its objects may use only the outside symbols src/engine/ALLOWED_SYMBOLS allows (alloc.o alone
 # may write its one out-of-memory line before abort()), and define no writable static data
@@ -150,5 +172,5 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all tests check check-engine-pure check-layers install uninstall format clean fuzz \
-	fuzz-bins fuzz-smoke
+	fuzz-bins fuzz-smoke tsan tsan-test
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,6 +1,7 @@
 # lib.sh - the check lines of the suite's shell scripts, shared (see tests/README.md).
 #
-#   . "$ROOT/tests/lib.sh"    sourced by tests/run.sh, tests/e2e_*.sh, tests/tools/test_logconv.sh
+#   . "$ROOT/tests/lib.sh"    sourced by tests/run.sh, tests/tsan.sh, tests/e2e_*.sh,
+#                             tests/tools/test_logconv.sh
 #   LIB_STYLE=STYLE           how ok / ko print (set before the first check; default tap):
 #       tap        "ok      WHAT"   / "not ok  WHAT"    TAP, tallied by run.sh (the e2e scripts)
 #       numbered   "ok N - WHAT"    / "not ok N - WHAT" TAP with the check's number (e2e_queue.sh)
@@ -14,6 +15,10 @@
 #                             goes where the script's does
 #   skip WHAT                 "SKIPPED WHAT": a check that cannot run here, never a pass
 #   finish                    "N passed, N failed"
+#   tally CMD...              run CMD, a script printing a TAP plan and ok / not ok lines (its
+#                             output shown, "# SKIP" counted as skipped); dying early, running
+#                             short of its plan or exiting non-zero without a "not ok" fails.
+#                             Its output is kept in LIB_TALLY (default $LIB_OUT.tally)
 #   free_ports N              N distinct free loopback TCP ports, on one line
 #   free_port                 one free loopback TCP port
 #
@@ -54,6 +59,22 @@ check() {
 		ko "$what"
 		head -20 "$LIB_OUT" | sed "s/^/$LIB_INDENT/"
 	fi
+}
+
+tally() {
+	local f=${LIB_TALLY:-${LIB_OUT:-/tmp/lib-tally.$$}.tally}
+	"$@" >"$f" 2>&1
+	local rc=$? bad good skipped plan ran
+	cat "$f"
+	bad=$(grep -c '^not ok ' "$f")
+	skipped=$(grep -c '^ok .*# SKIP' "$f")
+	good=$(($(grep -c '^ok ' "$f") - skipped))
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$f" | head -1)
+	ran=$((good + bad + skipped))
+	PASS=$((PASS + good)) FAIL=$((FAIL + bad)) SKIP=$((SKIP + skipped))
+	if [ -z "$plan" ]; then ko "$*: no TAP plan (1..N)"
+	elif [ "$ran" != "$plan" ]; then ko "$*: ran $ran of its $plan planned checks"; fi
+	if [ "$rc" != 0 ] && [ "$bad" = 0 ]; then ko "$* exited $rc"; fi
 }
 
 free_ports() {

@@ -222,20 +222,6 @@ else
 fi
 
 section "the daemon: policy service black-box (tests/daemon_test.py)"
-tally() { # a script printing a TAP plan and ok / not ok lines; dying early or short of its plan fails
-	"$@" >"$T/tally" 2>&1
-	local rc=$? bad good skipped plan ran
-	cat "$T/tally"
-	bad=$(grep -c '^not ok ' "$T/tally")
-	skipped=$(grep -c '^ok .*# SKIP' "$T/tally")
-	good=$(($(grep -c '^ok ' "$T/tally") - skipped))
-	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$T/tally" | head -1)
-	ran=$((good + bad + skipped))
-	PASS=$((PASS + good)); FAIL=$((FAIL + bad)); SKIP=$((SKIP + skipped))
-	if [ -z "$plan" ]; then ko "$*: no TAP plan (1..N)"
-	elif [ "$ran" != "$plan" ]; then ko "$*: ran $ran of its $plan planned checks"; fi
-	if [ "$rc" != 0 ] && [ "$bad" = 0 ]; then ko "$* exited $rc"; fi
-}
 tally timeout 300 python3 tests/daemon_test.py "$HJ"
 
 section "the admin surface: control socket, hijackctl, HTTP API, /metrics, dashboard (tests/admin_test.py)"

@@ -542,8 +542,8 @@ mailbox_addr(span m, char *out, size_t outlen)
             lt = i;
     span a = m;
     if (lt < m.n) {
-        const char *gt = memchr(m.p + lt + 1, '>', m.n - lt - 1), *colon;
-        a = (span){m.p + lt + 1, gt ? (size_t)(gt - m.p - lt - 1) : m.n - lt - 1};
+        const char *in = m.p + lt + 1, *gt = memchr(in, '>', m.n - lt - 1), *colon;
+        a = (span){in, gt ? (size_t)(gt - in) : m.n - lt - 1}; /* memchr: in <= gt */
         if (a.n > 0 && a.p[0] == '@' && (colon = memchr(a.p, ':', a.n)) != NULL)
             a = (span){colon + 1, (size_t)(a.p + a.n - colon - 1)};
     }
