@@ -27,6 +27,7 @@
 import copy
 import json
 import os
+import re
 import shutil
 import socket
 import stat
@@ -105,7 +106,10 @@ UNLOCK_REFUSED = {"HJU1-1764057600-1764316800-00000000000000000000000000000403":
                   (409, "alice@example.test is not locked")}
 UNLOCK_BOOM = "HJU1-1764057600-1764316800-00000000000000000000000000000500"
 
-QUEUE_ACCOUNTS = {"4B1C31002A3": "alice@example.com", "4B1C31002A4": "alice@example.com"}
+QUEUE_ACCOUNTS = {"4B1C31002A3": "alice@example.com", "4B1C31002A4": "alice@example.com",
+                  "4B1C31002A7": "alice@example.com",  # a forged log line: the victim's mail
+                  "4B1C31002A8": "alice@example.com"}  # her policy request gave another sender
+QUEUE_POLICY_SENDERS = {"4B1C31002A4": "alice@example.com", "4B1C31002A8": "alias@example.com"}
 SPECIAL = {"nobody@example.com": (404, "unknown account"),
            "denied@example.com": (403, "not allowed: you are not root or in the admin group"),
            "boom@example.com": (500, "store error: disk I/O error")}
@@ -128,7 +132,9 @@ def answer(req):
         return 500, {"ok": False, "error": "store error: disk I/O error"}
     if cmd == "queue_accounts":
         ids = req.get("ids") or []
-        return 200, {"accounts": {q: QUEUE_ACCOUNTS[q] for q in ids if q in QUEUE_ACCOUNTS}}
+        return 200, {"accounts": {q: QUEUE_ACCOUNTS[q] for q in ids if q in QUEUE_ACCOUNTS},
+                     "policy_senders": {q: QUEUE_POLICY_SENDERS[q] for q in ids
+                                        if q in QUEUE_POLICY_SENDERS}}
     if cmd not in CANNED:
         return 400, {"error": "unknown command " + cmd}
     body = copy.deepcopy(CANNED[cmd])
@@ -435,6 +441,12 @@ QUEUE = [  # postqueue -j lines: alice's 2 messages (the daemon knows them), a r
     {"queue_name": "deferred", "queue_id": "4B1C31002A6", "arrival_time": 1764050300,
      "message_size": 500, "forced_expire": False, "sender": "MAILER-DAEMON",
      "recipients": [{"address": "carol@example.com"}]},
+    {"queue_name": "deferred", "queue_id": "4B1C31002A7", "arrival_time": 1764050400,
+     "message_size": 700, "forced_expire": False, "sender": "victim@example.com",
+     "recipients": [{"address": "boss@far.test"}]},
+    {"queue_name": "deferred", "queue_id": "4B1C31002A8", "arrival_time": 1764050500,
+     "message_size": 700, "forced_expire": False, "sender": "alias@example.com",
+     "recipients": [{"address": "friend@far.test"}]},
 ]
 
 
@@ -474,19 +486,34 @@ def check_queue(ctl, conf, state, fake):
            "--json queue --config-dir: the report, postqueue -c DIR -j")
     rc, out, err, _ = run(ctl, "-c", conf, "-o", "postqueue_path=" + pq, "queue", "purge",
                           "alice@example.com")
-    report(rc == 0 and "dry run: would delete 2 messages (30 recipients) of alice@example.com:"
-           in out and "4B1C31002A3" in out and not os.path.exists(deleted),
-           "queue purge without --yes: a dry run (postqueue_path from -o)")
+    report(rc == 0 and "dry run: would delete 3 messages (31 recipients) of alice@example.com:"
+           in out and re.search(r"^4B1C31002A3 +account\+sender +<alice@example.com>$", out, re.M)
+           and re.search(r"^4B1C31002A8 +account\+policy-sender +<alias@example.com>$", out, re.M)
+           and "kept 1 message of alice@example.com" in out
+           and re.search(r"^4B1C31002A7 +mapped, sender differs +<victim@example.com>$", out, re.M)
+           and not os.path.exists(deleted),
+           "queue purge without --yes: a dry run naming each message's rule, the victim's kept "
+           "(postqueue_path from -o)")
     rc, out, err, _ = run(ctl, "-c", conf, "queue", "purge", "alice@example.com", "--yes",
                           "--postqueue", pq, "--postsuper", ps)
     got = open(deleted).read().split() if os.path.exists(deleted) else []
-    report(rc == 0 and "deleted 2 messages" in out and got == ["4B1C31002A3", "4B1C31002A4"],
-           "queue purge --yes: postsuper -d - gets exactly alice's IDs")
+    report(rc == 0 and "deleted 3 messages" in out
+           and got == ["4B1C31002A3", "4B1C31002A4", "4B1C31002A8"],
+           "queue purge --yes: postsuper -d - gets exactly alice's IDs, not the forged one")
     rc, out, err, _ = run(ctl, "-c", conf, "--json", "queue", "purge", "spam@elsewhere.test",
                           "--postqueue", pq)
+    j = json.loads(out) if out.strip() else {}
+    report(rc == 1 and "nothing of spam@elsewhere.test to delete: 1 kept: sender-only" in err
+           and j.get("queue_ids") == [] and j.get("kept") == 1,
+           "queue purge of a sender without --by-sender: nothing deleted, exit 1")
+    rc, out, err, _ = run(ctl, "-c", conf, "--json", "queue", "purge", "spam@elsewhere.test",
+                          "--by-sender", "--postqueue", pq)
     j = json.loads(out) if rc == 0 else {}
-    report(rc == 0 and j.get("dry_run") is True and j.get("grouped_by") == "sender"
-           and j.get("queue_ids") == ["4B1C31002A5"], "--json queue purge of a sender (dry run)")
+    report(rc == 0 and j.get("dry_run") is True and j.get("by_sender") is True
+           and j.get("queue_ids") == ["4B1C31002A5"]
+           and j.get("matches") == [{"queue_id": "4B1C31002A5", "sender": "spam@elsewhere.test",
+                                     "rule": "sender-only", "delete": True}],
+           "--json queue purge --by-sender of a sender (dry run)")
     rc, out, err, _ = run(ctl, "-c", conf, "queue", "purge", "nobody@example.com", "--postqueue", pq)
     report(rc == 1 and "nothing queued" in err, "queue purge of nothing: exit 1")
     rc, out, err, _ = run(ctl, "-c", conf, "queue", "--postqueue", bad)
@@ -601,7 +628,7 @@ GROUPS = (  # name, how many checks it prints, the checks
     ("errors", len(ERROR_CASES) + len(USAGE) + 2, lambda c, conf, st, fake: check_errors(c, conf, fake, st)),
     ("config", 8, lambda c, conf, st, fake: check_config(c, conf, st)),
     ("unreachable", 3 + len(MODES), lambda c, conf, st, fake: check_unreachable(c, conf, st)),
-    ("queue", 10, check_queue),
+    ("queue", 11, check_queue),
     ("mail-unlock", 7 + len(UNLOCK_REFUSED) + 3 + len(MU_MODES) + len(MU_USAGE), check_mail_unlock),
 )
 PLAN = sum(n for _, n, _ in GROUPS) + 1  # + the daemon that never answers

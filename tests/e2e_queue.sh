@@ -19,7 +19,8 @@
 #     messages / 30 recipients, exactly the queue IDs the maillog gives her; bob authenticated, the
 #     relayed message grouped by sender; verdict "stolen account"; the human form says so too;
 #   - `show alice` counts her 12 messages (from the policy requests only: log_submissions=no);
-#   - `queue purge alice` without --yes is a dry run (exit 0, her 6 IDs, the queue unchanged);
+#   - `queue purge alice` without --yes is a dry run (exit 0, her 6 IDs, each matched by the rule
+#     account+sender: mapped to her by the policy service and sent as her; the queue unchanged);
 #   - `queue purge alice --yes` deletes exactly her 6; a second purge finds nothing (exit 1); with the
 #     sink back and a flush, bob's and the relayed mail are delivered, none of alice's.
 # hijackd must still be running at the end; the trap stops it and the mail stack.
@@ -205,12 +206,14 @@ rc=$?
 check "queue purge without --yes: exit 0 ($rc)" test "$rc" = 0
 check "  it announces a dry run of 6 messages (30 recipients) of alice" \
 	grep -qx 'dry run: would delete 6 messages (30 recipients) of alice@example.test:' "$D/ctl-dry.txt"
-check "  and lists exactly her 6 queue IDs" test "$(grep -E '^[0-9A-F]+$' "$D/ctl-dry.txt" | sort | paste -sd' ')" = "$ALICE2"
+check "  and lists exactly her 6 queue IDs, each matched by account+sender" \
+	test "$(awk '/^[0-9A-F]+ +account\+sender +<alice@example\.test>$/ { print $1 }' "$D/ctl-dry.txt" | sort | paste -sd' ')" = "$ALICE2"
 ctl --json queue purge alice@example.test --config-dir "$PF" --postqueue "$PQ" --postsuper "$PS" >"$D/ctl-dry.json" 2>&1
 rc=$?
-check "  --json dry run: exit 0, dry_run true, grouped by account, her 6 IDs" test "$rc" = 0 -a "$(python3 -c "
+check "  --json dry run: exit 0, dry_run true, her 6 IDs, each by account+sender, none kept" test "$rc" = 0 -a "$(python3 -c "
 import json,sys; o=json.load(open(sys.argv[1]))
-print(o['dry_run'] is True and o['grouped_by'] == 'account' and o['group'] == 'alice@example.test'
+print(o['dry_run'] is True and o['account'] == 'alice@example.test' and o['kept'] == 0
+      and all(m['rule'] == 'account+sender' and m['delete'] for m in o['matches'])
       and o['messages'] == 6 and o['recipients'] == 30 and ' '.join(sorted(o['queue_ids'])) == sys.argv[2])" \
 	"$D/ctl-dry.json" "$ALICE2" 2>&1)" = True
 check "  the queue is unchanged (postqueue -j: the same 9 IDs)" test "$(queue_ids_now)" = "$Q2"
@@ -220,10 +223,10 @@ ctl --json queue purge alice@example.test --yes --config-dir "$PF" --postqueue "
 	>"$D/ctl-purge.json" 2>"$D/ctl-purge.err"
 rc=$?
 check "queue purge alice --yes: exit 0 ($rc)" test "$rc" = 0
-check "  it reports her 6 IDs deleted, grouped by account" python3 -c "
+check "  it reports her 6 IDs deleted, none kept" python3 -c "
 import json,sys; o=json.load(open(sys.argv[1]))
-assert (o['dry_run'], o['grouped_by'], o['group'], o['messages'], ' '.join(sorted(o['queue_ids']))) == \
-       (False, 'account', 'alice@example.test', 6, sys.argv[2]), o" "$D/ctl-purge.json" "$ALICE2"
+assert (o['dry_run'], o['kept'], o['account'], o['messages'], ' '.join(sorted(o['queue_ids']))) == \
+       (False, 0, 'alice@example.test', 6, sys.argv[2]), o" "$D/ctl-purge.json" "$ALICE2"
 read -r -a ALICE <<<"$ALICE2"
 read -r -a OTHERS <<<"$(comm -23 <(tr ' ' '\n' <<<"$Q2") <(tr ' ' '\n' <<<"$ALICE2") | paste -sd' ')"
 check "  none of alice's 6 messages is queued" none_queued "${ALICE[@]}"

@@ -185,7 +185,13 @@ m metrics_log_twice src/frontend/logfront.c \
 	'/metrics counts a log line not understood twice'
 m purge_no_ids src/incident/purge.c \
 	'core_queue_ids(o->C, d->entity, qid_collect, &s);' '(void)qid_collect;' \
-	'lock_purge_queue forgets the queue IDs seen for the account (only its own sender is purged)'
+	'lock_purge_queue forgets the queue IDs seen for the account (nothing mapped: nothing purged)'
+m purge_mapping_enough src/postfix/queue.c \
+	$'    if (mapped)\n        return QUEUE_R_SENDER_DIFFERS;' $'    if (mapped)\n        return QUEUE_R_ACCOUNT_SENDER;' \
+	'a purge deletes whatever the queue-ID map gives the account, whatever its sender (a forged log line deletes a victim'"'"'s mail)'
+m purge_sender_only_auto src/postfix/queue.c \
+	'(rule == QUEUE_R_SENDER_ONLY && (flags & QUEUE_BY_SENDER));' '(rule == QUEUE_R_SENDER_ONLY && (flags | QUEUE_BY_SENDER));' \
+	'sender-only messages are purged without --by-sender (and by lock_purge_queue)'
 # the admin side
 m ctl_rcvtimeo src/prog/hijackctl/ctl_sock.c \
 	'setsockopt(*fdp, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));' '(void)0;' \

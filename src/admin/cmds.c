@@ -451,19 +451,23 @@ cmd_reload(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 static int
 cmd_queue_accounts(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
-    json_t *ids = json_object_get(req, "ids"), *out = json_object(), *id;
+    json_t *ids = json_object_get(req, "ids"), *out = json_object(), *snd = json_object(), *id;
     size_t i;
 
     (void)who;
     if (!json_is_array(ids))
-        return json_decref(out), err(reply, 400, "\"ids\" must be an array of queue IDs");
+        return json_decref(out), json_decref(snd),
+               err(reply, 400, "\"ids\" must be an array of queue IDs");
     json_array_foreach(ids, i, id)
     {
         const char *q = json_string_value(id), *a = q ? core_account_of(A->C, q) : NULL;
+        const char *s = a ? core_queue_sender(A->C, q) : NULL; /* the policy request's sender */
         if (a)
             json_object_set_new(out, q, jname(a));
+        if (s)
+            json_object_set_new(snd, q, jname(s));
     }
-    *reply = json_pack("{s:o}", "accounts", out);
+    *reply = json_pack("{s:o,s:o}", "accounts", out, "policy_senders", snd);
     return 200;
 }
 

@@ -236,11 +236,13 @@ enum { QID_POLICY = 'P', QID_LOG = 'L' };
 
 /* note_qid - queue ID -> account; what the log says never replaces what a front end that
  * answers for the message (the policy service) recorded: anyone who can write to syslog can
- * forge a log line, and a purge deletes by this map */
+ * forge a log line, and a purge deletes by this map. A policy entry also keeps the sender its
+ * request gave (after the account's NUL: 's' and the sender, or '-' when unknown or too long),
+ * the purge's second key (queue.h: queue_match) */
 static void
-note_qid(core *C, const char *qid, const char *acct, char source)
+note_qid(core *C, const char *qid, const char *acct, const char *sender, char source)
 {
-    char v[STORE_NAME_MAX + 2];
+    char v[2 * STORE_NAME_MAX + 8];
     int same;
 
     if (qid == NULL || *qid == 0 || acct == NULL || *acct == 0)
@@ -248,15 +250,31 @@ note_qid(core *C, const char *qid, const char *acct, char source)
     const char *old = htab_get(C->qids, qid, strlen(qid));
     if (source == QID_LOG && old && old[0] == QID_POLICY)
         return;
-    int n = snprintf(v, sizeof(v), "%c%s", source, acct);
-    C->qids = map_put(C->qids, qid, v, (size_t)(n < (int)sizeof(v) ? n : (int)sizeof(v) - 1),
-                      &same);
+    int n = snprintf(v, STORE_NAME_MAX + 2, "%c%s", source, acct);
+    n = n < STORE_NAME_MAX + 2 ? n : STORE_NAME_MAX + 1;
+    if (source == QID_POLICY) {
+        int known = sender != NULL && strlen(sender) < STORE_NAME_MAX;
+        n += 1 + snprintf(v + n + 1, sizeof(v) - (size_t)n - 1, "%c%s", known ? 's' : '-',
+                          known ? sender : "");
+    }
+    C->qids = map_put(C->qids, qid, v, (size_t)n, &same);
 }
 
 void
 core_note_queue_id(core *C, const char *qid, const char *acct)
 {
-    note_qid(C, qid, acct, QID_LOG);
+    note_qid(C, qid, acct, NULL, QID_LOG);
+}
+
+const char *
+core_queue_sender(core *C, const char *queue_id)
+{
+    const char *v = htab_get(C->qids, queue_id, strlen(queue_id));
+
+    if (v == NULL || v[0] != QID_POLICY)
+        return NULL;
+    v += strlen(v) + 1;
+    return *v == 's' ? v + 1 : NULL;
 }
 
 const char *
@@ -313,7 +331,7 @@ count_message(core *C, const core_msg *m, int64_t now)
     }
     if (ev.nrcpt < 1)
         ev.nrcpt = 1;
-    note_qid(C, ev.queue_id, m->account, QID_POLICY);
+    note_qid(C, ev.queue_id, m->account, m->sender, QID_POLICY);
     engine_event(C->eng, &ev);
 }
 

@@ -51,6 +51,9 @@
  *	core_note_queue_id() for what a log says; a log's entry never
  *	replaces one of core_judge() (a forged log line must not hand a
  *	message to another account, whose purge would then delete it).
+ *	core_queue_sender() is the sender the policy request gave for a
+ *	queue ID core_judge() mapped, or NULL (the log's mapping, no sender
+ *	known, or not seen): the purge's second key (queue.h: queue_match).
  *
  *	core_reload() takes a configuration loaded by the caller: on 0 it
  *	owns and runs it, and *changed has CONF_F_NOTIFY set when a setting
@@ -158,6 +161,7 @@ size_t core_flush_step(core *C, size_t max);
 void core_flush(core *C);
 void core_note_queue_id(core *C, const char *queue_id, const char *account);
 const char *core_account_of(core *C, const char *queue_id);
+const char *core_queue_sender(core *C, const char *queue_id);
 void core_queue_ids(core *C, const char *account, void (*fn)(void *ctx, const char *qid),
                     void *ctx);
 const hj_conf *core_conf(const core *C);

@@ -1,8 +1,10 @@
 /*
  * purge - lock_purge_queue off the event loop (see purge.h)
  *
- * A job is one JSON object: {"account", "queue_ids": [...], "postqueue", "postsuper",
- * "config_dir", "timeout"}. The worker does what "hijackctl queue purge --yes" does.
+ * A job is one JSON object: {"account", "queue_ids": [...], "policy_senders": {queue ID:
+ * sender}, "postqueue", "postsuper", "config_dir", "timeout"}. The worker does what "hijackctl
+ * queue purge --yes" does (never --by-sender). A job written before policy_senders existed has
+ * none: only account+sender then.
  */
 #include "purge.h"
 
@@ -26,11 +28,34 @@ struct purger {
     purge_obs obs;
 };
 
-/* owner_of - queue_group's account_of: the job's account for the queue IDs it names */
-static const char *
-owner_of(void *ctx, const char *queue_id)
+typedef struct job_owner { /* queue_match's context: what the job says of its queue IDs */
+    const char *account;
+    htab *ids;          /* the queue IDs hijackd mapped to the account */
+    json_t *senders;    /* queue ID -> the policy request's sender */
+} job_owner;
+
+/* owner_of - queue_match's owner_of */
+static void
+owner_of(void *ctx, const char *queue_id, queue_owner *o)
 {
-    return htab_get(ctx, queue_id, strlen(queue_id));
+    const job_owner *j = ctx;
+
+    if (htab_get(j->ids, queue_id, strlen(queue_id)) == NULL)
+        return;
+    o->account = j->account;
+    o->policy_sender = json_string_value(json_object_get(j->senders, queue_id));
+}
+
+/* log_done - "deleted N queued messages of A", and what was kept and why */
+static void
+log_done(const char *acct, const queue_picks *p)
+{
+    hj_buf kept = HJ_BUF_INIT;
+
+    queue_picks_kept(p, &kept);
+    log_info("lock_purge_queue: deleted %zu queued messages of %s%s%s", p->nids, acct,
+             kept.len ? "; " : "", buf_str(&kept));
+    buf_free(&kept);
 }
 
 static const char *
@@ -47,11 +72,10 @@ run_job(json_t *o)
     const char *acct = jstr(o, "account"), *dir = jstr(o, "config_dir");
     json_int_t t = json_integer_value(json_object_get(o, "timeout"));
     int timeout = t >= 1 && t <= 3600 ? (int)t : 60; /* a damaged job: the default */
-    htab *owner = htab_new(64);
+    job_owner owner = {acct, htab_new(64), json_object_get(o, "policy_senders")};
     queue_list q;
-    queue_report r;
-    const char **ids = NULL;
-    size_t i, n = 0;
+    queue_picks p = {0};
+    size_t i;
     json_t *v;
     char e[1024];
     spool_result res = SPOOL_DONE;
@@ -62,26 +86,26 @@ run_job(json_t *o)
     {
         const char *id = json_string_value(v);
         if (id)
-            htab_put(owner, id, strlen(id), (void *)acct, NULL);
+            htab_put(owner.ids, id, strlen(id), (void *)acct, NULL);
     }
-    queue_report_init(&r);
     if (queue_read(jstr(o, "postqueue"), dir, timeout, &q, e, sizeof(e)) != 0) {
         log_error("lock_purge_queue: %s: %s (tried again later)", acct, e);
         res = SPOOL_RETRY;
     } else {
-        queue_group(&q, owner_of, owner, NULL, &r);
-        if (queue_select(&r, acct, &ids, &n) != 0 || n == 0) {
+        queue_match(&q, acct, owner_of, &owner, 0, &p); /* the strict rules only */
+        if (p.n == 0) {
             log_info("lock_purge_queue: nothing of %s queued", acct);
-        } else if (queue_purge(jstr(o, "postsuper"), dir, timeout, ids, n, e, sizeof(e)) != 0) {
+        } else if (p.nids > 0 &&
+                   queue_purge(jstr(o, "postsuper"), dir, timeout, p.ids, p.nids, e, sizeof(e))) {
             log_error("lock_purge_queue: %s: %s (tried again later)", acct, e);
             res = SPOOL_RETRY;
         } else {
-            log_info("lock_purge_queue: deleted %zu queued messages of %s", n, acct);
+            log_done(acct, &p);
         }
     }
-    queue_report_free(&r); /* owns ids */
+    queue_picks_free(&p);
     queue_list_free(&q);
-    htab_free(owner, NULL);
+    htab_free(owner.ids, NULL);
     return res;
 }
 
@@ -123,12 +147,19 @@ purge_put(purger *p, const purge_job *job, int64_t now)
         log_warn("lock_purge_queue: an account name that is not UTF-8: not purged");
         return -1;
     }
-    json_t *o = json_object(), *ids = json_array();
+    json_t *o = json_object(), *ids = json_array(), *snd = json_object();
 
-    for (size_t i = 0; i < job->nqueue_ids; i++)
+    for (size_t i = 0; i < job->nqueue_ids; i++) {
         json_array_append_new(ids, json_string(job->queue_ids[i]));
+        json_t *s = job->policy_senders && job->policy_senders[i]
+                        ? json_string(job->policy_senders[i]) /* NULL: not UTF-8, left out */
+                        : NULL;
+        if (s)
+            json_object_set_new(snd, job->queue_ids[i], s);
+    }
     json_object_set_new(o, "account", acct);
     json_object_set_new(o, "queue_ids", ids);
+    json_object_set_new(o, "policy_senders", snd);
     json_object_set_new(o, "postqueue", json_string(job->postqueue_path));
     json_object_set_new(o, "postsuper", json_string(job->postsuper_path));
     json_object_set_new(o, "config_dir", json_string(job->config_dir ? job->config_dir : ""));
@@ -157,9 +188,10 @@ purge_close(purger *p)
     free(p);
 }
 
-/* the queue IDs the core saw for one account */
+/* the queue IDs the core saw for one account, and the policy requests' senders */
 typedef struct qid_set {
-    const char **ids;
+    core *C;
+    const char **ids, **senders;
     size_t n, cap;
 } qid_set;
 
@@ -168,8 +200,12 @@ qid_collect(void *ctx, const char *qid)
 {
     qid_set *s = ctx;
 
-    if (s->n == s->cap)
-        s->ids = xrealloc(s->ids, (s->cap = s->cap ? 2 * s->cap : 16) * sizeof(*s->ids));
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 16;
+        s->ids = xrealloc(s->ids, s->cap * sizeof(*s->ids));
+        s->senders = xrealloc(s->senders, s->cap * sizeof(*s->senders));
+    }
+    s->senders[s->n] = core_queue_sender(s->C, qid);
     s->ids[s->n++] = qid;
 }
 
@@ -180,19 +216,20 @@ on_decision(void *ctx, const hj_decision *d, const char *json)
 {
     purge_obs *o = ctx;
     const hj_conf *c = core_conf(o->C);
-    qid_set s = {NULL, 0, 0};
+    qid_set s = {o->C, NULL, NULL, 0, 0};
 
     (void)json;
     if (d->action != HJ_A_LOCK || d->scope != HJ_S_ACCOUNT || !c->lock_purge_queue)
         return;
     core_queue_ids(o->C, d->entity, qid_collect, &s);
     purge_job j = {d->entity,         s.ids,
-                   s.n,               c->postqueue_path,
-                   c->postsuper_path, c->postfix_config_dir,
-                   (int)c->postfix_command_timeout};
+                   s.senders,         s.n,
+                   c->postqueue_path, c->postsuper_path,
+                   c->postfix_config_dir, (int)c->postfix_command_timeout};
     if (purge_put(o->p, &j, (int64_t)time(NULL)) != 0)
         log_error("lock_purge_queue: %s: the purge could not be queued", d->entity);
     free(s.ids);
+    free(s.senders);
 }
 
 void

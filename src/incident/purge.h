@@ -10,10 +10,15 @@
  *	void purge_close(purger *p);
  *
  * purge_put() writes one job to the spool in dir (state_dir/purge) and returns at once: the
- * account, the queue IDs hijackd saw for it, and the commands to run (copied into the job, so a
- * reload changes nothing under the worker). The spool's thread then runs "postqueue -j", groups
- * the queue by those IDs (else by sender) exactly like "hijackctl queue purge", and deletes the
- * account's messages with "postsuper -d -". Each command is killed after job->timeout_s. A job
+ * account, the queue IDs hijackd saw for it with the senders the policy requests gave, and the
+ * commands to run (copied into the job, so a reload changes nothing under the worker). The
+ * spool's thread then runs "postqueue -j", picks what is provably the account's with
+ * queue_match() and the strict rules only, like "hijackctl queue purge" without --by-sender
+ * (mapped to the account, and the envelope sender is the account or the one the policy request
+ * gave: a forged log line that maps another user's message to the account does not delete it),
+ * and deletes those with "postsuper -d -". The log line says how many were deleted and how many
+ * kept, and why ("lock_purge_queue: deleted 12 queued messages of A; 3 kept: mapped, sender
+ * differs"). Each command is killed after job->timeout_s. A job
  * that fails (postqueue or postsuper failed or timed out) is retried (after 60 s, doubling) for
  * PURGE_MAX_AGE seconds, then dropped with a log line: a late purge must not reach mail the
  * account sends after an unlock. Every outcome is logged ("lock_purge_queue: ...").
@@ -38,7 +43,9 @@
 
 typedef struct purge_job {
     const char *account;
-    const char *const *queue_ids; /* the queue IDs hijackd saw for the account */
+    const char *const *queue_ids;      /* the queue IDs hijackd saw for the account */
+    const char *const *policy_senders; /* NULL, or per queue ID: its policy request's sender
+                                        * (core_queue_sender), NULL where none */
     size_t nqueue_ids;
     const char *postqueue_path, *postsuper_path;
     const char *config_dir; /* NULL or "": Postfix's default */

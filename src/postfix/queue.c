@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -619,22 +620,114 @@ queue_report_free(queue_report *r)
     r->verdict = QUEUE_VERDICT_NONE;
 }
 
-/* ---------------------------------------------------------------- select and purge */
+/* ---------------------------------------------------------------- match and purge */
 
-int
-queue_select(const queue_report *r, const char *account_or_sender, const char ***ids, size_t *n)
+/* addr_eq - the same envelope address, as Postfix compares: local part exactly, domain (after
+ * the last '@') in any case */
+static int
+addr_eq(const char *a, const char *b)
 {
-    const queue_origin *hit = NULL;
+    const char *at_a = strrchr(a, '@'), *at_b = strrchr(b, '@');
 
-    for (size_t i = 0; i < r->ngroups && hit == NULL; i++)
-        if (r->groups[i].account && strcmp(r->groups[i].account, account_or_sender) == 0)
-            hit = &r->groups[i];
-    for (size_t i = 0; i < r->ngroups && hit == NULL; i++)
-        if (r->groups[i].account == NULL && strcmp(r->groups[i].sender, account_or_sender) == 0)
-            hit = &r->groups[i];
-    *ids = hit ? (const char **)hit->ids : NULL;
-    *n = hit ? hit->nids : 0;
-    return hit ? 0 : -1;
+    if (at_a == NULL || at_b == NULL)
+        return at_a == at_b && strcmp(a, b) == 0;
+    return at_a - a == at_b - b && memcmp(a, b, (size_t)(at_a - a)) == 0 &&
+           strcasecmp(at_a + 1, at_b + 1) == 0;
+}
+
+static const char *const rule_names[QUEUE_R__COUNT] = {
+    [QUEUE_R_ACCOUNT_SENDER] = "account+sender",
+    [QUEUE_R_POLICY_SENDER] = "account+policy-sender",
+    [QUEUE_R_SENDER_ONLY] = "sender-only",
+    [QUEUE_R_SENDER_DIFFERS] = "mapped, sender differs",
+};
+
+const char *
+queue_rule_name(queue_rule r)
+{
+    return r < QUEUE_R__COUNT ? rule_names[r] : "?";
+}
+
+/* match_rule - the rule m fits for account, or -1: not the account's */
+static int
+match_rule(const queue_msg *m, const char *account, const queue_owner *o)
+{
+    int mapped = o->account != NULL && strcmp(o->account, account) == 0;
+    int is_account = addr_eq(m->sender, account);
+
+    if (mapped && is_account)
+        return QUEUE_R_ACCOUNT_SENDER;
+    if (mapped && o->policy_sender && addr_eq(m->sender, o->policy_sender))
+        return QUEUE_R_POLICY_SENDER;
+    if (mapped)
+        return QUEUE_R_SENDER_DIFFERS;
+    return is_account ? QUEUE_R_SENDER_ONLY : -1;
+}
+
+static int
+pick_cmp(const void *a, const void *b)
+{
+    return strcmp(((const queue_pick *)a)->queue_id, ((const queue_pick *)b)->queue_id);
+}
+
+void
+queue_match(const queue_list *q, const char *account,
+            void (*owner_of)(void *ctx, const char *queue_id, queue_owner *o), void *ctx,
+            unsigned flags, queue_picks *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->v = xcalloc(q->n ? q->n : 1, sizeof(queue_pick));
+    for (size_t i = 0; i < q->n && *account; i++) {
+        const queue_msg *m = &q->msgs[i];
+        queue_owner o = {NULL, NULL};
+        if (owner_of)
+            owner_of(ctx, m->queue_id, &o);
+        int rule = match_rule(m, account, &o);
+        if (rule < 0)
+            continue;
+        queue_pick *p = &out->v[out->n++];
+        p->queue_id = xstrdup(m->queue_id);
+        p->sender = xstrdup(m->sender);
+        p->nrcpts = m->nrcpts;
+        p->rule = (queue_rule)rule;
+        p->del = rule == QUEUE_R_ACCOUNT_SENDER || rule == QUEUE_R_POLICY_SENDER ||
+                 (rule == QUEUE_R_SENDER_ONLY && (flags & QUEUE_BY_SENDER));
+        out->count[rule]++;
+    }
+    qsort(out->v, out->n, sizeof(queue_pick), pick_cmp);
+    out->ids = xcalloc(out->n ? out->n : 1, sizeof(char *));
+    for (size_t i = 0; i < out->n; i++)
+        if (out->v[i].del) {
+            out->ids[out->nids++] = out->v[i].queue_id;
+            out->rcpts += out->v[i].nrcpts;
+        }
+}
+
+void
+queue_picks_kept(const queue_picks *p, hj_buf *out)
+{
+    size_t kept[QUEUE_R__COUNT] = {0};
+    int first = 1;
+
+    for (size_t i = 0; i < p->n; i++)
+        kept[p->v[i].rule] += !p->v[i].del;
+    for (int r = 0; r < QUEUE_R__COUNT; r++)
+        if (kept[r]) {
+            buf_printf(out, "%s%zu kept: %s", first ? "" : "; ", kept[r], rule_names[r]);
+            first = 0;
+        }
+}
+
+void
+queue_picks_free(queue_picks *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->v[i].queue_id);
+        free(p->v[i].sender);
+    }
+    free(p->v);
+    free(p->ids);
+    memset(p, 0, sizeof(*p));
 }
 
 int

@@ -16,8 +16,11 @@
  *	void queue_report_free(queue_report *r);
  *
  *	int queue_id_ok(const char *id);
- *	int queue_select(const queue_report *r, const char *account_or_sender,
- *	                 const char ***ids, size_t *n);
+ *	void queue_match(const queue_list *q, const char *account,
+ *	                 void (*owner_of)(void *ctx, const char *queue_id, queue_owner *o),
+ *	                 void *ctx, unsigned flags, queue_picks *out);
+ *	void queue_picks_kept(const queue_picks *p, hj_buf *out);
+ *	void queue_picks_free(queue_picks *p);
  *	int queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
  *	                const char *const *ids, size_t n, char *err, size_t errlen);
  *	int queue_sendmail(const char *sendmail_path, const char *config_dir, int timeout_s,
@@ -80,10 +83,35 @@
  *	(enable_long_queue_ids: at least 10 characters of time, 'z', the inode;
  *	Postfix's 52-character alphabet without vowels: 4XnZ1k3XyFz9sQ).
  *
- *	queue_select() finds the group whose account is account_or_sender,
- *	else a group without account whose sender is (exact match); it sets
- *	*ids (owned by r, valid until queue_report_free()) and *n and returns
- *	0, or returns -1 with *ids = NULL, *n = 0.
+ *	queue_match() picks what a purge of account may delete: only what is
+ *	provably the account's. The queue-ID map is also fed by log lines,
+ *	which any local user can forge ("logger -t postfix/smtpd ..."), so a
+ *	mapping alone proves nothing; the envelope sender postqueue shows is
+ *	the second key. owner_of (may be NULL) fills *o for a queue ID (o is
+ *	zeroed first): the account hijackd mapped it to, and, only when the
+ *	policy service made that mapping, the sender its request gave. Each
+ *	message of q is matched by the first rule that fits:
+ *	  QUEUE_R_ACCOUNT_SENDER  "account+sender": mapped to account, and the
+ *	                          sender is the account itself;
+ *	  QUEUE_R_POLICY_SENDER   "account+policy-sender": mapped to account
+ *	                          by the policy service, and the sender is the
+ *	                          one that request gave;
+ *	  QUEUE_R_SENDER_DIFFERS  "mapped, sender differs": mapped to account,
+ *	                          any other sender: never deleted;
+ *	  QUEUE_R_SENDER_ONLY     "sender-only": the sender is the account but
+ *	                          the message is not mapped to it (unknown, or
+ *	                          mapped to another account): deleted only
+ *	                          with QUEUE_BY_SENDER in flags;
+ *	other messages are not the account's and are not listed. Senders
+ *	compare as Postfix does: the local part exactly, the domain (after
+ *	the last '@') case-insensitively. out->v lists the matched messages
+ *	sorted by queue ID, each with its rule and whether it is to be
+ *	deleted; out->ids (into out->v) the queue IDs to delete, in the same
+ *	order, for queue_purge(); out->rcpts their recipients; out->count[rule]
+ *	the messages per rule. out needs no initialising.
+ *	queue_rule_name() is the rule's name above. queue_picks_kept() appends
+ *	what is kept, for a log line or a person: "3 kept: mapped, sender
+ *	differs; 1 kept: sender-only", or nothing.
  *
  *	queue_purge() deletes messages: "postsuper [-c config_dir] -d -" with
  *	the IDs on its stdin, one per line. Every ID is checked with
@@ -170,6 +198,37 @@ typedef struct queue_origin { /* one group: an account, or a sender */
     size_t nreasons;
 } queue_origin;
 
+/* what hijackd's queue-ID map says of one queue ID (queue_match) */
+typedef struct queue_owner {
+    const char *account;       /* NULL: not mapped */
+    const char *policy_sender; /* NULL: not mapped by the policy service, or no sender known */
+} queue_owner;
+
+typedef enum queue_rule {
+    QUEUE_R_ACCOUNT_SENDER, /* "account+sender" */
+    QUEUE_R_POLICY_SENDER,  /* "account+policy-sender" */
+    QUEUE_R_SENDER_ONLY,    /* "sender-only": with QUEUE_BY_SENDER only */
+    QUEUE_R_SENDER_DIFFERS, /* "mapped, sender differs": kept */
+    QUEUE_R__COUNT
+} queue_rule;
+
+#define QUEUE_BY_SENDER 1u /* queue_match: sender-only messages are deleted too */
+
+typedef struct queue_pick { /* one matched message */
+    char *queue_id, *sender;
+    size_t nrcpts;
+    queue_rule rule;
+    int del; /* to be deleted */
+} queue_pick;
+
+typedef struct queue_picks {
+    queue_pick *v;
+    size_t n;
+    const char **ids; /* the queue IDs to delete (into v) */
+    size_t nids, rcpts;
+    size_t count[QUEUE_R__COUNT];
+} queue_picks;
+
 typedef struct queue_report {
     unsigned dominant_pct; /* thresholds, set before queue_group() */
     size_t dominant_min_rcpts;
@@ -195,8 +254,12 @@ const char *queue_kind_name(queue_kind k);
 const char *queue_verdict_name(queue_verdict v);
 
 int queue_id_ok(const char *id);
-int queue_select(const queue_report *r, const char *account_or_sender, const char ***ids,
-                 size_t *n);
+void queue_match(const queue_list *q, const char *account,
+                 void (*owner_of)(void *ctx, const char *queue_id, queue_owner *o), void *ctx,
+                 unsigned flags, queue_picks *out);
+const char *queue_rule_name(queue_rule r);
+void queue_picks_kept(const queue_picks *p, hj_buf *out);
+void queue_picks_free(queue_picks *p);
 int queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
                 const char *const *ids, size_t n, char *err, size_t errlen);
 int queue_sendmail(const char *sendmail_path, const char *config_dir, int timeout_s,

@@ -258,6 +258,18 @@ test_queue_id_sources(void **state)
     m.account = "carol@x", m.queue_id = "5C2D41113B4"; /* the policy service's word wins */
     core_judge(C, &m, 1764000001, &v);
     assert_string_equal(core_account_of(C, "5C2D41113B4"), "carol@x");
+    /* the purge's second key: the sender the policy request gave, never the log's */
+    assert_null(core_queue_sender(C, "4B1C31002A3")); /* the request gave none */
+    core_note_queue_id(C, "6D3E52224C5", "bob@x");
+    assert_null(core_queue_sender(C, "6D3E52224C5")); /* the log's mapping */
+    m.account = "dave@x", m.queue_id = "7E4F63335D6", m.sender = "list@y";
+    core_judge(C, &m, 1764000002, &v);
+    assert_string_equal(core_account_of(C, "7E4F63335D6"), "dave@x");
+    assert_string_equal(core_queue_sender(C, "7E4F63335D6"), "list@y");
+    m.queue_id = "8F5074446E7", m.sender = ""; /* the null sender is a sender */
+    core_judge(C, &m, 1764000003, &v);
+    assert_string_equal(core_queue_sender(C, "8F5074446E7"), "");
+    assert_null(core_queue_sender(C, "9A6185557F8")); /* not seen */
     close_core(&f);
 }
 

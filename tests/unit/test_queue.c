@@ -1,6 +1,6 @@
 /*
  * test_queue - Postfix queue forensics (src/postfix/queue.h): parsing, queue IDs, grouping,
- * the reports, select
+ * the reports, what a purge matches (queue_match)
  *
  * Running postqueue, postsuper and sendmail (stub scripts) is tested in
  * test_queue_run.c; the child-process runner under them in test_child.c.
@@ -42,6 +42,7 @@
 
 #include "../../src/postfix/queue.h"
 #include "../../src/util/buf.h"
+#include "check.h"
 #include "queue_fixture.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -502,8 +503,6 @@ test_group_account_vs_sender(void **state)
     static const qid_account map[] = {{"ABCDEF2", "a@far.test"}, {"ABCDEF3", ""}, {NULL, NULL}};
     queue_list q = QUEUE_LIST_INIT;
     queue_report r;
-    const char **ids;
-    size_t n;
 
     (void)state;
     for (size_t i = 0; i < 3; i++)
@@ -519,11 +518,6 @@ test_group_account_vs_sender(void **state)
     assert_int_equal(r.groups[1].kind, QUEUE_RELAY); /* no local domains at all */
     /* an empty account is no account */
     assert_null(r.groups[2].account);
-    assert_int_equal(queue_select(&r, "a@far.test", &ids, &n), 0);
-    assert_int_equal(n, 1);
-    assert_string_equal(ids[0], "ABCDEF2");
-    assert_int_equal(queue_select(&r, "other@far.test", &ids, &n), 0);
-    assert_string_equal(ids[0], "ABCDEF3");
     queue_report_free(&r);
 }
 
@@ -683,39 +677,213 @@ test_report_text_unknown_dominant(void **state)
     queue_report_free(&r);
 }
 
-/* ---------------------------------------------------------------- select */
+/* ---------------------------------------------------------------- purge: what is the account's */
+
+/* what hijackd's queue-ID map says of one queue ID */
+typedef struct qid_owner {
+    const char *qid, *account, *policy_sender; /* policy_sender NULL: the log said it */
+} qid_owner;
+
+/* e2e_like_owner - a qid_account table as the log would fill the map: no policy sender */
+static void
+e2e_like_owner(void *ctx, const char *qid, queue_owner *o)
+{
+    o->account = account_of(ctx, qid);
+}
 
 static void
-test_select(void **state)
+owner_of(void *ctx, const char *qid, queue_owner *o)
+{
+    for (const qid_owner *m = ctx; m && m->qid; m++)
+        if (strcmp(m->qid, qid) == 0) {
+            o->account = m->account;
+            o->policy_sender = m->policy_sender;
+        }
+}
+
+/* purged - the queue IDs a purge of account would delete, sorted, space-separated (static) */
+static const char *
+purged(const char *const *lines, const char *account, const qid_owner *map, unsigned flags)
+{
+    static char out[1024];
+    queue_list q = QUEUE_LIST_INIT;
+    queue_picks p;
+
+    for (size_t i = 0; lines[i]; i++)
+        queue_parse_line(lines[i], strlen(lines[i]), &q);
+    queue_match(&q, account, owner_of, (void *)map, flags, &p);
+    out[0] = 0;
+    for (size_t i = 0; i < p.nids; i++)
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", i ? " " : "", p.ids[i]);
+    queue_picks_free(&p);
+    queue_list_free(&q);
+    return out;
+}
+
+#define QMSG(id, sender)                                                                           \
+    "{\"queue_id\":\"" id "\",\"sender\":\"" sender                                                \
+    "\",\"recipients\":[{\"address\":\"x@far.test\"}]}"
+
+/* issue 13: a forged log line ("logger -t postfix/smtpd ...", any local user) maps the victim's
+ * queued message to mallory's account; a purge of mallory (lock_purge_queue, hijackctl queue
+ * purge) must not delete it */
+static void
+test_purge_forged_log(void **state)
+{
+    static const char *const lines[] = {
+        QMSG("4B1C31002A3", "victim@example.test"),  /* the victim's own mail */
+        QMSG("4B1C31002A4", "mallory@example.test"), /* mallory's */
+        NULL,
+    };
+    static const qid_owner map[] = {
+        {"4B1C31002A3", "mallory@example.test", NULL}, /* forged: the log's word only */
+        {"4B1C31002A4", "mallory@example.test", "mallory@example.test"},
+        {NULL, NULL, NULL},
+    };
+
+    (void)state;
+    CHECK_STR("purge of mallory", purged(lines, "mallory@example.test", map, 0), "4B1C31002A4");
+    CHECK_STR("purge of mallory --by-sender",
+              purged(lines, "mallory@example.test", map, QUEUE_BY_SENDER), "4B1C31002A4");
+}
+
+/* the rules, one message each (A0..B0), as account alice, bob or carol sees them */
+static const char *const rule_lines[] = {
+    QMSG("4B1C31002A1", "alice@example.test"),
+    QMSG("4B1C31002A2", "alias@example.test"),
+    QMSG("4B1C31002A3", "victim@example.test"),
+    QMSG("4B1C31002A4", "alice@EXAMPLE.test"),
+    QMSG("4B1C31002A5", "alice@example.test"),
+    QMSG("4B1C31002A6", "alice@example.test"),
+    QMSG("4B1C31002A7", "bob@example.test"),
+    QMSG("4B1C31002A8", "Alice@example.test"),
+    QMSG("4B1C31002A9", "alias@example.test"),
+    QMSG("4B1C31002B0", "MAILER-DAEMON"),
+    NULL,
+};
+static const qid_owner rule_map[] = {
+    {"4B1C31002A1", "alice@example.test", NULL},                 /* the log's word */
+    {"4B1C31002A2", "alice@example.test", "alias@example.test"}, /* her request's sender */
+    {"4B1C31002A3", "alice@example.test", NULL},                 /* a forged log line */
+    {"4B1C31002A4", "alice@example.test", NULL},                 /* the domain in capitals */
+    {"4B1C31002A5", "bob@example.test", "alice@example.test"},   /* bob sent as alice */
+    /* 4B1C31002A6: not mapped */
+    {"4B1C31002A7", "bob@example.test", "bob@example.test"},
+    {"4B1C31002A8", "alice@example.test", NULL}, /* the local part differs */
+    {"4B1C31002A9", "alice@example.test", NULL}, /* alias, but only the log says she sent it */
+    {"4B1C31002B0", "alice@example.test", ""},   /* the null sender: shown as MAILER-DAEMON */
+    {NULL, NULL, NULL},
+};
+
+/* rules_of - "ID=rule+" (deleted) or "ID=rule-" (kept) for each message matched, '|' between */
+static const char *
+rules_of(const char *account, unsigned flags, char *kept, size_t keptlen)
+{
+    static char out[2048];
+    queue_list q = QUEUE_LIST_INIT;
+    queue_picks p;
+    hj_buf k = HJ_BUF_INIT;
+
+    for (size_t i = 0; rule_lines[i]; i++)
+        queue_parse_line(rule_lines[i], strlen(rule_lines[i]), &q);
+    queue_match(&q, account, owner_of, (void *)rule_map, flags, &p);
+    out[0] = 0;
+    for (size_t i = 0; i < p.n; i++)
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s=%s%c", i ? "|" : "",
+                 p.v[i].queue_id + 9, queue_rule_name(p.v[i].rule), p.v[i].del ? '+' : '-');
+    queue_picks_kept(&p, &k);
+    snprintf(kept, keptlen, "%s", buf_str(&k));
+    buf_free(&k);
+    queue_picks_free(&p);
+    queue_list_free(&q);
+    return out;
+}
+
+static void
+test_match_rules(void **state)
+{
+    static const struct {
+        const char *name, *account;
+        unsigned flags;
+        const char *purged, *rules, *kept;
+    } t[] = {
+        {"alice, strict rules (the automatic purge)", "alice@example.test", 0,
+         "4B1C31002A1 4B1C31002A2 4B1C31002A4",
+         "A1=account+sender+|A2=account+policy-sender+|A3=mapped, sender differs-|"
+         "A4=account+sender+|A5=sender-only-|A6=sender-only-|A8=mapped, sender differs-|"
+         "A9=mapped, sender differs-|B0=mapped, sender differs-",
+         "2 kept: sender-only; 4 kept: mapped, sender differs"},
+        {"alice --by-sender: sender-only too, never a differing sender", "alice@example.test",
+         QUEUE_BY_SENDER, "4B1C31002A1 4B1C31002A2 4B1C31002A4 4B1C31002A5 4B1C31002A6",
+         "A1=account+sender+|A2=account+policy-sender+|A3=mapped, sender differs-|"
+         "A4=account+sender+|A5=sender-only+|A6=sender-only+|A8=mapped, sender differs-|"
+         "A9=mapped, sender differs-|B0=mapped, sender differs-",
+         "4 kept: mapped, sender differs"},
+        {"bob: his request's sender was alice's", "bob@example.test", 0, "4B1C31002A5 4B1C31002A7",
+         "A5=account+policy-sender+|A7=account+sender+", ""},
+        {"the victim's account: only the sender says so", "victim@example.test", 0, "",
+         "A3=sender-only-", "1 kept: sender-only"},
+        {"the victim --by-sender", "victim@example.test", QUEUE_BY_SENDER, "4B1C31002A3",
+         "A3=sender-only+", ""},
+        {"the null sender by name, --by-sender", "MAILER-DAEMON", QUEUE_BY_SENDER, "4B1C31002B0",
+         "B0=sender-only+", ""},
+        {"an account nobody has", "carol@example.test", QUEUE_BY_SENDER, "", "", ""},
+        {"the local part in another case is another address", "ALICE@example.test", QUEUE_BY_SENDER,
+         "", "", ""},
+        {"the domain in another case is the same address", "alice@Example.Test", QUEUE_BY_SENDER,
+         "4B1C31002A1 4B1C31002A4 4B1C31002A5 4B1C31002A6",
+         "A1=sender-only+|A4=sender-only+|A5=sender-only+|A6=sender-only+", ""},
+        {"no account", "", QUEUE_BY_SENDER, "", "", ""},
+    };
+    char kept[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        CHECK_STR(t[i].name, purged(rule_lines, t[i].account, rule_map, t[i].flags), t[i].purged);
+        CHECK_STR(t[i].name, rules_of(t[i].account, t[i].flags, kept, sizeof(kept)), t[i].rules);
+        CHECK_STR(t[i].name, kept, t[i].kept);
+    }
+}
+
+/* test_match_fixture - queue_match over a real sample with the maillog's (log-only) accounts */
+static void
+test_match_fixture(void **state)
 {
     static const struct {
         const char *name;
-        int want;
-        size_t n;
+        unsigned flags;
+        size_t n, rcpts;
         const char *first;
     } t[] = {
-        {"alice@example.test", 0, 6, "22125A744D6"},
-        {"bob@example.test", 0, 2, "545E5A744EA"},
-        {"spammer@evil.test", 0, 1, "6500EA744F1"},
-        {"MAILER-DAEMON", 0, 1, "6F449A744FB"},
-        {"ALICE@example.test", -1, 0, NULL},
-        {"nobody@example.test", -1, 0, NULL},
-        {"", -1, 0, NULL},
+        {"alice@example.test", 0, 6, 30, "22125A744D6"},
+        {"bob@example.test", 0, 2, 2, "545E5A744EA"},
+        {"spammer@evil.test", 0, 0, 0, NULL}, /* relayed: no account, needs --by-sender */
+        {"spammer@evil.test", QUEUE_BY_SENDER, 1, 2, "6500EA744F1"},
+        {"MAILER-DAEMON", QUEUE_BY_SENDER, 1, 1, "6F449A744FB"},
+        {"ALICE@example.test", QUEUE_BY_SENDER, 0, 0, NULL},
+        {"nobody@example.test", QUEUE_BY_SENDER, 0, 0, NULL},
+        {"", QUEUE_BY_SENDER, 0, 0, NULL},
     };
-    queue_report r;
+    queue_list q;
+    FILE *f = fopen(fixture("two_accounts.jsonl"), "r");
+    char line[8192];
 
     (void)state;
-    report_of("two_accounts.jsonl", two_accounts_sasl, 0, 0, &r);
+    assert_non_null(f);
+    memset(&q, 0, sizeof(q));
+    while (fgets(line, sizeof(line), f))
+        queue_parse_line(line, strlen(line), &q);
+    fclose(f);
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-        static const char *sentinel[1];
-        const char **ids = sentinel; /* must be overwritten */
-        size_t n = 99;
-        int got = queue_select(&r, t[i].name, &ids, &n);
-        if (got != t[i].want || n != t[i].n || (t[i].first == NULL) != (ids == NULL) ||
-            (t[i].first && strcmp(ids[0], t[i].first) != 0))
-            fail_msg("queue_select(%s) = %d, n %zu", t[i].name, got, n);
+        queue_picks p;
+        queue_match(&q, t[i].name, e2e_like_owner, (void *)two_accounts_sasl, t[i].flags, &p);
+        CHECK_EQ(t[i].name, p.nids, t[i].n);
+        CHECK_EQ(t[i].name, p.rcpts, t[i].rcpts);
+        if (t[i].first)
+            CHECK_STR(t[i].name, p.ids[0], t[i].first);
+        queue_picks_free(&p);
     }
-    queue_report_free(&r);
+    queue_list_free(&q);
 }
 
 /* ---------------------------------------------------------------- e2e driver */
@@ -730,6 +898,12 @@ static const char *
 e2e_account_of(void *ctx, const char *qid)
 {
     return account_of(((e2e_ctx *)ctx)->map, qid);
+}
+
+static void
+e2e_owner_of(void *ctx, const char *qid, queue_owner *o)
+{
+    o->account = account_of(((e2e_ctx *)ctx)->map, qid);
 }
 
 static int
@@ -780,9 +954,8 @@ e2e_main(int argc, char **argv)
     char err[1024];
     queue_list q;
     queue_report r;
+    queue_picks p;
     hj_buf out = HJ_BUF_INIT;
-    const char **ids;
-    size_t n;
 
     if (argc != 6) {
         fprintf(stderr, "usage: test_queue --e2e POSTQUEUE POSTSUPER CONFIG_DIR ACCOUNT\n");
@@ -799,6 +972,7 @@ e2e_main(int argc, char **argv)
     }
     queue_report_init(&r);
     queue_group(&q, e2e_account_of, &ctx, e2e_is_local, &r);
+    queue_match(&q, argv[5], e2e_owner_of, &ctx, 0, &p); /* the log's map: account+sender only */
     queue_list_free(&q);
     queue_report_json(&r, &out);
     printf("%s\n", buf_str(&out));
@@ -806,16 +980,17 @@ e2e_main(int argc, char **argv)
     queue_report_text(&r, &out);
     fprintf(stderr, "%s", buf_str(&out));
     int rc = 0;
-    if (queue_select(&r, argv[5], &ids, &n) < 0) {
+    if (p.nids == 0) {
         fprintf(stderr, "test_queue: %s has no queued mail\n", argv[5]);
         rc = 1;
-    } else if (queue_purge(argv[3], argv[4], 30, ids, n, err, sizeof(err)) < 0) {
+    } else if (queue_purge(argv[3], argv[4], 30, p.ids, p.nids, err, sizeof(err)) < 0) {
         fprintf(stderr, "test_queue: %s\n", err);
         rc = 1;
     } else {
-        fprintf(stderr, "test_queue: purged %zu messages of %s\n", n, argv[5]);
+        fprintf(stderr, "test_queue: purged %zu messages of %s\n", p.nids, argv[5]);
     }
     buf_free(&out);
+    queue_picks_free(&p);
     queue_report_free(&r);
     free(ctx.map), free(ctx.local), free(accounts), free(locals);
     return rc;
@@ -839,7 +1014,9 @@ main(int argc, char **argv)
         cmocka_unit_test(test_report_json_escaping),
         cmocka_unit_test(test_report_text),
         cmocka_unit_test(test_report_text_unknown_dominant),
-        cmocka_unit_test(test_select),
+        cmocka_unit_test(test_match_rules),
+        cmocka_unit_test(test_match_fixture),
+        cmocka_unit_test(test_purge_forged_log),
     };
 
     if (argc > 1 && strcmp(argv[1], "--e2e") == 0)

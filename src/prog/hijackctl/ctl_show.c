@@ -389,6 +389,78 @@ show_reload(json_t *body, hj_buf *out)
     buf_puts(out, "hijackd reloaded its configuration\n");
 }
 
+/* ---------------------------------------------------------------- queue purge */
+
+/* purge_rows - "ID  rule  <sender>" for the matches whose "delete" is del */
+static void
+purge_rows(json_t *matches, int del, hj_buf *out)
+{
+    size_t i;
+    json_t *m;
+
+    json_array_foreach(matches, i, m)
+    {
+        if (json_is_true(json_object_get(m, "delete")) != del)
+            continue;
+        jtext(out, json_object_get(m, "queue_id"));
+        buf_puts(out, "  ");
+        hj_buf rule = HJ_BUF_INIT;
+        jtext(&rule, json_object_get(m, "rule"));
+        buf_printf(out, "%-22s  <", buf_str(&rule));
+        buf_free(&rule);
+        json_t *snd = json_object_get(m, "sender");
+        if (json_is_string(snd))
+            buf_put_safe(out, json_string_value(snd));
+        buf_puts(out, ">\n");
+    }
+}
+
+/* kept_sender_only - a sender-only message is kept (--by-sender would delete it) */
+static int
+kept_sender_only(json_t *matches)
+{
+    size_t i;
+    json_t *m;
+
+    json_array_foreach(matches, i, m)
+    {
+        const char *rule = json_string_value(json_object_get(m, "rule"));
+        if (rule && strcmp(rule, "sender-only") == 0 && !json_is_true(json_object_get(m, "delete")))
+            return 1;
+    }
+    return 0;
+}
+
+/* show_purge - queue purge: what is (or would be) deleted, by which rule, and what is kept */
+void
+show_purge(json_t *body, hj_buf *out)
+{
+    int dry = json_is_true(json_object_get(body, "dry_run"));
+    json_int_t n = json_integer_value(json_object_get(body, "messages"));
+    json_int_t kept = json_integer_value(json_object_get(body, "kept"));
+    json_t *matches = json_object_get(body, "matches"), *acct = json_object_get(body, "account");
+
+    if (n > 0) {
+        buf_printf(out,
+                   "%s %" JSON_INTEGER_FORMAT " messages (%" JSON_INTEGER_FORMAT " recipients) of ",
+                   dry ? "dry run: would delete" : "deleted", n,
+                   json_integer_value(json_object_get(body, "recipients")));
+        jtext(out, acct);
+        buf_puts(out, ":\n");
+        purge_rows(matches, 1, out);
+    }
+    if (kept > 0) {
+        buf_printf(out, "kept %" JSON_INTEGER_FORMAT " message%s of ", kept, kept == 1 ? "" : "s");
+        jtext(out, acct);
+        buf_puts(out, " (not provably the account's):\n");
+        purge_rows(matches, 0, out);
+        if (kept_sender_only(matches))
+            buf_puts(out, "(sender-only messages are deleted only with --by-sender)\n");
+    }
+    if (dry && n > 0)
+        buf_puts(out, "(nothing deleted: add --yes to delete them)\n");
+}
+
 /* ---------------------------------------------------------------- show ACCOUNT */
 
 static const struct kv_part {

@@ -9,7 +9,8 @@
  *	history [ACCOUNT] [--since T] | top | decisions [ACCOUNT] [--limit N]
  *	reload | config check [FILE] | mail-unlock [--sender ADDRESS]
  *	queue [--config-dir DIR] [--postqueue PATH]
- *	queue purge ACCOUNT [--yes] [--config-dir DIR] [--postqueue PATH] [--postsuper PATH]
+ *	queue purge ACCOUNT [--yes] [--by-sender] [--config-dir DIR] [--postqueue PATH]
+ *	            [--postsuper PATH]
  *
  * DESCRIPTION
  *	Reads the daemon's configuration (-c, -o, or the built-in default,
@@ -22,8 +23,9 @@
  *	else as tables for people, control characters shown as '?'.
  *	"config check" needs no daemon. "queue" reads postqueue -j and asks
  *	the daemon which account sent each queued message (going on without
- *	when it is not running); "queue purge" deletes one group's messages
- *	with postsuper, and only with --yes. Options may come anywhere; "--"
+ *	when it is not running); "queue purge" deletes, with postsuper and only
+ *	with --yes, the messages that are provably the account's (queue.h:
+ *	queue_match; sender-only ones with --by-sender). Options may come anywhere; "--"
  *	ends them. Errors go to stderr, prefixed "hijackctl: ".
  *	docs/hijackctl.md is the reference.
  *
@@ -80,6 +82,7 @@ enum {
     OPT_POSTQUEUE = 1 << 9,
     OPT_POSTSUPER = 1 << 10,
     OPT_SENDER = 1 << 11,
+    OPT_BY_SENDER = 1 << 12,
 };
 #define OPT_GLOBAL (OPT_CONF | OPT_O | OPT_JSON | OPT_HELP)
 
@@ -112,6 +115,7 @@ static const struct ctl_opt {
     {"--postqueue", OPT_POSTQUEUE, offsetof(ctl_args, postqueue), "PATH"},
     {"--postsuper", OPT_POSTSUPER, offsetof(ctl_args, postsuper), "PATH"},
     {"--sender", OPT_SENDER, offsetof(ctl_args, sender), "ADDRESS"},
+    {"--by-sender", OPT_BY_SENDER, 0, NULL},
 };
 
 /* opt_find - the option arg names; *val is its attached value ("--x=v", "-cFILE") or NULL */
@@ -395,6 +399,7 @@ run_config_check(ctl_ctx *x)
 
 typedef struct qctx {
     htab *acct;          /* queue ID -> account (owned) */
+    htab *psnd;          /* queue ID -> the sender of the policy request that mapped it (owned) */
     htab *acct_dom;      /* the domains of those accounts, lower case */
     const hj_conf *conf; /* its local_domains */
 } qctx;
@@ -430,14 +435,33 @@ q_is_local(void *ctx, const char *domain)
     return hit;
 }
 
-/* q_learn - remember the accounts of one answer */
+/* q_owner_of - queue_match's owner_of: what the daemon said of a queue ID */
 static void
-q_learn(qctx *q, json_t *accounts)
+q_owner_of(void *ctx, const char *qid, queue_owner *o)
+{
+    const qctx *q = ctx;
+
+    o->account = htab_get(q->acct, qid, strlen(qid));
+    o->policy_sender = htab_get(q->psnd, qid, strlen(qid));
+}
+
+/* q_learn - remember the accounts (and the policy requests' senders) of one answer */
+static void
+q_learn(qctx *q, json_t *accounts, json_t *senders)
 {
     const char *qid;
     json_t *v;
     int created;
 
+    json_object_foreach(senders, qid, v) /* an older daemon sends none: account+sender only */
+    {
+        const char *snd = json_string_value(v);
+        if (snd == NULL)
+            continue;
+        htab_node *node = htab_put(q->psnd, qid, strlen(qid), NULL, &created);
+        free(node->value);
+        node->value = xstrdup(snd);
+    }
     json_object_foreach(accounts, qid, v)
     {
         const char *acct = json_string_value(v), *at = acct ? strrchr(acct, '@') : NULL;
@@ -467,7 +491,7 @@ q_ask_batch(const ctl_ctx *x, const queue_list *ql, size_t from, size_t to, qctx
     int rc = ctl_sock_call(x->sock, req, &body, err, errlen);
     json_decref(req);
     if (rc == CTL_OK)
-        q_learn(q, json_object_get(body, "accounts"));
+        q_learn(q, json_object_get(body, "accounts"), json_object_get(body, "policy_senders"));
     json_decref(body);
     return rc;
 }
@@ -533,34 +557,49 @@ root_safe(const char *path, const char *name)
     return 0;
 }
 
+/* q_load - read the queue into *ql and ask the daemon about it into *q (q_free both);
+ * CTL_FAIL if postqueue failed */
+static int
+q_load(const ctl_ctx *x, queue_list *ql, qctx *q)
+{
+    const char *pq = x->a->postqueue ? x->a->postqueue : x->conf->postqueue_path;
+    char err[1024];
+
+    *q = (qctx){htab_new(64), htab_new(64), htab_new(16), x->conf};
+    memset(ql, 0, sizeof(*ql));
+    if (root_safe(pq, "postqueue") != 0)
+        return CTL_FAIL;
+    if (queue_read(pq, postfix_dir(x), (int)x->conf->postfix_command_timeout, ql, err,
+                   sizeof(err)) < 0) {
+        fail("%s", err);
+        return CTL_FAIL;
+    }
+    if (ql->n > 0)
+        q_ask(x, ql, q);
+    return CTL_OK;
+}
+
+static void
+q_free(queue_list *ql, qctx *q)
+{
+    queue_list_free(ql);
+    htab_free(q->acct, free);
+    htab_free(q->psnd, free);
+    htab_free(q->acct_dom, NULL);
+}
+
 /* q_build - read the queue, ask the daemon, group; CTL_FAIL if postqueue failed */
 static int
 q_build(const ctl_ctx *x, queue_report *r)
 {
-    const char *pq = x->a->postqueue ? x->a->postqueue : x->conf->postqueue_path;
-
-    if (root_safe(pq, "postqueue") != 0) {
-        queue_report_init(r);
-        return CTL_FAIL;
-    }
-    qctx q = {htab_new(64), htab_new(16), x->conf};
     queue_list ql;
-    char err[1024];
-    int rc = CTL_OK;
+    qctx q;
+    int rc = q_load(x, &ql, &q);
 
     queue_report_init(r);
-    if (queue_read(pq, postfix_dir(x), (int)x->conf->postfix_command_timeout, &ql, err,
-                   sizeof(err)) < 0) {
-        fail("%s", err);
-        rc = CTL_FAIL;
-    } else {
-        if (ql.n > 0)
-            q_ask(x, &ql, &q);
+    if (rc == CTL_OK)
         queue_group(&ql, q_account_of, &q, q_is_local, r);
-    }
-    queue_list_free(&ql);
-    htab_free(q.acct, free);
-    htab_free(q.acct_dom, NULL);
+    q_free(&ql, &q);
     return rc;
 }
 
@@ -585,74 +624,93 @@ run_queue(ctl_ctx *x)
     return rc;
 }
 
-/* q_group_of - the group that owns ids (from queue_select) */
-static const queue_origin *
-q_group_of(const queue_report *r, const char **ids)
+/* purge_json - what was (or would be) deleted, and what is kept, with each message's rule */
+static json_t *
+purge_json(const ctl_ctx *x, const queue_picks *p, int dry)
 {
-    for (size_t i = 0; i < r->ngroups; i++)
-        if ((const void *)r->groups[i].ids == (const void *)ids)
-            return &r->groups[i];
-    return NULL;
+    json_t *ids = json_array(), *all = json_array();
+    json_t *who = json_string(x->ops[0]); /* NULL: not UTF-8 */
+
+    for (size_t i = 0; i < p->nids; i++)
+        json_array_append_new(ids, json_string(p->ids[i]));
+    for (size_t i = 0; i < p->n; i++) { /* from postqueue -j: UTF-8 */
+        json_t *snd = json_string(p->v[i].sender);
+        json_array_append_new(all, json_pack("{s:s,s:o,s:s,s:b}", "queue_id", p->v[i].queue_id,
+                                             "sender", snd ? snd : json_null(), "rule",
+                                             queue_rule_name(p->v[i].rule), "delete",
+                                             p->v[i].del));
+    }
+    return json_pack("{s:o,s:b,s:b,s:I,s:I,s:o,s:I,s:o}", "account", who ? who : json_null(),
+                     "dry_run", dry, "by_sender", !!(x->a->given & OPT_BY_SENDER), "messages",
+                     (json_int_t)p->nids, "recipients", (json_int_t)p->rcpts, "queue_ids", ids,
+                     "kept", (json_int_t)(p->n - p->nids), "matches", all);
 }
 
-/* purge_print - what was (or would be) deleted */
+/* purge_print - the JSON line, or show_purge()'s text */
 static int
-purge_print(const ctl_ctx *x, const queue_origin *g, const char **ids, size_t n, int dry)
+purge_print(const ctl_ctx *x, const queue_picks *p, int dry)
 {
+    json_t *o = purge_json(x, p, dry);
     hj_buf out = HJ_BUF_INIT;
     int rc;
 
     if (x->a->given & OPT_JSON) {
-        json_t *list = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(list, json_string(ids[i]));
-        json_t *who = json_string(x->ops[0]); /* a match came from postqueue: UTF-8 */
-        json_t *o =
-            json_pack("{s:o,s:s,s:b,s:I,s:I,s:o}", "group", who ? who : json_null(), "grouped_by",
-                      g->account ? "account" : "sender", "dry_run", dry, "messages", (json_int_t)n,
-                      "recipients", (json_int_t)g->recipients, "queue_ids", list);
         rc = print_json(o);
-        json_decref(o);
-        return rc;
+    } else {
+        show_purge(o, &out);
+        rc = print_out(&out);
     }
-    buf_printf(&out, "%s %zu messages (%zu recipients) of ",
-               dry ? "dry run: would delete" : "deleted", n, g->recipients);
-    buf_put_safe(&out, x->ops[0]);
-    buf_puts(&out, ":\n");
-    for (size_t i = 0; i < n; i++)
-        buf_printf(&out, "%s\n", ids[i]); /* queue IDs: checked by queue_id_ok() */
-    if (dry)
-        buf_puts(&out, "(nothing deleted: add --yes to delete them)\n");
-    rc = print_out(&out);
+    json_decref(o);
     buf_free(&out);
     return rc;
+}
+
+/* purge_nothing - nothing to delete: what is kept (if anything), then the error, exit 1 */
+static int
+purge_nothing(const ctl_ctx *x, const queue_picks *p)
+{
+    hj_buf why = HJ_BUF_INIT;
+
+    if (p->n == 0) {
+        fail("nothing queued for %s", x->ops[0]);
+        return CTL_REFUSED;
+    }
+    int rc = purge_print(x, p, 1);
+    queue_picks_kept(p, &why);
+    fail("nothing of %s to delete: %s", x->ops[0], buf_str(&why));
+    buf_free(&why);
+    return rc == CTL_OK ? CTL_REFUSED : rc;
 }
 
 static int
 run_purge(ctl_ctx *x)
 {
     const char *ps = x->a->postsuper ? x->a->postsuper : x->conf->postsuper_path;
-    const char **ids;
-    size_t n;
+    unsigned flags = x->a->given & OPT_BY_SENDER ? QUEUE_BY_SENDER : 0;
     char err[1024];
-    queue_report r;
-    int rc = root_safe(ps, "postsuper") != 0 ? (queue_report_init(&r), CTL_FAIL) : q_build(x, &r);
+    queue_list ql = QUEUE_LIST_INIT;
+    qctx q = {NULL, NULL, NULL, x->conf};
+    queue_picks p = {0};
+    int rc = root_safe(ps, "postsuper") != 0 ? CTL_FAIL : q_load(x, &ql, &q);
 
+    if (rc == CTL_OK)
+        queue_match(&ql, x->ops[0], q_owner_of, &q, flags, &p);
     if (rc != CTL_OK) {
         ;
-    } else if (queue_select(&r, x->ops[0], &ids, &n) < 0 || n == 0) {
-        fail("nothing queued for %s", x->ops[0]);
-        rc = CTL_REFUSED;
+    } else if (p.nids == 0) {
+        rc = purge_nothing(x, &p);
     } else if (!(x->a->given & OPT_YES)) {
-        rc = purge_print(x, q_group_of(&r, ids), ids, n, 1);
-    } else if (queue_purge(ps, postfix_dir(x), (int)x->conf->postfix_command_timeout, ids, n, err,
-                           sizeof(err)) < 0) {
+        rc = purge_print(x, &p, 1);
+    } else if (queue_purge(ps, postfix_dir(x), (int)x->conf->postfix_command_timeout, p.ids,
+                           p.nids, err, sizeof(err)) < 0) {
         fail("%s", err);
         rc = CTL_FAIL;
     } else {
-        rc = purge_print(x, q_group_of(&r, ids), ids, n, 0);
+        rc = purge_print(x, &p, 0);
     }
-    queue_report_free(&r);
+    queue_picks_free(&p);
+    if (q.acct)
+        q_free(&ql, &q);
     return rc;
 }
 
@@ -718,7 +776,7 @@ static const ctl_cmd cmds[] = {
      .operands = "ACCOUNT",
      .min_ops = 1,
      .max_ops = 1,
-     .opts = OPT_YES | OPT_CONFIG_DIR | OPT_POSTQUEUE | OPT_POSTSUPER,
+     .opts = OPT_YES | OPT_BY_SENDER | OPT_CONFIG_DIR | OPT_POSTQUEUE | OPT_POSTSUPER,
      .needs_conf = 1,
      .run = run_purge},
     {.name = "queue", .opts = OPT_CONFIG_DIR | OPT_POSTQUEUE, .needs_conf = 1, .run = run_queue},
