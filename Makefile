@@ -100,7 +100,7 @@ tests: $(UNIT_BIN)
 
 # The fuzzing harnesses (tests/fuzz/, docs/FUZZING.md): "make fuzz" builds them in build-fuzz/,
 # "make fuzz-smoke" runs each FUZZ_SECONDS over its committed corpus (tests/fuzz/corpus/NAME).
-FUZZ_NAMES = policy logline mailmsg queue conf http
+FUZZ_NAMES = policy logline mailmsg queue conf http milter
 FUZZ_SECONDS ?= 5
 FUZZ_BIN = $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_NAMES))
 
