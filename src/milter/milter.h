@@ -19,9 +19,10 @@
  *
  *	void milter_put_optneg(hj_buf *out, const milter_neg *neg);
  *	int milter_put(hj_buf *out, int reply);                  a MILTER_R_* without data
- *	int milter_put_replycode(hj_buf *out, const char *code, const char *xcode, const char
- **text); int milter_put_quarantine(hj_buf *out, const char *reason); int
- *milter_put_addheader(hj_buf *out, const char *name, const char *value);
+ *	int milter_put_replycode(hj_buf *out, const char *code, const char *xcode,
+ *	                         const char *text);
+ *	int milter_put_quarantine(hj_buf *out, const char *reason);
+ *	int milter_put_addheader(hj_buf *out, const char *name, const char *value);
  *
  * DESCRIPTION
  *	The MTA (Postfix's milter8, Sendmail's milter.c) connects to the filter and sends packets:

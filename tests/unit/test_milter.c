@@ -6,7 +6,7 @@
  * must give ("error field: HELO: a field without its NUL"); the stream of several packets fed
  * split at every point; an error staying; the memory bound; the streams a real Postfix 3.7.11
  * sent (tests/fixtures/milter/, recorded by record.py: one session with its OPTNEG reply,
- * three 64 KiB body chunks, a 59 KB header); the negotiation against the offers of Postfix
+ * body chunks of up to 65,535 bytes, a 59 KB header); the negotiation against the offers of Postfix
  * 3.7, Sendmail 8.17 and older MTAs; every encoder's bytes.
  */
 #include <setjmp.h>
