@@ -61,7 +61,7 @@ ENGINE_SRC = src/util/alloc.c src/util/buf.c src/util/htab.c src/util/netaddr.c 
 # Adapters (Postfix log, policy codec, postqueue/postsuper), configuration, store, notification
 # spools, and the core that joins engine and store (unit-tested without sockets).
 LIB_SRC = src/util/child.c src/util/jname.c src/util/jtime.c src/util/lineread.c src/util/listener.c src/util/log.c src/util/peercred.c src/util/statedir.c src/util/tmpl.c \
-          $(wildcard src/postfix/*.c) $(wildcard src/conf/*.c) $(wildcard src/store/*.c) \
+          $(wildcard src/postfix/*.c) $(wildcard src/milter/*.c) $(wildcard src/conf/*.c) $(wildcard src/store/*.c) \
           $(wildcard src/notify/*.c) $(wildcard src/core/*.c)
 # The daemon's library: the front ends (policy service, log follower), incidents and the queue
 # purge, the admin surface, and the daemon itself, replay and its report.
@@ -113,7 +113,7 @@ tests: $(UNIT_BIN)
 
 # The fuzzing harnesses (tests/fuzz/, docs/FUZZING.md): "make fuzz" builds them in build-fuzz/,
 # "make fuzz-smoke" runs each FUZZ_SECONDS over its committed corpus (tests/fuzz/corpus/NAME).
-FUZZ_NAMES = policy logline mailmsg queue conf http
+FUZZ_NAMES = policy logline mailmsg queue conf http milter
 FUZZ_SECONDS ?= 5
 FUZZ_BIN = $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_NAMES))
 
