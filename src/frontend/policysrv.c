@@ -27,7 +27,7 @@
 #include "../util/alloc.h"
 #include "../util/listener.h"
 #include "../util/log.h"
-#include "../util/peercred.h"
+#include "../util/peergate.h"
 
 struct policysrv {
     policysrv_conf c;
@@ -40,10 +40,7 @@ struct policysrv {
     policysrv_counts n;
     struct conn *conns; /* every open connection, to close them at the end */
     int is_unix;
-    uid_t *allow; /* policy_allow_users as uids */
-    size_t nallow;
-    uid_t logged[POLICYSRV_LOGGED_PEERS]; /* refused uids already logged */
-    size_t nlogged;
+    peergate gate; /* policy_allow_users */
 };
 
 typedef struct conn {
@@ -203,44 +200,6 @@ peer_name(const struct sockaddr *sa, char *out, size_t outlen)
     }
 }
 
-/* refused_log - one line per refused uid, for the first POLICYSRV_LOGGED_PEERS of them */
-static void
-refused_log(policysrv *ps, long uid)
-{
-    for (size_t i = 0; i < ps->nlogged; i++)
-        if (ps->logged[i] == (uid_t)uid)
-            return;
-    if (ps->nlogged == POLICYSRV_LOGGED_PEERS)
-        return;
-    ps->logged[ps->nlogged++] = (uid_t)uid;
-    if (uid < 0)
-        log_warn("policy: a connection without peer credentials: refused (closed unanswered)");
-    else
-        log_warn("policy: uid %ld is not in policy_allow_users: its connections are refused "
-                 "(closed unanswered; logged once)", uid);
-    if (ps->nlogged == POLICYSRV_LOGGED_PEERS)
-        log_warn("policy: %d users refused: further ones are not logged",
-                 POLICYSRV_LOGGED_PEERS);
-}
-
-/* peer_ok - may this connection ask: anyone on TCP, root and the allowed users on unix */
-static int
-peer_ok(policysrv *ps, evutil_socket_t fd)
-{
-    uid_t uid;
-
-    if (!ps->is_unix)
-        return 1;
-    if (peercred_uid(fd, &uid, NULL) != 0) {
-        refused_log(ps, -1);
-        return 0;
-    }
-    if (peercred_allowed(uid, ps->allow, ps->nallow))
-        return 1;
-    refused_log(ps, (long)uid);
-    return 0;
-}
-
 /* on_accept - a new Postfix connection */
 static void
 on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
@@ -248,7 +207,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
     policysrv *ps = arg;
 
     (void)l, (void)salen;
-    if (!peer_ok(ps, fd)) {
+    if (!peergate_ok(&ps->gate, fd)) {
         ps->n.refused_peer++;
         evutil_closesocket(fd);
         return;
@@ -279,19 +238,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 void
 policysrv_allow(policysrv *ps, char *const *users, size_t nusers)
 {
-    uid_t *u = nusers ? xcalloc(nusers, sizeof(*u)) : NULL;
-    size_t n = 0;
-
-    for (size_t i = 0; i < nusers; i++) {
-        if (peercred_user(users[i], &u[n]) == 0)
-            n++;
-        else if (ps->is_unix)
-            log_warn("policy_allow_users: no such user \"%s\": ignored", users[i]);
-    }
-    free(ps->allow);
-    ps->allow = u;
-    ps->nallow = n;
-    ps->nlogged = 0; /* a user refused before may be allowed now, or refused again: log anew */
+    peergate_allow(&ps->gate, users, nusers);
 }
 
 policysrv *
@@ -314,7 +261,8 @@ policysrv_new(struct event_base *base, const policysrv_conf *c, policysrv_fn fn,
     ps->ctx = ctx;
     ps->is_unix = c->listen[0] == '/';
     ps->c.allow_users = NULL, ps->c.nallow_users = 0; /* the caller's: kept as uids only */
-    policysrv_allow(ps, c->allow_users, c->nallow_users);
+    peergate_init(&ps->gate, "policy", "policy_allow_users", ps->is_unix);
+    peergate_allow(&ps->gate, c->allow_users, c->nallow_users);
     if (!ps->is_unix)
         log_warn("policy_listen %s is TCP: every local user may send policy requests (lock any "
                  "account, teach it networks); a unix socket lets only policy_allow_users ask",
@@ -348,6 +296,6 @@ policysrv_free(policysrv *ps)
         unlink(ps->listen);
     free(ps->listen);
     free(ps->parse_reply);
-    free(ps->allow);
+    peergate_free(&ps->gate);
     free(ps);
 }

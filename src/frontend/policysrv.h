@@ -34,7 +34,7 @@
  *	c->allow_users (names or uids, looked up by policysrv_new() and by
  *	policysrv_allow() at reload, never per connection); anyone else is
  *	closed before a byte is read, counted in refused_peer and logged once
- *	per uid (the first POLICYSRV_LOGGED_PEERS uids; then one line saying
+ *	per uid (the first PEERGATE_LOGGED uids; then one line saying
  *	that further ones are not logged). On TCP everyone who connects is
  *	served: policysrv_new() logs a warning that every local user may ask.
  *	Single-threaded: everything runs in the loop of base.
@@ -63,7 +63,6 @@ typedef struct policysrv_conf {
     size_t nallow_users;
 } policysrv_conf;
 
-#define POLICYSRV_LOGGED_PEERS 64
 
 typedef struct policysrv_counts {
     int64_t connections_now, connections_total, requests;
