@@ -96,11 +96,15 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS_HJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_HJ) $(LIBS) -lcmocka
 
-tests: $(UNIT_BIN)
+tests: $(UNIT_BIN) $(BUILD)/scan_probe
+
+# tests/scan_test.py drives the scanner client through this program (real rspamd and spamd)
+$(BUILD)/scan_probe: $(BUILD)/obj/tests/scan_probe.o $(LIBS_HJ)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_HJ) $(LIBS)
 
 # The fuzzing harnesses (tests/fuzz/, docs/FUZZING.md): "make fuzz" builds them in build-fuzz/,
 # "make fuzz-smoke" runs each FUZZ_SECONDS over its committed corpus (tests/fuzz/corpus/NAME).
-FUZZ_NAMES = policy logline mailmsg queue conf http
+FUZZ_NAMES = policy logline mailmsg queue conf http scan
 FUZZ_SECONDS ?= 5
 FUZZ_BIN = $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_NAMES))
 
