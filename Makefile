@@ -58,10 +58,10 @@ LIBS = -lz -lpthread -lsqlite3 -levent -ljansson -lcurl -lcrypto
 # The engine and the generic utilities it needs: no sockets, no logging, no clock.
 ENGINE_SRC = src/util/alloc.c src/util/buf.c src/util/htab.c src/util/netaddr.c \
              src/util/timeconv.c $(wildcard src/engine/*.c)
-# Adapters (Postfix log, policy codec, postqueue/postsuper), configuration, store, notification
-# spools, and the core that joins engine and store (unit-tested without sockets).
+# Adapters (Postfix log, policy and milter codecs, postqueue/postsuper; the anti-spam scanners'
+# client), configuration, store, notification spools, and the core that joins engine and store.
 LIB_SRC = src/util/child.c src/util/jname.c src/util/jtime.c src/util/lineread.c src/util/listener.c src/util/log.c src/util/peercred.c src/util/peergate.c src/util/statedir.c src/util/tmpl.c \
-          $(wildcard src/postfix/*.c) $(wildcard src/milter/*.c) $(wildcard src/conf/*.c) $(wildcard src/store/*.c) \
+          $(wildcard src/postfix/*.c) $(wildcard src/milter/*.c) $(wildcard src/scan/*.c) $(wildcard src/conf/*.c) $(wildcard src/store/*.c) \
           $(wildcard src/notify/*.c) $(wildcard src/core/*.c)
 # The daemon's library: the front ends (policy service, log follower), incidents and the queue
 # purge, the admin surface, and the daemon itself, replay and its report.
@@ -109,11 +109,15 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS_HJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_HJ) $(LIBS) -lcmocka
 
-tests: $(UNIT_BIN)
+tests: $(UNIT_BIN) $(BUILD)/scan_probe
+
+# tests/scan_test.py drives the scanner client through this program (real rspamd and spamd)
+$(BUILD)/scan_probe: $(BUILD)/obj/tests/scan_probe.o $(LIBS_HJ)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_HJ) $(LIBS)
 
 # The fuzzing harnesses (tests/fuzz/, docs/FUZZING.md): "make fuzz" builds them in build-fuzz/,
 # "make fuzz-smoke" runs each FUZZ_SECONDS over its committed corpus (tests/fuzz/corpus/NAME).
-FUZZ_NAMES = policy logline mailmsg queue conf http milter
+FUZZ_NAMES = policy logline mailmsg queue conf http milter scan
 FUZZ_SECONDS ?= 5
 FUZZ_BIN = $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_NAMES))
 

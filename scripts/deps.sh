@@ -3,10 +3,11 @@
 #   build: compiler, make, zlib, SQLite, libevent, jansson, libcurl, OpenSSL's libcrypto (HMAC)
 #   test:  the above, cmocka, python3, and the real mail stack the e2e tests start
 #          (Postfix with debconf "No configuration", Dovecot, swaks), and clang for the
-#          libFuzzer harnesses of tests/fuzz (make fuzz-smoke)
+#          libFuzzer harnesses of tests/fuzz (make fuzz-smoke), and the anti-spam engines
+#          tests/scan_test.py starts (rspamd, SpamAssassin's spamd and spamc)
 set -eu
 want="gcc make libc6-dev zlib1g-dev libsqlite3-dev libevent-dev libjansson-dev libcurl4-openssl-dev libssl-dev binutils"
-[ "${1:-build}" = test ] && want="$want libcmocka-dev python3 gzip postfix dovecot-core swaks iproute2 procps util-linux clang"
+[ "${1:-build}" = test ] && want="$want libcmocka-dev python3 gzip postfix dovecot-core swaks iproute2 procps util-linux clang rspamd spamassassin spamd spamc"
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

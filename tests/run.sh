@@ -16,6 +16,9 @@
 #   daemon          the policy service black-box: decisions, kill -9, concurrency, hostile input,
 #                   5,000 idle connections, a dead store, SIGHUP, second instance, purges on a
 #                   worker, reply-to-unlock tokens (tests/daemon_test.py)
+#   scanners        the rspamd/spamd client (src/scan/) against a real rspamd and spamd started on
+#                   loopback and fake scanners: verdicts, timeout, refused, breaker, limits, hostile
+#                   replies (tests/scan_test.py; skipped where an engine is not installed)
 #   e2e             a fresh log from the real Postfix + Dovecot (tests/harness), replayed; and the
 #                   daemon live in front of that Postfix (tests/e2e_policy.sh), and live detection
 #                   from its policy requests and its log (tests/e2e_detect.sh), queue forensics
@@ -223,6 +226,9 @@ fi
 
 section "the daemon: policy service black-box (tests/daemon_test.py)"
 tally timeout 300 python3 tests/daemon_test.py "$HJ"
+
+section "the anti-spam scanner client against a real rspamd and spamd and fake scanners (tests/scan_test.py)"
+tally timeout 300 python3 tests/scan_test.py "$B"
 
 section "the admin surface: control socket, hijackctl, HTTP API, /metrics, dashboard (tests/admin_test.py)"
 # the browser (Chromium + Playwright) runs once, in the e2e pass

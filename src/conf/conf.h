@@ -82,6 +82,16 @@ typedef struct hj_conf {
     int64_t audit_keep;              /* s: audit entries older than this are deleted */
     char *log_follow;                /* the Postfix log the daemon follows; "" = none */
     int log_submissions;             /* count submissions from the log too (no policy service) */
+    /* the anti-spam scanner (src/scan/: scan_config) */
+    char *spam_scanner;              /* "rspamd:http://IP:PORT[/PATH]", "spamd:IP:PORT"; "" = none */
+    int64_t spam_scan_timeout;       /* s: no whole reply by then: unscanned */
+    int64_t spam_scan_max_size;      /* bytes: a larger message is not sent */
+    int64_t spam_scan_max_inflight;  /* scans at once; more are unscanned ("busy") */
+    int64_t spam_breaker_failures;   /* consecutive failures that open the breaker; 0 = never */
+    int64_t spam_breaker_time;       /* s: the breaker stays open this long, then one probe */
+    int64_t spam_suspect_percent;    /* spamd: suspect from this percent of its threshold */
+    char **spam_rspamd_classes;      /* "action=class" items over the built-in table */
+    size_t nspam_rspamd_classes;
     /* the admin surface (conf_admin.c) */
     char *control_socket;  /* "" = state_dir/control.sock */
     char *admin_group;     /* members may change things over the control socket; "" = root only */

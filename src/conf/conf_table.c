@@ -13,6 +13,7 @@
  *	own settings; the other areas' are in conf_signals.c, conf_admin.c and
  *	conf_notify.c. Each returns 0, or -1 with a message in err.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,57 @@ check_listen(const conf_setting *s, const char *v, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* check_scanner - "", "rspamd:http://IP:PORT[/PATH]" or "spamd:IP:PORT" ([IPv6] too); the
+ * same grammar as scan_target_parse() in src/scan/scan_request.c, which conf may not include */
+static int
+check_scanner(const conf_setting *s, const char *v, char *err, size_t errlen)
+{
+    char host[64], ip[INET6_ADDRSTRLEN + 2], *end;
+    const char *hp = NULL, *colon;
+    unsigned char a[16];
+    size_t n = 0;
+
+    (void)s;
+    if (strncmp(v, "rspamd:http://", 14) == 0)
+        hp = v + 14, n = strcspn(hp, "/");
+    else if (strncmp(v, "spamd:", 6) == 0)
+        hp = v + 6, n = strlen(hp);
+    if (*v == '\0')
+        return 0;
+    if (hp && n < sizeof(host) && (colon = memrchr(hp, ':', n)) && colon > hp) {
+        long port = strtol(colon + 1, &end, 10);
+        size_t hl = (size_t)(colon - hp);
+        memcpy(host, hp, hl), host[hl] = '\0';
+        ip[0] = '\0';
+        if (host[0] == '[' && hl > 2 && host[hl - 1] == ']' && hl - 2 < sizeof(ip))
+            memcpy(ip, host + 1, hl - 2), ip[hl - 2] = '\0';
+        if (end == hp + n && end > colon + 1 && port > 0 && port <= 65535 &&
+            (inet_pton(AF_INET, host, a) == 1 || (host[0] == '[' && inet_pton(AF_INET6, ip, a) == 1)) &&
+            strpbrk(hp + n, " \t\r\n") == NULL)
+            return 0;
+    }
+    snprintf(err, errlen, "bad scanner \"%.100s\" (rspamd:http://IP:PORT[/PATH] or spamd:IP:PORT, "
+             "a numeric address)", v);
+    return -1;
+}
+
+/* item_rspamd_class - "action=class": an rspamd action ('_' for its blanks) and spam, suspect
+ * or clean (scan_rules_set() in src/scan/scan.c applies it) */
+static int
+item_rspamd_class(const conf_setting *s, char *item, char *err, size_t errlen)
+{
+    static const char *const classes[] = {"spam", "suspect", "clean"};
+    const char *eq = strchr(item, '=');
+
+    (void)s;
+    for (size_t i = 0; eq && eq > item && eq - item < 24 && i < 3; i++)
+        if (strcmp(eq + 1, classes[i]) == 0)
+            return 0;
+    snprintf(err, errlen, "bad action=class \"%.80s\" (e.g. add_header=suspect; classes spam, "
+             "suspect, clean)", item);
+    return -1;
 }
 
 static int
@@ -336,6 +388,38 @@ const conf_setting conf_settings[] = {
     SET("log_submissions", "no", BOOL(log_submissions),
         "daemon: also count submissions from the log (yes only when Postfix does not call the "
         "policy service: then hijackd detects but cannot refuse)"),
+    SET("spam_scanner", "", STR(spam_scanner),
+        "scan: the anti-spam engine asked about outgoing mail: rspamd:http://IP:PORT (its "
+        "/checkv2) or spamd:IP:PORT (SpamAssassin, SPAMC/1.5 SYMBOLS); empty: none",
+        .check = check_scanner, .flags = CONF_F_RESTART,
+        .type = "rspamd:http://IP:PORT[/PATH], spamd:IP:PORT or empty",
+        .more = "A numeric address only (no name lookup on the event loop); [IPv6] in brackets. "
+                "docs/SCANNING.md says what is sent and how a reply becomes a verdict."),
+    SET("spam_scan_timeout", "5s", TIME(CF(spam_scan_timeout), 1, 300),
+        "scan: a scan without a whole reply this long after it began is dropped: the message "
+        "is unscanned (timeout)"),
+    SET("spam_scan_max_size", "4194304", INT(CF(spam_scan_max_size), 1024, 1073741824),
+        "scan: a message larger than this many bytes is not sent: unscanned (too big)"),
+    SET("spam_scan_max_inflight", "32", INT(CF(spam_scan_max_inflight), 1, 100000),
+        "scan: at most this many scans at once; more are unscanned (busy)"),
+    SET("spam_breaker_failures", "5", INT(CF(spam_breaker_failures), 0, 1000000),
+        "scan: after this many failed scans in a row (timeout, refused, bad reply) the scanner is "
+        "not asked for spam_breaker_time; 0: always asked",
+        .more = "Then one message is sent as a probe: a verdict closes the breaker, a failure "
+                "opens it again. Each change is logged once."),
+    SET("spam_breaker_time", "30s", TIME(CF(spam_breaker_time), 1, 86400),
+        "scan: how long the open breaker skips the scanner before one probe"),
+    SET("spam_suspect_percent", "60", INT(CF(spam_suspect_percent), 0, 100),
+        "scan: spamd: a score from this percent of its threshold (Spam: False) is suspect; 0: "
+        "never"),
+    SET("spam_rspamd_classes", "", LIST(spam_rspamd_classes, nspam_rspamd_classes),
+        "scan: rspamd: changes to the action-to-class table, as action=class (add_header=clean); "
+        "empty: the built-in table",
+        .item = item_rspamd_class, .type = "list of action=class",
+        .more = "Built in: reject, discard, quarantine = spam; soft_reject, rewrite_subject, "
+                "add_header = suspect; greylist, no_action = clean. An action in no row is judged "
+                "by its score against required_score (spam at it, suspect from "
+                "spam_suspect_percent of it)."),
     SET("control_socket", "", PATH(control_socket),
         "daemon: hijackctl's unix socket; empty: state_dir/control.sock",
         .flags = CONF_F_EMPTY | CONF_F_RESTART),
