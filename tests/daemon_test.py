@@ -1058,17 +1058,7 @@ GROUPS = (  # the checks, and how many each prints (the plan is their sum)
 
 
 def main():
-    plan = sum(n for _, n in GROUPS)
-    tap.plan(plan)
-    try:
-        for t, n in GROUPS:
-            run_group(t.__name__, n, t)
-    finally:
-        for p in PROCS:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    sys.exit(tap.finish(plan))
+    tap.main(GROUPS, PROCS)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@
 #   daemon          the policy service black-box: decisions, kill -9, concurrency, hostile input,
 #                   5,000 idle connections, a dead store, SIGHUP, second instance, purges on a
 #                   worker, reply-to-unlock tokens (tests/daemon_test.py)
+#   milter          the milter front end black-box: negotiation, counting at the end of the
+#                   message, a lock refused at RCPT, once per queue ID with the policy service,
+#                   hostile peers (tests/milter_test.py)
 #   scanners        the rspamd/spamd client (src/scan/) against a real rspamd and spamd started on
 #                   loopback and fake scanners: verdicts, timeout, refused, breaker, limits, hostile
 #                   replies (tests/scan_test.py; skipped where an engine is not installed)
@@ -226,6 +229,9 @@ fi
 
 section "the daemon: policy service black-box (tests/daemon_test.py)"
 tally timeout 300 python3 tests/daemon_test.py "$HJ"
+
+section "the daemon: milter front end black-box (tests/milter_test.py)"
+tally timeout 300 python3 tests/milter_test.py "$HJ"
 
 section "the anti-spam scanner client against a real rspamd and spamd and fake scanners (tests/scan_test.py)"
 tally timeout 300 python3 tests/scan_test.py "$B"

@@ -8,6 +8,7 @@
                                      # a "not ok" for each one missing
     tap.finish(n)                    # a failure if the script printed other than n checks;
                                      # the number of failures (for the exit status)
+    tap.main(groups, procs)          # plan, run_group for each (fn, n), stop procs, exit
     p = tap.spawn(argv_fn, log)      # start a daemon, wait for its "started:" line
     r = tap.as_user(uid, fn)         # fn() in a child dropped to uid: its JSON result
     port = tap.free_port()           # a loopback TCP port free now (spawn retries if it is taken)
@@ -15,6 +16,8 @@
 The counters are this module's: one script, one plan. Not thread-safe beyond print()'s own
 atomicity; a check run in a thread reports from the main thread.
 """
+import sys
+
 FAILS = PASSES = PRINTED = 0
 
 
@@ -59,6 +62,21 @@ def finish(n):
         print("# %d checks printed, %d planned" % (PRINTED, n), flush=True)
         FAILS += 1
     return FAILS
+
+
+def main(groups, procs):
+    """the plan, each group's checks, every process in procs stopped; exit with the failures"""
+    n = sum(k for _, k in groups)
+    plan(n)
+    try:
+        for t, k in groups:
+            run_group(t.__name__, k, t)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    sys.exit(finish(n))
 
 
 def free_port():

@@ -25,6 +25,7 @@
 
 #include "../core/core.h"
 #include "../frontend/logfront.h"
+#include "../frontend/milterfront.h"
 #include "../frontend/pfpolicy.h"
 #include "../incident/incident.h"
 
@@ -33,6 +34,8 @@ typedef struct admin_env {
     incident *inc;
     const pfpolicy *pp; /* the front ends, for /metrics (lf NULL: no log followed) */
     const logfront *lf;
+    const milterfront *mf; /* NULL: no milter */
+    const miltersrv *ms;
     int64_t started;
     const char *control_path;
     int (*reload)(void *ctx);

@@ -226,7 +226,7 @@ static void
 on_metrics(httpd *h, struct evhttp_request *req)
 {
     admin_env *A = h->A;
-    metrics_src g = {.C = A->C, .pp = A->pp, .started = A->started};
+    metrics_src g = {.C = A->C, .pp = A->pp, .mf = A->mf, .ms = A->ms, .started = A->started};
     hj_buf out = HJ_BUF_INIT;
 
     if (core_conf(A->C)->metrics_need_token && role(h, req) == ROLE_NONE)

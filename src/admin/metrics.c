@@ -86,6 +86,29 @@ gauge(hj_buf *out, const char *name, const char *type, const char *help, int64_t
     buf_printf(out, "%s %lld\n", name, (long long)v);
 }
 
+/* format_milter - the milter's replies by stage, and its connections */
+static void
+format_milter(const metrics_src *g, hj_buf *out)
+{
+    pair_ctx pm = {out, "hijackd_milter_replies_total", "stage", "reply"};
+    miltersrv_counts n = {0};
+
+    if (g->mf == NULL)
+        return;
+    head(out, pm.name, "counter", "milter commands by stage and the reply given (none: no reply due)");
+    milterfront_counts(g->mf, pair_one, &pm);
+    miltersrv_stats(g->ms, &n);
+    gauge(out, "hijackd_milter_connections", "gauge", "milter connections open now",
+          n.connections_now);
+    gauge(out, "hijackd_milter_connections_total", "counter", "milter connections accepted",
+          n.connections_total);
+    gauge(out, "hijackd_milter_malformed_total", "counter",
+          "milter connections closed for bytes the codec refused", n.malformed);
+    gauge(out, "hijackd_milter_refused_total", "counter",
+          "milter connections refused (a peer not allowed, or over milter_max_connections)",
+          n.refused_peer + n.refused_over_max);
+}
+
 /* format_verdicts - the core's verdicts, whatever front end asked */
 static void
 format_verdicts(const core_stats *st, hj_buf *out)
@@ -140,6 +163,7 @@ metrics_format(const metrics_src *g, hj_buf *out)
     head(out, pq.name, "counter", "policy requests by protocol_state and answer");
     if (g->pp)
         pfpolicy_counts(g->pp, pair_one, &pq);
+    format_milter(g, out);
     format_verdicts(st, out);
     head(out, pc.name, "counter", "decisions by rule and action");
     core_decisions(g->C, pair_one, &pc);

@@ -20,12 +20,15 @@
 
 #include "../core/core.h"
 #include "../frontend/logfront.h"
+#include "../frontend/milterfront.h"
 #include "../frontend/pfpolicy.h"
 #include "../util/buf.h"
 
 typedef struct metrics_src {
     core *C;
     const pfpolicy *pp;
+    const milterfront *mf; /* NULL: no milter */
+    const miltersrv *ms;
     logfront_counts log;
     int64_t locked, throttled, accounts;
     int64_t started;

@@ -77,6 +77,12 @@ typedef struct hj_conf {
     int64_t policy_max_connections;
     char **policy_allow_users; /* unix policy socket: these users (and root) may ask */
     size_t npolicy_allow_users;
+    char *milter_listen;       /* "" (off), "host:port" or an absolute unix socket path */
+    int milter_socket_mode;
+    char **milter_allow_users;
+    size_t nmilter_allow_users;
+    int64_t milter_idle_timeout, milter_packet_timeout, milter_max_connections;
+    int64_t milter_max_packet;
     int policy_count_stage;          /* CONF_COUNT_EOM or CONF_COUNT_RCPT */
     int64_t counters_flush_interval; /* s between batches of counters written to the store */
     int64_t audit_keep;              /* s: audit entries older than this are deleted */

@@ -86,6 +86,13 @@ check_listen(const conf_setting *s, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* check_listen_off - "" (off) or what check_listen takes */
+static int
+check_listen_off(const conf_setting *s, const char *v, char *err, size_t errlen)
+{
+    return *v == 0 ? 0 : check_listen(s, v, err, errlen);
+}
+
 /* check_scanner - "", "rspamd:http://IP:PORT[/PATH]" or "spamd:IP:PORT" ([IPv6] too); the
  * same grammar as scan_target_parse() in src/scan/scan_request.c, which conf may not include */
 static int
@@ -331,6 +338,39 @@ const conf_setting conf_settings[] = {
         .more = "Checked with SO_PEERCRED at each connection; names are looked up at start and "
                 "reload (an unknown name is a warning). A refused user is logged once (at most "
                 "64 users). Not checked on TCP."),
+    SET("milter_listen", "", STR(milter_listen),
+        "daemon: where the MTA's milter connections arrive (off when empty): an absolute unix "
+        "socket path (only milter_allow_users and root may connect) or host:port",
+        .check = check_listen_off, .flags = CONF_F_RESTART,
+        .type = "empty, absolute socket path or host:port",
+        .more = "For Postfix smtpd_milters / non_smtpd_milters and Sendmail INPUT_MAIL_FILTER "
+                "(docs/MILTER.md): a locked account is refused at RCPT, a message is counted at "
+                "its end, once per queue ID whether the policy service, the milter or both see "
+                "it. On TCP every local user may connect (a warning at start)."),
+    SET("milter_socket_mode", "0666", OCTAL(milter_socket_mode, 0777),
+        "daemon: the mode of a unix milter socket (who may connect is milter_allow_users)",
+        .flags = CONF_F_RESTART),
+    SET("milter_allow_users", "postfix smmta", LIST(milter_allow_users, nmilter_allow_users),
+        "daemon: the users (names or uids) whose connections to a unix milter socket are "
+        "served; root and hijackd's own user always are",
+        .type = "list of users",
+        .more = "postfix is Postfix's, smmta Debian's Sendmail's; as policy_allow_users "
+                "otherwise."),
+    SET("milter_idle_timeout", "330s", TIME(CF(milter_idle_timeout), 1, 0),
+        "daemon: close a milter connection idle this long (Postfix keeps its own for an SMTP "
+        "session: smtpd_timeout is 300s)",
+        .flags = CONF_F_RESTART),
+    SET("milter_packet_timeout", "30s", TIME(CF(milter_packet_timeout), 1, 0),
+        "daemon: a milter packet begun must be complete within this", .flags = CONF_F_RESTART),
+    SET("milter_max_connections", "20000", INT(CF(milter_max_connections), 1, 1000000),
+        "daemon: milter connections served at once; more are closed (the MTA applies its "
+        "default_action)",
+        .flags = CONF_F_RESTART),
+    SET("milter_max_packet", "131072", INT(CF(milter_max_packet), 1024, 16777216),
+        "daemon: the longest milter packet taken, in bytes; a longer one closes the connection",
+        .more = "A body chunk is at most 65,536 bytes; Postfix sends a header in one packet, up "
+                "to header_size_limit (102,400).",
+        .flags = CONF_F_RESTART),
     SET("state_dir", "/var/lib/hijackd", PATH(state_dir),
         "daemon: its state (the SQLite store, the pid lock); created if missing",
         .flags = CONF_F_RESTART | CONF_F_NOTIFY),

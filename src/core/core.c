@@ -231,7 +231,8 @@ same_transaction(core *C, const char *acct, const char *txn)
     return same;
 }
 
-/* the queue-ID map's values: the source's tag, then the account */
+/* the queue-ID map's values: the source's tag (P: a front end that answers for the message,
+ * the policy service or the milter; L: the log), then the account */
 enum { QID_POLICY = 'P', QID_LOG = 'L' };
 
 /* note_qid - queue ID -> account; what the log says never replaces what a front end that
@@ -307,6 +308,19 @@ core_queue_ids(core *C, const char *account, void (*fn)(void *ctx, const char *q
     qid_walk w = {account, fn, ctx};
 
     htab_walk(C->qids, qid_one, &w);
+}
+
+/* already_counted - a message is counted once per queue ID, by whichever front end counts it
+ * first: Postfix asks the policy service at END-OF-MESSAGE before the milter sees the end of
+ * the message, and a site may wire both (per-recipient counting has several requests per
+ * queue ID, and its first recipients none: it is not joined) */
+static int
+already_counted(core *C, const core_msg *m)
+{
+    if (m->per_rcpt || m->queue_id == NULL || *m->queue_id == 0)
+        return 0;
+    const char *v = htab_get(C->qids, m->queue_id, strlen(m->queue_id));
+    return v != NULL && v[0] == QID_POLICY;
 }
 
 /* count_message - the submission event of one message (or recipient) */
@@ -437,7 +451,7 @@ core_judge(core *C, const core_msg *m, int64_t now, core_verdict *v)
         if (C->obs[i].request)
             C->obs[i].request(C->obs[i].ctx, m);
     hj_state st = engine_state(C->eng, m->account, now, NULL);
-    if (st == HJ_ST_OK && m->count) {
+    if (st == HJ_ST_OK && m->count && !already_counted(C, m)) {
         WITH_CALL(C, &k, count_message(C, m, now));
         st = k.lock ? HJ_ST_LOCKED : k.throttle ? HJ_ST_THROTTLED : HJ_ST_OK;
     }

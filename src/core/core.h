@@ -29,7 +29,11 @@
  *	two front ends, or a worker handing results back to the loop, never
  *	see each other's answers. m->count says whether this request is the
  *	one that counts (Postfix: the END-OF-MESSAGE or RCPT stage); when 0,
- *	the account's state is only read.
+ *	the account's state is only read. A message is counted once per
+ *	queue ID, by the first front end that counts it (the policy service
+ *	at END-OF-MESSAGE, then the milter at its end of message, see the
+ *	same one): a later request with that queue ID only reads the state
+ *	(per-recipient counting, m->per_rcpt, is not joined this way).
  *
  *	Verdicts: CORE_OK (nothing against it), CORE_WARN (a warn decision
  *	was made by this request: the message goes), CORE_DEFER (throttled:

@@ -24,6 +24,8 @@
 #include "../conf/conf.h"
 #include "../core/core.h"
 #include "../frontend/logfront.h"
+#include "../frontend/milterfront.h"
+#include "../frontend/miltersrv.h"
 #include "../frontend/pfpolicy.h"
 #include "../frontend/policysrv.h"
 #include "../incident/incident.h"
@@ -49,6 +51,8 @@ typedef struct live {
     struct event_base *base;
     pfpolicy *pp;
     policysrv *ps;
+    milterfront *mf; /* NULL: milter_listen is off */
+    miltersrv *ms;
     logfront *lf;
     incident *inc;
     purger *pg;
@@ -158,6 +162,9 @@ live_reload(void *ctx)
         incident_reload(L->inc);
     policysrv_allow(L->ps, core_conf(L->C)->policy_allow_users,
                     core_conf(L->C)->npolicy_allow_users);
+    if (L->ms)
+        miltersrv_allow(L->ms, core_conf(L->C)->milter_allow_users,
+                        core_conf(L->C)->nmilter_allow_users);
     return 0;
 }
 
@@ -261,6 +268,29 @@ timers_start(live *L)
 }
 
 /* live_start - everything before the loop; -1 (with a message) if it cannot start */
+
+/* milter_start - the milter front end, when milter_listen is set */
+static int
+milter_start(live *L)
+{
+    const hj_conf *c = core_conf(L->C);
+    char err[300];
+
+    if (c->milter_listen[0] == 0)
+        return 0;
+    miltersrv_conf mc = {c->milter_listen,          c->milter_socket_mode,
+                         c->milter_idle_timeout,    c->milter_packet_timeout,
+                         c->milter_max_connections, (size_t)c->milter_max_packet,
+                         c->milter_allow_users,     c->nmilter_allow_users};
+    L->mf = milterfront_new(L->C);
+    if ((L->ms = miltersrv_new(L->base, &mc, &milterfront_ops, L->mf, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "hijackd: cannot listen for the milter: %s\n", err);
+        return -1;
+    }
+    log_info("milter on %s", c->milter_listen);
+    return 0;
+}
+
 static int
 live_start(live *L)
 {
@@ -288,9 +318,12 @@ live_start(live *L)
         fprintf(stderr, "hijackd: cannot listen: %s\n", err);
         return -1;
     }
+    if (milter_start(L) != 0)
+        return -1;
     timers_start(L);
     L->lf = logfront_new(L->base, L->C);
-    L->admin = (admin_env){L->C, L->inc, L->pp, L->lf, (int64_t)time(NULL), NULL, live_reload, L};
+    L->admin = (admin_env){L->C,  L->inc, L->pp,  L->lf,       L->mf,
+                           L->ms, (int64_t)time(NULL), NULL, live_reload, L};
     return admin_start(L);
 }
 
@@ -311,6 +344,8 @@ live_stop(live *L)
     ctlsrv_free(L->ctl);
     policysrv_free(L->ps);
     pfpolicy_free(L->pp);
+    miltersrv_free(L->ms);
+    milterfront_free(L->mf);
     logfront_free(L->lf);
     if (L->base)
         event_base_free(L->base);

@@ -181,25 +181,6 @@ on_event(struct bufferevent *bev, short what, void *arg)
     conn_free(k);
 }
 
-/* peer_name - "ip:port" or "unix" for the log */
-static void
-peer_name(const struct sockaddr *sa, char *out, size_t outlen)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
-        evutil_inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-        snprintf(out, outlen, "%s:%d", ip, ntohs(s->sin_port));
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
-        evutil_inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-        snprintf(out, outlen, "[%s]:%d", ip, ntohs(s->sin6_port));
-    } else {
-        snprintf(out, outlen, "unix");
-    }
-}
-
 /* on_accept - a new Postfix connection */
 static void
 on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
@@ -221,7 +202,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
     }
     conn *k = xcalloc(1, sizeof(*k));
     k->ps = ps;
-    peer_name(sa, k->peer, sizeof(k->peer));
+    listener_peer_name(sa, k->peer, sizeof(k->peer));
     k->bev = bufferevent_socket_new(ps->base, fd, BEV_OPT_CLOSE_ON_FREE);
     bufferevent_setcb(k->bev, on_read, on_write, on_event, k);
     bufferevent_setwatermark(k->bev, EV_READ, 0, POLICY_MAX_REQUEST + 4096);

@@ -3,7 +3,9 @@
  */
 #include "listener.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <event2/util.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,4 +121,22 @@ listener_tcp(const char *spec, int backlog, char *err, size_t errlen)
     if (fd < 0 || bind(fd, (struct sockaddr *)&ss, (socklen_t)sslen) != 0 || listen(fd, backlog))
         return fail(fd, spec, err, errlen);
     return fd;
+}
+
+void
+listener_peer_name(const struct sockaddr *sa, char *out, size_t outlen)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+        evutil_inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+        snprintf(out, outlen, "%s:%d", ip, ntohs(s->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+        evutil_inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+        snprintf(out, outlen, "[%s]:%d", ip, ntohs(s->sin6_port));
+    } else {
+        snprintf(out, outlen, "unix");
+    }
 }

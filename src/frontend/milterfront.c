@@ -1,0 +1,288 @@
+/*
+ * milterfront - the milter front end (see milterfront.h)
+ */
+#include "milterfront.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../postfix/policy.h"
+#include "../util/alloc.h"
+#include "../util/log.h"
+
+/* the stages and replies counted for /metrics: fixed tables */
+enum { ST_OPTNEG, ST_CONNECT, ST_HELO, ST_MAIL, ST_RCPT, ST_EOM, ST_OTHER, ST__COUNT };
+enum { RP_CONTINUE, RP_ACCEPT, RP_REJECT, RP_TEMPFAIL, RP_NONE, RP__COUNT };
+static const char *const stage_names[ST__COUNT] = {"optneg", "connect", "helo", "mail",
+                                                   "rcpt",   "eom",     "other"};
+static const char *const reply_names[RP__COUNT] = {"continue", "accept", "reject", "tempfail",
+                                                   "none"};
+
+struct milterfront {
+    core *C;
+    int64_t counts[ST__COUNT][RP__COUNT];
+};
+
+/* one milter connection: what it needs of each stage, in fixed-size copies */
+typedef struct msess {
+    milterfront *mf;
+    char peer[64];
+    milter_neg neg;
+    char client_ip[64], client_name[256], helo[256]; /* the SMTP session */
+    char account[STORE_NAME_MAX], sender[330], qid[32];
+    int64_t nrcpt, size; /* the message: recipients taken, bytes seen */
+} msess;
+
+/* copy - a value from the MTA into buf: cut to fit, control bytes as '?' */
+static const char *
+copy(hj_span s, char *buf, size_t cap)
+{
+    return policy_value(s, buf, cap);
+}
+
+static void
+message_reset(msess *s)
+{
+    s->account[0] = s->sender[0] = s->qid[0] = 0;
+    s->nrcpt = s->size = 0;
+}
+
+static void
+session_reset(msess *s)
+{
+    s->client_ip[0] = s->client_name[0] = s->helo[0] = 0;
+    message_reset(s);
+}
+
+static void *
+mf_open(void *ctx, const char *peer)
+{
+    msess *s = xcalloc(1, sizeof(*s));
+
+    s->mf = ctx;
+    snprintf(s->peer, sizeof(s->peer), "%s", peer);
+    return s;
+}
+
+static void
+mf_close(void *ctx, void *session)
+{
+    (void)ctx;
+    free(session);
+}
+
+/* macros - keep the login and the queue ID, whichever stage brings them */
+static void
+macros(msess *s, const milter_cmd *c)
+{
+    hj_span v = milter_getmacro(c, "auth_authen");
+
+    if (v.p && v.n)
+        copy(v, s->account, sizeof(s->account));
+    v = milter_getmacro(c, "i");
+    if (v.p && v.n)
+        copy(v, s->qid, sizeof(s->qid));
+}
+
+/* sender_of - MAIL's argument without its angle brackets ("" for the null sender) */
+static void
+sender_of(msess *s, hj_span arg)
+{
+    if (arg.n >= 2 && arg.p[0] == '<' && arg.p[arg.n - 1] == '>')
+        arg = (hj_span){arg.p + 1, arg.n - 2};
+    copy(arg, s->sender, sizeof(s->sender));
+}
+
+/* judge - the core's verdict on this message (count: its end) */
+static void
+judge(msess *s, int count, core_verdict *v)
+{
+    core_msg m = {.account = s->account, .client_ip = s->client_ip, .client_name = s->client_name,
+                  .helo = s->helo, .sender = s->sender, .queue_id = s->qid,
+                  .service = "milter", .nrcpt = s->nrcpt, .size = s->size, .count = count};
+
+    core_judge(s->mf->C, &m, (int64_t)time(NULL), v);
+}
+
+/* verdict_reply - the verdict as the MTA's answer; the reply kind counted */
+static int
+verdict_reply(msess *s, const core_verdict *v, hj_buf *out)
+{
+    const hj_conf *c = core_conf(s->mf->C);
+    core_kind k = v->kind;
+
+    if (k == CORE_FAIL && c->store_error_action == CONF_FAIL_DEFER) {
+        milter_put_replycode(out, "451", "4.3.0", "hijackd: temporary failure, try again");
+        return RP_TEMPFAIL;
+    }
+    if (k == CORE_REJECT && milter_put_replycode(out, "550", NULL, v->text) == 0)
+        return RP_REJECT;
+    if (k == CORE_DEFER && milter_put_replycode(out, "450", NULL, v->text) == 0)
+        return RP_TEMPFAIL;
+    if (k == CORE_REJECT || k == CORE_DEFER) { /* a text the milter cannot carry */
+        log_error("internal: the reply text for %s does not fit the milter", s->account);
+        milter_put(out, k == CORE_REJECT ? MILTER_R_REJECT : MILTER_R_TEMPFAIL);
+        return k == CORE_REJECT ? RP_REJECT : RP_TEMPFAIL;
+    }
+    milter_put(out, MILTER_R_CONTINUE);
+    return RP_CONTINUE;
+}
+
+/* on_rcpt - a locked or throttled account is refused here; mail without a login is let go */
+static int
+on_rcpt(msess *s, hj_buf *out)
+{
+    core_verdict v;
+
+    if (s->account[0] == 0) {
+        milter_put(out, MILTER_R_ACCEPT);
+        return RP_ACCEPT;
+    }
+    judge(s, 0, &v);
+    int rp = verdict_reply(s, &v, out);
+    if (rp == RP_CONTINUE)
+        s->nrcpt++;
+    return rp;
+}
+
+/* on_eom - the message is counted and judged */
+static int
+on_eom(msess *s, hj_buf *out)
+{
+    core_verdict v;
+    int rp = RP_CONTINUE;
+
+    if (s->account[0] && s->nrcpt > 0) {
+        judge(s, 1, &v);
+        rp = verdict_reply(s, &v, out);
+    } else {
+        milter_put(out, MILTER_R_CONTINUE);
+    }
+    message_reset(s);
+    return rp;
+}
+
+/* on_optneg - version 6 and the macro lists; a peer that cannot have them is closed */
+static int
+on_optneg(msess *s, const milter_cmd *c, hj_buf *out)
+{
+    char err[160];
+
+    if (milter_negotiate(c, MILTER_WANT_ACTIONS, MILTER_WANT_PROTOCOL, &s->neg, err,
+                         sizeof(err)) != 0) {
+        log_warn("milter client %s: %s: closing the connection", s->peer, err);
+        return -1;
+    }
+    milter_put_optneg(out, &s->neg);
+    return RP_NONE;
+}
+
+/* on_connect - the SMTP client, as the MTA saw it */
+static void
+on_connect(msess *s, const milter_cmd *c)
+{
+    session_reset(s);
+    copy(c->host, s->client_name, sizeof(s->client_name));
+    if (c->family == '4' || c->family == '6')
+        copy(c->addr, s->client_ip, sizeof(s->client_ip));
+}
+
+/* step - what a command does to the session; the reply it wrote (RP_NONE: none yet) */
+static int
+step(msess *s, const milter_cmd *c, hj_buf *out, int *stage)
+{
+    switch (c->type) {
+    case MILTER_CMD_OPTNEG:
+        *stage = ST_OPTNEG;
+        return on_optneg(s, c, out);
+    case MILTER_CMD_MACRO:
+        macros(s, c);
+        return RP_NONE;
+    case MILTER_CMD_CONNECT:
+        *stage = ST_CONNECT;
+        on_connect(s, c);
+        return RP_NONE;
+    case MILTER_CMD_HELO:
+        *stage = ST_HELO;
+        copy(c->arg, s->helo, sizeof(s->helo));
+        return RP_NONE;
+    case MILTER_CMD_MAIL:
+        *stage = ST_MAIL;
+        sender_of(s, c->arg);
+        return RP_NONE;
+    case MILTER_CMD_RCPT:
+        *stage = ST_RCPT;
+        return on_rcpt(s, out);
+    case MILTER_CMD_HEADER: /* the size as the queue file will have it: "name: value\r\n" */
+        s->size += (int64_t)(c->arg.n + c->value.n + 4);
+        return RP_NONE;
+    case MILTER_CMD_EOH:
+        s->size += 2;
+        return RP_NONE;
+    case MILTER_CMD_BODY:
+        s->size += (int64_t)c->body.n;
+        return RP_NONE;
+    case MILTER_CMD_EOB:
+        *stage = ST_EOM;
+        return on_eom(s, out);
+    case MILTER_CMD_ABORT:
+        message_reset(s);
+        return RP_NONE;
+    case MILTER_CMD_QUIT_NC:
+        session_reset(s);
+        return RP_NONE;
+    default: /* DATA, UNKNOWN, QUIT */
+        return RP_NONE;
+    }
+}
+
+static int
+mf_command(void *ctx, void *session, const milter_cmd *c, hj_buf *out)
+{
+    milterfront *mf = ctx;
+    msess *s = session;
+    int stage = ST_OTHER;
+    int rp = step(s, c, out, &stage);
+
+    if (rp < 0)
+        return -1;
+    if (c->type == MILTER_CMD_QUIT)
+        return -1; /* the MTA is done: close */
+    if (rp == RP_NONE && c->type != MILTER_CMD_OPTNEG && milter_reply_expected(&s->neg, c->type)) {
+        milter_put(out, MILTER_R_CONTINUE);
+        rp = RP_CONTINUE;
+    }
+    if (c->type != MILTER_CMD_MACRO)
+        mf->counts[stage][rp]++;
+    return 0;
+}
+
+const miltersrv_ops milterfront_ops = {mf_open, mf_command, mf_close};
+
+milterfront *
+milterfront_new(core *C)
+{
+    milterfront *mf = xcalloc(1, sizeof(*mf));
+
+    mf->C = C;
+    return mf;
+}
+
+void
+milterfront_counts(const milterfront *mf,
+                   void (*fn)(void *ctx, const char *stage, const char *reply, int64_t n),
+                   void *ctx)
+{
+    for (int s = 0; s < ST__COUNT; s++)
+        for (int r = 0; r < RP__COUNT; r++)
+            if (mf->counts[s][r])
+                fn(ctx, stage_names[s], reply_names[r], mf->counts[s][r]);
+}
+
+void
+milterfront_free(milterfront *mf)
+{
+    free(mf);
+}

@@ -1,0 +1,50 @@
+/*
+ * milterfront - the milter front end: an MTA's milter session in, the core's verdicts out as
+ * milter replies (Postfix smtpd_milters / non_smtpd_milters, Sendmail INPUT_MAIL_FILTER)
+ *
+ * SYNOPSIS
+ *	milterfront *milterfront_new(core *C);
+ *	extern const miltersrv_ops milterfront_ops;     ctx: the milterfront
+ *	void milterfront_counts(const milterfront *mf, void (*fn)(void *ctx, const char *stage,
+ *	                        const char *reply, int64_t n), void *ctx);
+ *	void milterfront_free(milterfront *mf);
+ *
+ * DESCRIPTION
+ *	One session per milter connection (miltersrv.h). It negotiates (milter.h: version 6, the
+ *	macro lists it needs per stage), keeps what it needs of each stage in fixed-size copies
+ *	(the client's address and name, HELO, the sender, the login {auth_authen}, the queue ID
+ *	{i}, the recipients taken, the message's size), and asks the core:
+ *	  RCPT  a message without a login is not hijackd's business: ACCEPT (the MTA sends this
+ *	        milter nothing more of it). Otherwise the account's state is read (not counted):
+ *	        locked -> 550 + reject_text, throttled -> 450 + defer_text (the texts of the policy
+ *	        service); else CONTINUE and the recipient is counted for the message.
+ *	  end of message: the message is counted (core_msg: account, client, HELO, sender, queue
+ *	        ID, recipients, size; service "milter") unless the policy service or this milter
+ *	        already counted that queue ID (core.h); the verdict -> 550 / 450 as at RCPT, a
+ *	        store failure -> store_error_action (dunno: CONTINUE, defer: 451 4.3.0), else
+ *	        CONTINUE.
+ *	ABORT forgets the message, QUIT_NC the SMTP session (the connection stays), QUIT ends it.
+ *	A step the MTA was told needs no reply (MILTER_P_NR_*) gets none. A peer whose OPTNEG
+ *	cannot be met (a version below 6) is logged and closed. Values from the MTA are the SMTP
+ *	client's: cut to their buffers, control bytes replaced (policy_value()'s rule), never
+ *	logged raw. Every reply is counted by stage and kind for /metrics (fixed tables).
+ *	Single-threaded (the daemon's loop).
+ */
+#ifndef HJ_MILTERFRONT_H
+#define HJ_MILTERFRONT_H
+
+#include <stdint.h>
+
+#include "../core/core.h"
+#include "miltersrv.h"
+
+typedef struct milterfront milterfront;
+
+milterfront *milterfront_new(core *C);
+extern const miltersrv_ops milterfront_ops;
+void milterfront_counts(const milterfront *mf,
+                        void (*fn)(void *ctx, const char *stage, const char *reply, int64_t n),
+                        void *ctx);
+void milterfront_free(milterfront *mf);
+
+#endif

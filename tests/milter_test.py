@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""milter_test.py HIJACKD - black-box tests of hijackd's milter front end.
+
+Starts hijackd (tests/daemon_test.py's Daemon: 127.0.0.1, a temporary state_dir) with
+milter_listen on a free loopback port, and plays the MTA's side of the milter protocol
+(version 6, offering what Postfix 3.7 offers) against it: negotiation, an authenticated message
+counted at its end, a locked account refused at RCPT with the policy service's text, mail
+without a login let go, a message seen by both the policy service and the milter counted once,
+and hostile peers (garbage, an oversize packet, a stalled packet) that lose only their own
+connection. TAP output; exit status = number of failures. Every process it starts is stopped.
+"""
+import os
+import socket
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tap  # noqa: E402
+from tap import free_port, report, run_group  # noqa: E402
+import daemon_test  # noqa: E402
+from daemon_test import Daemon, request  # noqa: E402
+
+POSTFIX_ACTIONS = 0x1ff       # what Postfix 3.7 offers (recorded: tests/fixtures/milter)
+POSTFIX_PROTOCOL = 0x1fffff
+NR = {"C": 0x1000, "H": 0x2000, "M": 0x4000, "R": 0x8000, "T": 0x10000, "L": 0x80,
+      "N": 0x40000, "B": 0x80000}
+LIMIT5 = "rule lock5=metric=recipients window=30m limit=5 action=lock"
+
+
+class Mta:
+    """the MTA's side of one milter connection"""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.protocol = 0
+
+    def send(self, cmd, data=b""):
+        self.s.sendall(struct.pack(">I", len(data) + 1) + cmd + data)
+
+    def recvn(self, n):
+        b = b""
+        while len(b) < n:
+            c = self.s.recv(n - len(b))
+            if not c:
+                raise EOFError("closed")
+            b += c
+        return b
+
+    def recv(self):
+        n, = struct.unpack(">I", self.recvn(4))
+        p = self.recvn(n)
+        return p[:1].decode(), p[1:]
+
+    def ask(self, cmd, data=b""):
+        """send a command; its reply, or None when the filter asked for none"""
+        self.send(cmd, data)
+        if cmd.decode() in NR and self.protocol & NR[cmd.decode()]:
+            return None
+        return self.recv()
+
+    def optneg(self):
+        self.send(b"O", struct.pack(">III", 6, POSTFIX_ACTIONS, POSTFIX_PROTOCOL))
+        cmd, data = self.recv()
+        ver, act, self.protocol = struct.unpack(">III", data[:12])
+        return cmd, ver, act, self.protocol, data[12:]
+
+    def macro(self, stage, **kv):
+        self.send(b"D", stage + b"".join(b"{%s}\0%s\0" % (k.encode(), v.encode())
+                                         for k, v in kv.items()))
+
+    def session(self, ip="198.51.100.7", helo="pc.example.test"):
+        self.ask(b"C", b"pc.example.test\0" + b"4" + struct.pack(">H", 4711) + ip.encode() + b"\0")
+        self.ask(b"H", helo.encode() + b"\0")
+
+    def message(self, account, rcpts, qid="", sender="x@example.test", body=b"hello\r\n"):
+        """one message: the replies to each RCPT and to the end of the message"""
+        if account:
+            self.macro(b"M", auth_authen=account, auth_type="PLAIN")
+        self.ask(b"M", b"<%s>\0" % sender.encode())
+        got = [self.ask(b"R", b"<%s>\0" % r.encode()) for r in rcpts]
+        if any(g and g[0] != "c" for g in got):
+            self.send(b"A")
+            return got, None
+        self.macro(b"T", i=qid)
+        self.ask(b"T")
+        self.ask(b"L", b"Subject\0test\0")
+        self.ask(b"N")
+        self.ask(b"B", body)
+        self.macro(b"E", i=qid)
+        return got, self.ask(b"E")
+
+    def close(self):
+        self.s.close()
+
+
+def start(*opts, **kw):
+    port = free_port()
+    d = Daemon("milter_listen=127.0.0.1:%d" % port, *opts, **kw)
+    d.milter_port = port
+    return d
+
+
+def account(d, name):
+    """the account's totals (messages, recipients), {} when unknown"""
+    r = d.ctl({"cmd": "show", "account": name})
+    return r.get("totals", {}) if r.get("status") == 200 else {}
+
+
+def text_of(reply):
+    return reply[1].rstrip(b"\0").decode(errors="replace") if reply else ""
+
+
+def test_negotiation_and_counting():
+    d = start()
+    m = Mta(d.milter_port)
+    cmd, ver, act, proto, rest = m.optneg()
+    report(cmd == "O" and ver == 6, "OPTNEG answered with version 6 (got %s %d)" % (cmd, ver))
+    report(act & 0x20 and act & 0x100 and proto & NR["M"] and not proto & NR["R"],
+           "asks quarantine and macro lists; no reply at MAIL, one at RCPT (%#x %#x)" % (act, proto))
+    report(b"auth_authen" in rest, "the macro lists ask {auth_authen}")
+    m.session()
+    got, eom = m.message("alice@example.test", ["a@x.example", "b@y.example", "c@z.example"],
+                         qid="4AB1C2D3E4")
+    report([g[0] for g in got] == ["c", "c", "c"] and eom and eom[0] == "c",
+           "three recipients and the end of the message: continue (%r, %r)" % (got, eom))
+    tot = account(d, "alice@example.test")
+    report(tot.get("messages") == 1 and tot.get("recipients") == 3,
+           "counted once, three recipients (%s)" % {k: tot.get(k) for k in ("messages", "recipients")})
+    got, eom = m.message("", ["z@x.example"])
+    report(got == [("a", b"")], "mail without a login: accept at RCPT (%r)" % (got,))
+    m.send(b"Q")
+    m.close()
+    d.stop()
+
+
+def test_lock_at_rcpt():
+    conf = os.path.join(d_tmp(), "lock5.conf")
+    open(conf, "w").write(LIMIT5 + "\n")
+    d = start(conf=conf)
+    m = Mta(d.milter_port)
+    m.optneg()
+    m.session()
+    replies = []
+    for i in range(3):
+        got, eom = m.message("mallory@example.test", ["r%d@x.example" % i, "s%d@x.example" % i],
+                             qid="5AB1C2D3E%d" % i)
+        replies.append(eom)
+    last = replies[-1]
+    report(last and last[0] == "y" and text_of(last).startswith("550 5.7.1"),
+           "the message over the limit: 550 5.7.1 at its end (%r)" % (last,))
+    got, eom = m.message("mallory@example.test", ["t@x.example"])
+    report(got and got[0] and got[0][0] == "y" and text_of(got[0]).startswith("550 5.7.1"),
+           "the next message is refused at RCPT (%r)" % (got,))
+    s = d.connect()
+    pol = request(s, sasl_username="mallory@example.test", protocol_state="RCPT")
+    s.close()
+    ptext = pol.split("REJECT ", 1)[1] if "REJECT " in pol else pol
+    report(text_of(got[0])[4:] == ptext, "with the policy service's text (%r / %r)"
+           % (text_of(got[0])[4:60], ptext[:56]))
+    m.close()
+    d.stop()
+
+
+def test_once_per_queue_id():
+    d = start()
+    s = d.connect()
+    r = request(s, sasl_username="bob@example.test", queue_id="6AB1C2D3E4", recipient_count="2")
+    s.close()
+    m = Mta(d.milter_port)
+    m.optneg()
+    m.session()
+    got, eom = m.message("bob@example.test", ["a@x.example", "b@x.example"], qid="6AB1C2D3E4")
+    tot = account(d, "bob@example.test")
+    report(r == "action=DUNNO" and eom and eom[0] == "c" and tot.get("messages") == 1,
+           "policy and milter see one queue ID: counted once (%s, %r, %s)" % (r, eom, tot.get("messages")))
+    got, eom = m.message("bob@example.test", ["c@x.example"], qid="6AB1C2D3E5")
+    tot = account(d, "bob@example.test")
+    report(tot.get("messages") == 2, "a queue ID the policy service did not see: counted (%s)"
+           % tot.get("messages"))
+    m.close()
+    d.stop()
+
+
+def test_hostile_peers():
+    d = start("milter_packet_timeout=2s", "milter_max_packet=2048")
+    bad = [("a length of 4 GiB", struct.pack(">I", 0xFFFFFFFF)),
+           ("a packet over milter_max_packet", struct.pack(">I", 4096) + b"B" + b"x" * 100),
+           ("an unknown command", struct.pack(">I", 1) + b"Z"),
+           ("CONNECT with a bad family", struct.pack(">I", 9) + b"Chost\0X\0\0")]
+    for what, data in bad:
+        s = socket.create_connection(("127.0.0.1", d.milter_port), timeout=5)
+        s.sendall(data)
+        report(daemon_test.closed(s, 5), "%s: the connection is closed" % what)
+        s.close()
+    s = socket.create_connection(("127.0.0.1", d.milter_port), timeout=10)
+    s.sendall(struct.pack(">I", 100) + b"B" + b"x" * 9)
+    t0 = time.time()
+    gone = daemon_test.closed(s, 8)
+    report(gone and time.time() - t0 < 6, "a stalled packet: closed after milter_packet_timeout "
+           "(%.1f s)" % (time.time() - t0))
+    s.close()
+    m = Mta(d.milter_port)
+    m.optneg()
+    m.session()
+    got, eom = m.message("carol@example.test", ["a@x.example"], qid="7AB1C2D3E4")
+    report(eom and eom[0] == "c", "a good MTA is still served (%r)" % (eom,))
+    m.close()
+    report("milter client" in d.text() and "over the limit" in d.text(),
+           "each closed connection is logged with its reason")
+    d.stop()
+
+
+_TMP = []
+
+
+def d_tmp():
+    import tempfile
+    if not _TMP:
+        _TMP.append(tempfile.mkdtemp(prefix="hijackd-mt."))
+    return _TMP[0]
+
+
+GROUPS = ((test_negotiation_and_counting, 6), (test_lock_at_rcpt, 3), (test_once_per_queue_id, 2),
+          (test_hostile_peers, 7))
+
+
+def main():
+    tap.main(GROUPS, daemon_test.PROCS)
+
+
+if __name__ == "__main__":
+    main()
