@@ -25,7 +25,8 @@
 #   e2e             a fresh log from the real Postfix + Dovecot (tests/harness), replayed; and the
 #                   daemon live in front of that Postfix (tests/e2e_policy.sh), and live detection
 #                   from its policy requests and its log (tests/e2e_detect.sh), queue forensics
-#                   (tests/e2e_queue.sh), alerts, notices, reply-to-unlock, webhooks
+#                   (tests/e2e_queue.sh), alerts, notices, reply-to-unlock, webhooks; the milter
+#                   behind that Postfix, alone and with the policy service (tests/e2e_milter.sh)
 #                   (tests/e2e_notify.sh) (root only;
 #                   --no-e2e skips them)
 #   fuzzing         each libFuzzer harness of tests/fuzz/ FUZZ_SECONDS (5) over its committed
@@ -276,9 +277,10 @@ if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
 	tally timeout 300 tests/e2e_detect.sh "$HJ"
 	tally timeout 300 tests/e2e_queue.sh "$B"
 	tally timeout 300 tests/e2e_notify.sh "$B"
+	tally timeout 300 tests/e2e_milter.sh "$HJ"
 else
 	why="needs root"; [ "$E2E" = 0 ] && why="--no-e2e: the real Postfix + Dovecot run in the first pass only"
-	for e in "real Postfix run" e2e_policy.sh e2e_detect.sh e2e_queue.sh e2e_notify.sh; do skip "$e ($why)"; done
+	for e in "real Postfix run" e2e_policy.sh e2e_detect.sh e2e_queue.sh e2e_notify.sh e2e_milter.sh; do skip "$e ($why)"; done
 fi
 
 echo
