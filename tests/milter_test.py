@@ -9,10 +9,13 @@ without a login let go, a message seen by both the policy service and the milter
 and hostile peers (garbage, an oversize packet, a stalled packet) that lose only their own
 connection. TAP output; exit status = number of failures. Every process it starts is stopped.
 """
+import http.server
+import json
 import os
 import socket
 import struct
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -211,6 +214,134 @@ def test_hostile_peers():
     d.stop()
 
 
+GTUBE = b"XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+
+
+class FakeRspamd:
+    """an rspamd /checkv2 on loopback: reject for GTUBE, no action otherwise; slow=N sleeps N s"""
+
+    def __init__(self, slow=0):
+        me = self
+        self.requests = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                me.requests.append((dict(self.headers), body))
+                if slow:
+                    time.sleep(slow)
+                spam = GTUBE in body
+                reply = json.dumps({"action": "reject" if spam else "no action",
+                                    "score": 1000.0 if spam else 0.5, "required_score": 15.0,
+                                    "symbols": {"GTUBE": {"score": 1000.0}} if spam else {}}).encode()
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                except OSError:
+                    pass
+
+            def log_message(self, *a):
+                pass
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def scanned_session(d, account, rcpts, body, qid):
+    m = Mta(d.milter_port)
+    m.optneg()
+    m.session()
+    got, eom = m.message(account, rcpts, qid=qid, body=body)
+    m.close()
+    return eom
+
+
+def test_scanning():
+    fake = FakeRspamd()
+    d = start("spam_scanner=rspamd:http://127.0.0.1:%d" % fake.port, "spam_scan_timeout=1s")
+    eom = scanned_session(d, "alice@example.test", ["a@remote.example"], GTUBE + b"\r\n", "8AB1C2D3E1")
+    report(eom and eom[0] == "y" and text_of(eom).startswith("550 5.7.1 Message judged as spam"),
+           "GTUBE to an outside recipient: refused at its end with spam_reject_text (%r)" % (eom,))
+    hdrs = {k.lower(): v for k, v in (fake.requests[-1][0] if fake.requests else {}).items()}
+    want = {"user": "alice@example.test", "ip": "198.51.100.7", "queue-id": "8AB1C2D3E1",
+            "helo": "pc.example.test"}
+    report(all(hdrs.get(k) == v for k, v in want.items()),
+           "the scanner is told the login, the client, HELO and the queue ID (%s)"
+           % {k: hdrs.get(k) for k in want})
+    report(fake.requests and GTUBE in fake.requests[-1][1] and b"Subject: test" in fake.requests[-1][1],
+           "it gets the headers and the body")
+    eom = scanned_session(d, "alice@example.test", ["a@remote.example"], b"hello\r\n", "8AB1C2D3E2")
+    report(eom and eom[0] == "c", "an ordinary message passes (%r)" % (eom,))
+    n = len(fake.requests)
+    eom = scanned_session(d, "alice@example.test", ["bob@example.test"], GTUBE, "8AB1C2D3E3")
+    report(len(fake.requests) == n and eom and eom[0] == "c",
+           "mail to the account's own domain only is not scanned (spam_scan_mail = external)")
+    m = Mta(d.milter_port)
+    m.optneg()
+    m.session()
+    got, _ = m.message("", ["a@remote.example"], body=GTUBE)
+    report(len(fake.requests) == n and got == [("a", b"")], "mail without a login is not scanned")
+    m.close()
+    d.stop()
+    fake.stop()
+
+    fake = FakeRspamd()
+    d = start("spam_scanner=rspamd:http://127.0.0.1:%d" % fake.port, "spam_action=hold")
+    m = Mta(d.milter_port)
+    m.optneg()
+    m.session()
+    m.macro(b"M", auth_authen="alice@example.test")
+    m.ask(b"M", b"<alice@example.test>\0")
+    m.ask(b"R", b"<a@remote.example>\0")
+    m.ask(b"L", b"Subject\0x\0")
+    m.ask(b"N")
+    m.ask(b"B", GTUBE)
+    m.macro(b"E", i="8AB1C2D3E4")
+    m.send(b"E")
+    first, second = m.recv(), m.recv()
+    report(first[0] == "q" and b"spam" in first[1] and second[0] == "c",
+           "spam_action = hold: quarantine (Postfix: the hold queue), then continue (%r %r)" % (first, second))
+    m.close()
+    d.stop()
+    fake.stop()
+
+    fake = FakeRspamd(slow=5)
+    d = start("spam_scanner=rspamd:http://127.0.0.1:%d" % fake.port, "spam_scan_timeout=1s")
+    out = {}
+
+    def slow_one():
+        t0 = time.time()
+        out["eom"] = scanned_session(d, "carol@example.test", ["a@remote.example"], GTUBE, "8AB1C2D3E5")
+        out["t"] = time.time() - t0
+    th = threading.Thread(target=slow_one)
+    th.start()
+    time.sleep(0.3)
+    t0 = time.time()
+    s2 = d.connect()
+    r = request(s2, sasl_username="dave@example.test", protocol_state="RCPT")
+    s2.close()
+    fast = time.time() - t0
+    th.join(10)
+    report(r == "action=DUNNO" and fast < 0.5, "a frozen scanner holds no other answer (policy: %.0f ms)"
+           % (fast * 1000))
+    report(out.get("eom") and out["eom"][0] == "c" and out["t"] < 3,
+           "... and its message passes unscanned after spam_scan_timeout (%r in %.1f s)"
+           % (out.get("eom"), out.get("t", -1)))
+    fake.stop()
+    d.stop()
+    port = free_port()  # nobody listens there
+    d = start("spam_scanner=rspamd:http://127.0.0.1:%d" % port)
+    eom = scanned_session(d, "alice@example.test", ["a@remote.example"], GTUBE, "8AB1C2D3E6")
+    report(eom and eom[0] == "c", "the scanner down: the message passes (%r)" % (eom,))
+    d.stop()
+
+
 _TMP = []
 
 
@@ -222,7 +353,7 @@ def d_tmp():
 
 
 GROUPS = ((test_negotiation_and_counting, 6), (test_lock_at_rcpt, 3), (test_once_per_queue_id, 2),
-          (test_hostile_peers, 7))
+          (test_hostile_peers, 7), (test_scanning, 10))
 
 
 def main():

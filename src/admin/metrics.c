@@ -86,6 +86,34 @@ gauge(hj_buf *out, const char *name, const char *type, const char *help, int64_t
     buf_printf(out, "%s %lld\n", name, (long long)v);
 }
 
+/* format_scans - the scanner's verdicts, why messages went unscanned, its breaker */
+static void
+format_scans(const metrics_src *g, hj_buf *out)
+{
+    scan_stats st;
+    int64_t held, not_held[SCAN_R__COUNT];
+    const char *v = "hijackd_scans_total", *u = "hijackd_scans_unscanned_total";
+
+    milterfront_scan_stats(g->mf, &st, &held, not_held);
+    head(out, v, "counter", "content verdicts of the spam scanner by class");
+    for (int c = SCAN_CLEAN; c < SCAN__NCLASS; c++)
+        buf_printf(out, "%s{class=\"%s\"} %llu\n", v, scan_class_name((scan_class)c),
+                   (unsigned long long)st.cls[c]);
+    head(out, u, "counter", "messages that went unscanned (they pass), by reason");
+    for (int r = SCAN_R_NONE + 1; r < SCAN_R__COUNT; r++)
+        buf_printf(out, "%s{reason=\"%s\"} %llu\n", u, scan_reason_name((scan_reason)r),
+                   (unsigned long long)(st.unscanned[r] + (uint64_t)not_held[r]));
+    gauge(out, "hijackd_scanner_breaker_open", "gauge",
+          "1 while the scanner's breaker is open or half open (messages pass unscanned)",
+          st.breaker != SCAN_B_CLOSED);
+    gauge(out, "hijackd_scanner_breaker_opened_total", "counter", "times the breaker opened",
+          (int64_t)st.breaker_opened);
+    gauge(out, "hijackd_scans_in_flight", "gauge", "scans waiting for the scanner now",
+          (int64_t)st.inflight);
+    gauge(out, "hijackd_scan_held_bytes", "gauge",
+          "bytes of messages held for the scanner, all connections (spam_scan_buffer_max)", held);
+}
+
 /* format_milter - the milter's replies by stage, and its connections */
 static void
 format_milter(const metrics_src *g, hj_buf *out)
@@ -107,6 +135,8 @@ format_milter(const metrics_src *g, hj_buf *out)
     gauge(out, "hijackd_milter_refused_total", "counter",
           "milter connections refused (a peer not allowed, or over milter_max_connections)",
           n.refused_peer + n.refused_over_max);
+    if (milterfront_scans(g->mf))
+        format_scans(g, out);
 }
 
 /* format_verdicts - the core's verdicts, whatever front end asked */

@@ -98,6 +98,11 @@ typedef struct hj_conf {
     int64_t spam_suspect_percent;    /* spamd: suspect from this percent of its threshold */
     char **spam_rspamd_classes;      /* "action=class" items over the built-in table */
     size_t nspam_rspamd_classes;
+    int spam_scan_mail;           /* CONF_SCAN_EXTERNAL, _AUTHENTICATED, _NONE */
+    int spam_action;              /* CONF_SPAM_REJECT, _HOLD, _PASS */
+    int spam_suspect_action;      /* the same, for suspect verdicts */
+    char *spam_reject_text;       /* after 550 for a message refused for spam */
+    int64_t spam_scan_buffer_max; /* bytes held for scanning, all connections */
     /* the admin surface (conf_admin.c) */
     char *control_socket;  /* "" = state_dir/control.sock */
     char *admin_group;     /* members may change things over the control socket; "" = root only */
@@ -144,6 +149,8 @@ typedef struct hj_conf {
 
 enum { CONF_FAIL_DUNNO, CONF_FAIL_DEFER };
 enum { CONF_COUNT_EOM, CONF_COUNT_RCPT };
+enum { CONF_SCAN_EXTERNAL, CONF_SCAN_AUTHENTICATED, CONF_SCAN_NONE };
+enum { CONF_SPAM_REJECT, CONF_SPAM_HOLD, CONF_SPAM_PASS };
 enum { CONF_F_RESTART = 1u << 0, CONF_F_NOTIFY = 1u << 1 }; /* a setting's flags */
 
 typedef void (*conf_changed_fn)(void *ctx, const char *name, const char *old_text,

@@ -187,6 +187,8 @@ check_defer(const conf_setting *s, const char *v, char *err, size_t errlen)
 /* the ENUM names, by their codes (conf.h) */
 static const char *const fail_names[] = {"dunno", "defer", NULL};
 static const char *const stage_names[] = {"end-of-message", "rcpt", NULL};
+static const char *const scan_mail_names[] = {"external", "authenticated", "none", NULL};
+static const char *const spam_action_names[] = {"reject", "hold", "pass", NULL};
 static const char *const webhook_formats[] = {"json", "slack", NULL};
 
 /* the field: in hj_conf (CF) or in its policy (PF); the kinds */
@@ -437,21 +439,27 @@ const conf_setting conf_settings[] = {
                 "docs/SCANNING.md says what is sent and how a reply becomes a verdict."),
     SET("spam_scan_timeout", "5s", TIME(CF(spam_scan_timeout), 1, 300),
         "scan: a scan without a whole reply this long after it began is dropped: the message "
-        "is unscanned (timeout)"),
+        "is unscanned (timeout)",
+        .flags = CONF_F_RESTART),
     SET("spam_scan_max_size", "4194304", INT(CF(spam_scan_max_size), 1024, 1073741824),
-        "scan: a message larger than this many bytes is not sent: unscanned (too big)"),
+        "scan: a message larger than this many bytes is not sent: unscanned (too big)",
+        .flags = CONF_F_RESTART),
     SET("spam_scan_max_inflight", "32", INT(CF(spam_scan_max_inflight), 1, 100000),
-        "scan: at most this many scans at once; more are unscanned (busy)"),
+        "scan: at most this many scans at once; more are unscanned (busy)",
+        .flags = CONF_F_RESTART),
     SET("spam_breaker_failures", "5", INT(CF(spam_breaker_failures), 0, 1000000),
         "scan: after this many failed scans in a row (timeout, refused, bad reply) the scanner is "
         "not asked for spam_breaker_time; 0: always asked",
         .more = "Then one message is sent as a probe: a verdict closes the breaker, a failure "
-                "opens it again. Each change is logged once."),
+                "opens it again. Each change is logged once.",
+        .flags = CONF_F_RESTART),
     SET("spam_breaker_time", "30s", TIME(CF(spam_breaker_time), 1, 86400),
-        "scan: how long the open breaker skips the scanner before one probe"),
+        "scan: how long the open breaker skips the scanner before one probe",
+        .flags = CONF_F_RESTART),
     SET("spam_suspect_percent", "60", INT(CF(spam_suspect_percent), 0, 100),
         "scan: spamd: a score from this percent of its threshold (Spam: False) is suspect; 0: "
-        "never"),
+        "never",
+        .flags = CONF_F_RESTART),
     SET("spam_rspamd_classes", "", LIST(spam_rspamd_classes, nspam_rspamd_classes),
         "scan: rspamd: changes to the action-to-class table, as action=class (add_header=clean); "
         "empty: the built-in table",
@@ -459,7 +467,30 @@ const conf_setting conf_settings[] = {
         .more = "Built in: reject, discard, quarantine = spam; soft_reject, rewrite_subject, "
                 "add_header = suspect; greylist, no_action = clean. An action in no row is judged "
                 "by its score against required_score (spam at it, suspect from "
-                "spam_suspect_percent of it)."),
+                "spam_suspect_percent of it).",
+        .flags = CONF_F_RESTART),
+    SET("spam_scan_mail", "external", ENUM(spam_scan_mail, "which", scan_mail_names),
+        "scan: which mail the milter has scanned: external (authenticated mail with a recipient "
+        "outside local_domains), authenticated (all authenticated mail), none",
+        .more = "With local_domains empty, the account's own domain is the only local one. Mail "
+                "without a login is never scanned (it is not an account's)."),
+    SET("spam_action", "reject", ENUM(spam_action, "action", spam_action_names),
+        "scan: what a spam verdict does to the message: reject (spam_reject_text), hold "
+        "(the MTA's quarantine: Postfix's hold queue) or pass",
+        .more = "Where the MTA did not grant quarantine, hold passes the message (logged). "
+                "Every spam verdict also counts for the spam rules, whatever this says."),
+    SET("spam_suspect_action", "pass", ENUM(spam_suspect_action, "action", spam_action_names),
+        "scan: what a suspect verdict does to the message (reject, hold or pass)"),
+    SET("spam_reject_text", "5.7.1 Message judged as spam by the content filter and not sent. If "
+        "you did not write it, someone else is using your account: change your password",
+        STR(spam_reject_text),
+        "scan: the text after 550 for a message refused for spam (no placeholders)",
+        .check = check_reject, .type = "text: 5.x.y ..., at most 900 characters"),
+    SET("spam_scan_buffer_max", "67108864", INT(CF(spam_scan_buffer_max), 65536, 17179869184),
+        "scan: bytes of messages held for scanning at once, all milter connections together; "
+        "beyond it a message is unscanned (busy)",
+        .more = "Bounds the memory of many slow DATA phases at once; each message is also bounded "
+                "by spam_scan_max_size."),
     SET("control_socket", "", PATH(control_socket),
         "daemon: hijackctl's unix socket; empty: state_dir/control.sock",
         .flags = CONF_F_EMPTY | CONF_F_RESTART),

@@ -282,7 +282,10 @@ milter_start(live *L)
                          c->milter_idle_timeout,    c->milter_packet_timeout,
                          c->milter_max_connections, (size_t)c->milter_max_packet,
                          c->milter_allow_users,     c->nmilter_allow_users};
-    L->mf = milterfront_new(L->C);
+    if ((L->mf = milterfront_new(L->C, L->base, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "hijackd: spam_scanner: %s\n", err);
+        return -1;
+    }
     if ((L->ms = miltersrv_new(L->base, &mc, &milterfront_ops, L->mf, err, sizeof(err))) == NULL) {
         fprintf(stderr, "hijackd: cannot listen for the milter: %s\n", err);
         return -1;

@@ -3,10 +3,13 @@
  * milter replies (Postfix smtpd_milters / non_smtpd_milters, Sendmail INPUT_MAIL_FILTER)
  *
  * SYNOPSIS
- *	milterfront *milterfront_new(core *C);
+ *	milterfront *milterfront_new(core *C, struct event_base *base, char *err, size_t errlen);
  *	extern const miltersrv_ops milterfront_ops;     ctx: the milterfront
  *	void milterfront_counts(const milterfront *mf, void (*fn)(void *ctx, const char *stage,
  *	                        const char *reply, int64_t n), void *ctx);
+ *	int milterfront_scans(const milterfront *mf);
+ *	void milterfront_scan_stats(const milterfront *mf, scan_stats *st, int64_t *held,
+ *	                            int64_t not_held[SCAN_R__COUNT]);
  *	void milterfront_free(milterfront *mf);
  *
  * DESCRIPTION
@@ -21,8 +24,14 @@
  *	  end of message: the message is counted (core_msg: account, client, HELO, sender, queue
  *	        ID, recipients, size; service "milter") unless the policy service or this milter
  *	        already counted that queue ID (core.h); the verdict -> 550 / 450 as at RCPT, a
- *	        store failure -> store_error_action (dunno: CONTINUE, defer: 451 4.3.0), else
- *	        CONTINUE.
+ *	        store failure -> store_error_action (dunno: CONTINUE, defer: 451 4.3.0). When it
+ *	        goes on and a scanner is set (milterscan.h: spam_scan_mail), the message held
+ *	        while it passed is handed to the scanner and the reply waits for its verdict:
+ *	        spam -> spam_action, suspect -> spam_suspect_action (reject: 550 +
+ *	        spam_reject_text; hold: QUARANTINE, where the MTA granted it, then CONTINUE; pass:
+ *	        CONTINUE), clean and unscanned -> CONTINUE. The loop never waits for a scan: a
+ *	        scan in flight whose message the MTA gives up on (ABORT, the connection closed)
+ *	        is answered to nobody.
  *	ABORT forgets the message, QUIT_NC the SMTP session (the connection stays), QUIT ends it.
  *	A step the MTA was told needs no reply (MILTER_P_NR_*) gets none. A peer whose OPTNEG
  *	cannot be met (a version below 6) is logged and closed. Values from the MTA are the SMTP
@@ -36,11 +45,16 @@
 #include <stdint.h>
 
 #include "../core/core.h"
+#include "../scan/scan_client.h"
 #include "miltersrv.h"
 
 typedef struct milterfront milterfront;
 
-milterfront *milterfront_new(core *C);
+struct event_base;
+milterfront *milterfront_new(core *C, struct event_base *base, char *err, size_t errlen);
+int milterfront_scans(const milterfront *mf);
+void milterfront_scan_stats(const milterfront *mf, scan_stats *st, int64_t *held,
+                            int64_t not_held[SCAN_R__COUNT]);
 extern const miltersrv_ops milterfront_ops;
 void milterfront_counts(const milterfront *mf,
                         void (*fn)(void *ctx, const char *stage, const char *reply, int64_t n),

@@ -202,7 +202,14 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
     ms->conns = k;
     ms->n.connections_now++;
     ms->n.connections_total++;
-    k->session = ms->ops.open ? ms->ops.open(ms->ctx, k->peer) : NULL;
+    k->session = ms->ops.open ? ms->ops.open(ms->ctx, k->peer, k) : NULL;
+}
+
+void
+miltersrv_send(miltersrv_conn *k, const char *data, size_t len)
+{
+    if (!k->closing && len)
+        bufferevent_write(k->bev, data, len);
 }
 
 void

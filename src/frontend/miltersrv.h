@@ -6,6 +6,7 @@
  *	miltersrv *miltersrv_new(struct event_base *base, const miltersrv_conf *c,
  *	                         const miltersrv_ops *ops, void *ctx, char *err, size_t errlen);
  *	void miltersrv_allow(miltersrv *ms, char *const *users, size_t nusers);
+ *	void miltersrv_send(miltersrv_conn *k, const char *data, size_t len);
  *	void miltersrv_stats(const miltersrv *ms, miltersrv_counts *out);
  *	void miltersrv_free(miltersrv *ms);
  *
@@ -17,7 +18,9 @@
  *	when it ends, whatever the reason); every complete packet (milter.h) goes to
  *	ops->command, which appends its replies to out; the replies of one read are written at
  *	once. ops->command returns 0 to go on, or -1 to close the connection once out is written
- *	(a peer that broke the protocol: the caller has logged why).
+ *	(a peer that broke the protocol: the caller has logged why). A reply that comes later (a
+ *	scan's verdict at the end of a message) is written with miltersrv_send() on the handle
+ *	ops->open was given, which is valid until ops->close returns.
  *
  *	Hostile or broken peers cost one connection, never the service: a packet the codec
  *	refuses (over c->max_packet, garbage, a field without its NUL) closes the connection with
@@ -40,9 +43,10 @@
 
 struct event_base;
 typedef struct miltersrv miltersrv;
+typedef struct mconn miltersrv_conn;
 
 typedef struct miltersrv_ops {
-    void *(*open)(void *ctx, const char *peer);
+    void *(*open)(void *ctx, const char *peer, miltersrv_conn *k);
     int (*command)(void *ctx, void *session, const milter_cmd *cmd, hj_buf *out);
     void (*close)(void *ctx, void *session);
 } miltersrv_ops;
@@ -65,6 +69,7 @@ typedef struct miltersrv_counts {
 miltersrv *miltersrv_new(struct event_base *base, const miltersrv_conf *c,
                          const miltersrv_ops *ops, void *ctx, char *err, size_t errlen);
 void miltersrv_allow(miltersrv *ms, char *const *users, size_t nusers);
+void miltersrv_send(miltersrv_conn *k, const char *data, size_t len);
 void miltersrv_stats(const miltersrv *ms, miltersrv_counts *out);
 void miltersrv_free(miltersrv *ms);
 

@@ -1,0 +1,166 @@
+/*
+ * milterscan - the milter's content scan (see milterscan.h)
+ */
+#include "milterscan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../util/alloc.h"
+#include "../util/log.h"
+
+struct milterscan {
+    core *C;
+    scan_client *client;
+    int64_t held; /* bytes held by every connection's message */
+};
+
+/* on_state - one line per change of the breaker */
+static void
+on_state(void *arg, scan_breaker from, scan_breaker to, const scan_verdict *why)
+{
+    (void)arg;
+    log_warn("spam scanner: %s -> %s (%s%s%s): messages pass unscanned while it is open",
+             scan_breaker_name(from), scan_breaker_name(to), scan_reason_name(why->reason),
+             why->detail[0] ? ": " : "", why->detail);
+}
+
+milterscan *
+milterscan_new(struct event_base *base, core *C, char *err, size_t errlen)
+{
+    const hj_conf *c = core_conf(C);
+    scan_config cfg = {.spec = c->spam_scanner,
+                       .timeout_ms = c->spam_scan_timeout * 1000,
+                       .max_size = (size_t)c->spam_scan_max_size,
+                       .max_inflight = (size_t)c->spam_scan_max_inflight,
+                       .breaker_failures = (unsigned)c->spam_breaker_failures,
+                       .breaker_ms = c->spam_breaker_time * 1000,
+                       .on_state = on_state};
+
+    err[0] = 0;
+    if (c->spam_scanner == NULL || c->spam_scanner[0] == 0)
+        return NULL;
+    scan_rules_default(&cfg.rules);
+    cfg.rules.suspect_percent = (unsigned)c->spam_suspect_percent;
+    for (size_t i = 0; i < c->nspam_rspamd_classes; i++)
+        if (scan_rules_set(&cfg.rules, c->spam_rspamd_classes[i], err, errlen) != 0)
+            return NULL;
+    scan_client *client = scan_client_new(base, &cfg, err, errlen);
+    if (client == NULL)
+        return NULL;
+    milterscan *sc = xcalloc(1, sizeof(*sc));
+    sc->C = C;
+    sc->client = client;
+    return sc;
+}
+
+/* is_local - is domain one of local_domains (or, with none set, the account's own) */
+static int
+is_local(const hj_conf *c, const char *account, const char *domain)
+{
+    for (size_t i = 0; i < c->nlocal; i++)
+        if (strcasecmp(c->local_domains[i], domain) == 0)
+            return 1;
+    const char *own = strrchr(account, '@');
+    return c->nlocal == 0 && own && strcasecmp(own + 1, domain) == 0;
+}
+
+void
+milterscan_rcpt(milterscan *sc, mscan_msg *m, const char *account, const char *rcpt)
+{
+    const char *at = strrchr(rcpt, '@');
+    char dom[256];
+
+    if (sc == NULL)
+        return;
+    if (at == NULL) {
+        m->external = 1; /* no domain: nothing says it stays here */
+        return;
+    }
+    snprintf(dom, sizeof(dom), "%s", at + 1);
+    dom[strcspn(dom, ">")] = 0;
+    if (!is_local(core_conf(sc->C), account, dom))
+        m->external = 1;
+}
+
+/* release - the message's bytes out of the budget; its flags stay */
+static void
+release(milterscan *sc, mscan_msg *m)
+{
+    if (sc)
+        sc->held -= (int64_t)m->counted;
+    m->counted = 0;
+    buf_free(&m->b);
+    m->b = (hj_buf)HJ_BUF_INIT;
+}
+
+void
+milterscan_add(milterscan *sc, mscan_msg *m, const char *p, size_t n)
+{
+    const hj_conf *c;
+
+    if (sc == NULL || m->refused || n == 0)
+        return;
+    c = core_conf(sc->C);
+    if (m->b.len + n > (size_t)c->spam_scan_max_size + 1) {
+        m->refused = SCAN_R_TOO_BIG;
+    } else if (sc->held + (int64_t)n > c->spam_scan_buffer_max) {
+        m->refused = SCAN_R_BUSY;
+    } else {
+        buf_add(&m->b, p, n);
+        m->counted += n;
+        sc->held += (int64_t)n;
+        return;
+    }
+    release(sc, m); /* what it held goes back to the budget; the reason stays */
+}
+
+/* wanted - does spam_scan_mail take this message */
+static int
+wanted(const milterscan *sc, const mscan_msg *m)
+{
+    int which = core_conf(sc->C)->spam_scan_mail;
+
+    return which == CONF_SCAN_AUTHENTICATED || (which == CONF_SCAN_EXTERNAL && m->external);
+}
+
+int
+milterscan_start(milterscan *sc, mscan_msg *m, const scan_envelope *env, scan_done_fn fn,
+                 void *arg)
+{
+    if (sc == NULL || !wanted(sc, m))
+        return 0;
+    if (m->refused)
+        return -1;
+    scan_submit(sc->client, m->b.s ? m->b.s : "", m->b.len, env, fn, arg);
+    return 1;
+}
+
+void
+milterscan_reset(milterscan *sc, mscan_msg *m)
+{
+    release(sc, m);
+    *m = (mscan_msg){.b = HJ_BUF_INIT};
+}
+
+void
+milterscan_stats(const milterscan *sc, scan_stats *st, int64_t *held)
+{
+    *st = (scan_stats){0};
+    *held = 0;
+    if (sc == NULL)
+        return;
+    scan_client_stats(sc->client, st);
+    *held = sc->held;
+}
+
+void
+milterscan_free(milterscan *sc)
+{
+    if (sc == NULL)
+        return;
+    scan_client_free(sc->client);
+    free(sc);
+}
