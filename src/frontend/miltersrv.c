@@ -7,6 +7,8 @@
 #include "miltersrv.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -184,6 +186,10 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
                  (long long)ms->n.connections_now);
         evutil_closesocket(fd);
         return;
+    }
+    if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) { /* a late verdict goes at once */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
     mconn *k = xcalloc(1, sizeof(*k));
     k->ms = ms;
