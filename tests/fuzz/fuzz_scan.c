@@ -4,7 +4,8 @@
  *
  * The first byte chooses: 0 rspamd's /checkv2 JSON body (scan_rspamd_parse), 1 a spamd reply
  * (scan_spamd_parse), 2 a whole HTTP reply (scan_http_reply, scan_reply_complete, then its body
- * through scan_rspamd_parse), as scan_client reads them. The rest is the reply. The harness
+ * through scan_rspamd_parse), as scan_client reads them, 3 a metadata_exporter POST body
+ * (scan_export_parse: its envelope texts printable and NUL-terminated too). The rest is the reply. The harness
  * checks the parsers' promises: 0 with a scanned class and -1 with an unscanned "bad reply";
  * every text of the verdict NUL-terminated in its field and printable ASCII; at most
  * SCAN_MAX_SYMBOLS symbols, highest score first; an HTTP body inside the bytes given.
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/scan/scan_export.h"
 #include "../../src/scan/scan_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -57,12 +59,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size == 0)
         return 0;
-    switch (data[0] % 3) {
+    scan_export_meta m;
+
+    switch (data[0] % 4) {
     case 0:
         check_verdict(scan_rspamd_parse(p, n, NULL, &v), &v);
         break;
     case 1:
         check_verdict(scan_spamd_parse(p, n, NULL, &v), &v);
+        break;
+    case 3:
+        check_verdict(scan_export_parse(p, n, NULL, &v, &m), &v);
+        check_text(m.user, sizeof(m.user));
+        check_text(m.qid, sizeof(m.qid));
+        check_text(m.ip, sizeof(m.ip));
+        check_text(m.from, sizeof(m.from));
+        check_text(m.subject, sizeof(m.subject));
         break;
     default:
         (void)scan_reply_complete(p, n);

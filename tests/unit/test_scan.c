@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "../../src/scan/scan.h"
+#include "../../src/scan/scan_export.h"
 #include "../../src/scan/scan_parse.h"
 #include "../../src/scan/scan_request.h"
 #include "../../src/util/buf.h"
@@ -444,6 +445,52 @@ test_targets(void **state)
     }
 }
 
+/* rspamd's metadata_exporter: a real POST (tests/fixtures/scan/rspamd-exporter.json, rspamd 3.4,
+ * is_spam_authed, formatter json, a marker rule of 20 points) and hostile ones */
+static void
+test_exporter(void **state)
+{
+    size_t n;
+    char *p = fixture("rspamd-exporter.json", &n);
+    scan_verdict v;
+    scan_export_meta m;
+    static const struct {
+        const char *body, *detail;
+    } bad[] = {
+        {"[]", "not a JSON object"},
+        {"{\"score\":1}", "no action"},
+        {"{\"action\":\"reject\",\"score\":\"x\"}", "no score"},
+        {"{\"action\":\"reject\",\"score\":20,\"user\":\"unknown\"}", "no user"},
+        {"{\"action\":\"reject\",\"score\":20}", "no user"},
+        {"{\"action\":", "not JSON"},
+        {"{\"action\":\"reject\",\"action\":\"reject\",\"score\":1,\"user\":\"a\"}", "not JSON"},
+    };
+
+    (void)state;
+    CHECK_EQ("the real POST is read", scan_export_parse(p, n, NULL, &v, &m), 0);
+    CHECK_EQ("reject is spam", v.cls, SCAN_SPAM);
+    CHECK_EQ("its score", (int)(v.score * 10 + 0.5), 209);
+    CHECK_STR("the login", m.user, "alice@example.test");
+    CHECK_STR("the queue ID", m.qid, "4B3C2D1E0F");
+    CHECK_STR("the client", m.ip, "10.1.2.3");
+    CHECK_STR("the sender", m.from, "alice@example.test");
+    CHECK_STR("the subject", m.subject, "cheap pills");
+    CHECK_STR("the top symbol", v.sym[0].name, "HJ_TEST_SPAM");
+    free(p);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_EQ(bad[i].body, scan_export_parse(bad[i].body, strlen(bad[i].body), NULL, &v, &m), -1);
+        CHECK_EQ(bad[i].body, v.cls, SCAN_UNSCANNED);
+        CHECK_STR(bad[i].body, v.detail, bad[i].detail);
+    }
+    const char ctl[] = "{\"action\":\"add header\",\"score\":7,\"user\":\"bo\\u0001b\\r\\n@x\",\"subject\":\"\\u001b[31m\"}";
+    CHECK_EQ("control bytes", scan_export_parse(ctl, strlen(ctl), NULL, &v, &m), 0);
+    CHECK_EQ("add header is suspect", v.cls, SCAN_SUSPECT);
+    for (const char *c = m.user; *c; c++)
+        CHECK_EQ("the login printable", *c >= 0x20 && *c < 0x7f, 1);
+    for (const char *c = m.subject; *c; c++)
+        CHECK_EQ("the subject printable", *c >= 0x20 && *c < 0x7f, 1);
+}
+
 int
 main(void)
 {
@@ -452,7 +499,7 @@ main(void)
         cmocka_unit_test(test_http_split),   cmocka_unit_test(test_reply_complete),
         cmocka_unit_test(test_symbols),      cmocka_unit_test(test_rules),
         cmocka_unit_test(test_requests),     cmocka_unit_test(test_request_bounds),
-        cmocka_unit_test(test_targets),
+        cmocka_unit_test(test_targets),      cmocka_unit_test(test_exporter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
