@@ -20,7 +20,10 @@
  *	recipients and queue IDs, oldest first, and return how many; they stay
  *	valid until the next recent_add() or recent_free().
  *
- *	Bounded memory: see recent.c. Older requests are forgotten first.
+ *	The memory is fixed (about 10 MiB, one journal for all accounts: see
+ *	recent.c), whatever the number of accounts; the oldest requests of
+ *	all are forgotten first, about 100,000 requests back, so an account
+ *	that sends keeps its history however many others send once.
  *	Not thread-safe (the daemon's loop). Allocation failure is fatal.
  */
 #ifndef HJ_RECENT_H

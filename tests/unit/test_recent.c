@@ -1,7 +1,8 @@
 /*
  * test_recent - an account's recent recipients and queue IDs (recent.h): what an incident
- * shows
+ * shows, and that the memory is bounded whatever the number of accounts
  */
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -131,6 +132,70 @@ test_bounds(void **state)
     recent_free(r);
 }
 
+static size_t
+heap_used(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+
+    return mi.uordblks + mi.hblkhd;
+}
+
+/* 100,000 accounts sending 30 messages each, in turns (the scale bench's load): the memory
+ * stays under 16 MiB (it was a ring per account, up to ~1.7 KB each, for 50,000 of them) */
+static void
+test_memory_bounded(void **state)
+{
+    size_t before = heap_used(), peak = 0;
+    recent *r = recent_new();
+    char a[32], rc[64], q[32];
+
+    (void)state;
+    for (int k = 0; k < 30; k++) {
+        for (int i = 0; i < 100000; i++) {
+            snprintf(a, sizeof(a), "user%06d@example.test", i);
+            snprintf(rc, sizeof(rc), "friend%d-%d@remote.example", i, k);
+            snprintf(q, sizeof(q), "4B%05X%04X", i, k);
+            recent_add(r, a, rc, q);
+        }
+        size_t now = heap_used() - before;
+        peak = now > peak ? now : peak;
+    }
+    if (peak > 16u << 20)
+        fail_msg("100,000 accounts x 30 messages: %zu bytes (%.1f MiB), want at most 16 MiB", peak,
+                 (double)peak / (1 << 20));
+    const char *v[RECENT_RCPTS];
+    size_t n = recent_rcpts(r, "user099999@example.test", v, RECENT_RCPTS);
+    CHECK_EQ("the latest account is shown", n > 0, 1);
+    CHECK_STR("the latest request is shown", v[n - 1], "friend99999-29@remote.example");
+    recent_free(r);
+}
+
+/* a busy account's history outlives a flood of 60,000 other names after it (it was dropped
+ * with every other account's when 50,000 accounts had been seen) */
+static void
+test_busy_account_kept(void **state)
+{
+    recent *r = recent_new();
+    char a[32], rc[64], q[32];
+
+    (void)state;
+    for (int i = 0; i < 40; i++) {
+        snprintf(rc, sizeof(rc), "victim%d@remote.example", i), snprintf(q, sizeof(q), "4C%08X", i);
+        recent_add(r, "mallory@example.test", rc, q);
+    }
+    for (int i = 0; i < 60000; i++) {
+        snprintf(a, sizeof(a), "spray%06d@example.test", i);
+        recent_add(r, a, "someone@remote.example", "4D00000001");
+    }
+    const char *v[RECENT_QIDS];
+    CHECK_EQ("mallory's recipients after the flood",
+             recent_rcpts(r, "mallory@example.test", v, RECENT_RCPTS), RECENT_RCPTS);
+    CHECK_EQ("mallory's queue IDs after the flood",
+             recent_qids(r, "mallory@example.test", v, RECENT_QIDS), RECENT_QIDS);
+    CHECK_STR("mallory's newest queue ID", v[RECENT_QIDS - 1], "4C00000027");
+    recent_free(r);
+}
+
 int
 main(void)
 {
@@ -138,6 +203,8 @@ main(void)
         cmocka_unit_test(test_rows),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_memory_bounded),
+        cmocka_unit_test(test_busy_account_kept),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
