@@ -1,5 +1,5 @@
 /*
- * engine_int - the engine's internal types, shared by engine.c and snapshot.c only
+ * engine_int - the engine's internal types, shared by the engine's own files only
  *
  * DESCRIPTION
  *	Not an API: programs use engine.h. An entity is one account, domain,
@@ -13,6 +13,7 @@
 #define HJ_ENGINE_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "../util/alloc.h"
 #include "../util/htab.h"
@@ -34,7 +35,9 @@ typedef struct hj_sizes { /* times in epoch seconds and sizes in bytes, both < 2
     uint32_t len, next;
 } hj_sizes;
 
-/* a counter holds what its metric needs: the window w, and one of the rest (counter_kind) */
+/* a counter holds what its metric needs: the window w, and one of the rest (counter_kind); a
+ * plain window's counter (CK_WINDOW) has the room of w only (counter_size): its union is
+ * never touched, and a counter is never copied whole */
 typedef struct hj_counter {
     hj_window w;
     union {
@@ -56,6 +59,13 @@ counter_kind_of(hj_metric m)
     };
 
     return (unsigned)m < HJ_M__COUNT ? kind[m] : CK_WINDOW;
+}
+
+/* counter_size - the bytes of a counter of kind k in an entity (a multiple of 8) */
+static inline size_t
+counter_size(counter_kind k)
+{
+    return k == CK_WINDOW ? offsetof(hj_counter, w2) : sizeof(hj_counter);
 }
 
 /* a network an account has used, and since when */
@@ -152,19 +162,20 @@ typedef struct ev_ctx {
     bool has_clients;
 } ev_ctx;
 
-/* entity_cnt - counter i of x (a counter of x's scope); entity_cnt_alloc - x's counters */
+/* entity_cnt - counter i of x (a counter of x's scope); entity_cnt_alloc - x's counters, in
+ * one block of the sizes their kinds need (policy_finish set the offsets) */
 static inline hj_counter *
 entity_cnt(const hj_policy *p, hj_entity *x, size_t i)
 {
-    return &x->cnt[p->counters[i].slot];
+    return (hj_counter *)(void *)((char *)x->cnt + p->counters[i].slot);
 }
 
 static inline void
 entity_cnt_alloc(const hj_policy *p, hj_entity *x)
 {
-    uint32_t n = p->scope_ncounters[x->scope];
+    uint32_t n = p->scope_cbytes[x->scope];
 
-    x->cnt = xcalloc(n ? n : 1, sizeof(*x->cnt));
+    x->cnt = xcalloc(1, n ? n : sizeof(*x->cnt));
 }
 
 void engine_key(const hj_entity *x, char *out, size_t outlen);

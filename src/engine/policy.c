@@ -13,6 +13,7 @@
 
 #include "../util/alloc.h"
 #include "../util/timeconv.h"
+#include "engine_int.h"
 
 static const char *const metric_names[HJ_M__COUNT] = {
     [HJ_M_MESSAGES] = "messages",
@@ -549,9 +550,12 @@ policy_finish(hj_policy *p, char *err, size_t errlen)
         p->scopes_used |= 1u << r->scope;
     }
     signal_counters(p);
-    memset(p->scope_ncounters, 0, sizeof(p->scope_ncounters));
-    for (size_t i = 0; i < p->ncounters; i++)
-        p->counters[i].slot = p->scope_ncounters[p->counters[i].scope]++;
+    memset(p->scope_cbytes, 0, sizeof(p->scope_cbytes));
+    for (size_t i = 0; i < p->ncounters; i++) {
+        hj_counter_def *d = &p->counters[i];
+        d->slot = p->scope_cbytes[d->scope];
+        p->scope_cbytes[d->scope] += (uint32_t)counter_size(counter_kind_of(d->metric));
+    }
     for (size_t i = 0; i < p->noverrides; i++) {
         hj_override *o = &p->overrides[i];
         size_t j;

@@ -136,8 +136,8 @@ typedef struct hj_counter_def {
     hj_ipclass ipclass;
     hj_scope scope;
     hj_novelty novelty;
-    uint32_t slot; /* its place among its scope's counters (set by policy_finish): an entity
-                      holds only its own scope's */
+    uint32_t slot; /* its byte offset among its scope's counters (set by policy_finish): an
+                      entity holds only its own scope's, each in the room its metric needs */
 } hj_counter_def;
 
 typedef struct hj_override {
@@ -159,7 +159,7 @@ typedef struct hj_policy {
     size_t noverrides;
     hj_counter_def *counters;
     size_t ncounters;
-    uint32_t scope_ncounters[HJ_S__COUNT]; /* counters per scope (set by policy_finish) */
+    uint32_t scope_cbytes[HJ_S__COUNT]; /* bytes of a scope's counters (set by policy_finish) */
     char **exempt; /* lower-case glob patterns */
     size_t nexempt;
     hj_cidr *own_nets;

@@ -12,33 +12,22 @@
 #include <unistd.h>
 
 #include "../notify/mailer.h"
+#include "../notify/recent.h"
 #include "../notify/token.h"
 #include "../notify/webhook.h"
 #include "../util/alloc.h"
-#include "../util/htab.h"
 #include "../util/log.h"
 #include "../util/jname.h"
 #include "../util/jtime.h"
 #include "../util/timeconv.h"
 #include "../util/version.h"
 
-#define NOTIFY_RCPTS 10         /* recent recipients kept per account */
-#define NOTIFY_RCPT_ACCTS 50000 /* accounts with recent recipients (then forgotten) */
-#define NOTIFY_QIDS 32          /* recent queue IDs kept per account */
-
-typedef struct rring { /* an account's recent recipients and queue IDs */
-    char *r[NOTIFY_RCPTS];
-    int next;
-    char *q[NOTIFY_QIDS];
-    int qnext;
-} rring;
-
 struct incident {
     core *C;
     mailer *ml;
     webhook *wh;
     uint8_t key[TOKEN_KEY_LEN];
-    htab *rcpts; /* account -> rring */
+    recent *recent; /* the accounts' recent recipients and queue IDs */
 };
 
 /* spools_open - the mail and webhook spools for the running configuration; 0 or -1 (logged) */
@@ -111,7 +100,7 @@ incident_open(core *C)
         free(n);
         return NULL;
     }
-    n->rcpts = htab_new(1024);
+    n->recent = recent_new();
     if (spools_open(n) != 0) {
         incident_close(n);
         return NULL;
@@ -129,39 +118,14 @@ incident_reload(incident *n)
         log_error("notify: alerts and webhooks are off until the next good reload");
 }
 
-static void
-rring_free(void *p)
-{
-    rring *r = p;
-
-    for (int i = 0; i < NOTIFY_RCPTS; i++)
-        free(r->r[i]);
-    for (int i = 0; i < NOTIFY_QIDS; i++)
-        free(r->q[i]);
-    free(r);
-}
-
 void
 incident_close(incident *n)
 {
     if (n == NULL)
         return;
     spools_close(n);
-    htab_free(n->rcpts, rring_free);
+    recent_free(n->recent);
     free(n);
-}
-
-/* ring_add - s[0..len) into a ring of cap strings, unless it is the latest already */
-static void
-ring_add(char **ring, int *next, int cap, const char *s, size_t len)
-{
-    int last = (*next + cap - 1) % cap;
-
-    if (ring[last] && strlen(ring[last]) == len && memcmp(ring[last], s, len) == 0)
-        return; /* the same again (EOM after RCPT) */
-    free(ring[*next]);
-    ring[*next] = xstrndup(s, len);
-    *next = (*next + 1) % cap;
 }
 
 /* on_request - the account's recent recipients and queue IDs, from every judged request */
@@ -169,23 +133,8 @@ static void
 on_request(void *ctx, const core_msg *m)
 {
     incident *n = ctx;
-    int created;
-    const char *rcpt = m->recipient ? m->recipient : "", *qid = m->queue_id ? m->queue_id : "";
-    size_t rn = strlen(rcpt), qn = strlen(qid);
-    const char *account = m->account;
 
-    if ((rn == 0 && qn == 0) || rn > 320 || qn > 64)
-        return;
-    if (n->rcpts->used >= NOTIFY_RCPT_ACCTS) {
-        htab_free(n->rcpts, rring_free);
-        n->rcpts = htab_new(1024);
-    }
-    htab_node *h = htab_put(n->rcpts, account, strlen(account), NULL, &created);
-    rring *r = h->value ? h->value : (h->value = xcalloc(1, sizeof(rring)));
-    if (rn)
-        ring_add(r->r, &r->next, NOTIFY_RCPTS, rcpt, rn);
-    if (qn)
-        ring_add(r->q, &r->qnext, NOTIFY_QIDS, qid, qn);
+    recent_add(n->recent, m->account, m->recipient, m->queue_id);
 }
 
 void
@@ -206,18 +155,25 @@ incident_stats(incident *n, int64_t out[2][4])
 
 /* ---------------------------------------------------------------- incidents */
 
-/* recent - a ring's strings, oldest first */
-static json_t *
-recent(char *const *ring, int next, int cap)
+/* recent_json - the account's recent recipients and queue IDs into inc (none: nothing) */
+static void
+recent_json(const recent *r, const char *account, json_t *inc)
 {
-    json_t *a = json_array();
+    const char *rc[RECENT_RCPTS], *q[RECENT_QIDS];
+    size_t nr = recent_rcpts(r, account, rc, RECENT_RCPTS),
+           nq = recent_qids(r, account, q, RECENT_QIDS);
+    json_t *a = json_array(), *b = json_array();
 
-    for (int i = 0; i < cap; i++) {
-        const char *s = ring[(next + i) % cap];
-        if (s)
-            json_array_append_new(a, json_string(s));
+    for (size_t i = 0; i < nr; i++)
+        json_array_append_new(a, json_string(rc[i]));
+    for (size_t i = 0; i < nq; i++)
+        json_array_append_new(b, json_string(q[i]));
+    if (nr + nq == 0) {
+        json_decref(a), json_decref(b);
+        return;
     }
-    return a;
+    json_object_set_new(inc, "recipients", a);
+    json_object_set_new(inc, "queue_ids", b);
 }
 
 /* incident - the incident of a decision, or NULL when its JSON is unreadable */
@@ -235,9 +191,10 @@ incident_of(incident *n, const hj_decision *d, const char *decision_json)
     jname_text(d->entity, &id); /* the names as JSON-safe text, by one rule (jname.h) */
     buf_printf(&id, "/%" PRId64, d->t);
     inc = json_pack("{s:s,s:O,s:s,s:o,s:s,s:s,s:s,s:b}", "incident", buf_str(&id), "ts",
-                    json_object_get(dj, "ts"), "host", core_host(n->C), "account", jname(d->entity), "action",
-                    policy_action_name(d->action), "rule", d->rule ? d->rule->name : "manual",
-                    "scope", policy_scope_name(d->scope), "escalated", d->escalated);
+                    json_object_get(dj, "ts"), "host", core_host(n->C), "account", jname(d->entity),
+                    "action", policy_action_name(d->action), "rule",
+                    d->rule ? d->rule->name : "manual", "scope", policy_scope_name(d->scope),
+                    "escalated", d->escalated);
     buf_free(&id);
     if (inc == NULL) {
         json_decref(dj);
@@ -249,11 +206,8 @@ incident_of(incident *n, const hj_decision *d, const char *decision_json)
             json_object_set_new(inc, "window", json_integer(d->rule->window));
     if (d->until)
         json_object_set(inc, "until", json_object_get(dj, "until"));
-    rring *r = d->scope == HJ_S_ACCOUNT ? htab_get(n->rcpts, d->entity, strlen(d->entity)) : NULL;
-    if (r) { /* O(1): a storm of locks must not walk every queue ID seen */
-        json_object_set_new(inc, "recipients", recent(r->r, r->next, NOTIFY_RCPTS));
-        json_object_set_new(inc, "queue_ids", recent(r->q, r->qnext, NOTIFY_QIDS));
-    }
+    if (d->scope == HJ_S_ACCOUNT) /* bounded: a storm of locks must not walk every queue ID seen */
+        recent_json(n->recent, d->entity, inc);
     if (d->action == HJ_A_LOCK && d->scope == HJ_S_ACCOUNT && *c->unlock_address) {
         char tok[TOKEN_MAX];
         int64_t expiry = d->t + c->unlock_token_lifetime;

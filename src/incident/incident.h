@@ -25,8 +25,8 @@
  *	incidents pending, delivered, retried (attempts) and dropped.
  *
  *	The request observer remembers the last few recipients and queue IDs
- *	per account (from the policy requests; bounded, O(1) per request) for
- *	the evidence and the alert's queue section.
+ *	per account (from the policy requests; recent.h: one journal of fixed
+ *	size, O(1) per request) for the evidence and the alert's queue section.
  *
  *	incident_unlock_token() is the control command "unlock_token"
  *	({"token", "from", "sender"}) that "hijackctl mail-unlock" sends for a
