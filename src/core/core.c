@@ -231,9 +231,22 @@ same_transaction(core *C, const char *acct, const char *txn)
     return same;
 }
 
-/* the queue-ID map's values: the source's tag (P: a front end that answers for the message,
- * the policy service or the milter; L: the log), then the account */
-enum { QID_POLICY = 'P', QID_LOG = 'L' };
+/* the queue-ID map's values: the source's tag (P: the policy service, M: the milter, both front
+ * ends that answer for the message; L: the log), then the account */
+enum { QID_POLICY = 'P', QID_MILTER = 'M', QID_LOG = 'L' };
+
+/* front_tag - a front end's tag by the service it names in core_msg */
+static char
+front_tag(const char *service)
+{
+    return service && strcmp(service, "milter") == 0 ? QID_MILTER : QID_POLICY;
+}
+
+static int
+is_front(char tag)
+{
+    return tag == QID_POLICY || tag == QID_MILTER;
+}
 
 /* note_qid - queue ID -> account; what the log says never replaces what a front end that
  * answers for the message (the policy service) recorded: anyone who can write to syslog can
@@ -249,11 +262,11 @@ note_qid(core *C, const char *qid, const char *acct, const char *sender, char so
     if (qid == NULL || *qid == 0 || acct == NULL || *acct == 0)
         return;
     const char *old = htab_get(C->qids, qid, strlen(qid));
-    if (source == QID_LOG && old && old[0] == QID_POLICY)
+    if (source == QID_LOG && old && is_front(old[0]))
         return;
     int n = snprintf(v, STORE_NAME_MAX + 2, "%c%s", source, acct);
     n = n < STORE_NAME_MAX + 2 ? n : STORE_NAME_MAX + 1;
-    if (source == QID_POLICY) {
+    if (is_front(source)) {
         int known = sender != NULL && strlen(sender) < STORE_NAME_MAX;
         n += 1 + snprintf(v + n + 1, sizeof(v) - (size_t)n - 1, "%c%s", known ? 's' : '-',
                           known ? sender : "");
@@ -272,7 +285,7 @@ core_queue_sender(core *C, const char *queue_id)
 {
     const char *v = htab_get(C->qids, queue_id, strlen(queue_id));
 
-    if (v == NULL || v[0] != QID_POLICY)
+    if (v == NULL || !is_front(v[0]))
         return NULL;
     v += strlen(v) + 1;
     return *v == 's' ? v + 1 : NULL;
@@ -310,17 +323,20 @@ core_queue_ids(core *C, const char *account, void (*fn)(void *ctx, const char *q
     htab_walk(C->qids, qid_one, &w);
 }
 
-/* already_counted - a message is counted once per queue ID, by whichever front end counts it
- * first: Postfix asks the policy service at END-OF-MESSAGE before the milter sees the end of
- * the message, and a site may wire both (per-recipient counting has several requests per
- * queue ID, and its first recipients none: it is not joined) */
+/* already_counted - a message is counted once per queue ID whether the policy service, the
+ * milter or both see it: a request of one front end is not counted when the other one counted
+ * that queue ID for that account (Postfix asks the policy service at END-OF-MESSAGE before the
+ * milter sees the end of the message). A front end is never joined with itself: it asks once
+ * per message, and a queue ID can come again later (Postfix reuses short ones). Per-recipient
+ * counting has several requests per queue ID, and its first recipients none: not joined */
 static int
 already_counted(core *C, const core_msg *m)
 {
     if (m->per_rcpt || m->queue_id == NULL || *m->queue_id == 0)
         return 0;
     const char *v = htab_get(C->qids, m->queue_id, strlen(m->queue_id));
-    return v != NULL && v[0] == QID_POLICY;
+    return v != NULL && is_front(v[0]) && v[0] != front_tag(m->service) &&
+           strcmp(v + 1, m->account) == 0;
 }
 
 /* count_message - the submission event of one message (or recipient) */
@@ -345,7 +361,7 @@ count_message(core *C, const core_msg *m, int64_t now)
     }
     if (ev.nrcpt < 1)
         ev.nrcpt = 1;
-    note_qid(C, ev.queue_id, m->account, m->sender, QID_POLICY);
+    note_qid(C, ev.queue_id, m->account, m->sender, front_tag(m->service));
     engine_event(C->eng, &ev);
 }
 
