@@ -39,7 +39,7 @@ mask_apply(uint8_t *b, int bits)
         int keep = bits - i * 8;
         if (keep >= 8)
             continue;
-        b[i] &= keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+        b[i] = (uint8_t)(keep <= 0 ? 0 : b[i] & (0xff << (8 - keep)));
     }
 }
 
