@@ -349,6 +349,115 @@ def test_scanning():
     d.stop()
 
 
+def wait_for(path, needle, secs=10):
+    """the file's text once it holds needle (or whatever it holds after secs)"""
+    text = ""
+    for _ in range(int(secs * 10)):
+        text = open(path, errors="replace").read() if os.path.exists(path) else ""
+        if needle in text:
+            break
+        time.sleep(0.1)
+    return text
+
+
+def test_spam_rules():
+    """the built-in spam rules on the milter's verdicts: a prompt at the first, a lock at the 3rd"""
+    fake = FakeRspamd()
+    mails = os.path.join(d_tmp(), "spam-mails")
+    stub = daemon_test.script(d_tmp(), "sendmail", 'echo "TO: $*" >>%s; cat >>%s' % (mails, mails))
+    d = start("spam_scanner=rspamd:http://127.0.0.1:%d" % fake.port, "sendmail_path=" + stub,
+              "postqueue_path=/bin/true", "alert_to=alerts@example.test")
+    eoms = [scanned_session(d, "mallory@example.test", ["a%d@remote.example" % i], GTUBE,
+                            "9AB1C2D3E%d" % i) for i in range(3)]
+    report(all(e and e[0] == "y" for e in eoms), "three GTUBE messages refused at their end (%r)"
+           % ([e[0] if e else None for e in eoms],))
+    m = Mta(d.milter_port)
+    m.optneg()
+    m.session()
+    got, _ = m.message("mallory@example.test", ["t@remote.example"], body=b"hello\r\n")
+    m.close()
+    report(got and got[0] and got[0][0] == "y" and text_of(got[0]).startswith("550 5.7.1"),
+           "the 3rd spam in an hour locks (spam_lock_1h): the next message is refused at RCPT (%r)"
+           % (got,))
+    log = d.text()
+    lock = [ln for ln in log.splitlines() if '"action":"lock"' in ln]
+    report(lock and '"rule":"spam_lock_1h"' in lock[0] and '"content":{"verdict":"spam"' in lock[0]
+           and "GTUBE(" in lock[0] and '"service":"milter"' in lock[0],
+           "the lock's evidence: its rule, the engine's verdict and symbols, the milter (%s)"
+           % (lock[0][-200:] if lock else "no lock logged"))
+    report(log.count("spam verdict {") == 3, "one log line per verdict (%d)" % log.count("spam verdict {"))
+    text = wait_for(mails, "-- alerts@example.test")
+    subj = "Subject: Mail sent from your account mallory@example.test looked like spam"
+    report("-- mallory@example.test\n" in text and text.count(subj) == 1,
+           "one spam prompt to the user for three spam in an hour (spam_warn, spam_prompt_on=warn)")
+    report("-- alerts@example.test\n" in text and "locked (spam_lock_1h)" in text,
+           "and the lock's alert to the postmaster")
+    d.stop()
+    fake.stop()
+
+
+EXPORTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "scan",
+                        "rspamd-exporter.json")
+
+
+def post_verdict(port, body, auth=None):
+    """POST /api/verdict as rspamd's metadata_exporter does: (status, JSON or text)"""
+    import base64
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    h = {"Content-Type": "application/json"}
+    if auth:
+        h["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
+    c.request("POST", "/api/verdict", body=body, headers=h)
+    r = c.getresponse()
+    data = r.read().decode(errors="replace")
+    c.close()
+    try:
+        return r.status, json.loads(data)
+    except ValueError:
+        return r.status, data
+
+
+def test_exporter():
+    """POST /api/verdict: rspamd's metadata_exporter, authenticated, counted like a scan"""
+    port = free_port()
+    d = Daemon("http_listen=127.0.0.1:%d" % port)
+    doc = json.load(open(EXPORTER))
+    st, _ = post_verdict(port, json.dumps(doc), "rspamd:s3cret")
+    report(st == 404, "spam_exporter_auth unset: no such endpoint (%d)" % st)
+    d.stop()
+    d = Daemon("http_listen=127.0.0.1:%d" % port, "spam_exporter_auth=rspamd:s3cret")
+    st1, _ = post_verdict(port, json.dumps(doc))
+    st2, _ = post_verdict(port, json.dumps(doc), "rspamd:wrong")
+    report(st1 == 401 and st2 == 401, "no credentials or the wrong ones: 401 (%d, %d)" % (st1, st2))
+    st, got = post_verdict(port, json.dumps(doc), "rspamd:s3cret")
+    report(st == 200 and isinstance(got, dict) and got.get("class") == "spam"
+           and got.get("account") == "alice@example.test",
+           "rspamd's real exporter document: 200, alice's message judged spam (%d %r)" % (st, got))
+    again = post_verdict(port, json.dumps(doc), "rspamd:s3cret")  # the same queue ID again
+    st, bad = post_verdict(port, b"{\"user\": [1, 2", "rspamd:s3cret")
+    report(st == 400, "a garbled document: 400 (%d %r)" % (st, bad))
+    st, _ = post_verdict(port, b"x" * 70000, "rspamd:s3cret")
+    report(st in (400, 413), "an oversize one: refused (%d)" % st)
+    states = []
+    for qid in ("5C1", "5C2"):
+        doc["qid"] = qid
+        states.append(post_verdict(port, json.dumps(doc), "rspamd:s3cret")[1].get("state"))
+    report(again[1].get("state") == "ok" and states == ["ok", "locked"],
+           "the same queue ID twice counts once: two more messages lock alice at the 3rd (%r)"
+           % (states,))
+    log = d.text()
+    lock = [ln for ln in log.splitlines() if '"action":"lock"' in ln]
+    report(lock and '"service":"rspamd"' in lock[0] and '"score":20.90' in lock[0],
+           "the lock names rspamd and its score (%s)" % (lock[0][-160:] if lock else "no lock"))
+    s = d.connect()
+    pol = request(s, sasl_username="alice@example.test", protocol_state="RCPT")
+    s.close()
+    report(pol.startswith("action=REJECT 5.7.1"), "and the policy service refuses her at RCPT (%s)"
+           % pol[:40])
+    d.stop()
+
+
 _TMP = []
 
 
@@ -360,7 +469,7 @@ def d_tmp():
 
 
 GROUPS = ((test_negotiation_and_counting, 6), (test_lock_at_rcpt, 3), (test_once_per_queue_id, 3),
-          (test_hostile_peers, 7), (test_scanning, 10))
+          (test_hostile_peers, 7), (test_scanning, 10), (test_spam_rules, 6), (test_exporter, 8))
 
 
 def main():

@@ -62,7 +62,7 @@ m exempt_glob src/engine/policy.c \
 	'return fnmatch(pattern, low, 0) == 0;' 'return strcmp(pattern, low) == 0;' \
 	'exemption and override patterns match only literally (no globs)'
 m never_counted_off src/engine/engine.c \
-	'if (policy_never_counted(ev->account, ev->type == HJ_EV_SUBMIT ? ev->sender : NULL)) {' 'if (0) {' \
+	'if (policy_never_counted(ev->account, ev->type != HJ_EV_DELIVERY ? ev->sender : NULL)) {' 'if (0) {' \
 	'postmaster@, MAILER-DAEMON and the null sender are counted'
 m null_sender_counted src/engine/policy.c \
 	'(*sender == 0 || local_is(sender, "mailer-daemon")' '(local_is(sender, "mailer-daemon")' \

@@ -27,8 +27,9 @@
 #                   from its policy requests and its log (tests/e2e_detect.sh), queue forensics
 #                   (tests/e2e_queue.sh), alerts, notices, reply-to-unlock, webhooks; the milter
 #                   behind that Postfix, alone and with the policy service (tests/e2e_milter.sh), and
-#                   as the only front end of a real Sendmail 8.17 (tests/e2e_sendmail.sh)
-#                   (tests/e2e_notify.sh) (root only;
+#                   as the only front end of a real Sendmail 8.17 (tests/e2e_sendmail.sh);
+#                   outgoing spam verdicts from a real rspamd through that milter: the prompt in
+#                   the user's mailbox, the lock at the 3rd (tests/e2e_spam.sh) (root only;
 #                   --no-e2e skips them)
 #   fuzzing         each libFuzzer harness of tests/fuzz/ FUZZ_SECONDS (5) over its committed
 #                   corpus under ASan + UBSan, no crash, leak or hang (make fuzz-smoke;
@@ -280,9 +281,10 @@ if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
 	tally timeout 300 tests/e2e_notify.sh "$B"
 	tally timeout 300 tests/e2e_milter.sh "$HJ"
 	tally timeout 300 tests/e2e_sendmail.sh "$HJ"
+	tally timeout 300 tests/e2e_spam.sh "$HJ"
 else
 	why="needs root"; [ "$E2E" = 0 ] && why="--no-e2e: the real Postfix + Dovecot run in the first pass only"
-	for e in "real Postfix run" e2e_policy.sh e2e_detect.sh e2e_queue.sh e2e_notify.sh e2e_milter.sh e2e_sendmail.sh; do skip "$e ($why)"; done
+	for e in "real Postfix run" e2e_policy.sh e2e_detect.sh e2e_queue.sh e2e_notify.sh e2e_milter.sh e2e_sendmail.sh e2e_spam.sh; do skip "$e ($why)"; done
 fi
 
 echo

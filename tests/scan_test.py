@@ -70,9 +70,8 @@ def wait_for(fn, secs):
     return False
 
 
-def start_rspamd():
-    """a private rspamd on a free port (its config rewritten each time, DBDIR kept): (Popen, port)"""
-    port = free_port()
+def rspamd_argv(port):
+    """write a private rspamd's config for port (DBDIR kept): its command line"""
     for d in ("db", "run", "log", "local/local.d"):
         os.makedirs(os.path.join(RSPAMD_DIR, d), exist_ok=True)
     with open(os.path.join(RSPAMD_DIR, "test.conf"), "w") as f:
@@ -90,6 +89,13 @@ def start_rspamd():
         argv += ["-u", "_rspamd", "-g", "_rspamd"]
     argv += ["--var=LOCAL_CONFDIR=%s/local" % RSPAMD_DIR, "--var=DBDIR=%s/db" % RSPAMD_DIR,
              "--var=RUNDIR=%s/run" % RSPAMD_DIR, "--var=LOGDIR=%s/log" % RSPAMD_DIR]
+    return argv
+
+
+def start_rspamd():
+    """a private rspamd on a free port (its config rewritten each time, DBDIR kept): (Popen, port)"""
+    port = free_port()
+    argv = rspamd_argv(port)
     p = subprocess.Popen(argv, stdout=open(os.path.join(RSPAMD_DIR, "log/stdout.log"), "a"),
                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     PROCS.append(p)
@@ -357,5 +363,7 @@ def main():
     sys.exit(tap.finish(plan))
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1:2] == ["--exec-rspamd"]:
+    os.execvp("rspamd", rspamd_argv(int(sys.argv[2])))  # tests/e2e_spam.sh: rspamd in the foreground
+elif __name__ == "__main__":
     main()

@@ -13,14 +13,20 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "../frontend/milterscan.h"
+#include "../scan/scan_export.h"
 #include "../util/alloc.h"
 #include "../util/log.h"
 #include "cmds.h"
 #include "metrics.h"
 
 #define HTTP_MAX_BODY 16384
+#define HTTP_MAX_VERDICT 65536 /* an exporter POST: its symbols, headers and hashes */
 #define HTTP_MAX_FILE (4 * 1024 * 1024)
 
 struct httpd {
@@ -221,6 +227,56 @@ on_api(httpd *h, struct evhttp_request *req, const char *path, int post)
     send_json(req, status, out);
 }
 
+/* exporter_ok - the request carries spam_exporter_auth as HTTP Basic (compared in constant
+ * time, encoded the way the client sends it) */
+static int
+exporter_ok(const httpd *h, struct evhttp_request *req)
+{
+    const char *auth = core_conf(h->A->C)->spam_exporter_auth;
+    const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    unsigned char want[4 * 256 / 3 + 8];
+    size_t n = strlen(auth);
+
+    if (a == NULL || n == 0 || n > 255 || strncasecmp(a, "Basic ", 6) != 0)
+        return 0;
+    EVP_EncodeBlock(want, (const unsigned char *)auth, (int)n);
+    return same(a + 6, (const char *)want);
+}
+
+/* on_verdict - POST /api/verdict: one rspamd metadata_exporter verdict on authenticated mail */
+static void
+on_verdict(httpd *h, struct evhttp_request *req)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in);
+    scan_verdict v;
+    scan_export_meta m;
+    char symbols[400];
+    core_verdict cv;
+
+    if (core_conf(h->A->C)->spam_exporter_auth[0] == 0)
+        return send_error(req, 404, "no such endpoint (spam_exporter_auth is not set)");
+    if (!exporter_ok(h, req))
+        return send_error(req, 401, "spam_exporter_auth is needed (HTTP Basic)");
+    if (n > HTTP_MAX_VERDICT)
+        return send_error(req, 413, "request body too large");
+    char *body = xmalloc(n + 1);
+    evbuffer_copyout(in, body, n);
+    int rc = scan_export_parse(body, n, NULL, &v, &m);
+    free(body);
+    if (rc != 0)
+        return send_error(req, 400, v.detail);
+    core_spam sp = {.account = m.user, .queue_id = m.qid, .client_ip = m.ip, .sender = m.from,
+                    .service = "rspamd"};
+    milterscan_core_spam(&v, &sp, symbols, sizeof(symbols));
+    core_spam_verdict(h->A->C, &sp, (int64_t)time(NULL), &cv);
+    send_json(req, 200, json_pack("{s:s,s:s,s:s}", "account", m.user, "class",
+                                  scan_class_name(v.cls), "state",
+                                  cv.kind == CORE_REJECT  ? "locked"
+                                  : cv.kind == CORE_DEFER ? "throttled"
+                                                          : "ok"));
+}
+
 /* on_metrics - Prometheus' text format */
 static void
 on_metrics(httpd *h, struct evhttp_request *req)
@@ -337,6 +393,8 @@ on_request(struct evhttp_request *req, void *arg)
         return send_error(req, 400, "bad path");
     if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD && m != EVHTTP_REQ_POST)
         return send_error(req, 405, "method not allowed");
+    if (m == EVHTTP_REQ_POST && strcmp(path, "/api/verdict") == 0)
+        return on_verdict(h, req);
     if (strncmp(path, "/api/", 5) == 0)
         return on_api(h, req, path + 5, m == EVHTTP_REQ_POST);
     if (m == EVHTTP_REQ_POST)
@@ -362,7 +420,7 @@ httpd_new(struct event_base *base, admin_env *A, char *err, size_t errlen)
     snprintf(h->host, sizeof(h->host), "%s", host);
     snprintf(h->host_br, sizeof(h->host_br), "[%s]", host);
     h->http = evhttp_new(base);
-    evhttp_set_max_body_size(h->http, HTTP_MAX_BODY + 1024);
+    evhttp_set_max_body_size(h->http, HTTP_MAX_VERDICT + 1024);
     evhttp_set_max_headers_size(h->http, 16384);
     evhttp_set_timeout(h->http, 30);
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);

@@ -139,16 +139,23 @@ format_milter(const metrics_src *g, hj_buf *out)
         format_scans(g, out);
 }
 
-/* format_verdicts - the core's verdicts, whatever front end asked */
+/* format_verdicts - the core's verdicts, whatever front end asked; the content verdicts */
 static void
 format_verdicts(const core_stats *st, hj_buf *out)
 {
-    const char *name = "hijackd_verdicts_total";
+    const char *name = "hijackd_verdicts_total", *sp = "hijackd_spam_verdicts_total";
 
     head(out, name, "counter", "the core's verdicts, all front ends");
     for (int k = 0; k < CORE_KIND__COUNT; k++)
         buf_printf(out, "%s{verdict=\"%s\"} %lld\n", name, core_kind_name((core_kind)k),
                    (long long)st->verdicts[k]);
+    head(out, sp, "counter", "anti-spam verdicts on accounts' mail (milter scans, rspamd exporter)");
+    for (int k = 0; k < CORE_SPAM__COUNT; k++)
+        buf_printf(out, "%s{class=\"%s\"} %lld\n", sp, core_spam_class_name((core_spam_class)k),
+                   (long long)st->spam[k]);
+    head(out, "hijackd_spam_verdicts_repeated_total", "counter",
+         "content verdicts on a queue ID that had one (logged, not counted again)");
+    buf_printf(out, "hijackd_spam_verdicts_repeated_total %lld\n", (long long)st->spam_repeated);
 }
 
 /* format_entities - what the engine follows per scope, and what its caps dropped */

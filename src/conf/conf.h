@@ -103,6 +103,7 @@ typedef struct hj_conf {
     int spam_suspect_action;      /* the same, for suspect verdicts */
     char *spam_reject_text;       /* after 550 for a message refused for spam */
     int64_t spam_scan_buffer_max; /* bytes held for scanning, all connections */
+    char *spam_exporter_auth;     /* "user:password" rspamd's exporter sends; "" = off */
     /* the admin surface (conf_admin.c) */
     char *control_socket;  /* "" = state_dir/control.sock */
     char *admin_group;     /* members may change things over the control socket; "" = root only */
@@ -135,6 +136,9 @@ typedef struct hj_conf {
     char **notice_rules;           /* rules whose locks and throttles notify the user ("*") */
     size_t nnotice_rules;
     char *notice_template; /* the user notice: headers, blank line, body */
+    unsigned spam_prompt_on;    /* bit per hj_action: decisions of a content verdict that mail
+                                   the account the spam prompt */
+    char *spam_prompt_template; /* the prompt: headers, blank line, body */
     char *admin_contact;   /* {contact} in the notice and reply texts */
     char **webhook_urls;
     size_t nwebhook_urls;

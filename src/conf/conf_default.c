@@ -46,4 +46,9 @@ const char conf_default_text[] =
     "rule bounce_warn_1h = metric=bounces window=1h limit=30 action=warn\n"
     "rule bounce_ratio_warn_1h = metric=bounce_ratio window=1h limit=30 action=warn\n"
     "# unauthenticated mail from outside to outside: an open relay\n"
-    "rule relay_1h = metric=relay_recipients window=1h limit=10 action=relay scope=global\n";
+    "rule relay_1h = metric=relay_recipients window=1h limit=10 action=relay scope=global\n"
+    "# outgoing spam: what the anti-spam engine said of the account's mail (spam_scanner, or\n"
+    "# rspamd's exporter): a warning at the first, a lock at the 3rd in an hour or 6th in a day\n"
+    "rule spam_warn = metric=spam window=1h limit=0 action=warn\n"
+    "rule spam_lock_1h = metric=spam window=1h limit=2 action=lock\n"
+    "rule spam_lock_1d = metric=spam window=24h limit=5 action=lock\n";

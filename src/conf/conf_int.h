@@ -111,6 +111,8 @@ int conf_item_url(const conf_setting *s, char *item, char *err, size_t errlen);
 int conf_set_alert_on(hj_conf *c, const char *v, char *err, size_t errlen);
 int conf_set_webhook_on(hj_conf *c, const char *v, char *err, size_t errlen);
 int conf_set_notice_template(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_prompt_template(hj_conf *c, const char *v, char *err, size_t errlen);
+int conf_set_spam_prompt_on(hj_conf *c, const char *v, char *err, size_t errlen);
 int conf_reply_text_check(const char *v, char *err, size_t errlen);
 int conf_notify_check(hj_conf *c, char *err, size_t errlen);
 extern const char *const conf_notice_vars[]; /* the placeholders of notices and reply texts */

@@ -45,6 +45,23 @@ static const char notice_default[] =
     "\n"
     "This message was sent automatically; replies are not read by a person.\n";
 
+/* the built-in outgoing spam prompt (spam_prompt_template = "") */
+static const char prompt_default[] =
+    "Subject: Mail sent from your account {account} looked like spam\n"
+    "\n"
+    "Hello,\n"
+    "\n"
+    "at {time} the mail server {host} judged a message sent from your\n"
+    "account {account} to be spam (rule {rule}). If more such messages\n"
+    "follow, sending from your account will be locked.\n"
+    "\n"
+    "If you did not send it, someone else may be sending with your password:\n"
+    "  1. Change your mail password now, from a computer you trust.\n"
+    "  2. Check your devices for malware.\n"
+    "  3. Contact {contact} if you need help, or if the message was not spam.\n"
+    "\n"
+    "This message was sent automatically; replies are not read by a person.\n";
+
 /* conf_check_address - an empty string or something with no blanks, quotes or angle brackets */
 int
 conf_check_address(const conf_setting *s, const char *v, char *err, size_t errlen)
@@ -104,10 +121,11 @@ conf_set_alert_on(hj_conf *c, const char *v, char *err, size_t errlen)
     return actions(&c->alert_on, v, err, errlen);
 }
 
-int
-conf_set_notice_template(hj_conf *c, const char *v, char *err, size_t errlen)
+/* set_template - a mail template from file v (or the built-in one) into *dst, checked */
+static int
+set_template(char **dst, const char *builtin, const char *v, char *err, size_t errlen)
 {
-    char *text = *v ? conf_read_file(v, err, errlen) : xstrdup(notice_default);
+    char *text = *v ? conf_read_file(v, err, errlen) : xstrdup(builtin);
     char why[200];
 
     if (text == NULL)
@@ -125,9 +143,27 @@ conf_set_notice_template(hj_conf *c, const char *v, char *err, size_t errlen)
         free(text);
         return -1;
     }
-    free(c->notice_template);
-    c->notice_template = text;
+    free(*dst);
+    *dst = text;
     return 0;
+}
+
+int
+conf_set_notice_template(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return set_template(&c->notice_template, notice_default, v, err, errlen);
+}
+
+int
+conf_set_prompt_template(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return set_template(&c->spam_prompt_template, prompt_default, v, err, errlen);
+}
+
+int
+conf_set_spam_prompt_on(hj_conf *c, const char *v, char *err, size_t errlen)
+{
+    return actions(&c->spam_prompt_on, v, err, errlen);
 }
 
 int

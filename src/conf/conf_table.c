@@ -491,6 +491,14 @@ const conf_setting conf_settings[] = {
         "beyond it a message is unscanned (busy)",
         .more = "Bounds the memory of many slow DATA phases at once; each message is also bounded "
                 "by spam_scan_max_size."),
+    SET("spam_exporter_auth", "", STR(spam_exporter_auth),
+        "scan: user:password that rspamd's metadata_exporter sends (HTTP Basic) to POST its "
+        "verdicts to /api/verdict on http_listen; empty: the endpoint is off",
+        .type = "user:password or empty",
+        .more = "For sites that run rspamd as their milter: its verdicts on authenticated mail "
+                "count as hijackd's own scans would, and nothing is scanned twice (leave "
+                "spam_scanner empty). docs/SCANNING.md has rspamd's lines. Keep the file "
+                "readable by root only: it warns like the tokens."),
     SET("control_socket", "", PATH(control_socket),
         "daemon: hijackctl's unix socket; empty: state_dir/control.sock",
         .flags = CONF_F_EMPTY | CONF_F_RESTART),
@@ -580,6 +588,17 @@ const conf_setting conf_settings[] = {
         "notify: the user notice: a file with \"Subject: ...\", a blank line, the body; "
         "placeholders {account} {action} {rule} {time} {until} {contact} {host}; empty = built-in",
         CF(notice_template), .flags = CONF_F_FILE | CONF_F_NOTIFY, .type = "file or empty"),
+    SET("spam_prompt_on", "warn", CUSTOM(conf_set_spam_prompt_on),
+        "notify: decisions made by an anti-spam verdict (spam, spam_suspect rules) with these "
+        "actions mail the account the outgoing spam prompt; empty = none",
+        .flags = CONF_F_NOTIFY, .type = "list of warn, throttle, lock"),
+    SET("spam_prompt_template", "", CUSTOM(conf_set_prompt_template),
+        "notify: the outgoing spam prompt: a file like user_notice_template, the same "
+        "placeholders; empty = built-in",
+        CF(spam_prompt_template), .flags = CONF_F_FILE | CONF_F_NOTIFY, .type = "file or empty",
+        .more = "The built-in prompt tells the user a message looked like spam, that more will "
+                "lock the account, and what to do. The rule spam_warn (a warning at an account's "
+                "first spam verdict in an hour) makes it at most one prompt an hour."),
     SET("admin_contact", "your mail administrator", STR(admin_contact),
         "notify: {contact} in user notices and reply texts", .flags = CONF_F_NOTIFY),
     SET("webhook_urls", "", LIST(webhook_urls, nwebhook_urls),

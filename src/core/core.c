@@ -3,6 +3,7 @@
  */
 #include "core.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ struct core {
     size_t nobs;
     htab *instances; /* per_rcpt counting: the last transaction per account */
     htab *qids;      /* queue ID -> account */
+    htab *spamq;     /* queue IDs with a content verdict counted */
     htab *decisions; /* "rule\taction" -> int64_t, for /metrics */
     core_stats st;
     hj_buf scratch, blob;
@@ -483,6 +485,78 @@ core_event(core *C, const hj_event *ev)
     WITH_CALL(C, &k, engine_event(C->eng, ev));
 }
 
+static const char *const spam_names[CORE_SPAM__COUNT] = {"clean", "suspect", "spam", "unscanned"};
+
+const char *
+core_spam_class_name(core_spam_class c)
+{
+    return (unsigned)c < CORE_SPAM__COUNT ? spam_names[c] : "?";
+}
+
+/* spam_log - one line per content verdict: "spam verdict {JSON}" (every string escaped) */
+static void
+spam_log(core *C, const core_spam *s, double score, int repeated)
+{
+    const char *keys[] = {"account", "queue_id", "client_ip", "sender", "service", "symbols"};
+    const char *vals[] = {s->account, s->queue_id, s->client_ip, s->sender, s->service, s->symbols};
+
+    buf_reset(&C->scratch);
+    buf_printf(&C->scratch, "{\"class\":\"%s\",\"score\":%.2f,\"threshold\":%.2f",
+               core_spam_class_name(s->cls), score, isfinite(s->threshold) ? s->threshold : 0.0);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (vals[i] == NULL || *vals[i] == 0)
+            continue;
+        buf_printf(&C->scratch, ",\"%s\":", keys[i]);
+        buf_json_str(&C->scratch, vals[i], strlen(vals[i]));
+    }
+    buf_printf(&C->scratch, "%s}", repeated ? ",\"repeated\":true" : "");
+    log_info("spam verdict %s", buf_str(&C->scratch));
+}
+
+/* spam_first - is this the first content verdict on its queue ID (none known: it is) */
+static int
+spam_first(core *C, const char *qid, const char *account)
+{
+    int same;
+
+    if (qid == NULL || *qid == 0)
+        return 1;
+    C->spamq = map_put(C->spamq, qid, account, strlen(account), &same);
+    return !same;
+}
+
+void
+core_spam_verdict(core *C, const core_spam *s, int64_t now, core_verdict *v)
+{
+    core_msg m = {.account = s->account};
+    core_call k = {.account = s->account, .v = v};
+    double score = isfinite(s->score) ? s->score : 0.0;
+    int counts = s->cls == CORE_SPAM_SPAM || s->cls == CORE_SPAM_SUSPECT;
+
+    memset(v, 0, offsetof(core_verdict, text));
+    v->text[0] = v->evidence[0] = 0;
+    if (s->account == NULL || *s->account == 0)
+        return;
+    C->st.spam[(unsigned)s->cls < CORE_SPAM__COUNT ? s->cls : CORE_SPAM_UNSCANNED]++;
+    int repeated = counts && !spam_first(C, s->queue_id, s->account);
+    C->st.spam_repeated += repeated;
+    spam_log(C, s, score, repeated);
+    if (counts && !repeated) {
+        hj_event ev = {.type = HJ_EV_SPAM, .t = now, .tzoff = core_tzoff(now)};
+        ev.account = s->account;
+        ev.client_ip = s->client_ip ? s->client_ip : "";
+        ev.queue_id = s->queue_id ? s->queue_id : "";
+        ev.sender = s->sender;
+        ev.service = s->service;
+        ev.spam = s->cls == CORE_SPAM_SPAM ? HJ_SPAM_SPAM : HJ_SPAM_SUSPECT;
+        ev.spam_score = score;
+        ev.spam_threshold = isfinite(s->threshold) ? s->threshold : 0.0;
+        ev.spam_symbols = s->symbols;
+        WITH_CALL(C, &k, engine_event(C->eng, &ev));
+    }
+    verdict_of(C, &m, engine_state(C->eng, s->account, now, NULL), &k, now, v);
+}
+
 /* note_refused - failed logins of new names past failed_login_names_max: one line per 10 min */
 static void
 note_refused(core *C, int64_t now)
@@ -722,6 +796,7 @@ core_open(hj_conf *conf, char *err, size_t errlen)
     }
     C->instances = htab_new(1024);
     C->qids = htab_new(1024);
+    C->spamq = htab_new(1024);
     C->decisions = htab_new(64);
     if (gethostname(C->host, sizeof(C->host) - 1) != 0)
         snprintf(C->host, sizeof(C->host), "localhost");
@@ -858,6 +933,8 @@ core_close(core *C)
         htab_free(C->instances, free);
     if (C->qids)
         htab_free(C->qids, free);
+    if (C->spamq)
+        htab_free(C->spamq, free);
     if (C->decisions)
         htab_free(C->decisions, free);
     for (size_t i = C->ifq; i < C->nfq; i++)

@@ -5,6 +5,7 @@
  *	core *core_open(hj_conf *conf, char *err, size_t errlen);
  *	void core_judge(core *C, const core_msg *m, int64_t now, core_verdict *v);
  *	void core_event(core *C, const hj_event *ev);
+ *	void core_spam_verdict(core *C, const core_spam *s, int64_t now, core_verdict *v);
  *	int core_lock(core *C, const char *account, const char *actor, const char *reason);
  *	int core_unlock(core *C, const char *account, const char *actor, const char *reason);
  *	int core_reload(core *C, hj_conf *nc, unsigned *changed);
@@ -44,6 +45,19 @@
  *	with its placeholders expanded, the rule ("manual" for an admin's
  *	lock) and the times; a verdict decided by this request also carries
  *	the decision's JSON as its evidence.
+ *
+ *	core_spam_verdict() takes an anti-spam engine's verdict on a message
+ *	an account sent (the milter's scan, rspamd's metadata exporter): a
+ *	spam or suspect verdict is an HJ_EV_SPAM event for the account, counted
+ *	by the spam and spam_suspect rules once per queue ID whichever source
+ *	reports it (a second verdict on a queue ID is only logged); clean and
+ *	unscanned verdicts are logged and counted in the stats only. Each
+ *	verdict is one log line "spam verdict {JSON}" (account, queue_id,
+ *	class, score, threshold, service, symbols). The core_verdict says what
+ *	the account's state is now (a rule of this verdict may have locked it)
+ *	with the same texts as core_judge(); the message in hand has already
+ *	been counted by its own submission. A score that is not a finite number
+ *	is taken as 0.
  *
  *	core_lock() and core_unlock() change an account for an admin
  *	(actor "uid 0", "api", "reply from ..."): 0, -1 when there is
@@ -110,6 +124,23 @@ typedef enum core_kind {
     CORE_KIND__COUNT
 } core_kind;
 
+typedef enum core_spam_class {
+    CORE_SPAM_CLEAN,
+    CORE_SPAM_SUSPECT,
+    CORE_SPAM_SPAM,
+    CORE_SPAM_UNSCANNED,
+    CORE_SPAM__COUNT
+} core_spam_class;
+
+/* an anti-spam engine's verdict on one message of an account; strings borrowed, NULL = unknown */
+typedef struct core_spam {
+    const char *account, *queue_id, *client_ip, *sender;
+    const char *service; /* "milter", "rspamd" (its exporter): the decision's evidence */
+    core_spam_class cls;
+    double score, threshold; /* the engine's, as it reported them */
+    const char *symbols;     /* "NAME(score) ...", the rules that fired */
+} core_spam;
+
 /* one message (or one recipient) of an account, as a front end saw it; strings borrowed */
 typedef struct core_msg {
     const char *account;
@@ -150,6 +181,8 @@ typedef struct core_stats {
     int64_t store_n, store_bucket[CORE_STORE_BUCKETS];
     double store_sum;
     int64_t audit_trimmed; /* audit entries deleted for audit_keep */
+    int64_t spam[CORE_SPAM__COUNT]; /* content verdicts by class (core_spam_verdict) */
+    int64_t spam_repeated;          /* ... on a queue ID that had one: logged, not counted */
 } core_stats;
 extern const double core_store_buckets[CORE_STORE_BUCKETS]; /* seconds, upper bounds */
 
@@ -157,6 +190,8 @@ core *core_open(hj_conf *conf, char *err, size_t errlen);
 void core_observe(core *C, const core_observer *o);
 void core_judge(core *C, const core_msg *m, int64_t now, core_verdict *v);
 void core_event(core *C, const hj_event *ev);
+void core_spam_verdict(core *C, const core_spam *s, int64_t now, core_verdict *v);
+const char *core_spam_class_name(core_spam_class c);
 int core_lock(core *C, const char *account, const char *actor, const char *reason);
 int core_unlock(core *C, const char *account, const char *actor, const char *reason);
 int core_reload(core *C, hj_conf *nc, unsigned *changed);

@@ -389,7 +389,8 @@ live_args(live *L, int argc, char **argv)
 static void
 warn_secrets(const live *L, const hj_conf *c)
 {
-    static const char *const secret[] = {"http_token_read=", "http_token_admin="};
+    static const char *const secret[] = {"http_token_read=", "http_token_admin=",
+                                         "spam_exporter_auth="};
     struct stat st;
 
     for (size_t i = 0; i < L->nopts; i++)
@@ -398,7 +399,7 @@ warn_secrets(const live *L, const hj_conf *c)
                 log_warn("%.*s was given with -o: any local user sees it in ps; put it in the "
                          "configuration file (mode 0600 or 0640)",
                          (int)strlen(secret[k]) - 1, secret[k]);
-    if (L->conf_path && (*c->http_token_read || *c->http_token_admin) &&
+    if (L->conf_path && (*c->http_token_read || *c->http_token_admin || *c->spam_exporter_auth) &&
         stat(L->conf_path, &st) == 0 && (st.st_mode & S_IROTH))
         log_warn("%s holds an HTTP token and any local user may read it: chmod o-r %s",
                  L->conf_path, L->conf_path);

@@ -103,6 +103,15 @@ decision_json(const hj_decision *d, hj_buf *out)
         buf_puts(out, ",\"escalated\":true");
     if (d->sig)
         json_signals(d->sig, out);
+    if (d->spam != HJ_SPAM_NONE) {
+        buf_printf(out, ",\"content\":{\"verdict\":\"%s\",\"score\":%.2f,\"threshold\":%.2f",
+                   d->spam == HJ_SPAM_SPAM ? "spam" : "suspect", d->spam_score, d->spam_threshold);
+        if (d->spam_symbols && *d->spam_symbols) {
+            buf_puts(out, ",\"symbols\":");
+            buf_json_str(out, d->spam_symbols, strlen(d->spam_symbols));
+        }
+        buf_putc(out, '}');
+    }
     if (d->scope == HJ_S_ACCOUNT)
         buf_printf(out, ",\"total_messages\":%lld,\"total_recipients\":%lld",
                    (long long)d->total_messages, (long long)d->total_recipients);
@@ -133,6 +142,9 @@ decision_text(const hj_decision *d, hj_buf *out)
         buf_printf(out, "%s%s=", n++ ? "," : "  signals ", policy_signal_name((hj_signal)i));
         sig_value((hj_signal)i, d->sig->value[i], out, 0);
     }
+    if (d->spam != HJ_SPAM_NONE)
+        buf_printf(out, "  content %s %.2f/%.2f", d->spam == HJ_SPAM_SPAM ? "spam" : "suspect",
+                   d->spam_score, d->spam_threshold);
     if (d->client_ip && *d->client_ip)
         buf_printf(out, "  from %s[%s]", d->client_name && *d->client_name ? d->client_name : "?",
                    d->client_ip);

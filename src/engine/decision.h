@@ -18,6 +18,7 @@
 
 #include "../util/buf.h"
 #include "../util/netaddr.h"
+#include "event.h"
 #include "policy.h"
 
 #define DECISION_MAX_IPS 8
@@ -53,6 +54,9 @@ typedef struct hj_decision {
     int64_t total_recipients;
     const hj_sigvals *sig; /* the triggering message's signals, NULL when not scored */
     int escalated;         /* a lock soon after an automatic unlock: only an admin lifts it */
+    hj_spam_class spam;    /* a content verdict triggered it: the engine's judgement */
+    double spam_score, spam_threshold;
+    const char *spam_symbols;
 } hj_decision;
 
 void decision_json(const hj_decision *d, hj_buf *out);

@@ -24,6 +24,7 @@ static const unsigned metrics_of[HJ_EV__COUNT] = {
     [HJ_EV_DELIVERY] = 1u << HJ_M_BOUNCES | 1u << HJ_M_DISTINCT_RCPTS | 1u << HJ_M_BOUNCE_RATIO,
     [HJ_EV_RELAY] = 1u << HJ_M_RELAY_RCPTS,
     [HJ_EV_REJECT] = 0,
+    [HJ_EV_SPAM] = 1u << HJ_M_SPAM | 1u << HJ_M_SPAM_SUSPECT,
 };
 
 size_t
@@ -291,6 +292,10 @@ sum_amount(const hj_event *ev, hj_metric m)
         return ev->size > 0 ? ev->size : 0;
     case HJ_M_BOUNCES:
         return ev->status == HJ_DLV_BOUNCED;
+    case HJ_M_SPAM:
+        return ev->spam == HJ_SPAM_SPAM;
+    case HJ_M_SPAM_SUSPECT:
+        return ev->spam == HJ_SPAM_SUSPECT;
     default:
         return 0;
     }
@@ -447,6 +452,12 @@ decision_base(const hj_entity *x, const hj_event *ev, hj_decision *d)
                        .service = ev->service,
                        .total_messages = x->tot.messages,
                        .total_recipients = x->tot.recipients};
+    if (ev->type == HJ_EV_SPAM) {
+        d->spam = ev->spam;
+        d->spam_score = ev->spam_score;
+        d->spam_threshold = ev->spam_threshold;
+        d->spam_symbols = ev->spam_symbols;
+    }
     d->nips = x->nips;
     memcpy(d->ips, x->ips, sizeof(x->ips[0]) * (size_t)x->nips);
 }
@@ -585,9 +596,9 @@ entity_feed(hj_engine *e, hj_entity *x, ev_ctx *c)
 static bool
 mail_counted(hj_engine *e, const hj_event *ev)
 {
-    if (ev->type != HJ_EV_SUBMIT && ev->type != HJ_EV_DELIVERY)
+    if (ev->type != HJ_EV_SUBMIT && ev->type != HJ_EV_DELIVERY && ev->type != HJ_EV_SPAM)
         return true;
-    if (policy_never_counted(ev->account, ev->type == HJ_EV_SUBMIT ? ev->sender : NULL)) {
+    if (policy_never_counted(ev->account, ev->type != HJ_EV_DELIVERY ? ev->sender : NULL)) {
         e->st.never_counted++;
         return false;
     }
@@ -762,7 +773,8 @@ sweep_one(htab_node *n, void *arg)
 
     if (x->locked && x->unlock_at && s->now >= x->unlock_at)
         entity_auto_unlock(e, x, x->tzoff);
-    if (x->locked || x->throttled_until > s->now || x->tot.last_seen > s->now - e->pol->max_window)
+    if (x->locked || x->throttled_until > s->now ||
+        x->tot.last_seen > s->now - e->pol->scope_window[x->scope])
         return 0;
     if (x->scope == HJ_S_ACCOUNT && x->unproven) {
         e->st.unproven = (int64_t)--e->nunproven;

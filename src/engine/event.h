@@ -21,6 +21,14 @@
  *	                  to an outside domain: client, sender, rcpt
  *	HJ_EV_REJECT      the server refused a recipient or message (not counted
  *	                  as sent mail; kept for evidence)
+ *	HJ_EV_SPAM        an anti-spam engine's verdict on a message an account
+ *	                  sent (the milter's scan, rspamd's exporter): account,
+ *	                  queue_id, client, sender, service; spam (HJ_SPAM_SPAM or
+ *	                  HJ_SPAM_SUSPECT: clean mail is not an event), the engine's
+ *	                  score and threshold and its symbols ("NAME(score) ...")
+ *	                  as the decision's evidence. Feeds the spam and
+ *	                  spam_suspect metrics; the message itself was counted by
+ *	                  its HJ_EV_SUBMIT.
  */
 #ifndef HJ_EVENT_H
 #define HJ_EVENT_H
@@ -35,6 +43,7 @@ typedef enum hj_event_type {
     HJ_EV_DELIVERY,
     HJ_EV_RELAY,
     HJ_EV_REJECT,
+    HJ_EV_SPAM,
     HJ_EV__COUNT
 } hj_event_type;
 
@@ -45,6 +54,8 @@ typedef enum hj_dlv_status {
     HJ_DLV_EXPIRED,
     HJ_DLV_OTHER
 } hj_dlv_status;
+
+typedef enum hj_spam_class { HJ_SPAM_NONE, HJ_SPAM_SUSPECT, HJ_SPAM_SPAM } hj_spam_class;
 
 typedef struct hj_event {
     hj_event_type type;
@@ -69,6 +80,9 @@ typedef struct hj_event {
     const char *relay;     /* DELIVERY */
     const char *dsn;       /* DELIVERY, REJECT */
     hj_dlv_status status;  /* DELIVERY */
+    hj_spam_class spam;    /* SPAM */
+    double spam_score, spam_threshold;
+    const char *spam_symbols;
 } hj_event;
 
 #endif

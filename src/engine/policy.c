@@ -28,6 +28,8 @@ static const char *const metric_names[HJ_M__COUNT] = {
     [HJ_M_SIMILAR_SIZES] = "similar_sizes",
     [HJ_M_BOUNCE_RATIO] = "bounce_ratio",
     [HJ_M_SCORE] = "score",
+    [HJ_M_SPAM] = "spam",
+    [HJ_M_SPAM_SUSPECT] = "spam_suspect",
 };
 static const char *const signal_names[HJ_SIG__COUNT] = {
     [HJ_SIG_NOVEL_NETWORK] = "novel_network", [HJ_SIG_UNKNOWN_CLIENT] = "unknown_client",
@@ -551,8 +553,11 @@ policy_finish(hj_policy *p, char *err, size_t errlen)
     }
     signal_counters(p);
     memset(p->scope_cbytes, 0, sizeof(p->scope_cbytes));
+    memset(p->scope_window, 0, sizeof(p->scope_window));
     for (size_t i = 0; i < p->ncounters; i++) {
         hj_counter_def *d = &p->counters[i];
+        if (d->window > p->scope_window[d->scope])
+            p->scope_window[d->scope] = d->window;
         d->slot = p->scope_cbytes[d->scope];
         p->scope_cbytes[d->scope] += (uint32_t)counter_size(counter_kind_of(d->metric));
     }

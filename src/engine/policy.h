@@ -53,6 +53,8 @@ typedef enum hj_metric {
     HJ_M_SIMILAR_SIZES, /* messages in the window within similar_size_tolerance of this one */
     HJ_M_BOUNCE_RATIO,  /* percent of the window's delivery outcomes that bounced */
     HJ_M_SCORE,         /* the weights of the signals that agreed on each message (signals.h) */
+    HJ_M_SPAM,          /* messages an anti-spam engine judged spam (HJ_EV_SPAM) */
+    HJ_M_SPAM_SUSPECT,  /* ... judged suspect (rspamd's greylist / add header, spamd near) */
     HJ_M__COUNT
 } hj_metric;
 
@@ -168,6 +170,8 @@ typedef struct hj_policy {
     int v6_prefix;             /* IPv6 (64) */
     uint32_t distinct_max;     /* items kept per distinct counter (256) */
     int64_t max_window;        /* the longest rule window (set by policy_finish) */
+    int64_t scope_window[HJ_S__COUNT]; /* the longest window of a scope's counters: its idle
+                                          entities are forgotten after it (policy_finish) */
     int64_t net_trust_after;   /* a network new to an account is novel this long (86400) */
     uint32_t trusted_nets_max; /* networks remembered per account (64) */
     uint32_t failed_names_max; /* accounts known only from failed logins, at most (10000) */

@@ -54,6 +54,7 @@ copy(hj_span s, char *buf, size_t cap)
 /* a scan in flight outlives its message, and maybe its session: s is NULL once it has gone */
 typedef struct scanjob {
     msess *s;
+    milterfront *mf;
     char account[STORE_NAME_MAX], qid[32], client_ip[64], sender[330]; /* the message's */
 } scanjob;
 
@@ -218,6 +219,20 @@ spam_reply(msess *s, const scanjob *job, const scan_verdict *v, hj_buf *out)
     return RP_CONTINUE;
 }
 
+/* count_verdict - the verdict as the account's evidence: counted for the spam rules, the score,
+ * the decision's evidence (core_spam_verdict, which logs it) */
+static void
+count_verdict(const scanjob *job, const scan_verdict *v)
+{
+    char symbols[400];
+    core_verdict cv;
+    core_spam sp = {.account = job->account, .queue_id = job->qid, .client_ip = job->client_ip,
+                    .sender = job->sender, .service = "milter"};
+
+    milterscan_core_spam(v, &sp, symbols, sizeof(symbols));
+    core_spam_verdict(job->mf->C, &sp, (int64_t)time(NULL), &cv);
+}
+
 /* on_scanned - the scanner's verdict on a message that ended: the reply the MTA waits for */
 static void
 on_scanned(void *arg, const scan_verdict *v)
@@ -226,6 +241,7 @@ on_scanned(void *arg, const scan_verdict *v)
     msess *s = job->s;
     hj_buf out = HJ_BUF_INIT;
 
+    count_verdict(job, v); /* whether or not the MTA still waits for the answer */
     if (s != NULL) { /* else the MTA gave up on it */
         s->job = NULL;
         int rp = spam_reply(s, job, v, &out);
@@ -246,6 +262,7 @@ scan(msess *s)
     scanjob *job = xcalloc(1, sizeof(*job));
 
     job->s = s;
+    job->mf = s->mf;
     memcpy(job->account, s->account, sizeof(job->account));
     memcpy(job->qid, s->qid, sizeof(job->qid));
     memcpy(job->client_ip, s->client_ip, sizeof(job->client_ip));

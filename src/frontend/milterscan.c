@@ -157,6 +157,31 @@ milterscan_stats(const milterscan *sc, scan_stats *st, int64_t *held)
 }
 
 void
+milterscan_core_spam(const scan_verdict *v, core_spam *out, char *symbols, size_t len)
+{
+    static const core_spam_class cls[SCAN__NCLASS] = {
+        [SCAN_UNSCANNED] = CORE_SPAM_UNSCANNED, [SCAN_CLEAN] = CORE_SPAM_CLEAN,
+        [SCAN_SUSPECT] = CORE_SPAM_SUSPECT,     [SCAN_SPAM] = CORE_SPAM_SPAM};
+    size_t n = 0;
+
+    out->cls = (unsigned)v->cls < SCAN__NCLASS ? cls[v->cls] : CORE_SPAM_UNSCANNED;
+    out->score = v->cls == SCAN_UNSCANNED ? 0 : v->score;
+    out->threshold = v->cls == SCAN_UNSCANNED ? 0 : v->threshold;
+    if (len)
+        symbols[0] = 0;
+    for (size_t i = 0; i < v->nsym && n + 1 < len; i++) {
+        int w = snprintf(symbols + n, len - n, "%s%s(%.1f)", n ? " " : "", v->sym[i].name,
+                         v->sym[i].score);
+        if (w < 0 || (size_t)w >= len - n) {
+            symbols[n] = 0; /* a symbol that does not fit is left out whole */
+            break;
+        }
+        n += (size_t)w;
+    }
+    out->symbols = len && symbols[0] ? symbols : NULL;
+}
+
+void
 milterscan_free(milterscan *sc)
 {
     if (sc == NULL)

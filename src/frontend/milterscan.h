@@ -10,6 +10,7 @@
  *	                     scan_done_fn fn, void *arg);
  *	void milterscan_reset(milterscan *sc, mscan_msg *m);
  *	void milterscan_stats(const milterscan *sc, scan_stats *st, int64_t *held);
+ *	void milterscan_core_spam(const scan_verdict *v, core_spam *out, char *symbols, size_t len);
  *	void milterscan_free(milterscan *sc);
  *
  * DESCRIPTION
@@ -28,7 +29,9 @@
  *	only for 1. milterscan_reset() releases what a message held (end, abort, a new message).
  *	The settings are read from the core's running configuration (local_domains,
  *	spam_scan_mail) at each use; the client's (spam_scan_timeout, limits, breaker) at start.
- *	One loop, one thread; memory failure is fatal.
+ *	milterscan_core_spam() sets out's class, score, threshold and symbols (written into
+ *	symbols: "NAME(score) ...", cut to len) from a scanner's verdict, for core_spam_verdict();
+ *	the caller sets the envelope and the service. One loop, one thread; memory failure is fatal.
  */
 #ifndef HJ_MILTERSCAN_H
 #define HJ_MILTERSCAN_H
@@ -57,6 +60,7 @@ int milterscan_start(milterscan *sc, mscan_msg *m, const scan_envelope *env, sca
                      void *arg);
 void milterscan_reset(milterscan *sc, mscan_msg *m);
 void milterscan_stats(const milterscan *sc, scan_stats *st, int64_t *held);
+void milterscan_core_spam(const scan_verdict *v, core_spam *out, char *symbols, size_t len);
 void milterscan_free(milterscan *sc);
 
 #endif

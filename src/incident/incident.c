@@ -42,6 +42,7 @@ spools_open(incident *n)
                             .to = c->alert_to,
                             .reply_to = c->unlock_address,
                             .notice_template = c->notice_template,
+                            .prompt_template = c->spam_prompt_template,
                             .contact = c->admin_contact},
                       .sendmail_path = c->sendmail_path,
                       .postqueue_path = c->postqueue_path,
@@ -237,6 +238,15 @@ wants_notice(const hj_conf *c, const hj_decision *d)
     return 0;
 }
 
+/* wants_prompt - does this decision mail the account the outgoing spam prompt: one a content
+ * verdict made, with an action of spam_prompt_on */
+static int
+wants_prompt(const hj_conf *c, const hj_decision *d)
+{
+    return d->scope == HJ_S_ACCOUNT && d->spam != HJ_SPAM_NONE &&
+           (c->spam_prompt_on & (1u << d->action));
+}
+
 /* on_decision - a decision the configuration asks to tell about becomes an incident */
 static void
 on_decision(void *ctx, const hj_decision *d, const char *decision_json)
@@ -246,17 +256,17 @@ on_decision(void *ctx, const hj_decision *d, const char *decision_json)
     unsigned bit = 1u << d->action;
     int alert = d->rule && *c->alert_to && (c->alert_on & bit);
     int hook = d->rule && n->wh && (c->webhook_on & bit);
-    int notice = wants_notice(c, d);
+    int notice = wants_notice(c, d), prompt = wants_prompt(c, d);
 
-    if (notice && !alert_address_ok(d->entity)) { /* ',' or <...> would add recipients */
+    if ((notice || prompt) && !alert_address_ok(d->entity)) { /* ',' or <...> would add recipients */
         hj_buf shown = HJ_BUF_INIT;
         buf_put_safe(&shown, d->entity);
         if (strchr(d->entity, '@')) /* a bare login ("alice") has no address: no notice, quietly */
             log_warn("notify: no notice to %s: the name is not one mail address", buf_str(&shown));
         buf_free(&shown);
-        notice = 0;
+        notice = prompt = 0;
     }
-    if (n->ml == NULL || !(alert || hook || notice))
+    if (n->ml == NULL || !(alert || hook || notice || prompt))
         return;
     json_t *inc = incident_of(n, d, decision_json);
     if (inc == NULL) {
@@ -275,6 +285,8 @@ on_decision(void *ctx, const hj_decision *d, const char *decision_json)
         mailer_put(n->ml, "alert", js, now);
     if (notice)
         mailer_put(n->ml, "notice", js, now);
+    if (prompt)
+        mailer_put(n->ml, "prompt", js, now);
     if (hook && !c->webhook_include_token && json_object_get(inc, "token")) {
         json_object_del(inc, "token"); /* the token stays in the alert mail */
         json_object_del(inc, "token_expires");

@@ -11,15 +11,17 @@
  * DESCRIPTION
  *	incident_open() registers it as an observer of the core: each
  *	decision the configuration asks to tell
- *	about (alert_on, user_notice_rules, webhook_on) becomes an incident: the a decision the configuration asks to tell
- *	decision's JSON with what an admin needs around it (recent
+ *	about (alert_on, user_notice_rules, spam_prompt_on, webhook_on)
+ *	becomes an incident: the decision's JSON with what an admin needs around it (recent
  *	recipients, the queue IDs seen for the account, the unlock token and
  *	commands, a one-line summary), handed to the mail spool (mailer.h)
  *	and the webhook spool (webhook.h). Both are worked by their own
  *	threads: the event loop only writes a file, so a slow MTA or a dead
  *	webhook never delays a policy answer. Only rule decisions alert; an
  *	admin's manual lock mails the user when "manual" is in
- *	user_notice_rules.
+ *	user_notice_rules. A decision a content verdict made (the spam rules)
+ *	with an action of spam_prompt_on mails the account the outgoing spam
+ *	prompt (spam_prompt_template; spam_warn makes it one an hour).
  *
  *	incident_stats() gives, for the mail and the webhook spool, the
  *	incidents pending, delivered, retried (attempts) and dropped.

@@ -29,7 +29,8 @@
  *	JSON. n > 1 is a digest: one subject counting the incidents and a
  *	shorter section per incident (its commands and token included).
  *	alert_notice() appends the user notice for inc from c->notice_template
- *	(placeholders as conf_notice_vars), addressed to the account.
+ *	(placeholders as conf_notice_vars), addressed to the account; the
+ *	mailer hands it a copy with the prompt template for a spam prompt.
  *	alert_address_ok() says whether an account name is one bare mail
  *	address that a notice may go to: local@domain, one '@', at most 254
  *	bytes, no blank, control byte, comma, angle bracket, quote or other
@@ -54,6 +55,7 @@ typedef struct alert_conf {
     const char *to;              /* the postmaster */
     const char *reply_to;        /* the unlock address, or "" */
     const char *notice_template; /* "Subject: ...\n\nbody" */
+    const char *prompt_template; /* the outgoing spam prompt, the same form (mailer.c) */
     const char *contact;         /* {contact} */
 } alert_conf;
 

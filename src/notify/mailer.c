@@ -20,7 +20,7 @@
 
 struct mailer {
     alert_conf a;
-    char *strs[8]; /* the copied strings (owned) */
+    char *strs[9]; /* the copied strings (owned) */
     char *sendmail_path, *postqueue_path, *config_dir;
     int64_t alert_max, alert_interval, cmd_timeout;
     char **local;
@@ -193,14 +193,16 @@ queue_texts(mailer *m, json_t **incs, size_t n, char **out)
 
 /* ---------------------------------------------------------------- the worker */
 
-/* do_notices - each notice job: compose, send */
+/* do_notices - each notice and spam prompt job: compose from its template, send */
 static void
 do_notices(mailer *m, spool_job *jobs, json_t **incs, size_t n, int64_t now)
 {
     for (size_t i = 0; i < n; i++) {
-        if (held(m, jobs + i, incs + i, n - i, "notice", now))
+        int h = held(m, jobs + i, incs + i, n - i, "notice", now);
+        if (held(m, jobs + i, incs + i, n - i, "prompt", now) || h)
             return;
-        if (strcmp(jobs[i].kind, "notice") != 0 || incs[i] == NULL)
+        int prompt = strcmp(jobs[i].kind, "prompt") == 0;
+        if ((!prompt && strcmp(jobs[i].kind, "notice") != 0) || incs[i] == NULL)
             continue;
         const char *to = json_string_value(json_object_get(incs[i], "account"));
         if (to == NULL || !alert_address_ok(to)) { /* ',' or <...> would add recipients */
@@ -210,9 +212,12 @@ do_notices(mailer *m, spool_job *jobs, json_t **incs, size_t n, int64_t now)
             continue;
         }
         hj_buf msg = HJ_BUF_INIT;
-        alert_notice(&m->a, incs[i], &msg);
+        alert_conf a = m->a;
+        if (prompt)
+            a.notice_template = m->a.prompt_template;
+        alert_notice(&a, incs[i], &msg);
         char what[400];
-        snprintf(what, sizeof(what), "the notice to %s", to);
+        snprintf(what, sizeof(what), "the %s to %s", prompt ? "spam prompt" : "notice", to);
         jobs[i].result = send(m, &msg, to, what, now) == 0 ? SPOOL_DONE : SPOOL_RETRY;
         buf_free(&msg);
     }
@@ -296,6 +301,7 @@ mailer_open(const mailer_conf *c, char *err, size_t errlen)
     m->sendmail_path = own(m, 5, c->sendmail_path);
     m->postqueue_path = own(m, 6, c->postqueue_path);
     m->config_dir = own(m, 7, c->config_dir);
+    m->a.prompt_template = own(m, 8, c->a.prompt_template);
     m->alert_max = c->alert_max;
     m->alert_interval = c->alert_interval;
     m->cmd_timeout = c->cmd_timeout > 0 ? c->cmd_timeout : 60;

@@ -5,6 +5,7 @@
  * the core about another account from inside a decision (no side channel), manual changes, and
  * the queue-ID map's three outcomes.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -314,6 +315,83 @@ test_long_text(void **state)
     close_core(&f);
 }
 
+/* content verdicts: counted once per queue ID by the spam rules, whatever source reports them;
+ * clean and unscanned verdicts count nothing; the lock's evidence carries the engine's symbols */
+typedef struct spam_step {
+    const char *qid;
+    core_spam_class cls;
+    core_kind want;
+    int decided;
+} spam_step;
+
+static void
+test_spam_verdicts(void **state)
+{
+    static const spam_step steps[] = {
+        {"Q1", CORE_SPAM_CLEAN, CORE_OK, 0},     {"Q2", CORE_SPAM_UNSCANNED, CORE_OK, 0},
+        {"Q3", CORE_SPAM_SPAM, CORE_WARN, 1},    /* spam_warn: the first in an hour */
+        {"Q3", CORE_SPAM_SPAM, CORE_OK, 0},      /* the same message again: not counted */
+        {"Q4", CORE_SPAM_SUSPECT, CORE_OK, 0},   /* suspects have their own metric */
+        {"Q5", CORE_SPAM_SPAM, CORE_OK, 0},      {"Q6", CORE_SPAM_SPAM, CORE_REJECT, 1},
+        {"Q7", CORE_SPAM_CLEAN, CORE_REJECT, 0}, /* locked: every later verdict says so */
+    };
+    fixture f;
+    core *C = open_core(&f,
+                        "rule spam_warn = metric=spam window=1h limit=0 action=warn\n"
+                        "rule spam_lock = metric=spam window=1h limit=2 action=lock\n"
+                        "rule suspects = metric=spam_suspect window=1h limit=3 action=lock\n",
+                        "memory:");
+    core_verdict v;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        core_spam sp = {.account = "a@x", .queue_id = steps[i].qid, .client_ip = "192.0.2.7",
+                        .service = "rspamd", .cls = steps[i].cls, .score = 16.5,
+                        .threshold = 15, .symbols = "GTUBE(0.0) \"X\"(1.0)"};
+        core_spam_verdict(C, &sp, 1764000000 + (int64_t)i, &v);
+        if (v.kind != steps[i].want || v.decided != steps[i].decided)
+            fail_msg("step %zu (%s): verdict %s decided %d, want %s decided %d", i, steps[i].qid,
+                     core_kind_name(v.kind), v.decided, core_kind_name(steps[i].want),
+                     steps[i].decided);
+    }
+    core_verdict w;
+    core_spam nan_score = {.account = "b@x", .queue_id = "Q9", .cls = CORE_SPAM_SPAM,
+                           .score = NAN, .threshold = INFINITY};
+    core_spam_verdict(C, &nan_score, 1764000100, &w); /* b@x: its first spam, a warn */
+    assert_int_equal(w.kind, CORE_WARN);
+    assert_non_null(strstr(w.evidence, "\"score\":0.00,\"threshold\":0.00"));
+    assert_string_equal(v.rule, "spam_lock");
+    const core_stats *st = core_get_stats(C);
+    assert_int_equal(st->spam[CORE_SPAM_SPAM], 5);
+    assert_int_equal(st->spam_repeated, 1);
+    close_core(&f);
+}
+
+/* the lock's decision names the content verdict that made it, symbols escaped */
+static void
+test_spam_evidence(void **state)
+{
+    fixture f;
+    core *C = open_core(&f, "rule one = metric=spam window=1h limit=0 action=lock\n", "memory:");
+    core_spam sp = {.account = "a@x", .queue_id = "Q1", .service = "milter",
+                    .cls = CORE_SPAM_SPAM, .score = 1000, .threshold = 15,
+                    .symbols = "GTUBE(0.0) \"X\"(1.0)"};
+    core_verdict v;
+
+    (void)state;
+    core_spam_verdict(C, &sp, 1764000000, &v);
+    assert_int_equal(v.kind, CORE_REJECT);
+    assert_non_null(strstr(v.evidence, "\"metric\":\"spam\""));
+    assert_non_null(strstr(v.evidence, "\"content\":{\"verdict\":\"spam\",\"score\":1000.00,"
+                                       "\"threshold\":15.00,\"symbols\":\"GTUBE(0.0) "
+                                       "\\\"X\\\"(1.0)\"}"));
+    assert_non_null(strstr(v.evidence, "\"service\":\"milter\""));
+    core_spam none = {.account = "", .cls = CORE_SPAM_SPAM};
+    core_spam_verdict(C, &none, 1764000001, &v); /* no account: nothing to judge */
+    assert_int_equal(v.kind, CORE_OK);
+    close_core(&f);
+}
+
 static int
 count_blob(void *ctx, const char *key, const void *blob, size_t len)
 {
@@ -433,7 +511,7 @@ test_audit_trim(void **state)
 int
 main(void)
 {
-    struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 7];
+    struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 9];
     size_t n = 0;
 
     log_open("test_core", 0);
@@ -446,5 +524,7 @@ main(void)
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_queue_id_sources);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_text);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_audit_trim);
+    t[n++] = (struct CMUnitTest)cmocka_unit_test(test_spam_verdicts);
+    t[n++] = (struct CMUnitTest)cmocka_unit_test(test_spam_evidence);
     return _cmocka_run_group_tests("core", t, n, NULL, NULL);
 }

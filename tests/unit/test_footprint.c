@@ -26,9 +26,10 @@ heap_used(void)
     return mi.uordblks + mi.hblkhd;
 }
 
-/* 20,000 accounts that each sent 5 messages and had them delivered: at most 2,900 bytes of
+/* 20,000 accounts that each sent 5 messages and had them delivered: at most 2,950 bytes of
  * heap each (profile, counters, entity, sizes, window slots, hash node: 2,844 on 2026-12-04;
- * 3,036 when every counter had the room of the largest kind) */
+ * 2,908 with the two windows of the spam rules, 32 bytes each; 3,036 when every counter had
+ * the room of the largest kind) */
 static void
 test_account_bytes(void **state)
 {
@@ -50,8 +51,8 @@ test_account_bytes(void **state)
     size_t per = (heap_used() - before) / 20000;
     CHECK_EQ("accounts followed", engine_entities(f->e, HJ_S_ACCOUNT), 20000);
     print_message("an account: %zu bytes of heap\n", per);
-    if (per > 2900)
-        fail_msg("an account costs %zu bytes of heap, want at most 2,900", per);
+    if (per > 2950)
+        fail_msg("an account costs %zu bytes of heap, want at most 2,950", per);
     engine_free(f->e);
     free(f);
     conf_free(c);

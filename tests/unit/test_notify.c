@@ -217,11 +217,14 @@ static const char incident_json[] =
     "\"signals\":{\"novel_network\":1,\"failed_logins\":6},\"score\":12,"
     "\"total_messages\":9,\"total_recipients\":45}}";
 
-static const alert_conf ac = {"postmaster@example.test", "postmaster@example.test",
-                              "hijackd-unlock@example.test",
-                              "Subject: {account} is {action}\n\nHi {account}, ask {contact} "
-                              "({rule}, {until}, {time}, {host}).\n",
-                              "the help desk"};
+static const alert_conf ac = {
+    .from = "postmaster@example.test",
+    .to = "postmaster@example.test",
+    .reply_to = "hijackd-unlock@example.test",
+    .notice_template = "Subject: {account} is {action}\n\nHi {account}, ask {contact} "
+                       "({rule}, {until}, {time}, {host}).\n",
+    .prompt_template = "Subject: spam from {account}\n\nHi {account}, rule {rule}.\n",
+    .contact = "the help desk"};
 
 static void
 assert_has(const hj_buf *b, const char *s)
