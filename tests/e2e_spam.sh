@@ -6,12 +6,13 @@
 # spam prompt into her own mailbox (hijackd -> sendmail -> the same Postfix -> her Maildir); the
 # 3rd in the hour locks her (spam_lock_1h), the lock's alert reaches the postmaster's mailbox and
 # her next, clean, message is refused at RCPT; bob's clean mail to outside goes, scanned and
-# counted for nothing. TAP plan "1..N", "ok ..." / "not ok ..." lines; exit status = number of
+# counted for nothing; replay of the run's Postfix log (its milter-reject lines) reaches the same
+# lock. TAP plan "1..N", "ok ..." / "not ok ..." lines; exit status = number of
 # failures. Needs root, rspamd and swaks (scripts/deps.sh test installs them).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 . "$ROOT/tests/lib.sh"
-plan 8 # the check lines below
+plan 9 # the check lines below
 HJ=$(readlink -f "$1")
 MS="$ROOT/tests/harness/mailstack.sh"
 D=$(mktemp -d /tmp/hijackd-e2es.XXXXXX); chmod 0755 "$D"
@@ -79,6 +80,9 @@ check "the lock's evidence: rspamd's GTUBE through the milter" \
 n=$(grep -c 'spam verdict {"class":"spam"' "$D/hijackd.log")
 b=$(grep -c 'spam verdict {"class":"clean".*"account":"bob@example.test"' "$D/hijackd.log")
 check "one verdict line per scanned message (spam $n, bob clean $b)" test "$n" = 3 -a "$b" = 1
+got=$("$HJ" replay --json --year "$(date +%Y)" "$D/ms/maillog" 2>/dev/null | grep '"action":"lock"')
+check "replay of the run's Postfix log reaches the same lock (its milter-reject lines: spam_lock_1h, alice)" \
+	grep -q '"account":"alice@example.test","action":"lock","rule":"spam_lock_1h"' <<<"$got"
 [ "$FAIL" = 0 ] || { echo "# hijackd log:"; tail -20 "$D/hijackd.log" | sed 's/^/#   /'; }
 finish
 exit "$FAIL"

@@ -106,6 +106,18 @@ check "the same log gzip-compressed reads the same" cmp "$T/fx.json" "$T/fxgz.js
 replay --json --stats "$T/fxin.json" - <tests/fixtures/postfix37/maillog >/dev/null
 check "the same log on stdin reads the same" cmp "$T/fx.json" "$T/fxin.json"
 
+section "spam verdicts in a log (tests/fixtures/replay: the real Postfix of e2e_spam.sh)"
+replay --json --year 2026 --stats "$T/sm.json" tests/fixtures/replay/spam-milter.log >"$T/sm.got" 2>/dev/null
+check "hijackd's milter: its verdict lines and Postfix's milter-reject, each queue ID once: the lock at the 3rd" \
+	python3 tests/check_spam_replay.py "$T/sm.got" "$T/sm.json" milter 3 0
+replay --json --year 2026 --stats "$T/se.json" tests/fixtures/replay/spam-exporter.log >"$T/se.got" 2>/dev/null
+check "rspamd as the milter: the exporter's verdict lines (one repeated, two not readable), rspamd's own reject text not counted" \
+	python3 tests/check_spam_replay.py "$T/se.got" "$T/se.json" rspamd 0 2
+grep -v 'hijackd\[' tests/fixtures/replay/spam-milter.log >"$T/sm-pf.log"
+replay --json --year 2026 "$T/sm-pf.log" 2>/dev/null | grep -q '"action":"lock","rule":"spam_lock_1h".*"queue_id":"D3750A74097".*"content":{"verdict":"spam"}' &&
+	ok "Postfix's lines alone (hijackd logging elsewhere): the same lock from the milter-reject lines, no score" ||
+	ko "Postfix's lines alone: no spam_lock_1h at D3750A74097"
+
 section "bad input"
 expect_rc() { # want_rc what command...
 	local want=$1 what=$2; shift 2

@@ -15,6 +15,7 @@
 #include "../engine/engine.h"
 #include "../postfix/logline.h"
 #include "../postfix/logparse.h"
+#include "../postfix/logverdict.h"
 #include "../postfix/qtrack.h"
 #include "../util/alloc.h"
 #include "../util/htab.h"
@@ -36,6 +37,7 @@ typedef struct replay {
     hj_engine *eng;
     qtrack *qt;
     hj_buf out;       /* decision output, flushed as it grows */
+    htab *spamq;      /* queue IDs with a content verdict counted (bounded: forgotten at once) */
     report_state rep; /* what the human report needs */
 } replay;
 
@@ -56,13 +58,60 @@ on_decision(void *ctx, const hj_decision *d)
     }
 }
 
+#define REPLAY_SPAMQ_MAX 100000 /* as the daemon's core: CORE_MAP_MAX */
+
+/* first_verdict - is this the first content verdict on its queue ID (as the daemon's core
+ * counts one per queue ID, whether its own line or Postfix's milter-reject tells it) */
+static int
+first_verdict(replay *r, const char *qid)
+{
+    int created;
+
+    if (qid == NULL || *qid == 0)
+        return 1;
+    if (r->spamq->used >= REPLAY_SPAMQ_MAX) {
+        htab_free(r->spamq, NULL);
+        r->spamq = htab_new(1024);
+    }
+    htab_put(r->spamq, qid, strlen(qid), NULL, &created);
+    return created;
+}
+
 /* on_event - queue tracker callback: events go to the engine */
 static void
 on_event(void *ctx, const hj_event *ev)
 {
     replay *r = ctx;
 
+    if (ev->type == HJ_EV_SPAM && !first_verdict(r, ev->queue_id))
+        return;
     engine_event(r->eng, ev);
+}
+
+/* own_verdict - hijackd's own "spam verdict" line: the engine's verdict as the daemon had it */
+static void
+own_verdict(replay *r, const hj_logline *l)
+{
+    lv_rec v;
+
+    if (logverdict_parse(l, &v) != 0) {
+        r->rep.verdicts_bad++;
+        return;
+    }
+    r->rep.verdicts++;
+    if (v.cls == HJ_SPAM_NONE || v.repeated)
+        return;
+    hj_event ev = {.type = HJ_EV_SPAM, .t = l->t, .tzoff = l->tzoff};
+    ev.account = v.account;
+    ev.queue_id = v.queue_id;
+    ev.client_ip = v.client_ip;
+    ev.sender = *v.sender ? v.sender : NULL;
+    ev.service = *v.service ? v.service : "hijackd";
+    ev.spam = v.cls;
+    ev.spam_score = v.score;
+    ev.spam_threshold = v.threshold;
+    ev.spam_symbols = v.symbols;
+    on_event(r, &ev);
 }
 
 /* one_line - classify and process one log line */
@@ -81,6 +130,11 @@ one_line(replay *r, hj_logclock *clk, const char *line, size_t len)
     }
     if (logline_parse(clk, line, len, &l) != 0) {
         report_note(&r->rep, REPORT_GARBLED, (hj_span){"(no syslog header)", 18}, line, len);
+        return;
+    }
+    if (logverdict_is(&l)) {
+        report_time(&r->rep, l.t, l.tzoff);
+        own_verdict(r, &l);
         return;
     }
     if (!logparse_is_postfix(&l)) {
@@ -242,8 +296,10 @@ replay_setup(replay *r)
     qtrack_conf qc = {.lifetime = r->conf->queue_id_lifetime,
                       .max_tracked = (size_t)r->conf->queue_max_tracked,
                       .local_domains = r->conf->local_domains,
-                      .nlocal = r->conf->nlocal};
+                      .nlocal = r->conf->nlocal,
+                      .spam_reject_text = r->conf->spam_reject_text};
     r->qt = qtrack_new(&qc, on_event, r);
+    r->spamq = htab_new(1024);
     report_init(&r->rep);
     return 0;
 }
@@ -275,6 +331,7 @@ replay_main(int argc, char **argv)
     if (r.rep.understood + r.rep.nkind[REPORT_UNKNOWN] == 0 && r.rep.lines > 0)
         fprintf(stderr, "hijackd replay: warning: no Postfix lines in the input\n");
     qtrack_free(r.qt);
+    htab_free(r.spamq, NULL);
     engine_free(r.eng);
     conf_free(r.conf);
     report_free(&r.rep);

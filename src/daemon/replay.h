@@ -16,6 +16,12 @@
  *	stderr when stderr is a terminal. --stats FILE also writes every
  *	count of the report as one JSON object (for scripts and tests).
  *
+ *	Anti-spam verdicts come from two kinds of line: hijackd's own
+ *	"spam verdict {JSON}" (logverdict.h: the class, score and symbols
+ *	the daemon had) and Postfix cleanup's "milter-reject: END-OF-MESSAGE"
+ *	with spam_reject_text (qtrack.h: spam, no score). Each queue ID
+ *	counts once, as in the daemon's core, whichever comes first.
+ *
  *	Exit status: 0 every input read to its end; 1 an input could not be
  *	opened or read to its end (the others are still read and reported);
  *	2 usage error; 3 configuration error.

@@ -161,6 +161,9 @@ print_lines(report_state *rs, int verbose, FILE *out)
     fprintf(out, "\nLines: %lld read from %lld file(s)\n", (long long)rs->lines,
             (long long)rs->files);
     fprintf(out, "  %-40s %10lld\n", "Postfix lines understood", (long long)rs->understood);
+    if (rs->verdicts || rs->verdicts_bad)
+        fprintf(out, "  %-40s %10lld (%lld not readable)\n", "hijackd's spam verdict lines",
+                (long long)rs->verdicts, (long long)rs->verdicts_bad);
     for (int i = REPORT__COUNT - 1; i >= 0; i--) {
         fprintf(out, "  %-40s %10lld\n", title[i], (long long)rs->nkind[i]);
         htab_walk(rs->progs[i], print_prog, &k);
@@ -243,10 +246,12 @@ report_stats_json(report_state *rs, hj_engine *eng, const qtrack_counts *qc, con
                (long long)rs->files);
     buf_printf(&b,
                "\"logins\":%lld,\"login_failures\":%lld,\"submissions\":%lld,"
-               "\"deliveries\":%lld,\"relayed\":%lld,\"rejects\":%lld,\"in_flight\":%lld,"
+               "\"deliveries\":%lld,\"relayed\":%lld,\"rejects\":%lld,\"spam_rejects\":%lld,"
+               "\"verdicts\":%lld,\"verdicts_bad\":%lld,\"in_flight\":%lld,"
                "\"forgotten\":%lld,\"orphans\":%lld,\"never_counted\":%lld,\"exempt\":%lld,",
                (long long)qc->logins, (long long)qc->login_failures, (long long)qc->submissions,
                (long long)qc->deliveries, (long long)qc->relayed, (long long)qc->rejects,
+               (long long)qc->spam_rejects, (long long)rs->verdicts, (long long)rs->verdicts_bad,
                (long long)qc->in_flight, (long long)qc->forgotten, (long long)qc->orphans,
                (long long)st->never_counted, (long long)st->exempt);
     buf_printf(&b,

@@ -35,6 +35,7 @@ typedef enum report_kind {
 
 typedef struct report_state {
     int64_t lines, empty, understood, overlong, files;
+    int64_t verdicts, verdicts_bad; /* hijackd's own "spam verdict" lines: read, not readable */
     int64_t t_first, t_last;
     int32_t tz_first, tz_last;
     int have_time;

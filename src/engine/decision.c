@@ -104,8 +104,11 @@ decision_json(const hj_decision *d, hj_buf *out)
     if (d->sig)
         json_signals(d->sig, out);
     if (d->spam != HJ_SPAM_NONE) {
-        buf_printf(out, ",\"content\":{\"verdict\":\"%s\",\"score\":%.2f,\"threshold\":%.2f",
-                   d->spam == HJ_SPAM_SPAM ? "spam" : "suspect", d->spam_score, d->spam_threshold);
+        buf_printf(out, ",\"content\":{\"verdict\":\"%s\"",
+                   d->spam == HJ_SPAM_SPAM ? "spam" : "suspect");
+        if (d->spam_score != 0 || d->spam_threshold != 0) /* both 0: a log's reject, no score */
+            buf_printf(out, ",\"score\":%.2f,\"threshold\":%.2f", d->spam_score,
+                       d->spam_threshold);
         if (d->spam_symbols && *d->spam_symbols) {
             buf_puts(out, ",\"symbols\":");
             buf_json_str(out, d->spam_symbols, strlen(d->spam_symbols));
@@ -143,8 +146,9 @@ decision_text(const hj_decision *d, hj_buf *out)
         sig_value((hj_signal)i, d->sig->value[i], out, 0);
     }
     if (d->spam != HJ_SPAM_NONE)
-        buf_printf(out, "  content %s %.2f/%.2f", d->spam == HJ_SPAM_SPAM ? "spam" : "suspect",
-                   d->spam_score, d->spam_threshold);
+        buf_printf(out, "  content %s", d->spam == HJ_SPAM_SPAM ? "spam" : "suspect");
+    if (d->spam != HJ_SPAM_NONE && (d->spam_score != 0 || d->spam_threshold != 0))
+        buf_printf(out, " %.2f/%.2f", d->spam_score, d->spam_threshold);
     if (d->client_ip && *d->client_ip)
         buf_printf(out, "  from %s[%s]", d->client_name && *d->client_name ? d->client_name : "?",
                    d->client_ip);

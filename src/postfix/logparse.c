@@ -243,8 +243,11 @@ reject_fields(hj_span m, pf_rec *r)
     r->to = angle(m, " to=<", NULL);
     r->helo = angle(m, " helo=<", NULL);
     hj_span code = find(m, "]: ");
-    if (code.p)
+    if (code.p) {
         r->dsn = upto(skip(code, 3), " ;");
+        hj_span text = skip(code, 3), end = rfind(text, "; from=<");
+        r->reply = end.p ? (hj_span){text.p, (size_t)(end.p - text.p)} : text;
+    }
 }
 
 /* smtpd_noqueue - "NOQUEUE: ..." lines */
@@ -321,6 +324,11 @@ parse_cleanup(hj_span m, pf_rec *r)
             v = upto(skip(v, 1), ">");
         r->msgid = v;
         return PF_MSGID;
+    }
+    if (pfx(rest, "milter-reject: END-OF-MESSAGE ")) { /* a milter refused the message */
+        reject_fields(rest, r);
+        r->eom_reject = 1;
+        return PF_DISCARD;
     }
     if (pfx(rest, "reject: ") || pfx(rest, "milter-reject: ") || pfx(rest, "discard: ") ||
         pfx(rest, "milter-discard: "))

@@ -52,12 +52,15 @@ typedef struct pf_rec {
     hj_span sasl_method, sasl_user;
     hj_span msgid;
     hj_span from, to, orig_to, relay, dsn, helo;
+    hj_span reply; /* a reject's text after its code, before "; from=<" (milter-reject: its
+                      milter's reply) */
     int64_t size, nrcpt;
     hj_dlv_status status;
     hj_span newqid;
     int local_agent; /* delivered by local, virtual or lmtp: a local mailbox */
     int smtp_agent;  /* delivered by smtp: to another server */
-    int eom_reject;  /* smtpd refused the whole message at END-OF-MESSAGE */
+    int eom_reject;  /* smtpd refused the whole message at END-OF-MESSAGE (a policy service),
+                        or cleanup did (a milter's verdict: milter-reject) */
 } pf_rec;
 
 int logparse_is_postfix(const hj_logline *l);

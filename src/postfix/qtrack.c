@@ -277,6 +277,35 @@ eom_attempt(qtrack *q, const hj_logline *l, qt_msg *m)
     on_qfrom_submit(q, l, m);
 }
 
+/* spam_reject - a milter's END-OF-MESSAGE refusal with hijackd's spam text: the verdict that
+ * made it, for the account (the text is compared from the reply's start, or after its enhanced
+ * status code when the configured text has none) */
+static void
+spam_reject(qtrack *q, const hj_logline *l, const pf_rec *r, const qt_msg *m)
+{
+    const char *t = q->conf.spam_reject_text;
+    char svc[128];
+
+    if (t == NULL || *t == 0 || m->account == NULL || !r->eom_reject)
+        return;
+    size_t n = strlen(t);
+    hj_span rp = r->reply;
+    int same = rp.n >= n && memcmp(rp.p, t, n) == 0;
+    if (!same && rp.n > 6 + n && rp.p[1] == '.' && rp.p[5] == ' ') /* the text without "5.7.1 " */
+        same = memcmp(rp.p + 6, t, n) == 0;
+    if (!same)
+        return;
+    hj_event ev = event_base(l, HJ_EV_SPAM);
+    ev.account = m->account;
+    ev.client_ip = m->client_ip;
+    ev.queue_id = m->qid;
+    ev.sender = m->sender;
+    ev.service = scpy(svc, sizeof(svc), l->svc);
+    ev.spam = HJ_SPAM_SPAM;
+    q->n.spam_rejects++;
+    q->fn(q->ctx, &ev);
+}
+
 static void
 on_reject(qtrack *q, const hj_logline *l, const pf_rec *r)
 {
@@ -291,6 +320,8 @@ on_reject(qtrack *q, const hj_logline *l, const pf_rec *r)
             m->sender = xstrndup(r->from.p, r->from.n);
         eom_attempt(q, l, m);
     }
+    if (m)
+        spam_reject(q, l, r, m);
     ev.account = m ? m->account : NULL;
     ev.client_ip = scpy(ip, sizeof(ip), r->client_ip);
     ev.client_name = scpy(name, sizeof(name), r->client_name);

@@ -22,6 +22,11 @@
  *	                    local domains, delivered by smtp to an outside domain,
  *	                    and not a forward (orig_to= of a local domain)
  *	  HJ_EV_REJECT      at each reject
+ *	  HJ_EV_SPAM        at a milter-reject at END-OF-MESSAGE of an authenticated
+ *	                    message whose text holds conf->spam_reject_text (hijackd's
+ *	                    own milter refused it as spam: class spam, no score), only
+ *	                    when that is set (replay; never the live follower, where
+ *	                    the milter's verdicts come first-hand)
  *	Local domains come from conf->local_domains; when that is empty they
  *	are learned from the log: the domains of SASL logins and of mail
  *	delivered by local, virtual and lmtp.
@@ -49,13 +54,14 @@ typedef struct qtrack_conf {
     size_t max_tracked;   /* messages followed at once */
     char **local_domains; /* lower-case; empty = learn from the log */
     size_t nlocal;
+    const char *spam_reject_text; /* NULL or "": no verdicts from the log */
 } qtrack_conf;
 
 typedef struct qtrack_counts {
     int64_t in_flight; /* messages followed now */
     int64_t forgotten; /* unfinished messages dropped by age or by the cap */
     int64_t orphans;   /* lines for a queue ID never seen arriving */
-    int64_t submissions, logins, login_failures, deliveries, relayed, rejects;
+    int64_t submissions, logins, login_failures, deliveries, relayed, rejects, spam_rejects;
     int64_t learned_domains;
 } qtrack_counts;
 
