@@ -29,8 +29,9 @@
 #                   behind that Postfix, alone and with the policy service (tests/e2e_milter.sh), and
 #                   as the only front end of a real Sendmail 8.17 (tests/e2e_sendmail.sh);
 #                   outgoing spam verdicts from a real rspamd through that milter: the prompt in
-#                   the user's mailbox, the lock at the 3rd (tests/e2e_spam.sh) (root only;
-#                   --no-e2e skips them)
+#                   the user's mailbox, the lock at the 3rd (tests/e2e_spam.sh), and the same
+#                   through that Sendmail (tests/e2e_sendmail_spam.sh) (root only; --no-e2e skips
+#                   them)
 #   fuzzing         each libFuzzer harness of tests/fuzz/ FUZZ_SECONDS (5) over its committed
 #                   corpus under ASan + UBSan, no crash, leak or hang (make fuzz-smoke;
 #                   skipped without clang, or with HJ_NO_FUZZ=1)
@@ -294,9 +295,10 @@ if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
 	tally timeout 300 tests/e2e_milter.sh "$HJ"
 	tally timeout 300 tests/e2e_sendmail.sh "$HJ"
 	tally timeout 300 tests/e2e_spam.sh "$HJ"
+	tally timeout 300 tests/e2e_sendmail_spam.sh "$HJ"
 else
 	why="needs root"; [ "$E2E" = 0 ] && why="--no-e2e: the real Postfix + Dovecot run in the first pass only"
-	for e in "real Postfix run" e2e_policy.sh e2e_detect.sh e2e_queue.sh e2e_notify.sh e2e_milter.sh e2e_sendmail.sh e2e_spam.sh; do skip "$e ($why)"; done
+	for e in "real Postfix run" e2e_policy.sh e2e_detect.sh e2e_queue.sh e2e_notify.sh e2e_milter.sh e2e_sendmail.sh e2e_spam.sh e2e_sendmail_spam.sh; do skip "$e ($why)"; done
 fi
 
 echo

@@ -5,9 +5,12 @@ Python smtplib, AUTH PLAIN when USER is given (not empty), from SOURCE_IP when g
 Sendmail lets any client on 127.0.0.1 relay without AUTH, not one on 127.0.0.2). Prints one JSON
 line: the reply code and text of each step it reached ("auth", "mail", "rcpt", "data"), and
 "queue_id" (the id in Sendmail's 250 after DATA). Exit status 0 when the message was accepted,
-1 when a step was refused, 2 on a connection error. Used by tests/sendmail/selftest.sh.
+1 when a step was refused, 2 on a connection error. SEND_BODY=TEXT in the environment: the body
+(default "hello"; newlines become CRLF). Used by tests/sendmail/selftest.sh, tests/e2e_sendmail.sh,
+tests/e2e_sendmail_spam.sh (a GTUBE body).
 """
 import json
+import os
 import re
 import smtplib
 import sys
@@ -38,7 +41,8 @@ def main():
                 out["auth"] = [e.smtp_code, e.smtp_error.decode("utf-8", "replace")]
                 print(json.dumps(out))
                 return 1
-        body = ("From: %s\r\nTo: %s\r\nSubject: tests/sendmail\r\n\r\nhello\r\n" % (sender, rcpt)).encode()
+        text = os.environ.get("SEND_BODY", "hello").replace("\r\n", "\n").replace("\n", "\r\n")
+        body = ("From: %s\r\nTo: %s\r\nSubject: tests/sendmail\r\n\r\n%s\r\n" % (sender, rcpt, text)).encode()
         ok = step(out, "mail", lambda: s.mail(sender)) == 250
         ok = ok and step(out, "rcpt", lambda: s.rcpt(rcpt)) in (250, 251)
         ok = ok and step(out, "data", lambda: s.data(body)) == 250
