@@ -419,6 +419,79 @@ def test_http_host(d):
     report(ok == [200] * 3, "... localhost and 127.0.0.1, any case, with or without the port: %s" % ok)
 
 
+def http_conn(d):
+    s = socket.create_connection(("127.0.0.1", d.http), timeout=5)
+    return s
+
+
+def http_raw(d, data, s=None):
+    """data on a new connection (or s), everything the daemon sends until it closes; b"" for a
+    connection closed unanswered (or reset: closed with our bytes unread)"""
+    s = s or http_conn(d)
+    got = b""
+    try:
+        s.sendall(data)
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            got += c
+    except OSError:
+        pass
+    s.close()
+    return got
+
+
+def refused(d):
+    """a request on one more connection is not answered (closed, or 503)"""
+    got = http_raw(d, b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                   b"Authorization: Bearer " + READ.encode() + b"\r\n\r\n")
+    return got == b"" or got.startswith(b"HTTP/1.1 503"), got[:40]
+
+
+def metric(body, name):
+    m = re.search(r"^%s (\d+)$" % re.escape(name), body, re.M)
+    return int(m.group(1)) if m else None
+
+
+def test_http_cap(state):
+    """Issue 13, finding 14: http_max_connections caps the HTTP connections open at once; one
+    more is closed unread, counted in hijackd_http_refused_total, logged at most once per 10 s;
+    a connection is uncounted once, whoever closes it."""
+    d = Daemon(state, "http_max_connections=4")
+    idle = [http_conn(d) for _ in range(4)]
+    time.sleep(0.3)
+    r = [refused(d) for _ in range(3)]
+    report(all(x[0] for x in r), "http_max_connections=4: with 4 idle connections open, a 5th is "
+           "closed unanswered, 3 times (%s)" % [x[1] for x in r])
+    report(open(d.log, errors="replace").read().count("http_max_connections") == 1,
+           "  ... logged once for the 3")
+    idle.pop(0).close()  # closed by the client
+    served = http_raw(d, b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                      b"Authorization: Bearer " + READ.encode() + b"\r\n\r\n", idle.pop(0))
+    bad = http_raw(d, b"NOT HTTP AT ALL\r\n\r\n", idle.pop(0))  # closed by the server, 400
+    time.sleep(0.3)
+    idle += [http_conn(d) for _ in range(3)]
+    time.sleep(0.3)
+    r = refused(d)
+    report(served.startswith(b"HTTP/1.1 200") and bad.startswith(b"HTTP/1.1 400") and r[0],
+           "  ... closed by the client, after Connection: close, after a malformed request: each "
+           "uncounted once (3 new fill the cap again, one more is refused: %s %s %s)"
+           % (served[:12], bad[:12], r[1]))
+    idle.pop().close()
+    time.sleep(0.3)
+    st, _, _ = d.api("GET", "/api/status", token=READ)
+    report(st == 200, "  ... once one closes, a request is answered (%s)" % st)
+    st, _, body = d.api("GET", "/metrics", token=None)
+    n, now = metric(body, "hijackd_http_refused_total"), metric(body, "hijackd_http_connections")
+    report(st == 200 and n == 4 and now == 4,
+           "  ... /metrics: hijackd_http_refused_total 4, hijackd_http_connections 4 (3 idle and "
+           "this one): %s, %s" % (n, now))
+    for s in idle:
+        s.close()
+    d.stop()
+
+
 GROUPS = (  # name, how many checks it prints, the checks (the plan is the sum)
     ("configuration", 1, group_config),
     ("start", 1, group_start),
@@ -427,6 +500,7 @@ GROUPS = (  # name, how many checks it prints, the checks (the plan is the sum)
     ("http", 12, lambda run: test_http(run.d)),
     ("http query", 4, lambda run: test_http_query(run.d)),
     ("http host", 2, lambda run: test_http_host(run.d)),
+    ("http cap", 5, lambda run: test_http_cap(tempfile.mkdtemp(prefix="hijackd-at."))),
     ("metrics", 1, lambda run: test_metrics(run.d)),
     ("exempt", 2, lambda run: test_exempt(run.d)),
     ("restart", 2, group_restart),

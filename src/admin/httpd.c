@@ -4,6 +4,7 @@
 #include "httpd.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
@@ -28,10 +29,18 @@
 #define HTTP_MAX_BODY 16384
 #define HTTP_MAX_VERDICT 65536 /* an exporter POST: its symbols, headers and hashes */
 #define HTTP_MAX_FILE (4 * 1024 * 1024)
+#define HTTP_WARN_EVERY 10 /* s between two warnings of refused connections */
 
 struct httpd {
     admin_env *A;
     struct evhttp *http;
+    struct event *settle;       /* runs once evhttp has set up the connections just accepted */
+    struct bufferevent **fresh; /* their bufferevents (one reference each) until it has run */
+    size_t nfresh, cfresh;
+    int64_t now, max;  /* connections open, and the cap (http_max_connections) */
+    int64_t refused;   /* connections refused at the cap, since the start */
+    int64_t warned_at; /* CLOCK_MONOTONIC s of the last warning; refused then */
+    int64_t warned_refused;
     char host[256], host_br[260]; /* http_listen's address, and in brackets (IPv6) */
 };
 
@@ -282,7 +291,8 @@ static void
 on_metrics(httpd *h, struct evhttp_request *req)
 {
     admin_env *A = h->A;
-    metrics_src g = {.C = A->C, .pp = A->pp, .mf = A->mf, .ms = A->ms, .started = A->started};
+    metrics_src g = {.C = A->C, .pp = A->pp, .mf = A->mf, .ms = A->ms, .started = A->started,
+                     .http_now = h->now, .http_refused = h->refused};
     hj_buf out = HJ_BUF_INIT;
 
     if (core_conf(A->C)->metrics_need_token && role(h, req) == ROLE_NONE)
@@ -404,6 +414,110 @@ on_request(struct evhttp_request *req, void *arg)
     on_file(h, req, path + 1);
 }
 
+/*
+ * The connection cap. libevent 2.1 has no evhttp_set_max_connections() nor a callback for a new
+ * connection (both are 2.2's): evhttp accepts by itself and hands us a connection only with a
+ * whole request, so an idle one would never be seen. Its one hook per accepted connection is
+ * evhttp_set_bevcb(), called before the evhttp_connection exists. So new_bev() makes the
+ * bufferevent, keeps a reference and activates the settle event, which runs in the same pass
+ * of the loop, after evhttp's accept callback and before any read of the socket. settle_one()
+ * then finds the evhttp_connection as the argument evhttp set on its bufferevent's callbacks
+ * (http.c's evhttp_connection_base_bufferevent_new(), 2.1 and 2.2 alike), and either counts it
+ * with a close callback, which evhttp_connection_free() calls once, whatever closes it (the
+ * client, a timeout, the server after its reply or a malformed request, evhttp_free()), or
+ * frees it unread. Our own evconnlistener could not hand an accepted socket to evhttp: 2.1
+ * has no public call for that.
+ */
+
+/* conn_closed - one connection less (evhttp is freeing it) */
+static void
+conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+    httpd *h = arg;
+
+    (void)evcon;
+    h->now--;
+}
+
+/* mono_s - the monotonic clock's seconds */
+static int64_t
+mono_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+/* refuse - a connection over the cap: counted, logged at most once per HTTP_WARN_EVERY s, freed
+ * before evhttp reads a byte of it */
+static void
+refuse(httpd *h, struct evhttp_connection *evcon)
+{
+    int64_t t = mono_s();
+
+    h->refused++;
+    if (h->warned_refused == 0 || t - h->warned_at >= HTTP_WARN_EVERY) {
+        log_warn("http: %lld connections already (http_max_connections): refusing more until one "
+                 "closes (%lld refused since the last warning; %lld in all)",
+                 (long long)h->now, (long long)(h->refused - h->warned_refused),
+                 (long long)h->refused);
+        h->warned_at = t;
+        h->warned_refused = h->refused;
+    }
+    evhttp_connection_free(evcon);
+}
+
+/* settle_one - count a connection evhttp has just set up, or refuse it at the cap */
+static void
+settle_one(httpd *h, struct bufferevent *bev)
+{
+    bufferevent_data_cb rd;
+    void *evcon;
+
+    bufferevent_getcb(bev, &rd, NULL, NULL, &evcon);
+    if (rd == NULL) /* evhttp gave it up already (freed: its callbacks are cleared) */
+        return;
+    if (h->now >= h->max)
+        return refuse(h, evcon);
+    h->now++;
+    evhttp_connection_set_closecb(evcon, conn_closed, h);
+}
+
+static void
+on_settle(evutil_socket_t fd, short what, void *arg)
+{
+    httpd *h = arg;
+
+    (void)fd, (void)what;
+    for (size_t i = 0; i < h->nfresh; i++) {
+        settle_one(h, h->fresh[i]);
+        bufferevent_decref(h->fresh[i]);
+    }
+    h->nfresh = 0;
+}
+
+/* new_bev - the bufferevent of a connection evhttp has just accepted (as evhttp would make it:
+ * no fd yet, not closing it on free), noted for on_settle. NULL: evhttp tries its own, which
+ * goes uncounted, never refused. */
+static struct bufferevent *
+new_bev(struct event_base *base, void *arg)
+{
+    httpd *h = arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
+
+    if (bev == NULL)
+        return NULL;
+    if (h->nfresh == h->cfresh) {
+        h->cfresh = h->cfresh ? 2 * h->cfresh : 16;
+        h->fresh = xrealloc(h->fresh, h->cfresh * sizeof(*h->fresh));
+    }
+    bufferevent_incref(bev);
+    h->fresh[h->nfresh++] = bev;
+    event_active(h->settle, 0, 0);
+    return bev;
+}
+
 httpd *
 httpd_new(struct event_base *base, admin_env *A, char *err, size_t errlen)
 {
@@ -419,7 +533,14 @@ httpd_new(struct event_base *base, admin_env *A, char *err, size_t errlen)
     h->A = A;
     snprintf(h->host, sizeof(h->host), "%s", host);
     snprintf(h->host_br, sizeof(h->host_br), "[%s]", host);
+    h->max = core_conf(A->C)->http_max_connections;
+    if ((h->settle = event_new(base, -1, 0, on_settle, h)) == NULL) {
+        snprintf(err, errlen, "http_listen %s: out of memory", listen);
+        free(h);
+        return NULL;
+    }
     h->http = evhttp_new(base);
+    evhttp_set_bevcb(h->http, new_bev, h);
     evhttp_set_max_body_size(h->http, HTTP_MAX_VERDICT + 1024);
     evhttp_set_max_headers_size(h->http, 16384);
     evhttp_set_timeout(h->http, 30);
@@ -443,5 +564,8 @@ httpd_free(httpd *h)
     if (h == NULL)
         return;
     evhttp_free(h->http);
+    on_settle(-1, 0, h); /* drops the references still held (nothing is left to count) */
+    event_free(h->settle);
+    free(h->fresh);
     free(h);
 }

@@ -19,7 +19,10 @@
  *	parameters: it runs as a reader.
  *	/metrics: Prometheus' text format (a token only with metrics_token).
  *	Anything else: a file of web_dir by its plain name (/ = index.html),
- *	.html .js .css .png .svg only. Runs on the daemon's loop.
+ *	.html .js .css .png .svg only. At most http_max_connections
+ *	connections are open at once (idle ones too): one more is closed
+ *	unread, counted (hijackd_http_refused_total) and logged at most once
+ *	per 10 s. Runs on the daemon's loop.
  */
 #ifndef HJ_HTTPD_H
 #define HJ_HTTPD_H

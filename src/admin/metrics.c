@@ -139,6 +139,15 @@ format_milter(const metrics_src *g, hj_buf *out)
         format_scans(g, out);
 }
 
+/* format_http - the HTTP side's connections */
+static void
+format_http(const metrics_src *g, hj_buf *out)
+{
+    gauge(out, "hijackd_http_connections", "gauge", "HTTP connections open now", g->http_now);
+    gauge(out, "hijackd_http_refused_total", "counter",
+          "HTTP connections closed unread at http_max_connections", g->http_refused);
+}
+
 /* format_verdicts - the core's verdicts, whatever front end asked; the content verdicts */
 static void
 format_verdicts(const core_stats *st, hj_buf *out)
@@ -201,6 +210,7 @@ metrics_format(const metrics_src *g, hj_buf *out)
     if (g->pp)
         pfpolicy_counts(g->pp, pair_one, &pq);
     format_milter(g, out);
+    format_http(g, out);
     format_verdicts(st, out);
     head(out, pc.name, "counter", "decisions by rule and action");
     core_decisions(g->C, pair_one, &pc);

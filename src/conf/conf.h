@@ -113,6 +113,7 @@ typedef struct hj_conf {
     int http_allow_remote; /* http_listen may be off loopback */
     char **http_hosts;     /* Host names the HTTP side answers to, besides its own address */
     size_t nhttp_hosts;
+    int64_t http_max_connections; /* HTTP connections open at once */
     char *http_token_read; /* bearer tokens; "" = that role is off */
     char *http_token_admin;
     int metrics_need_token;   /* /metrics asks for a token too */

@@ -525,6 +525,10 @@ const conf_setting conf_settings[] = {
         .type = "list of host names",
         .more = "A request with any other Host (a web page that resolves its own name to "
                 "127.0.0.1: DNS rebinding) or none gets 421. The port is not compared."),
+    SET("http_max_connections", "256", INT(CF(http_max_connections), 1, 100000),
+        "daemon: HTTP connections (API, dashboard, /metrics) open at once; more are closed "
+        "unread (logged, counted in /metrics)",
+        .flags = CONF_F_RESTART),
     SET("http_token_read", "", STR(http_token_read),
         "daemon: the API's read-only bearer token (16+ characters); empty: no read-only access",
         .check = conf_check_token, .type = "empty or 16+ printable characters"),

@@ -204,6 +204,7 @@ test_defaults(void **state)
     assert_string_equal(c->policy_allow_users[0], "postfix");
     assert_string_equal(c->control_read_group, "");
     assert_int_equal(c->control_max_connections, 32);
+    assert_int_equal(c->http_max_connections, 256);
     assert_string_equal(c->http_token_read, "");
     assert_non_null(strstr(c->notice_template, "Subject: "));
     assert_int_equal(c->nunlock_admins, 0);
