@@ -12,7 +12,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 . "$ROOT/tests/lib.sh"
-plan 9 # the check lines below
+plan 10 # the check lines below
 HJ=$(readlink -f "$1")
 MS="$ROOT/tests/harness/mailstack.sh"
 D=$(mktemp -d /tmp/hijackd-e2es.XXXXXX); chmod 0755 "$D"
@@ -69,6 +69,7 @@ check "GTUBE through the real Postfix, judged by the real rspamd: 3 of 3 refused
 	test "$refused" = 3
 check "the outgoing spam prompt is in alice's own mailbox (through the real Postfix)" \
 	mailbox_has alice "^Subject: Mail sent from your account alice@example.test looked like spam"
+check "  ... naming the message's subject" mailbox_has alice "^    Subject: e2e spam"
 n_prompts=$(grep -ls "looked like spam" "$D/ms/mail/example.test/alice/new/"* 2>/dev/null | wc -l)
 check "one prompt for three spam messages in an hour ($n_prompts)" test "$n_prompts" = 1
 check "the 3rd locked her (spam_lock_1h): the alert is in the postmaster's mailbox" \

@@ -276,7 +276,7 @@ on_verdict(httpd *h, struct evhttp_request *req)
     if (rc != 0)
         return send_error(req, 400, v.detail);
     core_spam sp = {.account = m.user, .queue_id = m.qid, .client_ip = m.ip, .sender = m.from,
-                    .service = "rspamd"};
+                    .service = "rspamd", .subject = m.subject};
     milterscan_core_spam(&v, &sp, symbols, sizeof(symbols));
     core_spam_verdict(h->A->C, &sp, (int64_t)time(NULL), &cv);
     send_json(req, 200, json_pack("{s:s,s:s,s:s}", "account", m.user, "class",

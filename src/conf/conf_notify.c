@@ -24,6 +24,9 @@
 const char *const conf_notice_vars[] = {"account", "action",  "rule", "time",
                                         "until",   "contact", "host"};
 const size_t conf_notice_nvars = sizeof(conf_notice_vars) / sizeof(conf_notice_vars[0]);
+/* the spam prompt's: the notice's and the message's subject */
+static const char *const prompt_vars[] = {"account", "action",  "rule", "time",
+                                          "until",   "contact", "host", "subject"};
 
 /* the built-in user notice (user_notice_template = "") */
 static const char notice_default[] =
@@ -52,8 +55,11 @@ static const char prompt_default[] =
     "Hello,\n"
     "\n"
     "at {time} the mail server {host} judged a message sent from your\n"
-    "account {account} to be spam (rule {rule}). If more such messages\n"
-    "follow, sending from your account will be locked.\n"
+    "account {account} to be spam (rule {rule}):\n"
+    "\n"
+    "    Subject: {subject}\n"
+    "\n"
+    "If more such messages follow, sending from your account will be locked.\n"
     "\n"
     "If you did not send it, someone else may be sending with your password:\n"
     "  1. Change your mail password now, from a computer you trust.\n"
@@ -123,7 +129,8 @@ conf_set_alert_on(hj_conf *c, const char *v, char *err, size_t errlen)
 
 /* set_template - a mail template from file v (or the built-in one) into *dst, checked */
 static int
-set_template(char **dst, const char *builtin, const char *v, char *err, size_t errlen)
+set_template(char **dst, const char *builtin, const char *const *vars, size_t nvars, const char *v,
+             char *err, size_t errlen)
 {
     char *text = *v ? conf_read_file(v, err, errlen) : xstrdup(builtin);
     char why[200];
@@ -138,7 +145,7 @@ set_template(char **dst, const char *builtin, const char *v, char *err, size_t e
         free(text);
         return -1;
     }
-    if (tmpl_check(text, conf_notice_vars, conf_notice_nvars, why, sizeof(why)) != 0) {
+    if (tmpl_check(text, vars, nvars, why, sizeof(why)) != 0) {
         snprintf(err, errlen, "%s: %s", v, why);
         free(text);
         return -1;
@@ -151,13 +158,15 @@ set_template(char **dst, const char *builtin, const char *v, char *err, size_t e
 int
 conf_set_notice_template(hj_conf *c, const char *v, char *err, size_t errlen)
 {
-    return set_template(&c->notice_template, notice_default, v, err, errlen);
+    return set_template(&c->notice_template, notice_default, conf_notice_vars, conf_notice_nvars, v,
+                        err, errlen);
 }
 
 int
 conf_set_prompt_template(hj_conf *c, const char *v, char *err, size_t errlen)
 {
-    return set_template(&c->spam_prompt_template, prompt_default, v, err, errlen);
+    return set_template(&c->spam_prompt_template, prompt_default, prompt_vars,
+                        sizeof(prompt_vars) / sizeof(prompt_vars[0]), v, err, errlen);
 }
 
 int

@@ -597,8 +597,8 @@ const conf_setting conf_settings[] = {
         "actions mail the account the outgoing spam prompt; empty = none",
         .flags = CONF_F_NOTIFY, .type = "list of warn, throttle, lock"),
     SET("spam_prompt_template", "", CUSTOM(conf_set_prompt_template),
-        "notify: the outgoing spam prompt: a file like user_notice_template, the same "
-        "placeholders; empty = built-in",
+        "notify: the outgoing spam prompt: a file like user_notice_template, its "
+        "placeholders and {subject} (the message's); empty = built-in",
         CF(spam_prompt_template), .flags = CONF_F_FILE | CONF_F_NOTIFY, .type = "file or empty",
         .more = "The built-in prompt tells the user a message looked like spam, that more will "
                 "lock the account, and what to do. The rule spam_warn (a warning at an account's "

@@ -497,8 +497,10 @@ core_spam_class_name(core_spam_class c)
 static void
 spam_log(core *C, const core_spam *s, double score, int repeated)
 {
-    const char *keys[] = {"account", "queue_id", "client_ip", "sender", "service", "symbols"};
-    const char *vals[] = {s->account, s->queue_id, s->client_ip, s->sender, s->service, s->symbols};
+    const char *keys[] = {"account", "queue_id", "client_ip", "sender",
+                          "service", "symbols",  "subject"};
+    const char *vals[] = {s->account, s->queue_id, s->client_ip, s->sender,
+                          s->service, s->symbols,  s->subject};
 
     buf_reset(&C->scratch);
     buf_printf(&C->scratch, "{\"class\":\"%s\",\"score\":%.2f,\"threshold\":%.2f",
@@ -552,6 +554,7 @@ core_spam_verdict(core *C, const core_spam *s, int64_t now, core_verdict *v)
         ev.spam_score = score;
         ev.spam_threshold = isfinite(s->threshold) ? s->threshold : 0.0;
         ev.spam_symbols = s->symbols;
+        ev.spam_subject = s->subject;
         WITH_CALL(C, &k, engine_event(C->eng, &ev));
     }
     verdict_of(C, &m, engine_state(C->eng, s->account, now, NULL), &k, now, v);

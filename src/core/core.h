@@ -139,6 +139,7 @@ typedef struct core_spam {
     core_spam_class cls;
     double score, threshold; /* the engine's, as it reported them */
     const char *symbols;     /* "NAME(score) ...", the rules that fired */
+    const char *subject;     /* the message's Subject:, for the prompt and the alert */
 } core_spam;
 
 /* one message (or one recipient) of an account, as a front end saw it; strings borrowed */

@@ -111,6 +111,7 @@ own_verdict(replay *r, const hj_logline *l)
     ev.spam_score = v.score;
     ev.spam_threshold = v.threshold;
     ev.spam_symbols = v.symbols;
+    ev.spam_subject = v.subject;
     on_event(r, &ev);
 }
 

@@ -113,6 +113,10 @@ decision_json(const hj_decision *d, hj_buf *out)
             buf_puts(out, ",\"symbols\":");
             buf_json_str(out, d->spam_symbols, strlen(d->spam_symbols));
         }
+        if (d->spam_subject && *d->spam_subject) {
+            buf_puts(out, ",\"subject\":");
+            buf_json_str(out, d->spam_subject, strlen(d->spam_subject));
+        }
         buf_putc(out, '}');
     }
     if (d->scope == HJ_S_ACCOUNT)

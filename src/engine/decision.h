@@ -57,6 +57,7 @@ typedef struct hj_decision {
     hj_spam_class spam;    /* a content verdict triggered it: the engine's judgement */
     double spam_score, spam_threshold;
     const char *spam_symbols;
+    const char *spam_subject;
 } hj_decision;
 
 void decision_json(const hj_decision *d, hj_buf *out);

@@ -457,6 +457,7 @@ decision_base(const hj_entity *x, const hj_event *ev, hj_decision *d)
         d->spam_score = ev->spam_score;
         d->spam_threshold = ev->spam_threshold;
         d->spam_symbols = ev->spam_symbols;
+        d->spam_subject = ev->spam_subject;
     }
     d->nips = x->nips;
     memcpy(d->ips, x->ips, sizeof(x->ips[0]) * (size_t)x->nips);

@@ -25,8 +25,8 @@
  *	                  sent (the milter's scan, rspamd's exporter): account,
  *	                  queue_id, client, sender, service; spam (HJ_SPAM_SPAM or
  *	                  HJ_SPAM_SUSPECT: clean mail is not an event), the engine's
- *	                  score and threshold and its symbols ("NAME(score) ...")
- *	                  as the decision's evidence. Feeds the spam and
+ *	                  score and threshold, its symbols ("NAME(score) ...") and
+ *	                  the message's subject as the decision's evidence. Feeds the spam and
  *	                  spam_suspect metrics; the message itself was counted by
  *	                  its HJ_EV_SUBMIT.
  */
@@ -83,6 +83,7 @@ typedef struct hj_event {
     hj_spam_class spam;    /* SPAM */
     double spam_score, spam_threshold;
     const char *spam_symbols;
+    const char *spam_subject; /* SPAM: the message's Subject:, evidence only */
 } hj_event;
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../postfix/policy.h"
@@ -41,6 +42,7 @@ typedef struct msess {
     milter_neg neg;
     char client_ip[64], client_name[256], helo[256]; /* the SMTP session */
     char account[STORE_NAME_MAX], sender[330], qid[32];
+    char subject[200];   /* the message's Subject: (cut, control bytes as '?'), for the prompt */
     int64_t nrcpt, size; /* the message: recipients taken, bytes seen */
 } msess;
 
@@ -55,13 +57,13 @@ copy(hj_span s, char *buf, size_t cap)
 typedef struct scanjob {
     msess *s;
     milterfront *mf;
-    char account[STORE_NAME_MAX], qid[32], client_ip[64], sender[330]; /* the message's */
+    char account[STORE_NAME_MAX], qid[32], client_ip[64], sender[330], subject[200];
 } scanjob;
 
 static void
 message_reset(msess *s)
 {
-    s->account[0] = s->sender[0] = s->qid[0] = 0;
+    s->account[0] = s->sender[0] = s->qid[0] = s->subject[0] = 0;
     s->nrcpt = s->size = 0;
     milterscan_reset(s->mf->sc, &s->scan);
 }
@@ -227,7 +229,7 @@ count_verdict(const scanjob *job, const scan_verdict *v)
     char symbols[400];
     core_verdict cv;
     core_spam sp = {.account = job->account, .queue_id = job->qid, .client_ip = job->client_ip,
-                    .sender = job->sender, .service = "milter"};
+                    .sender = job->sender, .service = "milter", .subject = job->subject};
 
     milterscan_core_spam(v, &sp, symbols, sizeof(symbols));
     core_spam_verdict(job->mf->C, &sp, (int64_t)time(NULL), &cv);
@@ -267,6 +269,7 @@ scan(msess *s)
     memcpy(job->qid, s->qid, sizeof(job->qid));
     memcpy(job->client_ip, s->client_ip, sizeof(job->client_ip));
     memcpy(job->sender, s->sender, sizeof(job->sender));
+    memcpy(job->subject, s->subject, sizeof(job->subject));
     s->job = job;
     int rc = milterscan_start(s->mf->sc, &s->scan, &env, on_scanned, job);
     if (rc == 1)
@@ -368,6 +371,8 @@ step(msess *s, const milter_cmd *c, hj_buf *out, int *stage)
         return on_rcpt(s, c, out);
     case MILTER_CMD_HEADER: /* the size as the queue file will have it: "name: value\r\n" */
         s->size += (int64_t)(c->arg.n + c->value.n + 4);
+        if (c->arg.n == 7 && strncasecmp(c->arg.p, "subject", 7) == 0 && !s->subject[0])
+            copy(c->value, s->subject, sizeof(s->subject));
         hold_bytes(s, c->arg, c->value);
         return RP_NONE;
     case MILTER_CMD_EOH:

@@ -106,6 +106,29 @@ list(json_t *a, size_t max, hj_buf *out)
     }
 }
 
+/* content - what the anti-spam engine judged, when its verdict made the decision */
+static void
+content(json_t *d, hj_buf *out)
+{
+    json_t *c = json_object_get(d, "content");
+    static const char *const keys[] = {"subject", "symbols"};
+
+    if (!json_is_object(c))
+        return;
+    buf_printf(out, "  the anti-spam engine (through %s) judged the message %s", str(d, "service", "?"),
+               str(c, "verdict", "?"));
+    if (json_is_number(json_object_get(c, "score")))
+        buf_printf(out, ", score %.2f of %.2f", json_number_value(json_object_get(c, "score")),
+                   json_number_value(json_object_get(c, "threshold")));
+    buf_printf(out, ", queue ID %s\n", str(d, "queue_id", "?"));
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (*str(c, keys[i], "")) {
+            buf_printf(out, "  %s: ", keys[i]);
+            buf_put_safe(out, str(c, keys[i], ""));
+            buf_putc(out, '\n');
+        }
+}
+
 /* why - the rule, the count and the signals */
 static void
 why(json_t *inc, hj_buf *out)
@@ -132,6 +155,7 @@ why(json_t *inc, hj_buf *out)
     if (!first)
         buf_printf(out, " (its score: %lld%s)\n", dnum(inc, "score"),
                    dnum(inc, "score") > 0 ? "" : ", too few kinds of evidence agreed to score");
+    content(d, out);
     if (json_is_true(json_object_get(inc, "escalated")))
         buf_puts(out, "  escalated: locked again soon after an automatic unlock, so this lock\n"
                       "  has no automatic unlock: only an admin lifts it\n");
@@ -323,13 +347,15 @@ alert_notice(const alert_conf *c, json_t *inc, hj_buf *out)
 {
     const char *action = str(inc, "action", "");
     const char *until = *str(inc, "until", "") ? str(inc, "until", "") : "until an admin lifts it";
+    json_t *content = json_object_get(json_object_get(inc, "decision"), "content");
     tmpl_var v[] = {{"account", str(inc, "account", "")},
                     {"action", past(action)},
                     {"rule", str(inc, "rule", "")},
                     {"time", str(inc, "ts", "")},
                     {"until", until},
                     {"contact", c->contact},
-                    {"host", str(inc, "host", "")}};
+                    {"host", str(inc, "host", "")},
+                    {"subject", str(content, "subject", "(no subject)")}};
     hj_buf subj = HJ_BUF_INIT, text = HJ_BUF_INIT;
     const char *t = c->notice_template + 8; /* after "Subject:" (checked at load time) */
     const char *body = strstr(t, "\n\n");

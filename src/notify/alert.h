@@ -29,8 +29,11 @@
  *	JSON. n > 1 is a digest: one subject counting the incidents and a
  *	shorter section per incident (its commands and token included).
  *	alert_notice() appends the user notice for inc from c->notice_template
- *	(placeholders as conf_notice_vars), addressed to the account; the
+ *	(placeholders as conf_notice_vars, and {subject}: the subject of the
+ *	message an anti-spam verdict was about), addressed to the account; the
  *	mailer hands it a copy with the prompt template for a spam prompt.
+ *	An alert about such a decision says what the engine judged: verdict,
+ *	score, queue ID, subject and symbols.
  *	alert_address_ok() says whether an account name is one bare mail
  *	address that a notice may go to: local@domain, one '@', at most 254
  *	bytes, no blank, control byte, comma, angle bracket, quote or other

@@ -79,6 +79,7 @@ logverdict_parse(const hj_logline *l, lv_rec *out)
         str(o, "sender", out->sender, sizeof(out->sender));
         str(o, "service", out->service, sizeof(out->service));
         str(o, "symbols", out->symbols, sizeof(out->symbols));
+        str(o, "subject", out->subject, sizeof(out->subject));
         out->score = num(o, "score");
         out->threshold = num(o, "threshold");
         out->repeated = json_is_true(json_object_get(o, "repeated"));

@@ -9,7 +9,7 @@
  *	The daemon logs one line per anti-spam verdict (core.h,
  *	core_spam_verdict): program "hijackd", message "spam verdict " and a
  *	JSON object with class, score, threshold, account, queue_id,
- *	client_ip, sender, service, symbols and, for a queue ID that had a
+ *	client_ip, sender, service, symbols, subject and, for a queue ID that had a
  *	verdict before, "repeated": true. logverdict_is() says whether a line
  *	is one; logverdict_parse() reads it into out (every string copied,
  *	cut to its field's room) and returns 0, or -1 for a line that
@@ -30,6 +30,7 @@ typedef struct lv_rec {
     int repeated;
     double score, threshold;
     char account[320], queue_id[64], client_ip[64], sender[320], service[32], symbols[400];
+    char subject[200];
 } lv_rec;
 
 int logverdict_is(const hj_logline *l);
