@@ -277,13 +277,13 @@ const conf_setting conf_settings[] = {
         "delivery outcomes"),
     SET("score_weights",
         "novel_network=3, unknown_client=1, novel_client=2, novel_domains=1, freemail=1, "
-        "above_normal=2, ip_diversity=2, failed_logins=3, similar_sizes=1",
+        "above_normal=2, ip_diversity=2, failed_logins=3, similar_sizes=1, spam_verdicts=3",
         CUSTOM(conf_set_score_weights),
         "score: the weight of each signal (0 = off); docs/DETECTION.md",
         .type = "list of signal=N (N 0..1000)"),
-    SET("score_min_kinds", "2", INT(PF(sig.min_kinds), 1, 4),
+    SET("score_min_kinds", "2", INT(PF(sig.min_kinds), 1, 5),
         "score: a message scores only when signals of this many kinds agree (where from, sent by, "
-        "what, logins; 1 to 4)"),
+        "what, logins, the anti-spam engine's verdicts; 1 to 5)"),
     SET("signal_window", "1h", TIME(PF(sig.window), 1, 0),
         "score: how far back the signals look (failed logins, networks, sizes, recipients)"),
     SET("profile_learn_time", "2d", TIME(PF(sig.learn_time), 1, 0),

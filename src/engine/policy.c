@@ -36,13 +36,14 @@ static const char *const signal_names[HJ_SIG__COUNT] = {
     [HJ_SIG_NOVEL_CLIENT] = "novel_client",   [HJ_SIG_NOVEL_DOMAINS] = "novel_domains",
     [HJ_SIG_FREEMAIL] = "freemail",           [HJ_SIG_ABOVE_NORMAL] = "above_normal",
     [HJ_SIG_IP_DIVERSITY] = "ip_diversity",   [HJ_SIG_FAILED_LOGINS] = "failed_logins",
-    [HJ_SIG_SIMILAR_SIZES] = "similar_sizes",
+    [HJ_SIG_SIMILAR_SIZES] = "similar_sizes", [HJ_SIG_SPAM_VERDICTS] = "spam_verdicts",
 };
 /* the default weights: a network never used before and failed logins weigh most */
 static const int signal_weights[HJ_SIG__COUNT] = {
     [HJ_SIG_NOVEL_NETWORK] = 3, [HJ_SIG_UNKNOWN_CLIENT] = 1, [HJ_SIG_NOVEL_CLIENT] = 2,
     [HJ_SIG_NOVEL_DOMAINS] = 1, [HJ_SIG_FREEMAIL] = 1,       [HJ_SIG_ABOVE_NORMAL] = 2,
     [HJ_SIG_IP_DIVERSITY] = 2,  [HJ_SIG_FAILED_LOGINS] = 3,  [HJ_SIG_SIMILAR_SIZES] = 1,
+    [HJ_SIG_SPAM_VERDICTS] = 3,
 };
 static const char *const action_names[HJ_A__COUNT] = {
     [HJ_A_WARN] = "warn",   [HJ_A_THROTTLE] = "throttle", [HJ_A_LOCK] = "lock",
@@ -520,6 +521,7 @@ signal_counters(hj_policy *p)
         [HJ_SC_FAILED_IP] = {HJ_M_FAILED_LOGINS, 0, HJ_C_ANY, HJ_S_IP, HJ_N_ANY, 0},
         [HJ_SC_NETWORKS] = {HJ_M_DISTINCT_NETS, 0, HJ_C_EXTERNAL, HJ_S_ACCOUNT, HJ_N_ANY, 0},
         [HJ_SC_SIMILAR] = {HJ_M_SIMILAR_SIZES, 0, HJ_C_ANY, HJ_S_ACCOUNT, HJ_N_ANY, 0},
+        [HJ_SC_SPAM] = {HJ_M_SPAM, 0, HJ_C_ANY, HJ_S_ACCOUNT, HJ_N_ANY, 0},
     };
 
     for (size_t i = 0; i < p->nrules && !p->sig.used; i++)

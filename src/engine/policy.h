@@ -91,11 +91,19 @@ typedef enum hj_signal {
     HJ_SIG_IP_DIVERSITY,
     HJ_SIG_FAILED_LOGINS,
     HJ_SIG_SIMILAR_SIZES,
+    HJ_SIG_SPAM_VERDICTS, /* the account's mail was judged spam in the window (HJ_EV_SPAM) */
     HJ_SIG__COUNT
 } hj_signal;
 
 /* the implicit counters the signals read (added by policy_finish when a score rule exists) */
-enum { HJ_SC_FAILED_ACCOUNT, HJ_SC_FAILED_IP, HJ_SC_NETWORKS, HJ_SC_SIMILAR, HJ_SC__COUNT };
+enum {
+    HJ_SC_FAILED_ACCOUNT,
+    HJ_SC_FAILED_IP,
+    HJ_SC_NETWORKS,
+    HJ_SC_SIMILAR,
+    HJ_SC_SPAM,
+    HJ_SC__COUNT
+};
 
 typedef struct hj_sigconf {
     int weight[HJ_SIG__COUNT]; /* 0 = the signal is off */

@@ -371,16 +371,17 @@ threshold(int64_t v, uint32_t min)
     return v >= (int64_t)min ? v : 0;
 }
 
-/* the four kinds of evidence: where the mail comes from, what sends it, what it is, who got
- * in; signals of one kind go together (a roaming user is on new, unnamed, varied networks),
- * so a message scores only when signals of min_kinds different kinds agree */
-enum { FROM_WHERE, SENT_BY, WHAT, LOGINS };
+/* the five kinds of evidence: where the mail comes from, what sends it, what it is, who got
+ * in, what the anti-spam engine said of it; signals of one kind go together (a roaming user is
+ * on new, unnamed, varied networks), so a message scores only when signals of min_kinds
+ * different kinds agree */
+enum { FROM_WHERE, SENT_BY, WHAT, LOGINS, CONTENT };
 static const uint8_t signal_kind[HJ_SIG__COUNT] = {
     [HJ_SIG_NOVEL_NETWORK] = FROM_WHERE, [HJ_SIG_UNKNOWN_CLIENT] = FROM_WHERE,
     [HJ_SIG_IP_DIVERSITY] = FROM_WHERE,  [HJ_SIG_NOVEL_CLIENT] = SENT_BY,
     [HJ_SIG_NOVEL_DOMAINS] = WHAT,       [HJ_SIG_FREEMAIL] = WHAT,
     [HJ_SIG_ABOVE_NORMAL] = WHAT,        [HJ_SIG_SIMILAR_SIZES] = WHAT,
-    [HJ_SIG_FAILED_LOGINS] = LOGINS,
+    [HJ_SIG_FAILED_LOGINS] = LOGINS,     [HJ_SIG_SPAM_VERDICTS] = CONTENT,
 };
 
 /* where_from - the novel_network and unknown_client signals, unless usual for the account */
@@ -439,6 +440,7 @@ signals_eval(const hj_engine *e, hj_entity *x, const ev_ctx *c, hj_sigvals *out)
         [HJ_SIG_IP_DIVERSITY] = diversity(e, x, ev),
         [HJ_SIG_FAILED_LOGINS] = threshold(failed_logins(e, x, ev), s->failed_logins),
         [HJ_SIG_SIMILAR_SIZES] = threshold(counter_at(e, x, HJ_SC_SIMILAR, ev), s->similar),
+        [HJ_SIG_SPAM_VERDICTS] = counter_at(e, x, HJ_SC_SPAM, ev), /* earlier messages' */
     };
     unsigned kinds = 0;
 

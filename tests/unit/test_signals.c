@@ -218,6 +218,21 @@ setup_blast_teaches_nothing(fx *f)
     return t + 30 * 60 + 60;
 }
 
+/* two of its earlier messages judged spam by the anti-spam engine within the hour */
+static int64_t
+setup_spam_verdicts(fx *f)
+{
+    int64_t t = setup_learned(f);
+    for (int i = 0; i < 2; i++) {
+        hj_event ev = {.type = HJ_EV_SPAM, .t = t + i * 60, .account = ACC, .sender = ACC};
+        ev.client_ip = HOME;
+        ev.queue_id = i ? "QB" : "QA";
+        ev.spam = HJ_SPAM_SPAM;
+        engine_event(f->e, &ev);
+    }
+    return t + 180;
+}
+
 typedef struct sig_case {
     const char *name;
     int64_t (*setup)(fx *f);
@@ -278,6 +293,10 @@ static const sig_case cases[] = {
     {"a blast does not teach the profile its network", setup_blast_teaches_nothing,
      (msg){AWAY, "pc.example.com", "laptop", "PLAIN", "<a1b2.c3@example.com>", 1, 2222},
      "{\"novel_network\":1,\"above_normal\":34}", 5}, /* and its volume is not usual */
+    {"spam verdicts on its mail, from its usual network: one kind, no score",
+     setup_spam_verdicts, probe_usual, "{\"spam_verdicts\":2}", 0},
+    {"spam verdicts and a new network: two kinds agree", setup_spam_verdicts, probe_away,
+     "{\"novel_network\":1,\"spam_verdicts\":2}", 6},
 };
 
 /* probe_signals - the "signals" object and score of the last decision of rule "probe" */
@@ -392,7 +411,7 @@ test_score_policy(void **state)
         0);
     assert_int_equal(policy_finish(p, err, sizeof(err)), 0);
     assert_true(p->sig.used);
-    assert_int_equal(p->ncounters, 5); /* the rule's and the four the signals read */
+    assert_int_equal(p->ncounters, 6); /* the rule's and the five the signals read */
     policy_free(p);
 }
 
