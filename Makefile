@@ -83,7 +83,9 @@ all: $(BUILD)/hijackd $(BUILD)/hijackctl
 
 # -Wconversion -Wsign-conversion (implicit conversions that may change a value or its sign)
 # in the folders that are clean of them; the rest: docs/ARCHITECTURE.md, "Build flags".
-CONV_DIRS = src/util src/notify src/conf src/store src/frontend src/daemon src/prog/hijackd
+CONV_DIRS = src/util src/engine src/postfix src/milter src/scan src/conf src/store src/core \
+            src/notify src/frontend src/incident src/admin src/daemon src/prog/hijackd \
+            src/prog/hijackctl
 $(patsubst %,$(BUILD)/obj/%/%.o,$(CONV_DIRS)): WARN += -Wconversion -Wsign-conversion
 
 $(BUILD)/obj/%.o: %.c

@@ -19,7 +19,7 @@ mono_now(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* sock_open - connect to the control socket within CTL_TIMEOUT; a CTL_ code */
