@@ -21,7 +21,8 @@
 #                   hostile peers (tests/milter_test.py)
 #   scanners        the rspamd/spamd client (src/scan/) against a real rspamd and spamd started on
 #                   loopback and fake scanners: verdicts, timeout, refused, breaker, limits, hostile
-#                   replies (tests/scan_test.py; skipped where an engine is not installed)
+#                   replies (tests/scan_test.py; skipped where an engine is not installed); rspamd's
+#                   metadata_exporter pushing verdicts to hijackd's /api/verdict (tests/exporter_test.py)
 #   e2e             a fresh log from the real Postfix + Dovecot (tests/harness), replayed; and the
 #                   daemon live in front of that Postfix (tests/e2e_policy.sh), and live detection
 #                   from its policy requests and its log (tests/e2e_detect.sh), queue forensics
@@ -251,6 +252,8 @@ tally timeout 300 python3 tests/milter_test.py "$HJ"
 
 section "the anti-spam scanner client against a real rspamd and spamd and fake scanners (tests/scan_test.py)"
 tally timeout 300 python3 tests/scan_test.py "$B"
+section "rspamd's metadata_exporter pushing its verdicts to hijackd, live (tests/exporter_test.py)"
+tally timeout 300 python3 tests/exporter_test.py "$HJ"
 
 section "the admin surface: control socket, hijackctl, HTTP API, /metrics, dashboard (tests/admin_test.py)"
 # the browser (Chromium + Playwright) runs once, in the e2e pass
