@@ -227,7 +227,7 @@ GTUBE = b"XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 class FakeRspamd:
     """an rspamd /checkv2 on loopback: reject for GTUBE, no action otherwise; slow=N sleeps N s"""
 
-    def __init__(self, slow=0):
+    def __init__(self, slow=0, port=0):
         me = self
         self.requests = []
 
@@ -251,7 +251,7 @@ class FakeRspamd:
 
             def log_message(self, *a):
                 pass
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
         self.port = self.srv.server_address[1]
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
 
@@ -400,6 +400,33 @@ def test_spam_rules():
     fake.stop()
 
 
+def test_scanner_alert():
+    """the scanner down spam_scanner_alert_after: one mail to the postmaster, one when it is back"""
+    port = free_port()  # nobody listens there yet
+    mails = os.path.join(d_tmp(), "scanner-mails")
+    stub = daemon_test.script(d_tmp(), "sendmail-s", 'echo "TO: $*" >>%s; cat >>%s' % (mails, mails))
+    d = start("spam_scanner=rspamd:http://127.0.0.1:%d" % port, "spam_breaker_failures=1",
+              "spam_breaker_time=1s", "spam_scanner_alert_after=2s", "sendmail_path=" + stub,
+              "postqueue_path=/bin/true", "alert_to=alerts@example.test")
+    eom = scanned_session(d, "alice@example.test", ["a@remote.example"], b"hello\r\n", "7AB1C2D3E1")
+    report(eom and eom[0] == "c", "the scanner down: the message passes (%r)" % (eom,))
+    time.sleep(1.2)
+    early = open(mails).read() if os.path.exists(mails) else ""
+    text = wait_for(mails, "spam scanner is down", 6)
+    report("spam scanner is down" not in early and "Subject: [hijackd] the spam scanner is down" in text
+           and "-- alerts@example.test" in text and "pass unscanned" in text,
+           "down for spam_scanner_alert_after (2 s): one mail to the postmaster, not before")
+    fake = FakeRspamd(port=port)
+    time.sleep(1.2)  # past spam_breaker_time: the next message is the probe
+    eom = scanned_session(d, "alice@example.test", ["a@remote.example"], b"hello\r\n", "7AB1C2D3E2")
+    text = wait_for(mails, "spam scanner is back", 6)
+    report(fake.requests and "Subject: [hijackd] the spam scanner is back" in text
+           and text.count("the spam scanner is down") == 1,
+           "back (the probe scanned): one more mail says so; still one 'down' mail")
+    d.stop()
+    fake.stop()
+
+
 EXPORTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "scan",
                         "rspamd-exporter.json")
 
@@ -473,7 +500,8 @@ def d_tmp():
 
 
 GROUPS = ((test_negotiation_and_counting, 6), (test_lock_at_rcpt, 3), (test_once_per_queue_id, 3),
-          (test_hostile_peers, 7), (test_scanning, 10), (test_spam_rules, 7), (test_exporter, 8))
+          (test_hostile_peers, 7), (test_scanning, 10), (test_spam_rules, 7), (test_exporter, 8),
+          (test_scanner_alert, 3))
 
 
 def main():

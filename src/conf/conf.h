@@ -95,6 +95,7 @@ typedef struct hj_conf {
     int64_t spam_scan_max_inflight;  /* scans at once; more are unscanned ("busy") */
     int64_t spam_breaker_failures;   /* consecutive failures that open the breaker; 0 = never */
     int64_t spam_breaker_time;       /* s: the breaker stays open this long, then one probe */
+    int64_t spam_scanner_alert_after; /* s: the scanner down this long mails the postmaster; 0 off */
     int64_t spam_suspect_percent;    /* spamd: suspect from this percent of its threshold */
     char **spam_rspamd_classes;      /* "action=class" items over the built-in table */
     size_t nspam_rspamd_classes;

@@ -456,6 +456,11 @@ const conf_setting conf_settings[] = {
     SET("spam_breaker_time", "30s", TIME(CF(spam_breaker_time), 1, 86400),
         "scan: how long the open breaker skips the scanner before one probe",
         .flags = CONF_F_RESTART),
+    SET("spam_scanner_alert_after", "10m", TIME(CF(spam_scanner_alert_after), 0, 0),
+        "scan: the scanner down (its breaker open) this long mails the postmaster (alert_to), "
+        "and its return mails again; 0: never",
+        .more = "While it is down the milter's mail passes unscanned (counted in "
+                "hijackd_scans_unscanned_total{reason}): the spam rules then see nothing."),
     SET("spam_suspect_percent", "60", INT(CF(spam_suspect_percent), 0, 100),
         "scan: spamd: a score from this percent of its threshold (Spam: False) is suspect; 0: "
         "never",

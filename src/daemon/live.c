@@ -61,6 +61,7 @@ typedef struct live {
     httpd *http;
     struct event *ev_hup, *ev_term, *ev_int, *ev_tick, *ev_flush, *ev_chunk;
     int pidfd;
+    int64_t scan_alerted; /* the scanner's outage (its start) the postmaster was told of; 0 */
     char control_path[4200];
 } live;
 
@@ -182,14 +183,35 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(L->base, NULL);
 }
 
-/* on_tick - automatic unlocks happen on time, not only at the next request */
+/* scanner_watch - the scanner down spam_scanner_alert_after: one mail, and one when it is back */
+static void
+scanner_watch(live *L, int64_t now)
+{
+    const char *why = "";
+    int64_t since = L->mf ? milterfront_scanner_down(L->mf, &why) : 0;
+    int64_t after = core_conf(L->C)->spam_scanner_alert_after;
+
+    if (since && !L->scan_alerted && after && now - since >= after) {
+        log_warn("spam scanner: down for %lld s (%s): the postmaster is told (alert_to)",
+                 (long long)(now - since), why);
+        incident_scanner(L->inc, 1, since, why, now);
+        L->scan_alerted = since;
+    } else if (since == 0 && L->scan_alerted) {
+        incident_scanner(L->inc, 0, L->scan_alerted, "", now);
+        L->scan_alerted = 0;
+    }
+}
+
+/* on_tick - automatic unlocks happen on time, not only at the next request; the scanner */
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
     live *L = arg;
+    int64_t now = (int64_t)time(NULL);
 
     (void)fd, (void)what;
-    core_tick(L->C, (int64_t)time(NULL));
+    core_tick(L->C, now);
+    scanner_watch(L, now);
 }
 
 /* on_flush - every counters_flush_interval, and again at once (after the answers that are

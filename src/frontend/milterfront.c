@@ -452,6 +452,12 @@ milterfront_scans(const milterfront *mf)
     return mf->sc != NULL;
 }
 
+int64_t
+milterfront_scanner_down(const milterfront *mf, const char **why)
+{
+    return milterscan_down_since(mf->sc, why);
+}
+
 void
 milterfront_counts(const milterfront *mf,
                    void (*fn)(void *ctx, const char *stage, const char *reply, int64_t n),

@@ -8,6 +8,7 @@
  *	void milterfront_counts(const milterfront *mf, void (*fn)(void *ctx, const char *stage,
  *	                        const char *reply, int64_t n), void *ctx);
  *	int milterfront_scans(const milterfront *mf);
+ *	int64_t milterfront_scanner_down(const milterfront *mf, const char **why);
  *	void milterfront_scan_stats(const milterfront *mf, scan_stats *st, int64_t *held,
  *	                            int64_t not_held[SCAN_R__COUNT]);
  *	void milterfront_free(milterfront *mf);
@@ -53,6 +54,7 @@ typedef struct milterfront milterfront;
 struct event_base;
 milterfront *milterfront_new(core *C, struct event_base *base, char *err, size_t errlen);
 int milterfront_scans(const milterfront *mf);
+int64_t milterfront_scanner_down(const milterfront *mf, const char **why); /* milterscan.h */
 void milterfront_scan_stats(const milterfront *mf, scan_stats *st, int64_t *held,
                             int64_t not_held[SCAN_R__COUNT]);
 extern const miltersrv_ops milterfront_ops;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "../util/alloc.h"
 #include "../util/log.h"
@@ -14,17 +15,30 @@
 struct milterscan {
     core *C;
     scan_client *client;
-    int64_t held; /* bytes held by every connection's message */
+    int64_t held;       /* bytes held by every connection's message */
+    int64_t down_since; /* when the breaker left closed (time(NULL)); 0: closed */
+    char why[160];      /* what opened it */
 };
 
-/* on_state - one line per change of the breaker */
+/* on_state - one line per change of the breaker; when the scanner went down, and why. why is
+ * NULL for open -> half-open (the open time ran out: no verdict caused it) */
 static void
 on_state(void *arg, scan_breaker from, scan_breaker to, const scan_verdict *why)
 {
-    (void)arg;
-    log_warn("spam scanner: %s -> %s (%s%s%s): messages pass unscanned while it is open",
-             scan_breaker_name(from), scan_breaker_name(to), scan_reason_name(why->reason),
-             why->detail[0] ? ": " : "", why->detail);
+    milterscan *sc = arg;
+    char what[160] = "its open time ran out: the next message is the probe";
+
+    if (why)
+        snprintf(what, sizeof(what), "%s%s%s", scan_reason_name(why->reason),
+                 why->detail[0] ? ": " : "", why->detail);
+    if (to == SCAN_B_CLOSED)
+        sc->down_since = 0;
+    else if (sc->down_since == 0) {
+        sc->down_since = (int64_t)time(NULL);
+        memcpy(sc->why, what, sizeof(sc->why));
+    }
+    log_warn("spam scanner: %s -> %s (%s)%s", scan_breaker_name(from), scan_breaker_name(to), what,
+             to == SCAN_B_CLOSED ? "" : ": messages pass unscanned while it is open");
 }
 
 milterscan *
@@ -47,12 +61,13 @@ milterscan_new(struct event_base *base, core *C, char *err, size_t errlen)
     for (size_t i = 0; i < c->nspam_rspamd_classes; i++)
         if (scan_rules_set(&cfg.rules, c->spam_rspamd_classes[i], err, errlen) != 0)
             return NULL;
-    scan_client *client = scan_client_new(base, &cfg, err, errlen);
-    if (client == NULL)
-        return NULL;
-    milterscan *sc = xcalloc(1, sizeof(*sc));
+    milterscan *sc = xcalloc(1, sizeof(*sc)); /* on_state's arg */
+    cfg.state_arg = sc;
     sc->C = C;
-    sc->client = client;
+    if ((sc->client = scan_client_new(base, &cfg, err, errlen)) == NULL) {
+        free(sc);
+        return NULL;
+    }
     return sc;
 }
 
@@ -179,6 +194,14 @@ milterscan_core_spam(const scan_verdict *v, core_spam *out, char *symbols, size_
         n += (size_t)w;
     }
     out->symbols = len && symbols[0] ? symbols : NULL;
+}
+
+int64_t
+milterscan_down_since(const milterscan *sc, const char **why)
+{
+    if (why)
+        *why = sc && sc->down_since ? sc->why : "";
+    return sc ? sc->down_since : 0;
 }
 
 void

@@ -11,6 +11,7 @@
  *	void milterscan_reset(milterscan *sc, mscan_msg *m);
  *	void milterscan_stats(const milterscan *sc, scan_stats *st, int64_t *held);
  *	void milterscan_core_spam(const scan_verdict *v, core_spam *out, char *symbols, size_t len);
+ *	int64_t milterscan_down_since(const milterscan *sc, const char **why);
  *	void milterscan_free(milterscan *sc);
  *
  * DESCRIPTION
@@ -31,7 +32,9 @@
  *	spam_scan_mail) at each use; the client's (spam_scan_timeout, limits, breaker) at start.
  *	milterscan_core_spam() sets out's class, score, threshold and symbols (written into
  *	symbols: "NAME(score) ...", cut to len) from a scanner's verdict, for core_spam_verdict();
- *	the caller sets the envelope and the service. One loop, one thread; memory failure is fatal.
+ *	the caller sets the envelope and the service. milterscan_down_since() is when the scanner's
+ *	breaker left closed (time(NULL)), with what opened it in *why, or 0 while it is closed (sc
+ *	may be NULL: no scanner). One loop, one thread; memory failure is fatal.
  */
 #ifndef HJ_MILTERSCAN_H
 #define HJ_MILTERSCAN_H
@@ -61,6 +64,7 @@ int milterscan_start(milterscan *sc, mscan_msg *m, const scan_envelope *env, sca
 void milterscan_reset(milterscan *sc, mscan_msg *m);
 void milterscan_stats(const milterscan *sc, scan_stats *st, int64_t *held);
 void milterscan_core_spam(const scan_verdict *v, core_spam *out, char *symbols, size_t len);
+int64_t milterscan_down_since(const milterscan *sc, const char **why);
 void milterscan_free(milterscan *sc);
 
 #endif

@@ -299,6 +299,25 @@ on_decision(void *ctx, const hj_decision *d, const char *decision_json)
     json_decref(inc);
 }
 
+void
+incident_scanner(incident *n, int down, int64_t since, const char *why, int64_t now)
+{
+    const hj_conf *c = core_conf(n->C);
+    char ts[48];
+
+    if (n->ml == NULL || *c->alert_to == 0)
+        return;
+    timeconv_rfc3339(since, core_tzoff(since), ts, sizeof(ts));
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "state", down ? "down" : "up", "since", ts,
+                          "scanner", c->spam_scanner, "why", why ? why : "", "host",
+                          core_host(n->C));
+    char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (js)
+        mailer_put(n->ml, "scanner", js, now);
+    free(js);
+    json_decref(o);
+}
+
 /* ---------------------------------------------------------------- reply-to-unlock */
 
 static int

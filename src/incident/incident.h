@@ -5,6 +5,7 @@
  *	incident *incident_open(core *C);
  *	void incident_reload(incident *n);
  *	void incident_stats(incident *n, int64_t out[2][4]);
+ *	void incident_scanner(incident *n, int down, int64_t since, const char *why, int64_t now);
  *	int incident_unlock_token(incident *n, json_t *req, json_t **reply);
  *	void incident_close(incident *n);
  *
@@ -22,6 +23,12 @@
  *	user_notice_rules. A decision a content verdict made (the spam rules)
  *	with an action of spam_prompt_on mails the account the outgoing spam
  *	prompt (spam_prompt_template; spam_warn makes it one an hour).
+ *
+ *	incident_scanner() mails the postmaster (alert_to; nothing when it is
+ *	empty) that the anti-spam scanner (spam_scanner) has been down since
+ *	since, and why (down = 1), or that it is back (down = 0): the daemon
+ *	calls it when an outage has lasted spam_scanner_alert_after, and at its
+ *	end. A job of kind "scanner" in the mail spool (alert.h, alert_scanner).
  *
  *	incident_stats() gives, for the mail and the webhook spool, the
  *	incidents pending, delivered, retried (attempts) and dropped.
@@ -60,6 +67,7 @@ typedef struct incident incident;
 incident *incident_open(core *C);
 void incident_reload(incident *n);
 void incident_stats(incident *n, int64_t out[2][4]);
+void incident_scanner(incident *n, int down, int64_t since, const char *why, int64_t now);
 int incident_unlock_token(incident *n, json_t *req, json_t **reply);
 void incident_close(incident *n);
 

@@ -290,6 +290,31 @@ one(const alert_conf *c, json_t *inc, const char *queue, hj_buf *out)
 }
 
 /* headers - the common headers of a mail to the postmaster */
+static void headers(const alert_conf *c, const char *subject, const char *incident, hj_buf *out);
+
+void
+alert_scanner(const alert_conf *c, json_t *inc, hj_buf *out)
+{
+    int down = strcmp(str(inc, "state", ""), "down") == 0;
+    hj_buf subj = HJ_BUF_INIT;
+
+    buf_printf(&subj, "[hijackd] the spam scanner is %s", down ? "down" : "back");
+    headers(c, buf_str(&subj), NULL, out);
+    buf_printf(out, "hijackd on %s: the anti-spam scanner ", str(inc, "host", "?"));
+    buf_put_safe(out, str(inc, "scanner", "?"));
+    if (down) {
+        buf_printf(out, " has not answered since %s (", str(inc, "since", "?"));
+        buf_put_safe(out, str(inc, "why", "?"));
+        buf_puts(out, ").\n\nMeanwhile the milter lets authenticated mail pass unscanned: the spam\n"
+                      "rules (spam_warn, spam_lock_1h, ...) see nothing, the other rules still\n"
+                      "judge. See hijackd_scans_unscanned_total{reason} on /metrics and the\n"
+                      "\"spam scanner:\" lines of hijackd's log. Another mail says when it is back.\n");
+    } else
+        buf_printf(out, " answers again (it was down from %s).\n", str(inc, "since", "?"));
+    buf_free(&subj);
+}
+
+/* headers - the common headers of a mail to the postmaster */
 static void
 headers(const alert_conf *c, const char *subject, const char *incident, hj_buf *out)
 {

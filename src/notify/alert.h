@@ -6,6 +6,7 @@
  *	                size_t n, hj_buf *out);
  *	void alert_notice(const alert_conf *c, json_t *inc, hj_buf *out);
  *	void alert_summary(json_t *inc, hj_buf *out);
+ *	void alert_scanner(const alert_conf *c, json_t *inc, hj_buf *out);
  *	int alert_address_ok(const char *a);
  *
  * DESCRIPTION
@@ -39,6 +40,8 @@
  *	bytes, no blank, control byte, comma, angle bracket, quote or other
  *	special ()<>[],;:\" and only valid UTF-8 beyond ASCII. A name with
  *	',' or <...> would add recipients; such an account gets no notice.
+ *	alert_scanner() appends the postmaster's mail about the anti-spam
+ *	scanner (inc: state "down" or "up", since, scanner, why, host).
  *	alert_summary() appends one line for people ("hijackd@host: alice@x
  *	locked by score_lock (score 72 > 60 in 1h) from 203.0.113.66").
  *	Header values, and the account in the body's text, have control
@@ -66,6 +69,7 @@ void alert_mail(const alert_conf *c, json_t *const *incs, const char *const *que
                 hj_buf *out);
 void alert_notice(const alert_conf *c, json_t *inc, hj_buf *out);
 void alert_summary(json_t *inc, hj_buf *out);
+void alert_scanner(const alert_conf *c, json_t *inc, hj_buf *out);
 int alert_address_ok(const char *a);
 
 #endif

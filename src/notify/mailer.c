@@ -223,6 +223,25 @@ do_notices(mailer *m, spool_job *jobs, json_t **incs, size_t n, int64_t now)
     }
 }
 
+/* do_scanner - the scanner's down and back mails to the postmaster (at most two an outage) */
+static void
+do_scanner(mailer *m, spool_job *jobs, json_t **incs, size_t n, int64_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(jobs[i].kind, "scanner") != 0 || incs[i] == NULL)
+            continue;
+        if (now < m->hold_until) {
+            jobs[i].retry_at = m->hold_until;
+            continue;
+        }
+        hj_buf msg = HJ_BUF_INIT;
+        alert_scanner(&m->a, incs[i], &msg);
+        jobs[i].result = send(m, &msg, m->a.to, "the scanner's alert", now) == 0 ? SPOOL_DONE
+                                                                             : SPOOL_RETRY;
+        buf_free(&msg);
+    }
+}
+
 /* do_alerts - the alert jobs: each alone, one digest, or wait for the budget */
 static void
 do_alerts(mailer *m, spool_job *jobs, json_t **incs, size_t n, int64_t now)
@@ -284,6 +303,7 @@ run(void *ctx, spool_job *jobs, size_t n, int64_t now)
     }
     do_notices(m, jobs, incs, n, now);
     do_alerts(m, jobs, incs, n, now);
+    do_scanner(m, jobs, incs, n, now);
     for (size_t i = 0; i < n; i++)
         json_decref(incs[i]);
 }

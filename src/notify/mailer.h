@@ -10,7 +10,8 @@
  * DESCRIPTION
  *	mailer_put() queues an incident (alert.h) as a job of kind "alert"
  *	(to the postmaster), "notice" (to the account) or "prompt" (the
- *	outgoing spam prompt to the account, c->a.prompt_template) in the spool
+ *	outgoing spam prompt to the account, c->a.prompt_template) or "scanner"
+ *	(the anti-spam scanner down or back, to the postmaster) in the spool
  *	c->spool_dir (spool.h): the daemon's loop never waits for mail. The
  *	worker thread composes each mail (alert.c) and hands it to sendmail
  *	with its one recipient as an argument (queue_sendmail(): the alert's
