@@ -7,21 +7,23 @@
 # 3rd in the hour locks her (spam_lock_1h), the lock's alert reaches the postmaster's mailbox and
 # her next, clean, message is refused at RCPT; bob's clean mail to outside goes, scanned and
 # counted for nothing; replay of the run's Postfix log (its milter-reject lines) reaches the same
-# lock. TAP plan "1..N", "ok ..." / "not ok ..." lines; exit status = number of
+# lock. Then the same with a real spamd (SpamAssassin 4.0, SPAMC/1.5 SYMBOLS) as the scanner and a
+# fresh state: bob's three GTUBE messages are refused and lock him. TAP plan "1..N", "ok ..." / "not ok ..." lines; exit status = number of
 # failures. Needs root, rspamd and swaks (scripts/deps.sh test installs them).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 . "$ROOT/tests/lib.sh"
-plan 10 # the check lines below
+plan 13 # the check lines below
 HJ=$(readlink -f "$1")
 MS="$ROOT/tests/harness/mailstack.sh"
 D=$(mktemp -d /tmp/hijackd-e2es.XXXXXX); chmod 0755 "$D"
-read -r MPORT RPORT PPORT <<<"$(free_ports 3)"
-HJPID="" RSPID=""
+read -r MPORT RPORT PPORT SPORT <<<"$(free_ports 4)"
+HJPID="" RSPID="" SPID=""
 GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 cleanup() {
 	[ -n "$HJPID" ] && kill -KILL "$HJPID" 2>/dev/null && wait "$HJPID" 2>/dev/null
 	[ -n "$RSPID" ] && kill -TERM -- "-$RSPID" 2>/dev/null && wait "$RSPID" 2>/dev/null
+	[ -n "$SPID" ] && kill -TERM -- "-$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
 	"$MS" down "$D/ms" >/dev/null 2>&1
 	[ "$FAIL" = 0 ] && rm -rf "$D"
 }
@@ -84,6 +86,25 @@ check "one verdict line per scanned message (spam $n, bob clean $b)" test "$n" =
 got=$("$HJ" replay --json --year "$(date +%Y)" "$D/ms/maillog" 2>/dev/null | grep '"action":"lock"')
 check "replay of the run's Postfix log reaches the same lock (its milter-reject lines: spam_lock_1h, alice)" \
 	grep -q '"account":"alice@example.test","action":"lock","rule":"spam_lock_1h"' <<<"$got"
-[ "$FAIL" = 0 ] || { echo "# hijackd log:"; tail -20 "$D/hijackd.log" | sed 's/^/#   /'; }
+
+# the same with spamd: hijackd restarted on the same milter port with a fresh state
+kill -TERM "$HJPID" 2>/dev/null; wait "$HJPID" 2>/dev/null; HJPID=""
+sd=(spamd --listen=127.0.0.1:$SPORT --allowed-ips=127.0.0.1 -x --syslog=stderr --max-children=2 --min-children=1 -L)
+[ "$(id -u)" = 0 ] && sd=(spamd -u nobody -g nogroup "${sd[@]:1}")
+setsid "${sd[@]}" >"$D/spamd.out" 2>&1 </dev/null &
+SPID=$!
+for _ in $(seq 600); do spamc -d 127.0.0.1 -p "$SPORT" -K >/dev/null 2>&1 && break; sleep 0.1; done
+"$HJ" -f -o http_listen= -o log_follow= -o state_dir="$D/state2" -o policy_listen=127.0.0.1:$PPORT \
+	-o milter_listen=127.0.0.1:$MPORT -o spam_scanner="spamd:127.0.0.1:$SPORT" \
+	-o spam_scan_timeout=10s -o local_domains=example.test -o sendmail_path=/bin/true >>"$D/hijackd2.log" 2>&1 &
+HJPID=$!
+for _ in $(seq 50); do grep -q started: "$D/hijackd2.log" 2>/dev/null && break; sleep 0.1; done
+refused=0
+for i in 1 2 3; do spam_refused "$(send bob "s$i@remote.test" --body "$GTUBE")" && refused=$((refused + 1)); done
+check "spamd as the scanner: bob's 3 GTUBE messages refused at their end ($refused)" test "$refused" = 3
+check "  ... the 3rd locked him (spam_lock_1h, spamd's GTUBE in the evidence)" \
+	grep -q '"account":"bob@example.test","action":"lock","rule":"spam_lock_1h".*"content":{"verdict":"spam".*GTUBE' "$D/hijackd2.log"
+check "  ... and his next, clean, message is refused at RCPT" refused_rcpt "$(send bob "clean@remote.test" --body "hello")"
+[ "$FAIL" = 0 ] || { echo "# hijackd log:"; tail -20 "$D/hijackd.log" "$D/hijackd2.log" | sed 's/^/#   /'; }
 finish
 exit "$FAIL"
