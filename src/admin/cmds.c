@@ -224,9 +224,10 @@ rule_row(void *ctx, const hj_rule *r, int64_t count, int64_t limit)
                                     "action", policy_action_name(r->action)));
 }
 
-static const char *const state_names[] = {"ok", "throttled", "locked"};
+static const char *const state_names[] = {
+    [HJ_ST_OK] = "ok", [HJ_ST_THROTTLED] = "throttled", [HJ_ST_LOCKED] = "locked", [HJ_ST_HELD] = "held"};
 
-/* show_state - the lock or throttle in force, as {since, until, rule, reason} or null */
+/* show_state - the lock, hold or throttle in force, as {since, until, rule, reason} or null */
 static json_t *
 show_state(admin_env *A, const char *account, const hj_account_info *ai, hj_state want)
 {
@@ -286,9 +287,10 @@ cmd_show(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
     engine_account_rules(core_engine(A->C), a, time(NULL), rule_row, rules);
     json_t *dec = audit_list(A, a, 0, NULL, 1, 20);
     *reply = json_pack(
-        "{s:o,s:s,s:o,s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i},s:{s:I,s:I,s:o,s:o},s:o,s:o}",
+        "{s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i},s:{s:I,s:I,s:o,s:o},s:o,s:o}",
         "account", jname(a), "state", state_names[ai.state], "lock", show_state(A, a, &ai, HJ_ST_LOCKED),
-        "throttle", show_state(A, a, &ai, HJ_ST_THROTTLED), "recent_ips", show_ips(&ai), "counters",
+        "throttle", show_state(A, a, &ai, HJ_ST_THROTTLED), "hold",
+        show_state(A, a, &ai, HJ_ST_HELD), "recent_ips", show_ips(&ai), "counters",
         rules, "normal", "networks", (int)ai.networks, "clients", (int)ai.clients, "domains",
         (int)ai.domains, "messages", (int)ai.msgs, "novel_share", (int)ai.novel_pct,
         "unknown_share", (int)ai.unknown_pct, "freemail_share", (int)ai.freemail_pct, "totals",

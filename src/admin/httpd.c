@@ -283,6 +283,7 @@ on_verdict(httpd *h, struct evhttp_request *req)
                                   scan_class_name(v.cls), "state",
                                   cv.kind == CORE_REJECT  ? "locked"
                                   : cv.kind == CORE_DEFER ? "throttled"
+                                  : cv.kind == CORE_HOLD  ? "held"
                                                           : "ok"));
 }
 

@@ -583,6 +583,8 @@ show_account(json_t *body, hj_buf *out)
     buf_putc(out, '\n');
     kv_inline(out, "lock", json_object_get(body, "lock"), lock_parts);
     kv_inline(out, "throttle", json_object_get(body, "throttle"), lock_parts);
+    if (json_is_object(json_object_get(body, "hold"))) /* a line only while held */
+        kv_inline(out, "hold", json_object_get(body, "hold"), lock_parts);
     buf_printf(out, "%-12s", "recent ips");
     jtext(out, json_object_get(body, "recent_ips"));
     buf_putc(out, '\n');
