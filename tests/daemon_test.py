@@ -169,6 +169,9 @@ def test_hold():
     report(v and v.get("state") == "held" and (v.get("hold") or {}).get("rule") == "h",
            "control: show says held, with the hold's rule and until (%s)"
            % ((v and (v.get("state"), v.get("hold"))),))
+    st = d.ctl({"cmd": "status"})
+    report(st and st.get("held") == 1 and st.get("throttled") == 0,
+           "control: status counts 1 account held (%s)" % ((st and st.get("held")),))
     r = [request(s, sasl_username="alice@example.test") for _ in range(2)]
     report(r[0].startswith("action=HOLD ") and r[1].startswith("action=REJECT 5.7.1"),
            "a held account's messages still count: the 5th is over the lock rule (%s)"
@@ -1075,7 +1078,7 @@ def test_pipelined():
 
 
 GROUPS = (  # the checks, and how many each prints (the plan is their sum)
-    (test_decisions, 10), (test_hold, 6), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
+    (test_decisions, 10), (test_hold, 7), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
     (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3),
     (test_unlock_tokens, 9), (test_pipelined, 3), (test_control_bytes, 2), (test_long_reply, 1),

@@ -94,30 +94,26 @@ cmd_status(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
     const hj_engine_stats *st = engine_stats(core_engine(A->C));
     char store[4200];
-    int64_t locked = 0, throttled = 0, accounts = 0;
+    hj_account_counts c;
 
     (void)req;
-    cmds_counts(A, &locked, &throttled, &accounts);
+    cmds_counts(A, &c);
     snprintf(store, sizeof(store), "%s", core_store(A->C)->name);
-    *reply = json_pack("{s:s,s:o,s:I,s:s,s:{s:s,s:s,s:s},s:I,s:I,s:I,s:I,s:s}", "version",
+    *reply = json_pack("{s:s,s:o,s:I,s:s,s:{s:s,s:s,s:s},s:I,s:I,s:I,s:I,s:I,s:s}", "version",
                        HJ_VERSION, "started", jtime_local(A->started), "uptime",
                        (json_int_t)(time(NULL) - A->started), "store", store, "listeners", "policy",
                        core_conf(A->C)->policy_listen, "http", core_conf(A->C)->http_listen, "control",
-                       A->control_path, "accounts", (json_int_t)accounts, "locked",
-                       (json_int_t)locked, "throttled", (json_int_t)throttled, "entities",
+                       A->control_path, "accounts", (json_int_t)c.accounts, "locked",
+                       (json_int_t)c.locked, "throttled", (json_int_t)c.throttled, "held",
+                       (json_int_t)c.held, "entities",
                        (json_int_t)st->entities, "role", who->admin ? "admin" : "read");
     return 200;
 }
 
 void
-cmds_counts(admin_env *A, int64_t *locked, int64_t *throttled, int64_t *accounts)
+cmds_counts(admin_env *A, hj_account_counts *c)
 {
-    hj_account_counts c;
-
-    engine_counts(core_engine(A->C), time(NULL), &c);
-    *locked = c.locked;
-    *throttled = c.throttled;
-    *accounts = c.accounts;
+    engine_counts(core_engine(A->C), time(NULL), c);
 }
 
 typedef struct audit_ctx {
