@@ -108,7 +108,8 @@ UNLOCK_BOOM = "HJU1-1764057600-1764316800-00000000000000000000000000000500"
 
 QUEUE_ACCOUNTS = {"4B1C31002A3": "alice@example.com", "4B1C31002A4": "alice@example.com",
                   "4B1C31002A7": "alice@example.com",  # a forged log line: the victim's mail
-                  "4B1C31002A8": "alice@example.com"}  # her policy request gave another sender
+                  "4B1C31002A8": "alice@example.com",  # her policy request gave another sender
+                  "4B1C31002B1": "alice@example.com", "4B1C31002B2": "bob@example.com"}  # held
 QUEUE_POLICY_SENDERS = {"4B1C31002A4": "alice@example.com", "4B1C31002A8": "alias@example.com"}
 SPECIAL = {"nobody@example.com": (404, "unknown account"),
            "denied@example.com": (403, "not allowed: you are not root or in the admin group"),
@@ -545,6 +546,64 @@ def check_queue(ctl, conf, state, fake):
            and "<alice@example.com>" in out, "queue without the daemon: one note, by sender")
 
 
+HELD_QUEUE = [  # alice's held message and bob's, and alice's deferred one (never released)
+    {"queue_name": "hold", "queue_id": "4B1C31002B1", "arrival_time": 1764050000,
+     "message_size": 900, "sender": "alice@example.com", "recipients": [{"address": "a@far.test"}]},
+    {"queue_name": "hold", "queue_id": "4B1C31002B2", "arrival_time": 1764050100,
+     "message_size": 900, "sender": "bob@example.com",
+     "recipients": [{"address": "b@far.test"}, {"address": "c@far.test"}]},
+    {"queue_name": "deferred", "queue_id": "4B1C31002A3", "arrival_time": 1764050200,
+     "message_size": 900, "sender": "alice@example.com", "recipients": [{"address": "d@far.test"}]},
+]
+
+
+def check_held(ctl, conf, state, fake):
+    """queue held [ACCOUNT] lists the hold queue with the daemon's accounts; queue release runs
+    postsuper -H - on the account's held messages only, a dry run without --yes"""
+    pq, ps, _, done = fake_tools(state)
+    with open(os.path.join(state, "queue.json"), "w") as f:
+        for m in HELD_QUEUE:
+            f.write(json.dumps(m) + "\n")
+    if os.path.exists(done):
+        os.unlink(done)
+    rc, out, err, _ = run(ctl, "-c", conf, "queue", "held", "--postqueue", pq)
+    report(rc == 0 and "2 held messages (3 recipients)" in out
+           and re.search(r"^4B1C31002B1  alice@example.com  <alice@example.com>  1 rcpt$", out, re.M)
+           and re.search(r"^4B1C31002B2  bob@example.com  <bob@example.com>  2 rcpt$", out, re.M)
+           and "4B1C31002A3" not in out, "queue held: the hold queue, each with its account")
+    rc, out, err, _ = run(ctl, "-c", conf, "--json", "queue", "held", "alice@example.com",
+                          "--postqueue", pq)
+    j = json.loads(out) if rc == 0 else {}
+    report(rc == 0 and j.get("messages") == 1 and j["held"][0]["queue_id"] == "4B1C31002B1"
+           and j["held"][0]["account"] == "alice@example.com",
+           "--json queue held ACCOUNT: only the account's held messages")
+    rc, out, err, _ = run(ctl, "-c", conf, "queue", "release", "alice@example.com",
+                          "--postqueue", pq, "--postsuper", ps)
+    report(rc == 0 and "dry run: would release 1 messages (1 recipients) of alice@example.com"
+           in out and "add --yes to release" in out and not os.path.exists(done),
+           "queue release without --yes: a dry run, nothing run")
+    rc, out, err, _ = run(ctl, "-c", conf, "queue", "release", "alice@example.com", "--yes",
+                          "--postqueue", pq, "--postsuper", ps)
+    got = open(done).read().split() if os.path.exists(done) else []
+    args = open(ps + ".args").read().split() if os.path.exists(ps + ".args") else []
+    report(rc == 0 and "released 1 messages" in out and got == ["4B1C31002B1"]
+           and args == ["-H", "-"],
+           "queue release --yes: postsuper -H - gets alice's held ID only, not her deferred one "
+           "(%s %s)" % (args, got))
+    rc, out, err, _ = run(ctl, "-c", conf, "queue", "release", "carol@example.com", "--yes",
+                          "--postqueue", pq, "--postsuper", ps)
+    report(rc == 1 and "nothing held for carol@example.com" in err,
+           "queue release of an account with nothing held: exit 1 (%s)" % err.strip())
+    rc, out, err, _ = run(ctl, "-c", conf, "--json", "queue", "purge", "alice@example.com",
+                          "--postqueue", pq)
+    j = json.loads(out) if rc == 0 else {}
+    report(rc == 0 and j.get("queue_ids") == ["4B1C31002A3", "4B1C31002B1"]
+           and j.get("action") == "purge", "queue purge deletes held messages too (dry run)")
+    with open(os.path.join(state, "queue.json"), "w") as f:  # check_queue's queue, as it was
+        for m in QUEUE:
+            f.write(json.dumps(m) + "\n")
+
+
 def reply(token=TOKEN, crlf=False):
     """a reply to an alert, as Postfix pipe(8) hands it over: quoted-printable, the token in the
     quoted alert split by a soft line break"""
@@ -629,6 +688,7 @@ GROUPS = (  # name, how many checks it prints, the checks
     ("config", 8, lambda c, conf, st, fake: check_config(c, conf, st)),
     ("unreachable", 3 + len(MODES), lambda c, conf, st, fake: check_unreachable(c, conf, st)),
     ("queue", 11, check_queue),
+    ("queue held/release", 6, check_held),
     ("mail-unlock", 7 + len(UNLOCK_REFUSED) + 3 + len(MU_MODES) + len(MU_USAGE), check_mail_unlock),
 )
 PLAN = sum(n for _, n, _ in GROUPS) + 1  # + the daemon that never answers

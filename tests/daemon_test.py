@@ -153,6 +153,35 @@ def test_decisions():
     report('"action":"lock"' in d.text(), "the decision is logged with its evidence")
 
 
+def test_hold():
+    """action=hold: the message over the limit and the account's later ones are answered HOLD
+    (accepted, into Postfix's hold queue) with hold_text; they still count, so a lock comes."""
+    d = Daemon("rule h=metric=messages window=1h limit=2 action=hold hold=10m",
+               "rule l=metric=messages window=1h limit=4 action=lock")
+    s = d.connect()
+    r = [request(s, sasl_username="alice@example.test") for _ in range(3)]
+    report(r == ["action=DUNNO"] * 2 + ["action=HOLD held for review by hijackd (rule h)"],
+           "the message over a hold rule's limit: HOLD hold_text (%s)" % r[2:])
+    report(request(s, sasl_username="alice@example.test", protocol_state="RCPT").startswith(
+        "action=HOLD "), "a held account's next message is held at RCPT too")
+    report(request(s, sasl_username="bob@example.test") == "action=DUNNO", "bob is not held")
+    v = d.ctl({"cmd": "show", "account": "alice@example.test"})
+    report(v and v.get("state") == "held" and (v.get("hold") or {}).get("rule") == "h",
+           "control: show says held, with the hold's rule and until (%s)"
+           % ((v and (v.get("state"), v.get("hold"))),))
+    st = d.ctl({"cmd": "status"})
+    report(st and st.get("held") == 1 and st.get("throttled") == 0,
+           "control: status counts 1 account held (%s)" % ((st and st.get("held")),))
+    r = [request(s, sasl_username="alice@example.test") for _ in range(2)]
+    report(r[0].startswith("action=HOLD ") and r[1].startswith("action=REJECT 5.7.1"),
+           "a held account's messages still count: the 5th is over the lock rule (%s)"
+           % [x[:20] for x in r])
+    ok = d.seen('"action":"hold","rule":"h"')
+    report(ok and re.search(r'"action":"hold","rule":"h".*"until":"', d.text()) is not None,
+           "the hold decision is logged with its until")
+    d.stop()
+
+
 def test_rcpt_stage():
     d = Daemon(LIMIT5, "rule msgs=metric=messages window=30m limit=2 action=warn",
                "policy_count_stage=rcpt")
@@ -1049,7 +1078,7 @@ def test_pipelined():
 
 
 GROUPS = (  # the checks, and how many each prints (the plan is their sum)
-    (test_decisions, 10), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
+    (test_decisions, 10), (test_hold, 7), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
     (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3),
     (test_unlock_tokens, 9), (test_pipelined, 3), (test_control_bytes, 2), (test_long_reply, 1),

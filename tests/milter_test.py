@@ -137,6 +137,45 @@ def test_negotiation_and_counting():
     d.stop()
 
 
+def test_hold_rule():
+    """action=hold: the message over the limit and the account's later ones are quarantined
+    (Postfix: the hold queue) with hold_text at their end, then continue; bob is not held; an
+    MTA that did not grant quarantine lets them pass"""
+    d = start("rule h=metric=messages window=1h limit=2 action=hold hold=10m")
+    m = Mta(d.milter_port)
+    m.optneg()
+    m.session()
+    eoms = [m.message("alice@example.test", ["a@x.example"], qid="5AB1C2D3E%d" % i)[1]
+            for i in range(2)]
+    report([e and e[0] for e in eoms] == ["c", "c"], "under the limit: continue (%r)" % (eoms,))
+    got, first = m.message("alice@example.test", ["a@x.example"], qid="5AB1C2D3E2")
+    second = m.recv()
+    report(got == [("c", b"")] and first and first[0] == "q" and second[0] == "c"
+           and text_of(first) == "held for review by hijackd (rule h)",
+           "over the hold rule's limit: quarantine with hold_text, then continue (%r %r)"
+           % (first, second))
+    got, first = m.message("alice@example.test", ["a@x.example"], qid="5AB1C2D3E3")
+    second = m.recv()
+    report(got == [("c", b"")] and first and first[0] == "q" and second[0] == "c",
+           "a held account's next message: continue at RCPT, quarantined at its end (%r %r)"
+           % (got, first))
+    _, eom = m.message("bob@example.test", ["a@x.example"], qid="5AB1C2D3E4")
+    report(eom and eom[0] == "c", "bob is not held (%r)" % (eom,))
+    tot = account(d, "alice@example.test")
+    report(tot.get("messages") == 4, "the held messages are counted (%s)" % tot.get("messages"))
+    m.close()
+    m = Mta(d.milter_port)  # an MTA that offers no quarantine
+    m.send(b"O", struct.pack(">III", 6, POSTFIX_ACTIONS & ~0x20, POSTFIX_PROTOCOL))
+    _, data = m.recv()
+    m.protocol = struct.unpack(">III", data[:12])[2]
+    m.session()
+    _, eom = m.message("alice@example.test", ["a@x.example"], qid="5AB1C2D3E5")
+    report(eom and eom[0] == "c" and "no quarantine granted: held alice@example.test" in d.text(),
+           "no quarantine granted: the held message passes, logged (%r)" % (eom,))
+    m.close()
+    d.stop()
+
+
 def test_lock_at_rcpt():
     conf = os.path.join(d_tmp(), "lock5.conf")
     open(conf, "w").write(LIMIT5 + "\n")
@@ -499,9 +538,9 @@ def d_tmp():
     return _TMP[0]
 
 
-GROUPS = ((test_negotiation_and_counting, 6), (test_lock_at_rcpt, 3), (test_once_per_queue_id, 3),
-          (test_hostile_peers, 7), (test_scanning, 10), (test_spam_rules, 7), (test_exporter, 8),
-          (test_scanner_alert, 3))
+GROUPS = ((test_negotiation_and_counting, 6), (test_hold_rule, 6), (test_lock_at_rcpt, 3),
+          (test_once_per_queue_id, 3), (test_hostile_peers, 7), (test_scanning, 10),
+          (test_spam_rules, 7), (test_exporter, 8), (test_scanner_alert, 3))
 
 
 def main():

@@ -26,7 +26,8 @@
 #   e2e             a fresh log from the real Postfix + Dovecot (tests/harness), replayed; and the
 #                   daemon live in front of that Postfix (tests/e2e_policy.sh), and live detection
 #                   from its policy requests and its log (tests/e2e_detect.sh), queue forensics
-#                   (tests/e2e_queue.sh), alerts, notices, reply-to-unlock, webhooks; the milter
+#                   (tests/e2e_queue.sh), a rule's hold and its release (tests/e2e_hold.sh),
+#                   alerts, notices, reply-to-unlock, webhooks; the milter
 #                   behind that Postfix, alone and with the policy service (tests/e2e_milter.sh), and
 #                   as the only front end of a real Sendmail 8.17 (tests/e2e_sendmail.sh);
 #                   outgoing spam verdicts from a real rspamd through that milter: the prompt in
@@ -294,6 +295,7 @@ if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
 	tally timeout 300 tests/e2e_policy.sh "$HJ"
 	tally timeout 300 tests/e2e_detect.sh "$HJ"
 	tally timeout 300 tests/e2e_queue.sh "$B"
+	tally timeout 300 tests/e2e_hold.sh "$B"
 	tally timeout 300 tests/e2e_notify.sh "$B"
 	tally timeout 300 tests/e2e_milter.sh "$HJ"
 	tally timeout 300 tests/e2e_sendmail.sh "$HJ"
@@ -301,7 +303,7 @@ if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
 	tally timeout 300 tests/e2e_sendmail_spam.sh "$HJ"
 else
 	why="needs root"; [ "$E2E" = 0 ] && why="--no-e2e: the real Postfix + Dovecot run in the first pass only"
-	for e in "real Postfix run" e2e_policy.sh e2e_detect.sh e2e_queue.sh e2e_notify.sh e2e_milter.sh e2e_sendmail.sh e2e_spam.sh e2e_sendmail_spam.sh; do skip "$e ($why)"; done
+	for e in "real Postfix run" e2e_policy.sh e2e_detect.sh e2e_queue.sh e2e_hold.sh e2e_notify.sh e2e_milter.sh e2e_sendmail.sh e2e_spam.sh e2e_sendmail_spam.sh; do skip "$e ($why)"; done
 fi
 
 echo

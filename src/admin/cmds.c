@@ -94,30 +94,26 @@ cmd_status(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
 {
     const hj_engine_stats *st = engine_stats(core_engine(A->C));
     char store[4200];
-    int64_t locked = 0, throttled = 0, accounts = 0;
+    hj_account_counts c;
 
     (void)req;
-    cmds_counts(A, &locked, &throttled, &accounts);
+    cmds_counts(A, &c);
     snprintf(store, sizeof(store), "%s", core_store(A->C)->name);
-    *reply = json_pack("{s:s,s:o,s:I,s:s,s:{s:s,s:s,s:s},s:I,s:I,s:I,s:I,s:s}", "version",
+    *reply = json_pack("{s:s,s:o,s:I,s:s,s:{s:s,s:s,s:s},s:I,s:I,s:I,s:I,s:I,s:s}", "version",
                        HJ_VERSION, "started", jtime_local(A->started), "uptime",
                        (json_int_t)(time(NULL) - A->started), "store", store, "listeners", "policy",
                        core_conf(A->C)->policy_listen, "http", core_conf(A->C)->http_listen, "control",
-                       A->control_path, "accounts", (json_int_t)accounts, "locked",
-                       (json_int_t)locked, "throttled", (json_int_t)throttled, "entities",
+                       A->control_path, "accounts", (json_int_t)c.accounts, "locked",
+                       (json_int_t)c.locked, "throttled", (json_int_t)c.throttled, "held",
+                       (json_int_t)c.held, "entities",
                        (json_int_t)st->entities, "role", who->admin ? "admin" : "read");
     return 200;
 }
 
 void
-cmds_counts(admin_env *A, int64_t *locked, int64_t *throttled, int64_t *accounts)
+cmds_counts(admin_env *A, hj_account_counts *c)
 {
-    hj_account_counts c;
-
-    engine_counts(core_engine(A->C), time(NULL), &c);
-    *locked = c.locked;
-    *throttled = c.throttled;
-    *accounts = c.accounts;
+    engine_counts(core_engine(A->C), time(NULL), c);
 }
 
 typedef struct audit_ctx {
@@ -224,9 +220,10 @@ rule_row(void *ctx, const hj_rule *r, int64_t count, int64_t limit)
                                     "action", policy_action_name(r->action)));
 }
 
-static const char *const state_names[] = {"ok", "throttled", "locked"};
+static const char *const state_names[] = {
+    [HJ_ST_OK] = "ok", [HJ_ST_THROTTLED] = "throttled", [HJ_ST_LOCKED] = "locked", [HJ_ST_HELD] = "held"};
 
-/* show_state - the lock or throttle in force, as {since, until, rule, reason} or null */
+/* show_state - the lock, hold or throttle in force, as {since, until, rule, reason} or null */
 static json_t *
 show_state(admin_env *A, const char *account, const hj_account_info *ai, hj_state want)
 {
@@ -286,9 +283,10 @@ cmd_show(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
     engine_account_rules(core_engine(A->C), a, time(NULL), rule_row, rules);
     json_t *dec = audit_list(A, a, 0, NULL, 1, 20);
     *reply = json_pack(
-        "{s:o,s:s,s:o,s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i},s:{s:I,s:I,s:o,s:o},s:o,s:o}",
+        "{s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i},s:{s:I,s:I,s:o,s:o},s:o,s:o}",
         "account", jname(a), "state", state_names[ai.state], "lock", show_state(A, a, &ai, HJ_ST_LOCKED),
-        "throttle", show_state(A, a, &ai, HJ_ST_THROTTLED), "recent_ips", show_ips(&ai), "counters",
+        "throttle", show_state(A, a, &ai, HJ_ST_THROTTLED), "hold",
+        show_state(A, a, &ai, HJ_ST_HELD), "recent_ips", show_ips(&ai), "counters",
         rules, "normal", "networks", (int)ai.networks, "clients", (int)ai.clients, "domains",
         (int)ai.domains, "messages", (int)ai.msgs, "novel_share", (int)ai.novel_pct,
         "unknown_share", (int)ai.unknown_pct, "freemail_share", (int)ai.freemail_pct, "totals",

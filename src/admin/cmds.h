@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	int cmds_run(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply);
  *	int cmds_open(const json_t *req);
- *	void cmds_counts(admin_env *A, int64_t *locked, int64_t *throttled, int64_t *accounts);
+ *	void cmds_counts(admin_env *A, hj_account_counts *c);
  *
  * DESCRIPTION
  *	See cmds.c. An admin_env is what the admin surface may reach: the
@@ -49,6 +49,6 @@ typedef struct cmd_caller {
 
 int cmds_run(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply);
 int cmds_open(const json_t *req);
-void cmds_counts(admin_env *A, int64_t *locked, int64_t *throttled, int64_t *accounts);
+void cmds_counts(admin_env *A, hj_account_counts *c);
 
 #endif

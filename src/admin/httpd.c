@@ -283,6 +283,7 @@ on_verdict(httpd *h, struct evhttp_request *req)
                                   scan_class_name(v.cls), "state",
                                   cv.kind == CORE_REJECT  ? "locked"
                                   : cv.kind == CORE_DEFER ? "throttled"
+                                  : cv.kind == CORE_HOLD  ? "held"
                                                           : "ok"));
 }
 
@@ -297,7 +298,7 @@ on_metrics(httpd *h, struct evhttp_request *req)
 
     if (core_conf(A->C)->metrics_need_token && role(h, req) == ROLE_NONE)
         return send_error(req, 401, "a valid token is needed (metrics_token = yes)");
-    cmds_counts(A, &g.locked, &g.throttled, &g.accounts);
+    cmds_counts(A, &g.counts);
     incident_stats(A->inc, g.outbox);
     logfront_stats(A->lf, &g.log);
     metrics_format(&g, &out);

@@ -215,9 +215,10 @@ metrics_format(const metrics_src *g, hj_buf *out)
     head(out, pc.name, "counter", "decisions by rule and action");
     core_decisions(g->C, pair_one, &pc);
     format_store(st, out);
-    gauge(out, "hijackd_accounts_locked", "gauge", "accounts locked now", g->locked);
-    gauge(out, "hijackd_accounts_throttled", "gauge", "accounts throttled now", g->throttled);
-    gauge(out, "hijackd_accounts", "gauge", "accounts the engine knows", g->accounts);
+    gauge(out, "hijackd_accounts_locked", "gauge", "accounts locked now", g->counts.locked);
+    gauge(out, "hijackd_accounts_throttled", "gauge", "accounts throttled now", g->counts.throttled);
+    gauge(out, "hijackd_accounts_held", "gauge", "accounts held now (action=hold)", g->counts.held);
+    gauge(out, "hijackd_accounts", "gauge", "accounts the engine knows", g->counts.accounts);
     gauge(out, "hijackd_log_lines_total", "counter", "lines read from the followed log",
           g->log.lines);
     gauge(out, "hijackd_log_lines_not_understood_total", "counter",

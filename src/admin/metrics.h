@@ -31,7 +31,7 @@ typedef struct metrics_src {
     const miltersrv *ms;
     logfront_counts log;
     int64_t http_now, http_refused; /* HTTP connections open, refused at http_max_connections */
-    int64_t locked, throttled, accounts;
+    hj_account_counts counts; /* accounts, locked, throttled, held now */
     int64_t started;
     int64_t outbox[2][4]; /* mail, webhook: pending, done, retried attempts, dropped */
 } metrics_src;

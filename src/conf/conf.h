@@ -72,6 +72,7 @@ typedef struct hj_conf {
     int parse_error_action;
     char *reject_text;              /* the text after REJECT for a locked account */
     char *defer_text;               /* the text after DEFER_IF_PERMIT for a throttled one */
+    char *hold_text;                /* the text after HOLD for a held one (action=hold) */
     int64_t policy_idle_timeout;    /* s: a connection that sends nothing is closed */
     int64_t policy_request_timeout; /* s: a request begun must end within this */
     int64_t policy_max_connections;

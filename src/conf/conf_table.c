@@ -177,6 +177,18 @@ check_reject(const conf_setting *s, const char *v, char *err, size_t errlen)
     return smtp_text(v, '5', err, errlen);
 }
 
+/* check_hold - the text after HOLD goes to Postfix's log, not to the client: no status code */
+static int
+check_hold(const conf_setting *s, const char *v, char *err, size_t errlen)
+{
+    (void)s;
+    if (strlen(v) > 900 || strchr(v, '\n')) {
+        snprintf(err, errlen, "the text must be one line of at most 900 characters");
+        return -1;
+    }
+    return conf_reply_text_check(v, err, errlen);
+}
+
 static int
 check_defer(const conf_setting *s, const char *v, char *err, size_t errlen)
 {
@@ -405,6 +417,10 @@ const conf_setting conf_settings[] = {
         "daemon: the text after DEFER_IF_PERMIT for a throttled account; placeholders as "
         "reject_text",
         .check = check_defer, .type = "text: 4.x.y ..., at most 900 characters"),
+    SET("hold_text", "held for review by hijackd (rule {rule})", STR(hold_text),
+        "daemon: the text after HOLD for a held account (action=hold): Postfix logs it, the "
+        "client never sees it; placeholders as reject_text",
+        .check = check_hold, .type = "text: one line, at most 900 characters"),
     SET("policy_idle_timeout", "330s", TIME(CF(policy_idle_timeout), 1, 0),
         "daemon: close a policy connection idle this long (Postfix closes its own after 300s)",
         .flags = CONF_F_RESTART),

@@ -30,7 +30,7 @@ const double core_store_buckets[CORE_STORE_BUCKETS] = {0.0005, 0.001, 0.0025, 0.
 typedef struct core_call {
     const char *account; /* NULL: an event with no answer (the log) */
     const char *actor;   /* a manual change's actor, else NULL ("hijackd") */
-    int lock, throttle, warn, store_err;
+    int lock, hold, throttle, warn, store_err;
     core_verdict *v; /* where a decision's evidence goes, or NULL */
 } core_call;
 
@@ -57,7 +57,9 @@ struct core {
     char host[256];
 };
 
-static const char *const kind_names[] = {"ok", "warn", "defer", "reject", "fail"};
+static const char *const kind_names[CORE_KIND__COUNT] = {
+    [CORE_OK] = "ok",     [CORE_WARN] = "warn",     [CORE_DEFER] = "defer",
+    [CORE_HOLD] = "hold", [CORE_REJECT] = "reject", [CORE_FAIL] = "fail"};
 
 const char *
 core_kind_name(core_kind k)
@@ -161,6 +163,7 @@ note_call(core_call *k, const hj_decision *d, const char *json)
         return;
     k->lock |= d->action == HJ_A_LOCK;
     k->throttle |= d->action == HJ_A_THROTTLE;
+    k->hold |= d->action == HJ_A_HOLD;
     k->warn |= d->action == HJ_A_WARN;
     if (k->v && strlen(json) < sizeof(k->v->evidence))
         memcpy(k->v->evidence, json, strlen(json) + 1);
@@ -388,7 +391,8 @@ utf8_cut(char *s, size_t n)
  * longer than the text's room is cut (a long account name must not turn a lock into an
  * internal error, which answers with internal_error_action) */
 static void
-reply_text(core *C, const char *tmpl, const char *acct, int64_t now, core_verdict *v)
+reply_text(core *C, const char *tmpl, const char *action, const char *acct, int64_t now,
+           core_verdict *v)
 {
     char t[48], u[48];
     const hj_conf *c = C->conf;
@@ -400,7 +404,7 @@ reply_text(core *C, const char *tmpl, const char *acct, int64_t now, core_verdic
     timeconv_rfc3339(v->since ? v->since : now, core_tzoff(now), t, sizeof(t));
     timeconv_rfc3339(v->until, core_tzoff(now), u, sizeof(u));
     tmpl_var vars[] = {{"account", acct},
-                       {"action", tmpl == c->reject_text ? "locked" : "throttled"},
+                       {"action", action},
                        {"rule", v->rule},
                        {"time", t},
                        {"until", v->until ? u : "an admin unlocks it"},
@@ -433,6 +437,22 @@ trim_audit(core *C, int64_t now)
     }
 }
 
+/* the verdict of each state but OK, with its {action} word; state_text() gives its text */
+static const struct {
+    core_kind kind;
+    const char *action;
+} state_verdict[] = {
+    [HJ_ST_THROTTLED] = {CORE_DEFER, "throttled"},
+    [HJ_ST_LOCKED] = {CORE_REJECT, "locked"},
+    [HJ_ST_HELD] = {CORE_HOLD, "held"},
+};
+
+static const char *
+state_text(const hj_conf *c, hj_state st)
+{
+    return st == HJ_ST_LOCKED ? c->reject_text : st == HJ_ST_HELD ? c->hold_text : c->defer_text;
+}
+
 /* verdict_of - the verdict for a state and what the call did */
 static void
 verdict_of(core *C, const core_msg *m, hj_state st, const core_call *k, int64_t now,
@@ -440,7 +460,7 @@ verdict_of(core *C, const core_msg *m, hj_state st, const core_call *k, int64_t 
 {
     hj_lockinfo li = {0};
 
-    v->decided = k->lock || k->throttle || k->warn;
+    v->decided = k->lock || k->hold || k->throttle || k->warn;
     if (k->store_err) {
         v->kind = CORE_FAIL;
         return;
@@ -453,9 +473,8 @@ verdict_of(core *C, const core_msg *m, hj_state st, const core_call *k, int64_t 
     snprintf(v->rule, sizeof(v->rule), "%s", li.rule ? li.rule->name : "manual");
     v->since = li.since;
     v->until = li.until;
-    v->kind = st == HJ_ST_LOCKED ? CORE_REJECT : CORE_DEFER;
-    reply_text(C, st == HJ_ST_LOCKED ? C->conf->reject_text : C->conf->defer_text, m->account,
-               now, v);
+    v->kind = state_verdict[st].kind;
+    reply_text(C, state_text(C->conf, st), state_verdict[st].action, m->account, now, v);
 }
 
 void
@@ -469,9 +488,9 @@ core_judge(core *C, const core_msg *m, int64_t now, core_verdict *v)
         if (C->obs[i].request)
             C->obs[i].request(C->obs[i].ctx, m);
     hj_state st = engine_state(C->eng, m->account, now, NULL);
-    if (st == HJ_ST_OK && m->count && !already_counted(C, m)) {
-        WITH_CALL(C, &k, count_message(C, m, now));
-        st = k.lock ? HJ_ST_LOCKED : k.throttle ? HJ_ST_THROTTLED : HJ_ST_OK;
+    if ((st == HJ_ST_OK || st == HJ_ST_HELD) && m->count && !already_counted(C, m)) {
+        WITH_CALL(C, &k, count_message(C, m, now)); /* a held account's mail counts too */
+        st = k.lock ? HJ_ST_LOCKED : k.hold ? HJ_ST_HELD : k.throttle ? HJ_ST_THROTTLED : st;
     }
     verdict_of(C, m, st, &k, now, v);
     C->st.verdicts[v->kind]++;

@@ -38,13 +38,16 @@
  *
  *	Verdicts: CORE_OK (nothing against it), CORE_WARN (a warn decision
  *	was made by this request: the message goes), CORE_DEFER (throttled:
- *	try later), CORE_REJECT (locked), CORE_FAIL (the store failed while
- *	recording a decision of this request: answer with the configured
- *	store_error_action; the engine's state has changed all the same).
- *	A REJECT or DEFER carries the reply text of reject_text/defer_text
- *	with its placeholders expanded, the rule ("manual" for an admin's
- *	lock) and the times; a verdict decided by this request also carries
- *	the decision's JSON as its evidence.
+ *	try later), CORE_HOLD (held by an action=hold rule: accept the message
+ *	but put it on hold for review), CORE_REJECT (locked), CORE_FAIL (the
+ *	store failed while recording a decision of this request: answer with
+ *	the configured store_error_action; the engine's state has changed all
+ *	the same). A held account's messages are counted as an OK account's
+ *	are (a lock can still come: then REJECT). A REJECT, DEFER or HOLD
+ *	carries the text of reject_text/defer_text/hold_text with its
+ *	placeholders expanded, the rule ("manual" for an admin's lock) and the
+ *	times; a verdict decided by this request also carries the decision's
+ *	JSON as its evidence.
  *
  *	core_spam_verdict() takes an anti-spam engine's verdict on a message
  *	an account sent (the milter's scan, rspamd's metadata exporter): a
@@ -119,6 +122,7 @@ typedef enum core_kind {
     CORE_OK,
     CORE_WARN,
     CORE_DEFER,
+    CORE_HOLD, /* held (action=hold): accept the message and put it on hold */
     CORE_REJECT,
     CORE_FAIL,
     CORE_KIND__COUNT
@@ -161,10 +165,10 @@ typedef struct core_msg {
 
 typedef struct core_verdict {
     core_kind kind;
-    char rule[64];   /* of the lock or throttle in force: a rule's name, "manual"; "" */
+    char rule[64];   /* of the lock, hold or throttle in force: a rule's name, "manual"; "" */
     int64_t since, until;
     int decided;                       /* this request made the decision */
-    char text[CORE_TEXT_MAX];          /* REJECT, DEFER: the reply text */
+    char text[CORE_TEXT_MAX];          /* REJECT, DEFER, HOLD: the reply text */
     char evidence[CORE_EVIDENCE_MAX];  /* decided: the decision's JSON ("" if it did not fit) */
 } core_verdict;
 

@@ -19,8 +19,8 @@
  *	state_dir, store) are reported and ignored by a reload.
  *
  *	Answers. A request without sasl_username: DUNNO. A locked account:
- *	REJECT reject_text; a throttled one: DEFER_IF_PERMIT defer_text, at
- *	any stage. At END-OF-MESSAGE the message is counted (recipient_count,
+ *	REJECT reject_text; a throttled one: DEFER_IF_PERMIT defer_text; a
+ *	held one (action=hold): HOLD hold_text (accepted, held), at any stage. At END-OF-MESSAGE the message is counted (recipient_count,
  *	size) and judged; if that makes the engine lock or throttle the
  *	account, this very message is refused or deferred, so no account gets
  *	more than its limit through. Every decision is written to the store's

@@ -190,11 +190,13 @@ report_print(report_state *rs, hj_engine *eng, const qtrack_counts *qc, int top,
     int64_t nd = 0;
     for (int i = 0; i < HJ_A__COUNT; i++)
         nd += st->decisions[i];
-    fprintf(out,
-            "\nDecisions: %lld (lock %lld, throttle %lld, warn %lld, relay %lld, unlock %lld)\n",
+    fprintf(out, "\nDecisions: %lld (lock %lld, throttle %lld, warn %lld, relay %lld, unlock %lld",
             (long long)nd, (long long)st->decisions[HJ_A_LOCK],
             (long long)st->decisions[HJ_A_THROTTLE], (long long)st->decisions[HJ_A_WARN],
             (long long)st->decisions[HJ_A_RELAY], (long long)st->decisions[HJ_A_UNLOCK]);
+    if (st->decisions[HJ_A_HOLD]) /* only with a hold rule: the usual report stays as it was */
+        fprintf(out, ", hold %lld", (long long)st->decisions[HJ_A_HOLD]);
+    fputs(")\n", out);
     if (rs->decisions.len)
         fputs(rs->decisions.s, out);
     print_top(eng, top, out);
@@ -256,10 +258,13 @@ report_stats_json(report_state *rs, hj_engine *eng, const qtrack_counts *qc, con
                (long long)st->never_counted, (long long)st->exempt);
     buf_printf(&b,
                "\"decisions\":{\"warn\":%lld,\"throttle\":%lld,\"lock\":%lld,\"relay\":%lld,"
-               "\"unlock\":%lld},\"accounts\":{",
+               "\"unlock\":%lld",
                (long long)st->decisions[HJ_A_WARN], (long long)st->decisions[HJ_A_THROTTLE],
                (long long)st->decisions[HJ_A_LOCK], (long long)st->decisions[HJ_A_RELAY],
                (long long)st->decisions[HJ_A_UNLOCK]);
+    if (st->decisions[HJ_A_HOLD]) /* only with a hold rule, as in the text report */
+        buf_printf(&b, ",\"hold\":%lld", (long long)st->decisions[HJ_A_HOLD]);
+    buf_puts(&b, "},\"accounts\":{");
     engine_accounts(eng, stats_account, &b);
     engine_failed_names(eng, stats_account, &b); /* names that only failed to log in, too */
     buf_puts(&b, "}}\n");

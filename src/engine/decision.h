@@ -39,7 +39,7 @@ typedef struct hj_decision {
     const hj_rule *rule;   /* NULL for manual and automatic unlocks */
     int64_t limit;         /* the effective limit (after overrides) */
     int64_t count;         /* the count that exceeded it */
-    int64_t until;         /* throttle end or automatic unlock time, 0 = none */
+    int64_t until;         /* throttle or hold end, or automatic unlock time, 0 = none */
     hj_ipclass evclass;    /* the source-IP class of the triggering event */
     int novel;             /* 1/0: from a network new to the account; -1: not judged */
     const char *client_ip; /* of the triggering event */

@@ -33,11 +33,12 @@ engine_entities(const hj_engine *e, hj_scope s)
     return s < HJ_S__COUNT ? e->ent[s]->used : 0;
 }
 
-static int
-severity(hj_action a)
-{
-    return a == HJ_A_LOCK ? 0 : a == HJ_A_THROTTLE ? 1 : 2;
-}
+/* the order rules are judged in: lock beats hold beats throttle (then warn and relay) */
+static const int severity_of[HJ_A__COUNT] = {
+    [HJ_A_LOCK] = 0, [HJ_A_HOLD] = 1, [HJ_A_THROTTLE] = 2, [HJ_A_WARN] = 3, [HJ_A_RELAY] = 3,
+    [HJ_A_UNLOCK] = 3,
+};
+#define SEVERITIES 4
 
 hj_engine *
 engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx)
@@ -55,9 +56,9 @@ engine_new(const hj_policy *pol, hj_decision_fn fn, void *ctx)
     e->order = xcalloc(pol->nrules + 1, sizeof(*e->order));
     e->freemail = signals_freemail(pol);
     size_t n = 0;
-    for (int sev = 0; sev < 3; sev++)
+    for (int sev = 0; sev < SEVERITIES; sev++)
         for (size_t i = 0; i < pol->nrules; i++)
-            if (severity(pol->rules[i].action) == sev)
+            if (severity_of[pol->rules[i].action] == sev)
                 e->order[n++] = i;
     return e;
 }
@@ -179,7 +180,8 @@ entity_forget(hj_engine *e, hj_entity *x)
 }
 
 /* entity_evict - make room in x's scope by dropping the least recently seen of a sample
- * (never x, a locked or throttled entity, nor one in recent use); false when none could go */
+ * (never x, a locked, held or throttled entity, nor one in recent use); false when none
+ * could go */
 static bool
 entity_evict(hj_engine *e, const hj_entity *x, int64_t t)
 {
@@ -187,7 +189,7 @@ entity_evict(hj_engine *e, const hj_entity *x, int64_t t)
 
     for (int i = 0; i < ENGINE_EVICT_SAMPLES; i++) {
         hj_entity *y = htab_sample(e->ent[x->scope], engine_random(e))->value;
-        if (y == x || y->locked || y->throttled_until > t ||
+        if (y == x || y->locked || y->throttled_until > t || y->held_until > t ||
             y->tot.last_seen > t - ENGINE_EVICT_GUARD)
             continue;
         if (best == NULL || y->tot.last_seen < best->tot.last_seen)
@@ -485,8 +487,16 @@ rule_fire(hj_engine *e, hj_entity *x, const hj_rule *r, hj_action act, hj_decisi
         }
         d->until = x->unlock_at;
         break;
+    case HJ_A_HOLD:
+        if (t < x->held_until)
+            return false;
+        x->held_at = t;
+        x->held_until = t + r->hold_for;
+        x->hold_rule = r;
+        d->until = x->held_until;
+        break;
     case HJ_A_THROTTLE:
-        if (t < x->throttled_until)
+        if (t < x->throttled_until || t < x->held_until) /* a hold takes the mail already */
             return false;
         x->throttled_at = t;
         x->throttled_until = t + r->throttle_for;
@@ -774,7 +784,7 @@ sweep_one(htab_node *n, void *arg)
 
     if (x->locked && x->unlock_at && s->now >= x->unlock_at)
         entity_auto_unlock(e, x, x->tzoff);
-    if (x->locked || x->throttled_until > s->now ||
+    if (x->locked || x->throttled_until > s->now || x->held_until > s->now ||
         x->tot.last_seen > s->now - e->pol->scope_window[x->scope])
         return 0;
     if (x->scope == HJ_S_ACCOUNT && x->unproven) {
@@ -829,6 +839,11 @@ engine_state(hj_engine *e, const char *account, int64_t now, hj_lockinfo *info)
             *info = (hj_lockinfo){x->lock_rule, x->locked_at, x->unlock_at};
         return HJ_ST_LOCKED;
     }
+    if (now < x->held_until) {
+        if (info)
+            *info = (hj_lockinfo){x->hold_rule, x->held_at, x->held_until};
+        return HJ_ST_HELD;
+    }
     if (now < x->throttled_until) {
         if (info)
             *info = (hj_lockinfo){x->throttle_rule, x->throttled_at, x->throttled_until};
@@ -847,7 +862,7 @@ entity_auto_unlock(hj_engine *e, hj_entity *x, int32_t tzoff)
     x->auto_unlocked_at = t;
 }
 
-/* entity_unlock - lift a lock (and any throttle); counting starts afresh */
+/* entity_unlock - lift a lock (and any throttle or hold); counting starts afresh */
 static void
 entity_unlock(hj_engine *e, hj_entity *x, int64_t t, int32_t tzoff, const char *reason)
 {
@@ -856,6 +871,7 @@ entity_unlock(hj_engine *e, hj_entity *x, int64_t t, int32_t tzoff, const char *
 
     x->locked = false;
     x->throttled_until = 0;
+    x->held_until = 0;
     decision_base(x, &ev, &d);
     d.action = HJ_A_UNLOCK;
     d.reason = reason;

@@ -19,7 +19,7 @@ int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, c
  *	decides live and in replay, and tests drive it with made-up times.
  *	The engine keeps, per entity (account, domain, client IP or the whole
  *	server, as the rules' scopes need), one sliding counter per distinct
- *	(metric, window, IP class) of the policy, the current lock and
+ *	(metric, window, IP class) of the policy, the current lock, hold and
  *	throttle, and a few recent client IPs as evidence. Each decision is
  *	passed to fn(ctx, decision) before engine_event() returns.
  *
@@ -29,6 +29,15 @@ int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, c
  *	for the longest rule window, and non-account entities are forgotten
  *	then (engine_tick() sweeps every 10 minutes of event time). Account
  *	entities keep their totals (about 300 bytes) for the report.
+ *
+ *	Actions. A lock stops everything; a rule with action=hold makes the
+ *	account HELD until the rule's hold= (its mail is accepted and put on
+ *	hold by the front ends; it still counts, so a lock can still come, and
+ *	no throttle fires while it lasts; a second hold fires only after the
+ *	first ends); a throttle makes it THROTTLED (its mail is deferred, not
+ *	counted). engine_state() answers lock, then hold, then throttle. A
+ *	hold is not in the snapshot (snapshot.c): a restart ends it, as holds
+ *	are short; the messages already held stay in the MTA's hold queue.
  *
  *	engine_lock() locks an account from outside the rules: a lock restored
  *	from the store at start-up (announce false: no decision is emitted) or
@@ -61,12 +70,13 @@ int engine_unlock(hj_engine *e, const char *account, int64_t t, int32_t tzoff, c
 typedef struct hj_engine hj_engine;
 typedef void (*hj_decision_fn)(void *ctx, const hj_decision *d);
 
-typedef enum hj_state { HJ_ST_OK, HJ_ST_THROTTLED, HJ_ST_LOCKED } hj_state;
+/* HELD: a hold rule fired: the account's mail is accepted and held (lock > hold > throttle) */
+typedef enum hj_state { HJ_ST_OK, HJ_ST_THROTTLED, HJ_ST_LOCKED, HJ_ST_HELD } hj_state;
 
 typedef struct hj_lockinfo {
     const hj_rule *rule; /* NULL for a manual lock */
     int64_t since;
-    int64_t until; /* throttle end or automatic unlock, 0 = none */
+    int64_t until; /* throttle or hold end, or automatic unlock, 0 = none */
 } hj_lockinfo;
 
 typedef struct hj_totals {
@@ -92,7 +102,7 @@ typedef struct hj_engine_stats {
 /* what the engine knows about one account (inspect.c) */
 typedef struct hj_account_info {
     hj_state state;
-    hj_lockinfo lock; /* of the lock or throttle in force */
+    hj_lockinfo lock; /* of the lock, hold or throttle in force */
     hj_totals tot;
     int32_t tzoff;
     hj_addr ips[4]; /* recent distinct client IPs */
@@ -108,7 +118,7 @@ typedef struct hj_account_info {
 
 int engine_account(hj_engine *e, const char *account, int64_t now, hj_account_info *out);
 typedef struct hj_account_counts {
-    int64_t accounts, locked, throttled;
+    int64_t accounts, locked, throttled, held;
 } hj_account_counts;
 void engine_counts(hj_engine *e, int64_t now, hj_account_counts *out);
 void engine_account_rules(hj_engine *e, const char *account, int64_t now,

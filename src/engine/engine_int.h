@@ -119,6 +119,8 @@ typedef struct hj_entity {
     int64_t locked_at, unlock_at, throttled_at, throttled_until;
     int64_t auto_unlocked_at; /* the last automatic unlock, 0 = none since an admin's */
     const hj_rule *throttle_rule;
+    int64_t held_at, held_until; /* a hold rule fired: its mail is accepted and held */
+    const hj_rule *hold_rule;
     hj_totals tot;
     hj_knet *nets;    /* accounts: the networks it sent from (bounded, see trusted_nets_max) */
     hj_profile *prof; /* accounts that sent mail: what is normal for it */
@@ -137,7 +139,7 @@ struct hj_engine {
     hj_decision_fn fn;
     void *ctx;
     htab *ent[HJ_S__COUNT];
-    size_t *order; /* rule indices, locks first, then throttles, then the rest */
+    size_t *order; /* rule indices: locks, holds, throttles, then the rest */
     int64_t last_sweep;
     hj_engine_stats st;
     unsigned scope_metrics[HJ_S__COUNT]; /* metrics the rules of each scope use */

@@ -47,7 +47,7 @@ static const int signal_weights[HJ_SIG__COUNT] = {
 };
 static const char *const action_names[HJ_A__COUNT] = {
     [HJ_A_WARN] = "warn",   [HJ_A_THROTTLE] = "throttle", [HJ_A_LOCK] = "lock",
-    [HJ_A_RELAY] = "relay", [HJ_A_UNLOCK] = "unlock",
+    [HJ_A_RELAY] = "relay", [HJ_A_HOLD] = "hold",         [HJ_A_UNLOCK] = "unlock",
 };
 static const char *const scope_names[HJ_S__COUNT] = {
     [HJ_S_ACCOUNT] = "account",
@@ -271,6 +271,12 @@ set_throttle(hj_rule *r, const char *v)
 }
 
 static int
+set_hold(hj_rule *r, const char *v)
+{
+    return timeconv_duration(v, &r->hold_for) || r->hold_for <= 0 ? -1 : 0;
+}
+
+static int
 set_unlock(hj_rule *r, const char *v)
 {
     return timeconv_duration(v, &r->unlock_after);
@@ -304,6 +310,7 @@ static const rule_key rule_keys[] = {
     {"metric", set_metric}, {"window", set_window},     {"limit", set_limit},
     {"action", set_action}, {"throttle", set_throttle}, {"unlock_after", set_unlock},
     {"scope", set_scope},   {"class", set_class},       {"novel", set_novel},
+    {"hold", set_hold},
 };
 
 /* rule_set_key - apply one key=value token to r */
@@ -329,7 +336,7 @@ rule_set_key(hj_rule *r, char *tok, unsigned *seen, char *err, size_t errlen)
     }
     snprintf(err, errlen,
              "unknown rule key \"%s\" (known: metric window limit action throttle "
-             "unlock_after scope class)",
+             "hold unlock_after scope class novel)",
              tok);
     return -1;
 }
@@ -376,7 +383,7 @@ rule_check(const hj_rule *r, unsigned seen, char *err, size_t errlen)
 int
 policy_rule_parse(hj_policy *p, const char *name, const char *spec, char *err, size_t errlen)
 {
-    hj_rule r = {.throttle_for = 1800, .scope = HJ_S_ACCOUNT, .ipclass = HJ_C_ANY};
+    hj_rule r = {.throttle_for = 1800, .hold_for = 3600, .scope = HJ_S_ACCOUNT, .ipclass = HJ_C_ANY};
     unsigned seen = 0;
     char *copy = xstrdup(spec), *cur = copy, *tok;
     int rc = 0;
@@ -678,6 +685,10 @@ policy_rule_format(const hj_rule *r, hj_buf *out)
     if (r->action == HJ_A_THROTTLE) {
         timeconv_duration_str(r->throttle_for, t, sizeof(t));
         buf_printf(out, " throttle=%s", t);
+    }
+    if (r->action == HJ_A_HOLD) {
+        timeconv_duration_str(r->hold_for, t, sizeof(t));
+        buf_printf(out, " hold=%s", t);
     }
     if (r->unlock_after) {
         timeconv_duration_str(r->unlock_after, u, sizeof(u));

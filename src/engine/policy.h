@@ -22,7 +22,7 @@
  *	    metric over window > limit  ->  action   (for one scope and IP class)
  *
  *	with the spec text "metric=recipients window=30m limit=500
- *	action=lock [throttle=30m] [unlock_after=24h] [scope=account]
+ *	action=lock [throttle=30m] [hold=1h] [unlock_after=24h] [scope=account]
  *	[class=any] [novel=any|yes|no]". An override "RULE.limit=N RULE.action=warn RULE=off"
  *	applies to accounts matching a pattern (exact, "@domain" or a glob
  *	such as "*@lists.example.com"); exact patterns win over globs, later
@@ -63,6 +63,7 @@ typedef enum hj_action {
     HJ_A_THROTTLE,
     HJ_A_LOCK,
     HJ_A_RELAY,
+    HJ_A_HOLD, /* accept the account's mail but hold it for review (Postfix HOLD) */
     HJ_A_UNLOCK,
     HJ_A__COUNT
 } hj_action;
@@ -133,6 +134,7 @@ typedef struct hj_rule {
     int64_t limit;  /* fires when the count exceeds it */
     hj_action action;
     int64_t throttle_for; /* throttle: seconds */
+    int64_t hold_for;     /* hold: seconds */
     int64_t unlock_after; /* lock: seconds, 0 = only an admin unlocks */
     hj_scope scope;
     hj_ipclass ipclass;

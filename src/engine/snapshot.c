@@ -27,6 +27,7 @@
  *	its descriptor and its slots, items and recent sizes. A blob of another
  *	version is refused (the counters start afresh).
  *	Lock state is not in it: locks have their own table in the store.
+ *	Nor is a hold (action=hold): a restart ends it (engine.h).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -204,6 +204,26 @@ hold(msess *s, const scanjob *job, const scan_verdict *v, hj_buf *out)
     return RP_HOLD;
 }
 
+/* hold_held - a held account's message (action=hold): quarantined where the MTA granted it */
+static int
+hold_held(msess *s, const core_verdict *v, hj_buf *out)
+{
+    char why[MILTER_QUARANTINE_MAX + 1];
+
+    if (!(s->neg.actions & MILTER_F_QUARANTINE)) {
+        log_warn("milter client %s: no quarantine granted: held %s's message passes", s->peer,
+                 s->account);
+        milter_put(out, MILTER_R_CONTINUE);
+        return RP_CONTINUE;
+    }
+    size_t n = strlen(v->text) < sizeof(why) - 1 ? strlen(v->text) : sizeof(why) - 1;
+    memcpy(why, v->text, n); /* cut to the milter's room for a reason */
+    why[n] = 0;
+    milter_put_quarantine(out, why);
+    milter_put(out, MILTER_R_CONTINUE);
+    return RP_HOLD;
+}
+
 /* spam_reply - what the verdict does to the message (spam_action, spam_suspect_action) */
 static int
 spam_reply(msess *s, const scanjob *job, const scan_verdict *v, hj_buf *out)
@@ -292,7 +312,9 @@ on_eom(msess *s, hj_buf *out)
         judge(s, 1, &v);
         if (v.kind == CORE_OK || v.kind == CORE_WARN)
             rp = scan(s);
-        if (rp != RP_PENDING)
+        if (v.kind == CORE_HOLD)
+            rp = hold_held(s, &v, out); /* held for review: not scanned */
+        else if (rp != RP_PENDING)
             rp = verdict_reply(s, &v, out);
     } else {
         milter_put(out, MILTER_R_CONTINUE);

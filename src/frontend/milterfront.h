@@ -21,11 +21,13 @@
  *	  RCPT  a message without a login is not hijackd's business: ACCEPT (the MTA sends this
  *	        milter nothing more of it). Otherwise the account's state is read (not counted):
  *	        locked -> 550 + reject_text, throttled -> 450 + defer_text (the texts of the policy
- *	        service); else CONTINUE and the recipient is counted for the message.
+ *	        service); else (held too) CONTINUE and the recipient is counted for the message.
  *	  end of message: the message is counted (core_msg: account, client, HELO, sender, queue
  *	        ID, recipients, size; service "milter") unless the policy service or this milter
  *	        already counted that queue ID (core.h); the verdict -> 550 / 450 as at RCPT, a
- *	        store failure -> store_error_action (dunno: CONTINUE, defer: 451 4.3.0). When it
+ *	        store failure -> store_error_action (dunno: CONTINUE, defer: 451 4.3.0), held (a
+ *	        rule's action=hold) -> QUARANTINE with hold_text, where the MTA granted it (else it
+ *	        passes, logged), then CONTINUE; a held message is not scanned. When it
  *	        goes on and a scanner is set (milterscan.h: spam_scan_mail), the message held
  *	        while it passed is handed to the scanner and the reply waits for its verdict:
  *	        spam -> spam_action, suspect -> spam_suspect_action (reject: 550 +

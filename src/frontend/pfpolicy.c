@@ -18,16 +18,18 @@ static const char *const fail_reply[] = {"action=DUNNO\n\n", "action=DEFER 4.3.0
  * short scans and an increment */
 static const char *const stages[] = {"CONNECT", "EHLO",           "HELO", "MAIL", "RCPT",
                                      "DATA",    "END-OF-MESSAGE", "VRFY", "ETRN", "other"};
-static const char *const answers[] = {"DUNNO", "REJECT", "DEFER_IF_PERMIT", "DEFER", "other"};
+static const char *const answers[] = {"DUNNO", "REJECT", "DEFER_IF_PERMIT", "DEFER", "HOLD",
+                                      "other"};
 #define NSTAGES (sizeof(stages) / sizeof(stages[0]))
 #define NANSWERS (sizeof(answers) / sizeof(answers[0]))
-enum { ANS_DUNNO, ANS_REJECT, ANS_DEFER_IF_PERMIT, ANS_DEFER };
+enum { ANS_DUNNO, ANS_REJECT, ANS_DEFER_IF_PERMIT, ANS_DEFER, ANS_HOLD };
 
 /* the verdict's Postfix action (FAIL: by store_error_action) */
 static const int verdict_answer[CORE_KIND__COUNT] = {
     [CORE_OK] = ANS_DUNNO,
     [CORE_WARN] = ANS_DUNNO,
     [CORE_DEFER] = ANS_DEFER_IF_PERMIT,
+    [CORE_HOLD] = ANS_HOLD, /* access(5): accepted, into the hold queue; the text is logged */
     [CORE_REJECT] = ANS_REJECT,
     [CORE_FAIL] = -1,
 };

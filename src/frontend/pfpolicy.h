@@ -17,6 +17,8 @@
  *	request and "instance" as the transaction), only checked at the
  *	others. The verdict becomes Postfix's action through one table:
  *	OK and WARN -> DUNNO, DEFER -> DEFER_IF_PERMIT + defer_text,
+ *	HOLD -> HOLD + hold_text (access(5): the message is accepted and put
+ *	in the hold queue; at RCPT, HOLD holds the whole message),
  *	REJECT -> REJECT + reject_text, FAIL -> store_error_action (DUNNO,
  *	or DEFER 4.3.0). An answer that does not fit is an internal error,
  *	answered with internal_error_action. pfpolicy_fail_reply() is the

@@ -42,6 +42,7 @@ past(const char *action)
 {
     static const char *const t[][2] = {{"lock", "locked"},
                                        {"throttle", "throttled"},
+                                       {"hold", "held"},
                                        {"warn", "warned about"},
                                        {"relay", "relaying"},
                                        {"unlock", "unlocked"}};

@@ -683,7 +683,7 @@ queue_match(const queue_list *q, const char *account,
         if (owner_of)
             owner_of(ctx, m->queue_id, &o);
         int rule = match_rule(m, account, &o);
-        if (rule < 0)
+        if (rule < 0 || ((flags & QUEUE_HELD) && strcmp(m->queue_name, "hold") != 0))
             continue;
         queue_pick *p = &out->v[out->n++];
         p->queue_id = xstrdup(m->queue_id);
@@ -730,19 +730,21 @@ queue_picks_free(queue_picks *p)
     memset(p, 0, sizeof(*p));
 }
 
-int
-queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
-            const char *const *ids, size_t n, char *err, size_t errlen)
+/* postsuper - "postsuper [-c config_dir] OP -" with the checked IDs on its stdin (what: the
+ * verb for an error) */
+static int
+postsuper(const char *postsuper_path, const char *config_dir, int timeout_s, const char *op,
+          const char *what, const char *const *ids, size_t n, char *err, size_t errlen)
 {
-    char *argv[] = {(char *)postsuper_path, "-c", (char *)config_dir, "-d", "-", NULL};
-    char *argv_nc[] = {(char *)postsuper_path, "-d", "-", NULL};
+    char *argv[] = {(char *)postsuper_path, "-c", (char *)config_dir, (char *)op, "-", NULL};
+    char *argv_nc[] = {(char *)postsuper_path, (char *)op, "-", NULL};
     hj_buf in = HJ_BUF_INIT;
 
     for (size_t i = 0; i < n; i++) {
         if (!queue_id_ok(ids[i])) {
             hj_buf shown = HJ_BUF_INIT;
             buf_put_safe(&shown, ids[i] ? ids[i] : "(null)");
-            snprintf(err, errlen, "refusing to purge: \"%.64s\" is not a Postfix queue ID",
+            snprintf(err, errlen, "refusing to %s: \"%.64s\" is not a Postfix queue ID", what,
                      buf_str(&shown));
             buf_free(&shown);
             buf_free(&in);
@@ -757,6 +759,20 @@ queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
     buf_free(&r.errtext);
     buf_free(&in);
     return rc;
+}
+
+int
+queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
+            const char *const *ids, size_t n, char *err, size_t errlen)
+{
+    return postsuper(postsuper_path, config_dir, timeout_s, "-d", "purge", ids, n, err, errlen);
+}
+
+int
+queue_release(const char *postsuper_path, const char *config_dir, int timeout_s,
+              const char *const *ids, size_t n, char *err, size_t errlen)
+{
+    return postsuper(postsuper_path, config_dir, timeout_s, "-H", "release", ids, n, err, errlen);
 }
 
 int

@@ -23,6 +23,8 @@
  *	void queue_picks_free(queue_picks *p);
  *	int queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
  *	                const char *const *ids, size_t n, char *err, size_t errlen);
+ *	int queue_release(const char *postsuper_path, const char *config_dir, int timeout_s,
+ *	                  const char *const *ids, size_t n, char *err, size_t errlen);
  *	int queue_sendmail(const char *sendmail_path, const char *config_dir, int timeout_s,
  *	                   const char *from, const char *rcpt, const char *msg, size_t len,
  *	                   char *err, size_t errlen);
@@ -102,7 +104,10 @@
  *	                          the message is not mapped to it (unknown, or
  *	                          mapped to another account): deleted only
  *	                          with QUEUE_BY_SENDER in flags;
- *	other messages are not the account's and are not listed. Senders
+ *	other messages are not the account's and are not listed; with
+ *	QUEUE_HELD in flags, nor are those outside the hold queue (queue_name
+ *	"hold": for a release). Without it every queue counts, the hold queue
+ *	too: a purge deletes held messages as well. Senders
  *	compare as Postfix does: the local part exactly, the domain (after
  *	the last '@') case-insensitively. out->v lists the matched messages
  *	sorted by queue ID, each with its rule and whether it is to be
@@ -118,6 +123,9 @@
  *	queue_id_ok() first: one bad ID refuses the whole call and nothing
  *	runs. n == 0 runs nothing. Returns 0, or -1 with a message in err.
  *	IDs no longer queued are not an error (postsuper skips them).
+ *	queue_release() is the same with "postsuper -H -": it releases held
+ *	messages (from the hold queue into the deferred queue, which Postfix
+ *	then delivers); an ID not on hold is skipped by postsuper.
  *
  *	queue_sendmail() hands a whole message (headers, blank line, body) to
  *	"sendmail [-C config_dir] -i -f from -- rcpt" on its stdin: the one
@@ -213,6 +221,7 @@ typedef enum queue_rule {
 } queue_rule;
 
 #define QUEUE_BY_SENDER 1u /* queue_match: sender-only messages are deleted too */
+#define QUEUE_HELD 2u      /* queue_match: only messages in the hold queue (a release) */
 
 typedef struct queue_pick { /* one matched message */
     char *queue_id, *sender;
@@ -262,6 +271,8 @@ void queue_picks_kept(const queue_picks *p, hj_buf *out);
 void queue_picks_free(queue_picks *p);
 int queue_purge(const char *postsuper_path, const char *config_dir, int timeout_s,
                 const char *const *ids, size_t n, char *err, size_t errlen);
+int queue_release(const char *postsuper_path, const char *config_dir, int timeout_s,
+                  const char *const *ids, size_t n, char *err, size_t errlen);
 int queue_sendmail(const char *sendmail_path, const char *config_dir, int timeout_s,
                    const char *from, const char *rcpt, const char *msg, size_t len, char *err,
                    size_t errlen);

@@ -73,6 +73,18 @@ static const core_case cases[] = {
       {"a@x", 1, 1, NULL, CORE_WARN, 1, NULL},
       {"a@x", 1, 9, NULL, CORE_DEFER, 1, "slow"},
       {"a@x", 0, 1, NULL, CORE_DEFER, 0, "slow"}}},
+    {"a hold accepts and holds, its messages still count: a lock still comes",
+     "rule h = metric=messages window=10m limit=2 action=hold hold=1h\n"
+     "rule l = metric=messages window=10m limit=4 action=lock\n",
+     "memory:",
+     0,
+     {{"a@x", 1, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 1, 1, NULL, CORE_OK, 0, NULL},
+      {"a@x", 1, 1, NULL, CORE_HOLD, 1, "h"},
+      {"a@x", 0, 1, NULL, CORE_HOLD, 0, "h"},
+      {"a@x", 1, 1, NULL, CORE_HOLD, 0, "h"}, /* the fourth: counted, held */
+      {"a@x", 1, 1, NULL, CORE_REJECT, 1, "l"},
+      {"b@x", 1, 1, NULL, CORE_OK, 0, NULL}}},
     {"the store fails while recording the lock: FAIL for that request",
      LOCK3,
      "memory:fail-writes",
@@ -156,6 +168,8 @@ test_case(void **state)
         if ((v.kind == CORE_REJECT || v.kind == CORE_DEFER) && v.text[0] != "54"[v.kind ==
                                                                                  CORE_DEFER])
             fail_msg("%s: step %d: reply text \"%s\"", k->name, i + 1, v.text);
+        if (v.kind == CORE_HOLD && strcmp(v.text, "held for review by hijackd (rule h)") != 0)
+            fail_msg("%s: step %d: hold text \"%s\"", k->name, i + 1, v.text);
         if (v.decided && strstr(v.evidence, "\"account\":\"a@x\"") == NULL)
             fail_msg("%s: step %d: evidence \"%.200s\"", k->name, i + 1, v.evidence);
     }

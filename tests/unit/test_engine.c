@@ -83,6 +83,32 @@ static const scenario scenarios[] = {
       {S_STATE, 2100, A, NULL, HJ_ST_OK, 0, 0}},
      {{300, HJ_A_THROTTLE, HJ_S_ACCOUNT, A, "thr", 6, 5, 1200, NULL},
       {1200, HJ_A_THROTTLE, HJ_S_ACCOUNT, A, "thr", 10, 5, 2100, NULL}}},
+    {"hold: held for hold=, its messages still count, it fires again only after it ends",
+     "rule h metric=messages window=1h limit=2 action=hold hold=10m\n",
+     {{S_SUB, 0, A, IPX, 1, 3, 1}, /* 0, 1, 2: the third is over the limit */
+      {S_STATE, 100, A, NULL, HJ_ST_HELD, 0, 0},
+      {S_SUB, 101, A, IPX, 1, 0, 0}, /* counted (4), no second hold while the first lasts */
+      {S_STATE, 601, A, NULL, HJ_ST_HELD, 0, 0},
+      {S_STATE, 602, A, NULL, HJ_ST_OK, 0, 0},
+      {S_STATE, 602, B, NULL, HJ_ST_OK, 0, 0},
+      {S_SUB, 700, A, IPX, 1, 0, 0}}, /* the fifth message: held again */
+     {{2, HJ_A_HOLD, HJ_S_ACCOUNT, A, "h", 3, 2, 602, NULL},
+      {700, HJ_A_HOLD, HJ_S_ACCOUNT, A, "h", 5, 2, 1300, NULL}}},
+    {"lock beats hold beats throttle: a hold stops the throttle, a held account can be locked",
+     "rule t metric=messages window=10m limit=2 action=throttle throttle=1h\n"
+     "rule w metric=messages window=10m limit=2 action=warn\n"
+     "rule h metric=messages window=10m limit=2 action=hold hold=1h\n"
+     "rule l metric=messages window=10m limit=4 action=lock\n",
+     {{S_SUB, 0, A, IPX, 1, 3, 1},
+      {S_STATE, 2, A, NULL, HJ_ST_HELD, 0, 0},
+      {S_SUB, 3, A, IPX, 1, 2, 1}, /* counted while held: the fifth locks */
+      {S_STATE, 5, A, NULL, HJ_ST_LOCKED, 0, 0},
+      {S_UNLOCK, 6, A, NULL, 0, 0, 0},
+      {S_STATE, 7, A, NULL, HJ_ST_OK, 0, 0}}, /* an unlock ends the hold too */
+     {{2, HJ_A_HOLD, HJ_S_ACCOUNT, A, "h", 3, 2, 3602, NULL},
+      {2, HJ_A_WARN, HJ_S_ACCOUNT, A, "w", 3, 2, 0, NULL},
+      {4, HJ_A_LOCK, HJ_S_ACCOUNT, A, "l", 5, 4, 0, NULL},
+      {6, HJ_A_UNLOCK, HJ_S_ACCOUNT, A, NULL, 0, 0, 0, NULL}}},
     {"warn is not repeated within its window",
      "rule w metric=messages window=10m limit=2 action=warn\n",
      {{S_SUB, 0, A, IPX, 1, 10, 1}, {S_SUB, 601, A, IPX, 1, 0, 0}, {S_SUB, 602, A, IPX, 1, 0, 0}},

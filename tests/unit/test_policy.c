@@ -30,36 +30,41 @@ typedef struct rule_ok_case {
     int64_t unlock_after;
     hj_scope scope;
     hj_ipclass ipclass;
+    int64_t hold_for; /* checked when set */
 } rule_ok_case;
 
 static const rule_ok_case rule_ok_cases[] = {
     {"mdaemon", "metric=recipients window=30m limit=500 action=lock", HJ_M_RECIPIENTS, 1800, 500,
-     HJ_A_LOCK, 1800, 0, HJ_S_ACCOUNT, HJ_C_ANY},
+     HJ_A_LOCK, 1800, 0, HJ_S_ACCOUNT, HJ_C_ANY, 0},
     {"throttle_1h", "metric=messages window=10m limit=100 action=throttle throttle=1h",
-     HJ_M_MESSAGES, 600, 100, HJ_A_THROTTLE, 3600, 0, HJ_S_ACCOUNT, HJ_C_ANY},
+     HJ_M_MESSAGES, 600, 100, HJ_A_THROTTLE, 3600, 0, HJ_S_ACCOUNT, HJ_C_ANY, 0},
     {"lock_unlock",
      "metric=recipients window=30m limit=500 action=lock unlock_after=24h class=external",
-     HJ_M_RECIPIENTS, 1800, 500, HJ_A_LOCK, 1800, 86400, HJ_S_ACCOUNT, HJ_C_EXTERNAL},
+     HJ_M_RECIPIENTS, 1800, 500, HJ_A_LOCK, 1800, 86400, HJ_S_ACCOUNT, HJ_C_EXTERNAL, 0},
     {"commas", "metric=failed_logins, window=1h, limit=50, action=warn, scope=ip",
-     HJ_M_FAILED_LOGINS, 3600, 50, HJ_A_WARN, 1800, 0, HJ_S_IP, HJ_C_ANY},
+     HJ_M_FAILED_LOGINS, 3600, 50, HJ_A_WARN, 1800, 0, HJ_S_IP, HJ_C_ANY, 0},
     {"blanks", "  metric=bounces\twindow=1h   limit=30\t action=warn class=reserved  ",
-     HJ_M_BOUNCES, 3600, 30, HJ_A_WARN, 1800, 0, HJ_S_ACCOUNT, HJ_C_RESERVED},
+     HJ_M_BOUNCES, 3600, 30, HJ_A_WARN, 1800, 0, HJ_S_ACCOUNT, HJ_C_RESERVED, 0},
     {"relay_global", "metric=relay_recipients window=1h limit=10 action=relay scope=global",
-     HJ_M_RELAY_RCPTS, 3600, 10, HJ_A_RELAY, 1800, 0, HJ_S_GLOBAL, HJ_C_ANY},
+     HJ_M_RELAY_RCPTS, 3600, 10, HJ_A_RELAY, 1800, 0, HJ_S_GLOBAL, HJ_C_ANY, 0},
     {"relay_ip", "metric=relay_recipients window=1h limit=10 action=relay scope=ip",
-     HJ_M_RELAY_RCPTS, 3600, 10, HJ_A_RELAY, 1800, 0, HJ_S_IP, HJ_C_ANY},
+     HJ_M_RELAY_RCPTS, 3600, 10, HJ_A_RELAY, 1800, 0, HJ_S_IP, HJ_C_ANY, 0},
     {"nets.own", "metric=distinct_networks window=1d limit=3 action=warn class=own",
-     HJ_M_DISTINCT_NETS, 86400, 3, HJ_A_WARN, 1800, 0, HJ_S_ACCOUNT, HJ_C_OWN},
+     HJ_M_DISTINCT_NETS, 86400, 3, HJ_A_WARN, 1800, 0, HJ_S_ACCOUNT, HJ_C_OWN, 0},
     {"bytes-week", "metric=bytes window=1w limit=0 action=warn", HJ_M_BYTES, 604800, 0, HJ_A_WARN,
-     1800, 0, HJ_S_ACCOUNT, HJ_C_ANY},
+     1800, 0, HJ_S_ACCOUNT, HJ_C_ANY, 0},
     {"seconds", "metric=distinct_ips window=90 limit=2 action=warn class=any", HJ_M_DISTINCT_IPS,
-     90, 2, HJ_A_WARN, 1800, 0, HJ_S_ACCOUNT, HJ_C_ANY},
+     90, 2, HJ_A_WARN, 1800, 0, HJ_S_ACCOUNT, HJ_C_ANY, 0},
     {"dom", "metric=distinct_recipients window=2h limit=1000 action=throttle scope=domain",
-     HJ_M_DISTINCT_RCPTS, 7200, 1000, HJ_A_THROTTLE, 1800, 0, HJ_S_DOMAIN, HJ_C_ANY},
+     HJ_M_DISTINCT_RCPTS, 7200, 1000, HJ_A_THROTTLE, 1800, 0, HJ_S_DOMAIN, HJ_C_ANY, 0},
     {"order_free", "action=lock scope=account limit=7 window=30s metric=messages", HJ_M_MESSAGES,
-     30, 7, HJ_A_LOCK, 1800, 0, HJ_S_ACCOUNT, HJ_C_ANY},
+     30, 7, HJ_A_LOCK, 1800, 0, HJ_S_ACCOUNT, HJ_C_ANY, 0},
     {"unlock_zero", "metric=messages window=1h limit=5 action=warn unlock_after=0", HJ_M_MESSAGES,
-     3600, 5, HJ_A_WARN, 1800, 0, HJ_S_ACCOUNT, HJ_C_ANY},
+     3600, 5, HJ_A_WARN, 1800, 0, HJ_S_ACCOUNT, HJ_C_ANY, 0},
+    {"hold_10m", "metric=messages window=1h limit=2 action=hold hold=10m", HJ_M_MESSAGES, 3600, 2,
+     HJ_A_HOLD, 1800, 0, HJ_S_ACCOUNT, HJ_C_ANY, 600},
+    {"hold_default", "metric=messages window=1h limit=2 action=hold", HJ_M_MESSAGES, 3600, 2,
+     HJ_A_HOLD, 1800, 0, HJ_S_ACCOUNT, HJ_C_ANY, 3600},
 };
 
 static void
@@ -83,6 +88,8 @@ test_rule_parse_valid(void **state)
         CHECK_EQ(k->name, r->unlock_after, k->unlock_after);
         CHECK_EQ(k->name, r->scope, k->scope);
         CHECK_EQ(k->name, r->ipclass, k->ipclass);
+        if (k->hold_for)
+            CHECK_EQ(k->name, r->hold_for, k->hold_for);
 
         /* the formatted rule parses back to the same rule */
         hj_buf b = HJ_BUF_INIT;
@@ -99,6 +106,8 @@ test_rule_parse_valid(void **state)
         CHECK_EQ(k->name, r2->action, r->action);
         if (r->action == HJ_A_THROTTLE)
             CHECK_EQ(k->name, r2->throttle_for, r->throttle_for);
+        if (r->action == HJ_A_HOLD)
+            CHECK_EQ(k->name, r2->hold_for, r->hold_for);
         CHECK_EQ(k->name, r2->unlock_after, r->unlock_after);
         CHECK_EQ(k->name, r2->scope, r->scope);
         CHECK_EQ(k->name, r2->ipclass, r->ipclass);
@@ -147,6 +156,8 @@ static const rule_bad_case rule_bad_cases[] = {
     {"r", MD "action=", "bad value for action"},
     {"r", MD "action=throttle throttle=0", "bad value for throttle"},
     {"r", MD "action=throttle throttle=later", "bad value for throttle"},
+    {"r", MD "action=hold hold=0", "bad value for hold"},
+    {"r", MD "action=hold hold=soon", "bad value for hold"},
     {"r", MD "action=lock unlock_after=soon", "bad value for unlock_after"},
     {"r", MD "action=lock scope=user", "bad value for scope"},
     {"r", MD "action=lock class=internal", "bad value for class"},

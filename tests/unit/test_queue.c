@@ -747,6 +747,41 @@ test_purge_forged_log(void **state)
               purged(lines, "mallory@example.test", map, QUEUE_BY_SENDER), "4B1C31002A4");
 }
 
+/* a release (QUEUE_HELD) matches only the account's messages in the hold queue; a purge
+ * matches them in every queue, the hold queue too */
+static void
+test_match_held(void **state)
+{
+    static const char *const lines[] = {
+        "{\"queue_name\":\"hold\",\"queue_id\":\"4B1C31002A1\",\"sender\":\"alice@example.test\","
+        "\"recipients\":[{\"address\":\"x@far.test\"}]}",
+        "{\"queue_name\":\"deferred\",\"queue_id\":\"4B1C31002A2\",\"sender\":"
+        "\"alice@example.test\",\"recipients\":[{\"address\":\"x@far.test\"}]}",
+        "{\"queue_name\":\"hold\",\"queue_id\":\"4B1C31002A3\",\"sender\":\"bob@example.test\","
+        "\"recipients\":[{\"address\":\"x@far.test\"}]}",
+        "{\"queue_name\":\"hold\",\"queue_id\":\"4B1C31002A4\",\"sender\":\"alice@example.test\","
+        "\"recipients\":[{\"address\":\"x@far.test\"}]}",
+        NULL,
+    };
+    static const qid_owner map[] = {
+        {"4B1C31002A1", "alice@example.test", "alice@example.test"},
+        {"4B1C31002A2", "alice@example.test", "alice@example.test"},
+        {"4B1C31002A3", "bob@example.test", "bob@example.test"},
+        /* 4B1C31002A4: not mapped (sender-only) */
+        {NULL, NULL, NULL},
+    };
+
+    (void)state;
+    CHECK_STR("release of alice", purged(lines, "alice@example.test", map, QUEUE_HELD),
+              "4B1C31002A1");
+    CHECK_STR("release of alice --by-sender",
+              purged(lines, "alice@example.test", map, QUEUE_HELD | QUEUE_BY_SENDER),
+              "4B1C31002A1 4B1C31002A4");
+    CHECK_STR("purge of alice: held and deferred", purged(lines, "alice@example.test", map, 0),
+              "4B1C31002A1 4B1C31002A2");
+    CHECK_STR("release of bob", purged(lines, "bob@example.test", map, QUEUE_HELD), "4B1C31002A3");
+}
+
 /* the rules, one message each (A0..B0), as account alice, bob or carol sees them */
 static const char *const rule_lines[] = {
     QMSG("4B1C31002A1", "alice@example.test"),
@@ -1017,6 +1052,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_match_rules),
         cmocka_unit_test(test_match_fixture),
         cmocka_unit_test(test_purge_forged_log),
+        cmocka_unit_test(test_match_held),
     };
 
     if (argc > 1 && strcmp(argv[1], "--e2e") == 0)

@@ -321,6 +321,33 @@ test_purge_cases(void **state)
     tmp_remove(&t);
 }
 
+/* queue_release: postsuper -H - with the IDs on stdin, the same ID checks as a purge */
+static void
+test_release(void **state)
+{
+    tmpdir t;
+    char err[256] = "", body[256];
+    const char *ids[] = {"4B1C31002A3", "4XnZ1k3XyFz9sQ"}, *bad[] = {"ALL"};
+
+    (void)state;
+    tmp_make(&t);
+    snprintf(body, sizeof(body), "W='%s'\necho \"$@\" >\"$W/args\"; cat >\"$W/stdin\"", t.path);
+    const char *ps = tmp_script(&t, "postsuper", body);
+    assert_int_equal(queue_release(ps, "/etc/pf-test", 30, ids, 2, err, sizeof(err)), 0);
+    char *args = tmp_read(&t, "args"), *in = tmp_read(&t, "stdin");
+    CHECK_STR("release args", args, "-c /etc/pf-test -H -\n");
+    CHECK_STR("release stdin", in, "4B1C31002A3\n4XnZ1k3XyFz9sQ\n");
+    free(args);
+    free(in);
+    assert_int_equal(queue_release(ps, NULL, 30, ids, 1, err, sizeof(err)), 0);
+    args = tmp_read(&t, "args");
+    CHECK_STR("release args without -c", args, "-H -\n");
+    free(args);
+    assert_int_equal(queue_release(ps, NULL, 30, bad, 1, err, sizeof(err)), -1);
+    CHECK_STR("release of a bad ID", err, "refusing to release: \"ALL\" is not a Postfix queue ID");
+    tmp_remove(&t);
+}
+
 /* many IDs: more than a socket buffer holds, with the child talking back meanwhile or gone */
 static void
 test_purge_many(void **state)
@@ -447,6 +474,7 @@ main(void)
         cmocka_unit_test(test_read_cases), cmocka_unit_test(test_read_not_found),
         cmocka_unit_test(test_read_big),   cmocka_unit_test(test_purge_cases),
         cmocka_unit_test(test_purge_many), cmocka_unit_test(test_no_fd_leak),
+        cmocka_unit_test(test_release),
         cmocka_unit_test(test_timeout),    cmocka_unit_test(test_sendmail_argv),
     };
 

@@ -431,10 +431,13 @@ kept_sender_only(json_t *matches)
     return 0;
 }
 
-/* show_purge - queue purge: what is (or would be) deleted, by which rule, and what is kept */
+/* show_purge - queue purge (release): what is (or would be) deleted (released), by which rule,
+ * and what is kept */
 void
 show_purge(json_t *body, hj_buf *out)
 {
+    const char *act = json_string_value(json_object_get(body, "action"));
+    int rel = act && strcmp(act, "release") == 0;
     int dry = json_is_true(json_object_get(body, "dry_run"));
     json_int_t n = json_integer_value(json_object_get(body, "messages"));
     json_int_t kept = json_integer_value(json_object_get(body, "kept"));
@@ -443,7 +446,9 @@ show_purge(json_t *body, hj_buf *out)
     if (n > 0) {
         buf_printf(out,
                    "%s %" JSON_INTEGER_FORMAT " messages (%" JSON_INTEGER_FORMAT " recipients) of ",
-                   dry ? "dry run: would delete" : "deleted", n,
+                   dry ? (rel ? "dry run: would release" : "dry run: would delete")
+                       : (rel ? "released" : "deleted"),
+                   n,
                    json_integer_value(json_object_get(body, "recipients")));
         jtext(out, acct);
         buf_puts(out, ":\n");
@@ -458,7 +463,37 @@ show_purge(json_t *body, hj_buf *out)
             buf_puts(out, "(sender-only messages are deleted only with --by-sender)\n");
     }
     if (dry && n > 0)
-        buf_puts(out, "(nothing deleted: add --yes to delete them)\n");
+        buf_puts(out, rel ? "(nothing released: add --yes to release them)\n"
+                          : "(nothing deleted: add --yes to delete them)\n");
+}
+
+/* show_held - queue held: one line per held message: queue ID, account (or -), sender, rcpts */
+void
+show_held(json_t *body, hj_buf *out)
+{
+    json_t *rows = json_object_get(body, "held"), *m;
+    size_t i;
+
+    buf_printf(out, "%" JSON_INTEGER_FORMAT " held message%s (%" JSON_INTEGER_FORMAT
+               " recipients)\n",
+               json_integer_value(json_object_get(body, "messages")),
+               json_array_size(rows) == 1 ? "" : "s",
+               json_integer_value(json_object_get(body, "recipients")));
+    json_array_foreach(rows, i, m)
+    {
+        json_t *a = json_object_get(m, "account");
+        jtext(out, json_object_get(m, "queue_id"));
+        buf_puts(out, "  ");
+        if (json_is_string(a))
+            jtext(out, a);
+        else
+            buf_putc(out, '-');
+        buf_puts(out, "  <");
+        if (json_is_string(json_object_get(m, "sender")))
+            buf_put_safe(out, json_string_value(json_object_get(m, "sender")));
+        buf_printf(out, ">  %" JSON_INTEGER_FORMAT " rcpt\n",
+                   json_integer_value(json_object_get(m, "recipients")));
+    }
 }
 
 /* ---------------------------------------------------------------- show ACCOUNT */
@@ -583,6 +618,8 @@ show_account(json_t *body, hj_buf *out)
     buf_putc(out, '\n');
     kv_inline(out, "lock", json_object_get(body, "lock"), lock_parts);
     kv_inline(out, "throttle", json_object_get(body, "throttle"), lock_parts);
+    if (json_is_object(json_object_get(body, "hold"))) /* a line only while held */
+        kv_inline(out, "hold", json_object_get(body, "hold"), lock_parts);
     buf_printf(out, "%-12s", "recent ips");
     jtext(out, json_object_get(body, "recent_ips"));
     buf_putc(out, '\n');

@@ -19,5 +19,6 @@ void show_exempt(json_t *body, hj_buf *out);
 void show_lock(json_t *body, hj_buf *out);
 void show_reload(json_t *body, hj_buf *out);
 void show_purge(json_t *body, hj_buf *out);
+void show_held(json_t *body, hj_buf *out);
 
 #endif

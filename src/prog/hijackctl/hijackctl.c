@@ -11,6 +11,9 @@
  *	queue [--config-dir DIR] [--postqueue PATH]
  *	queue purge ACCOUNT [--yes] [--by-sender] [--config-dir DIR] [--postqueue PATH]
  *	            [--postsuper PATH]
+ *	queue release ACCOUNT [--yes] [--by-sender] [--config-dir DIR] [--postqueue PATH]
+ *	            [--postsuper PATH]
+ *	queue held [ACCOUNT] [--config-dir DIR] [--postqueue PATH]
  *
  * DESCRIPTION
  *	Reads the daemon's configuration (-c, -o, or the built-in default,
@@ -25,7 +28,10 @@
  *	the daemon which account sent each queued message (going on without
  *	when it is not running); "queue purge" deletes, with postsuper and only
  *	with --yes, the messages that are provably the account's (queue.h:
- *	queue_match; sender-only ones with --by-sender). Options may come anywhere; "--"
+ *	queue_match; sender-only ones with --by-sender), held ones too; "queue
+ *	release" releases (postsuper -H) those of them in the hold queue, with
+ *	the same rules; "queue held" lists the hold queue (of one account:
+ *	mapped to it or sent as it). Options may come anywhere; "--"
  *	ends them. Errors go to stderr, prefixed "hijackctl: ".
  *	docs/hijackctl.md is the reference.
  *
@@ -624,9 +630,21 @@ run_queue(ctl_ctx *x)
     return rc;
 }
 
-/* purge_json - what was (or would be) deleted, and what is kept, with each message's rule */
+/* what "queue purge" and "queue release" do to the account's messages they match */
+typedef struct q_mode {
+    const char *action; /* "purge", "release": the JSON's "action" */
+    unsigned flags;     /* queue_match: QUEUE_HELD for a release */
+    int (*run)(const char *postsuper_path, const char *config_dir, int timeout_s,
+               const char *const *ids, size_t n, char *err, size_t errlen);
+} q_mode;
+
+static const q_mode q_purge = {"purge", 0, queue_purge};
+static const q_mode q_release = {"release", QUEUE_HELD, queue_release};
+
+/* purge_json - what was (or would be) deleted or released, and what is kept, with each
+ * message's rule */
 static json_t *
-purge_json(const ctl_ctx *x, const queue_picks *p, int dry)
+purge_json(const ctl_ctx *x, const q_mode *md, const queue_picks *p, int dry)
 {
     json_t *ids = json_array(), *all = json_array();
     json_t *who = json_string(x->ops[0]); /* NULL: not UTF-8 */
@@ -640,17 +658,17 @@ purge_json(const ctl_ctx *x, const queue_picks *p, int dry)
                                              queue_rule_name(p->v[i].rule), "delete",
                                              p->v[i].del));
     }
-    return json_pack("{s:o,s:b,s:b,s:I,s:I,s:o,s:I,s:o}", "account", who ? who : json_null(),
-                     "dry_run", dry, "by_sender", !!(x->a->given & OPT_BY_SENDER), "messages",
+    return json_pack("{s:s,s:o,s:b,s:b,s:I,s:I,s:o,s:I,s:o}", "action", md->action, "account",
+                     who ? who : json_null(), "dry_run", dry, "by_sender", !!(x->a->given & OPT_BY_SENDER), "messages",
                      (json_int_t)p->nids, "recipients", (json_int_t)p->rcpts, "queue_ids", ids,
                      "kept", (json_int_t)(p->n - p->nids), "matches", all);
 }
 
 /* purge_print - the JSON line, or show_purge()'s text */
 static int
-purge_print(const ctl_ctx *x, const queue_picks *p, int dry)
+purge_print(const ctl_ctx *x, const q_mode *md, const queue_picks *p, int dry)
 {
-    json_t *o = purge_json(x, p, dry);
+    json_t *o = purge_json(x, md, p, dry);
     hj_buf out = HJ_BUF_INIT;
     int rc;
 
@@ -665,28 +683,31 @@ purge_print(const ctl_ctx *x, const queue_picks *p, int dry)
     return rc;
 }
 
-/* purge_nothing - nothing to delete: what is kept (if anything), then the error, exit 1 */
+/* purge_nothing - nothing to delete (release): what is kept (if anything), then the error,
+ * exit 1 */
 static int
-purge_nothing(const ctl_ctx *x, const queue_picks *p)
+purge_nothing(const ctl_ctx *x, const q_mode *md, const queue_picks *p)
 {
     hj_buf why = HJ_BUF_INIT;
+    int rel = md->flags & QUEUE_HELD;
 
     if (p->n == 0) {
-        fail("nothing queued for %s", x->ops[0]);
+        fail("nothing %s for %s", rel ? "held" : "queued", x->ops[0]);
         return CTL_REFUSED;
     }
-    int rc = purge_print(x, p, 1);
+    int rc = purge_print(x, md, p, 1);
     queue_picks_kept(p, &why);
-    fail("nothing of %s to delete: %s", x->ops[0], buf_str(&why));
+    fail("nothing of %s to %s: %s", x->ops[0], rel ? "release" : "delete", buf_str(&why));
     buf_free(&why);
     return rc == CTL_OK ? CTL_REFUSED : rc;
 }
 
+/* run_picks - purge or release the account's messages: a dry run without --yes */
 static int
-run_purge(ctl_ctx *x)
+run_picks(ctl_ctx *x, const q_mode *md)
 {
     const char *ps = x->a->postsuper ? x->a->postsuper : x->conf->postsuper_path;
-    unsigned flags = x->a->given & OPT_BY_SENDER ? QUEUE_BY_SENDER : 0;
+    unsigned flags = (x->a->given & OPT_BY_SENDER ? QUEUE_BY_SENDER : 0) | md->flags;
     char err[1024];
     queue_list ql = QUEUE_LIST_INIT;
     qctx q = {NULL, NULL, NULL, x->conf};
@@ -698,19 +719,92 @@ run_purge(ctl_ctx *x)
     if (rc != CTL_OK) {
         ;
     } else if (p.nids == 0) {
-        rc = purge_nothing(x, &p);
+        rc = purge_nothing(x, md, &p);
     } else if (!(x->a->given & OPT_YES)) {
-        rc = purge_print(x, &p, 1);
-    } else if (queue_purge(ps, postfix_dir(x), (int)x->conf->postfix_command_timeout, p.ids,
-                           p.nids, err, sizeof(err)) < 0) {
+        rc = purge_print(x, md, &p, 1);
+    } else if (md->run(ps, postfix_dir(x), (int)x->conf->postfix_command_timeout, p.ids, p.nids,
+                       err, sizeof(err)) < 0) {
         fail("%s", err);
         rc = CTL_FAIL;
     } else {
-        rc = purge_print(x, &p, 0);
+        rc = purge_print(x, md, &p, 0);
     }
     queue_picks_free(&p);
     if (q.acct)
         q_free(&ql, &q);
+    return rc;
+}
+
+static int
+run_purge(ctl_ctx *x)
+{
+    return run_picks(x, &q_purge);
+}
+
+static int
+run_release(ctl_ctx *x)
+{
+    return run_picks(x, &q_release);
+}
+
+/* held_of - is m a held message of the account (NULL: of anyone): mapped to it, or sent as it */
+static int
+held_of(const queue_msg *m, const char *acct, qctx *q)
+{
+    const char *mapped = q_account_of(q, m->queue_id);
+
+    if (strcmp(m->queue_name, "hold") != 0)
+        return 0;
+    return acct == NULL || (mapped && strcmp(mapped, acct) == 0) || strcasecmp(m->sender, acct) == 0;
+}
+
+/* held_json - the held messages: {"account","messages","recipients","held":[{...}]} */
+static json_t *
+held_json(const ctl_ctx *x, const queue_list *ql, qctx *q)
+{
+    const char *acct = x->nops ? x->ops[0] : NULL;
+    json_t *rows = json_array(), *who = acct ? json_string(acct) : NULL;
+    size_t rcpts = 0;
+
+    for (size_t i = 0; i < ql->n; i++) {
+        const queue_msg *m = &ql->msgs[i];
+        if (!held_of(m, acct, q))
+            continue;
+        const char *mapped = q_account_of(q, m->queue_id);
+        json_t *a = mapped ? json_string(mapped) : NULL, *s = json_string(m->sender);
+        json_array_append_new(
+            rows, json_pack("{s:s,s:o,s:o,s:I,s:o}", "queue_id", m->queue_id, "account",
+                            a ? a : json_null(), "sender", s ? s : json_null(), "recipients",
+                            (json_int_t)m->nrcpts, "arrival",
+                            m->arrival_time >= 0 ? json_integer(m->arrival_time) : json_null()));
+        rcpts += m->nrcpts;
+    }
+    return json_pack("{s:o,s:I,s:I,s:o}", "account", who ? who : json_null(), "messages",
+                     (json_int_t)json_array_size(rows), "recipients", (json_int_t)rcpts, "held",
+                     rows);
+}
+
+/* run_held - the messages in Postfix's hold queue, with the account hijackd mapped each to */
+static int
+run_held(ctl_ctx *x)
+{
+    queue_list ql;
+    qctx q;
+    hj_buf out = HJ_BUF_INIT;
+    int rc = q_load(x, &ql, &q);
+
+    if (rc == CTL_OK) {
+        json_t *o = held_json(x, &ql, &q);
+        if (x->a->given & OPT_JSON) {
+            rc = print_json(o);
+        } else {
+            show_held(o, &out);
+            rc = print_out(&out);
+        }
+        json_decref(o);
+    }
+    buf_free(&out);
+    q_free(&ql, &q);
     return rc;
 }
 
@@ -779,6 +873,21 @@ static const ctl_cmd cmds[] = {
      .opts = OPT_YES | OPT_BY_SENDER | OPT_CONFIG_DIR | OPT_POSTQUEUE | OPT_POSTSUPER,
      .needs_conf = 1,
      .run = run_purge},
+    {.name = "queue",
+     .sub = "release",
+     .operands = "ACCOUNT",
+     .min_ops = 1,
+     .max_ops = 1,
+     .opts = OPT_YES | OPT_BY_SENDER | OPT_CONFIG_DIR | OPT_POSTQUEUE | OPT_POSTSUPER,
+     .needs_conf = 1,
+     .run = run_release},
+    {.name = "queue",
+     .sub = "held",
+     .operands = "[ACCOUNT]",
+     .max_ops = 1,
+     .opts = OPT_CONFIG_DIR | OPT_POSTQUEUE,
+     .needs_conf = 1,
+     .run = run_held},
     {.name = "queue", .opts = OPT_CONFIG_DIR | OPT_POSTQUEUE, .needs_conf = 1, .run = run_queue},
     {.name = "mail-unlock", .opts = OPT_SENDER, .needs_conf = 1, .run = run_mail_unlock},
 };
