@@ -492,6 +492,89 @@ def test_http_cap(state):
     d.stop()
 
 
+def stub(d, name, body):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body + "\n")
+    os.chmod(path, 0o755)
+    return path
+
+
+def wait_log(d, text, secs=10):
+    for _ in range(int(secs * 10)):
+        if text in open(d.log, errors="replace").read():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def postsuper_calls(path):
+    """the stub's calls: [(its arguments, the queue IDs on its stdin)]"""
+    calls = []
+    for block in open(path).read().split("ARGS ")[1:] if os.path.exists(path) else []:
+        lines = block.split()
+        calls.append((" ".join(lines[:2]), sorted(lines[2:])))
+    return calls
+
+
+HELD = ("4B1C31002A3", "4B1C31002A4")  # alice's, in the hold queue
+DEFERRED = "4B1C31002A5"              # alice's too, deferred: a release leaves it
+
+
+def test_queue(state):
+    """issue 14: POST /api/queue releases (postsuper -H -) or deletes (postsuper -d -) an
+    account's mail through the queue worker, with the queue IDs the daemon mapped to it"""
+    d0 = tempfile.mkdtemp(prefix="hijackd-at.")
+    queued = [{"queue_name": qn, "queue_id": q, "arrival_time": 1764050000, "message_size": 900,
+               "sender": "alice@example.com", "recipients": [{"address": "x@far.test"}]}
+              for q, qn in ((HELD[0], "hold"), (HELD[1], "hold"), (DEFERRED, "deferred"))]
+    pq = stub(d0, "postqueue", "cat <<'EOF'\n%s\nEOF" % "\n".join(json.dumps(m) for m in queued))
+    calls = os.path.join(d0, "postsuper.calls")
+    ps = stub(d0, "postsuper", '{ echo "ARGS $*"; cat; } >>%s' % calls)
+    d = Daemon(state, "postqueue_path=" + pq, "postsuper_path=" + ps, "alert_to=")
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+    for q in HELD + (DEFERRED,):
+        s.sendall(("request=smtpd_access_policy\nprotocol_state=END-OF-MESSAGE\n"
+                   "client_address=198.51.100.7\nsasl_method=PLAIN\n"
+                   "sasl_username=alice@example.com\nsender=alice@example.com\n"
+                   "recipient_count=1\nqueue_id=%s\n\n" % q).encode())
+        s.recv(4096)
+    s.close()
+    body = {"op": "release", "account": "alice@example.com"}
+    st, _, _ = d.api("POST", "/api/queue", body, token=None)
+    st2, _, _ = d.api("POST", "/api/queue", body, token=READ)
+    report(st == 401 and st2 == 403,
+           "queue: POST /api/queue without a token 401, with the read token 403 (%s, %s)" % (st, st2))
+    st, _, b = d.api("POST", "/api/queue", {"op": "hold", "account": "alice@example.com"})
+    st2, _, _ = d.api("POST", "/api/queue", {"op": "release"})
+    st3, _, _ = d.api("POST", "/api/queue", raw=b"[1]")
+    report(st == 400 and "op" in json.loads(b)["error"] and st2 == 400 and st3 == 400,
+           "queue: a bad op, no account, a body that is no object: 400 (%s, %s, %s)" % (st, st2, st3))
+    st, _, _ = d.api("POST", "/api/queue", {"op": "release", "account": "nobody@example.com"})
+    report(st == 404, "queue: an account hijackd has not seen: 404 (%s)" % st)
+    st, _, b = d.api("POST", "/api/queue", body)
+    r = json.loads(b) if b.strip().startswith("{") else {}
+    report(st == 202 and r == {"ok": True, "account": "alice@example.com", "op": "release",
+                               "queued": True},
+           "queue: release: 202 {ok, account, op, queued} at once (%s %s)" % (st, b.strip()[:100]))
+    done = wait_log(d, "release: released 2 held messages of alice@example.com")
+    got = postsuper_calls(calls)
+    report(done and got == [("-H -", sorted(HELD))],
+           "  ... the worker ran postsuper -H - with exactly alice's two held queue IDs, not the "
+           "deferred one, and logged it (%s, %s)" % (done, got))
+    st, _, b = d.api("POST", "/api/queue", {"op": "purge", "account": "alice@example.com"})
+    done = wait_log(d, "purge: deleted 3 queued messages of alice@example.com")
+    got = postsuper_calls(calls)[1:]
+    report(st == 202 and done and got == [("-d -", sorted(HELD + (DEFERRED,)))],
+           "queue: purge: 202, then postsuper -d - with all of alice's queued messages, held or "
+           "not (%s, %s, %s)" % (st, done, got))
+    r = d.ctl({"cmd": "queue", "op": "x", "account": "alice@example.com"})
+    report(r and r["status"] == 400 and "release or purge" in r.get("error", ""),
+           "queue: the same command on the control socket (a bad op: 400, %s)" % r)
+    d.stop()
+    shutil.rmtree(d0, ignore_errors=True)
+
+
 GROUPS = (  # name, how many checks it prints, the checks (the plan is the sum)
     ("configuration", 1, group_config),
     ("start", 1, group_start),
@@ -501,6 +584,7 @@ GROUPS = (  # name, how many checks it prints, the checks (the plan is the sum)
     ("http query", 4, lambda run: test_http_query(run.d)),
     ("http host", 2, lambda run: test_http_host(run.d)),
     ("http cap", 5, lambda run: test_http_cap(tempfile.mkdtemp(prefix="hijackd-at."))),
+    ("queue", 7, lambda run: test_queue(tempfile.mkdtemp(prefix="hijackd-at."))),
     ("metrics", 1, lambda run: test_metrics(run.d)),
     ("exempt", 2, lambda run: test_exempt(run.d)),
     ("restart", 2, group_restart),

@@ -26,6 +26,7 @@
     expanded: new Set(), // keys of decisions whose evidence is open
     chart: null, // what the chart shows, to redraw on hover and resize
     bannerKind: null,
+    queueResultFor: null, // the account whose release or deletion the result line reports
   };
 
   /* ---------- DOM helpers ---------- */
@@ -128,7 +129,7 @@
 
   function stateBadge(state) {
     const s = String(state || '');
-    const known = ['ok', 'throttled', 'locked'].includes(s) ? s : 'other';
+    const known = ['ok', 'throttled', 'locked', 'held'].includes(s) ? s : 'other';
     return el('span', { class: `state s-${known}`, dataset: { state: s } }, s || '?');
   }
 
@@ -598,6 +599,14 @@
     } else {
       btn.hidden = true;
     }
+    // held mail: release it or delete it (POST /api/queue; the worker does it afterwards)
+    const held = isAdmin() && acc.state === 'held';
+    for (const [id, op] of [['#account-release', 'release'], ['#account-purge', 'purge']]) {
+      const b = $(id);
+      b.hidden = !held;
+      b.onclick = held ? () => askQueue(name, op) : null;
+    }
+    if (S.queueResultFor !== name) $('#account-queue-result').hidden = true;
 
     const facts = [];
     const fact = (label, ...value) => facts.push(el('dt', null, label), el('dd', null, value));
@@ -605,6 +614,11 @@
       const l = acc.lock;
       fact('Locked', timeEl(l.since, true), l.until ? [' until ', timeEl(l.until)] : ' until unlocked');
       fact('Lock rule', ruleCell(l.rule, l.reason));
+    }
+    if (isObj(acc.hold)) {
+      const h = acc.hold;
+      fact('Held', timeEl(h.since, true), h.until ? [' until ', timeEl(h.until)] : null);
+      fact('Hold rule', ruleCell(h.rule, h.reason));
     }
     if (isObj(acc.throttle)) {
       const t = acc.throttle;
@@ -919,6 +933,32 @@
         await post('api/lock', { account, reason });
         banner('ok', `${account} locked.`);
         await refresh();
+      },
+    });
+  }
+
+  // release (postsuper -H) or delete (postsuper -d) the account's queued mail; the API answers
+  // once the job is queued, the daemon's log says what the worker did
+  function askQueue(account, op) {
+    const release = op === 'release';
+    confirmDialog({
+      title: release ? 'Release held mail' : 'Delete held mail',
+      text: release
+        ? ['Release the mail of ', el('strong', { class: 'mono' }, account),
+          ' held in Postfix\'s hold queue? Postfix delivers it: make sure it is not the spam of a stolen account.']
+        : ['Delete the mail of ', el('strong', { class: 'mono' }, account),
+          ' that is in Postfix\'s queue, held or not? It is gone for good.'],
+      ok: release ? 'Release' : 'Delete',
+      danger: !release,
+      withReason: false,
+      run: async () => {
+        await post('api/queue', { op, account });
+        const line = $('#account-queue-result');
+        line.textContent = release
+          ? `Release of ${account}'s held mail queued: hijackd's log says how many were released.`
+          : `Deletion of ${account}'s queued mail queued: hijackd's log says how many were deleted.`;
+        line.hidden = false;
+        S.queueResultFor = account;
       },
     });
   }

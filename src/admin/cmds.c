@@ -10,10 +10,11 @@
  *	dispatches it through a table, and returns an HTTP-like status (200,
  *	400 bad request, 403 not allowed, 404 unknown account, 409 conflict,
  *	500 store or internal error) with the reply body in *reply (owned by
- *	the caller; {"error": text} when the status is not 200). The bodies
- *	are documented in docs/hijackctl.md and docs/API.md. Commands that
- *	change something (lock, unlock, exempt add/del, reload) need an
- *	admin caller. Who may read is the front end's business (control.c:
+ *	the caller; {"error": text} when the status is not 200 or 202; 202
+ *	accepted: queued for a worker, 503 the worker is not running). The
+ *	bodies are documented in docs/hijackctl.md and docs/API.md. Commands
+ *	that change something (lock, unlock, exempt add/del, reload, queue)
+ *	need an admin caller. Who may read is the front end's business (control.c:
  *	root, admin_group, control_read_group; httpd.c: a token); cmds_open()
  *	names the commands a front end lets anyone send: unlock_token, whose
  *	token is the authority. Locks, unlocks and exemptions are written to the store
@@ -469,6 +470,36 @@ cmd_queue_accounts(admin_env *A, json_t *req, const cmd_caller *who, json_t **re
     return 200;
 }
 
+/*
+ * cmd_queue - {"op": "release"|"purge", "account"}: one job for the queue worker with the queue
+ * IDs the core mapped to the account (purge.h: purge_account); 202 at once, the worker logs
+ * what it did
+ */
+static int
+cmd_queue(admin_env *A, json_t *req, const cmd_caller *who, json_t **reply)
+{
+    char raw[STORE_NAME_MAX];
+    const char *op = str(req, "op"), *a = account_key(A, req, raw);
+    hj_account_info ai;
+
+    if (!who->admin)
+        return err(reply, 403, "not allowed: only root or the admin group may change things");
+    if (op == NULL || (strcmp(op, "release") != 0 && strcmp(op, "purge") != 0))
+        return err(reply, 400, "\"op\" must be release or purge");
+    if (a == NULL)
+        return err(reply, 400, "\"account\" is missing or not a valid name");
+    if (engine_account(core_engine(A->C), a, time(NULL), &ai) != 0)
+        return err(reply, 404, "no such account: hijackd has seen no mail from it");
+    if (A->pg == NULL)
+        return err(reply, 503, "the queue worker is not running");
+    int release = strcmp(op, "release") == 0;
+    if (purge_account(A->pg, A->C, a, release ? PURGE_RELEASE : PURGE_DELETE) != 0)
+        return err(reply, 500, "the job could not be queued (see the log)");
+    log_info("%s: queued for %s by %s", op, a, who->actor);
+    *reply = json_pack("{s:b,s:o,s:s,s:b}", "ok", 1, "account", jname(a), "op", op, "queued", 1);
+    return 202;
+}
+
 /* exempt_list - the patterns in force (configuration and exempt.list) */
 static json_t *
 exempt_list(const admin_env *A)
@@ -538,6 +569,7 @@ static const struct {
     {"top", cmd_top, 0},
     {"reload", cmd_reload, 0},
     {"queue_accounts", cmd_queue_accounts, 0},
+    {"queue", cmd_queue, 0},
     {"unlock_token", cmd_unlock_token, 1},
 };
 

@@ -9,7 +9,8 @@
  * DESCRIPTION
  *	See cmds.c. An admin_env is what the admin surface may reach: the
  *	core (state, manual changes, the audit trail), the incidents (the
- *	reply-to-unlock command; NULL if they could not start), the front
+ *	reply-to-unlock command; NULL if they could not start), the queue
+ *	worker (the queue command's release and purge; NULL: 503), the front
  *	ends' counters (for /metrics), and from
  *	the daemon its start time, its control socket's path and its reload
  *	(a new configuration for the core and the incidents; 0 or -1). It is
@@ -28,6 +29,7 @@
 #include "../frontend/milterfront.h"
 #include "../frontend/pfpolicy.h"
 #include "../incident/incident.h"
+#include "../incident/purge.h"
 
 typedef struct admin_env {
     core *C;
@@ -40,6 +42,7 @@ typedef struct admin_env {
     const char *control_path;
     int (*reload)(void *ctx);
     void *reload_ctx;
+    purger *pg; /* the queue worker; NULL: not running */
 } admin_env;
 
 typedef struct cmd_caller {

@@ -71,7 +71,8 @@ role(const httpd *h, struct evhttp_request *req)
     return admin ? ROLE_ADMIN : read ? ROLE_READ : ROLE_NONE;
 }
 
-/* send_json - a JSON object as the response (takes the reference) */
+/* send_json - a JSON object as the response (takes the reference); 202 for a job handed to
+ * the queue worker (POST /api/queue) */
 static void
 send_json(struct evhttp_request *req, int status, json_t *body)
 {
@@ -85,7 +86,7 @@ send_json(struct evhttp_request *req, int status, json_t *body)
     evhttp_add_header(oh, "Content-Type", "application/json");
     evhttp_add_header(oh, "Cache-Control", "no-store");
     evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
-    evhttp_send_reply(req, status, status == 200 ? "OK" : "Error", b);
+    evhttp_send_reply(req, status, status == 200 ? "OK" : status == 202 ? "Accepted" : "Error", b);
     evbuffer_free(b);
 }
 
@@ -180,9 +181,9 @@ api_request(const char *path, int post)
 {
     static const char *const get_cmds[] = {"status",    "locked",  "top",
                                            "decisions", "history", "exempt"};
-    static const char *const post_cmds[] = {"lock", "unlock", "exempt", "reload"};
+    static const char *const post_cmds[] = {"lock", "unlock", "exempt", "reload", "queue"};
     const char *const *cmds = post ? post_cmds : get_cmds;
-    size_t n = post ? 4 : 6;
+    size_t n = post ? 5 : 6;
 
     if (!post && strncmp(path, "account/", 8) == 0 && path[8]) {
         char *acct = evhttp_uridecode(path + 8, 0, NULL);

@@ -11,8 +11,10 @@
  *	in constant time); none or a wrong one: 401, a read token on a
  *	change: 403 (cmds.c). Routes (docs/API.md): GET status, locked, top,
  *	decisions, history, exempt, account/NAME; POST lock, unlock, exempt,
- *	reload with a JSON object body (at most 16 KiB: 413; not an object:
- *	400). Query parameters become members of the command request, as
+ *	reload, queue with a JSON object body (at most 16 KiB: 413; not an
+ *	object: 400). POST queue ({"op": "release"|"purge", "account"})
+ *	answers 202 once the job is with the queue worker (purge.h), before
+ *	postsuper runs; 503 when the worker is not running. Query parameters become members of the command request, as
  *	strings (but limit and window: whole numbers, else 400; a value
  *	that is not UTF-8: 400); a "cmd" parameter is ignored, the route
  *	names the command. A GET changes nothing, whatever its token and

@@ -348,7 +348,7 @@ live_start(live *L)
     timers_start(L);
     L->lf = logfront_new(L->base, L->C);
     L->admin = (admin_env){L->C,  L->inc, L->pp,  L->lf,       L->mf,
-                           L->ms, (int64_t)time(NULL), NULL, live_reload, L};
+                           L->ms, (int64_t)time(NULL), NULL, live_reload, L, L->pg};
     return admin_start(L);
 }
 

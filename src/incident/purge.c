@@ -1,10 +1,11 @@
 /*
- * purge - lock_purge_queue off the event loop (see purge.h)
+ * purge - lock_purge_queue, and an admin's release or purge, off the event loop (see purge.h)
  *
  * A job is one JSON object: {"account", "queue_ids": [...], "policy_senders": {queue ID:
- * sender}, "postqueue", "postsuper", "config_dir", "timeout"}. The worker does what "hijackctl
- * queue purge --yes" does (never --by-sender). A job written before policy_senders existed has
- * none: only account+sender then.
+ * sender}, "postqueue", "postsuper", "config_dir", "timeout", "mode"}. The worker does what
+ * "hijackctl queue purge --yes" does (never --by-sender), or with "mode": "release" what
+ * "hijackctl queue release --yes" does. A job written before policy_senders existed has none:
+ * only account+sender then; one written before "mode" existed is a lock's purge.
  */
 #include "purge.h"
 
@@ -30,8 +31,8 @@ struct purger {
 
 typedef struct job_owner { /* queue_match's context: what the job says of its queue IDs */
     const char *account;
-    htab *ids;          /* the queue IDs hijackd mapped to the account */
-    json_t *senders;    /* queue ID -> the policy request's sender */
+    htab *ids;       /* the queue IDs hijackd mapped to the account */
+    json_t *senders; /* queue ID -> the policy request's sender */
 } job_owner;
 
 /* owner_of - queue_match's owner_of */
@@ -46,18 +47,6 @@ owner_of(void *ctx, const char *queue_id, queue_owner *o)
     o->policy_sender = json_string_value(json_object_get(j->senders, queue_id));
 }
 
-/* log_done - "deleted N queued messages of A", and what was kept and why */
-static void
-log_done(const char *acct, const queue_picks *p)
-{
-    hj_buf kept = HJ_BUF_INIT;
-
-    queue_picks_kept(p, &kept);
-    log_info("lock_purge_queue: deleted %zu queued messages of %s%s%s", p->nids, acct,
-             kept.len ? "; " : "", buf_str(&kept));
-    buf_free(&kept);
-}
-
 static const char *
 jstr(json_t *o, const char *key)
 {
@@ -65,9 +54,65 @@ jstr(json_t *o, const char *key)
     return s ? s : "";
 }
 
-/* run_job - read the queue, pick the account's messages, delete them; the spool's verdict */
+/* what each mode does: its name in a job, its log lines' tag, queue_match's flags, its verb */
+static const struct purge_how {
+    const char *name, *tag;
+    unsigned flags;
+    const char *done, *what;
+    int (*run)(const char *postsuper_path, const char *config_dir, int timeout_s,
+               const char *const *ids, size_t n, char *err, size_t errlen);
+} hows[] = {
+    [PURGE_ON_LOCK] = {"lock", "lock_purge_queue", 0, "deleted", "queued", queue_purge},
+    [PURGE_DELETE] = {"purge", "purge", 0, "deleted", "queued", queue_purge},
+    [PURGE_RELEASE] = {"release", "release", QUEUE_HELD, "released", "held", queue_release},
+};
+
+/* how_of - a job's mode: absent (a job of the old code) is a lock's; NULL for an unknown one
+ * (damaged: a release must never become a delete) */
+static const struct purge_how *
+how_of(json_t *o)
+{
+    const char *m = jstr(o, "mode");
+
+    if (*m == 0)
+        return &hows[PURGE_ON_LOCK];
+    for (size_t i = 0; i < sizeof(hows) / sizeof(hows[0]); i++)
+        if (strcmp(m, hows[i].name) == 0)
+            return &hows[i];
+    return NULL;
+}
+
+/* log_done - "deleted N queued messages of A" (or "released N held"), what was kept and why */
+static void
+log_done(const struct purge_how *h, const char *acct, const queue_picks *p)
+{
+    hj_buf kept = HJ_BUF_INIT;
+
+    queue_picks_kept(p, &kept);
+    log_info("%s: %s %zu %s messages of %s%s%s", h->tag, h->done, p->nids, h->what, acct,
+             kept.len ? "; " : "", buf_str(&kept));
+    buf_free(&kept);
+}
+
+/* owner_ids - the job's queue IDs into owner->ids */
+static void
+owner_ids(json_t *o, job_owner *owner)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(json_object_get(o, "queue_ids"), i, v)
+    {
+        const char *id = json_string_value(v);
+        if (id)
+            htab_put(owner->ids, id, strlen(id), (void *)owner->account, NULL);
+    }
+}
+
+/* run_job - read the queue, pick the account's messages, delete or release them; the spool's
+ * verdict */
 static spool_result
-run_job(json_t *o)
+run_job(json_t *o, const struct purge_how *h)
 {
     const char *acct = jstr(o, "account"), *dir = jstr(o, "config_dir");
     json_int_t t = json_integer_value(json_object_get(o, "timeout"));
@@ -75,32 +120,25 @@ run_job(json_t *o)
     job_owner owner = {acct, htab_new(64), json_object_get(o, "policy_senders")};
     queue_list q;
     queue_picks p = {0};
-    size_t i;
-    json_t *v;
     char e[1024];
     spool_result res = SPOOL_DONE;
 
     if (*dir == 0)
         dir = NULL; /* Postfix's default instance */
-    json_array_foreach(json_object_get(o, "queue_ids"), i, v)
-    {
-        const char *id = json_string_value(v);
-        if (id)
-            htab_put(owner.ids, id, strlen(id), (void *)acct, NULL);
-    }
+    owner_ids(o, &owner);
     if (queue_read(jstr(o, "postqueue"), dir, timeout, &q, e, sizeof(e)) != 0) {
-        log_error("lock_purge_queue: %s: %s (tried again later)", acct, e);
+        log_error("%s: %s: %s (tried again later)", h->tag, acct, e);
         res = SPOOL_RETRY;
     } else {
-        queue_match(&q, acct, owner_of, &owner, 0, &p); /* the strict rules only */
+        queue_match(&q, acct, owner_of, &owner, h->flags, &p); /* the strict rules only */
         if (p.n == 0) {
-            log_info("lock_purge_queue: nothing of %s queued", acct);
+            log_info("%s: nothing of %s %s", h->tag, acct, h->what);
         } else if (p.nids > 0 &&
-                   queue_purge(jstr(o, "postsuper"), dir, timeout, p.ids, p.nids, e, sizeof(e))) {
-            log_error("lock_purge_queue: %s: %s (tried again later)", acct, e);
+                   h->run(jstr(o, "postsuper"), dir, timeout, p.ids, p.nids, e, sizeof(e))) {
+            log_error("%s: %s: %s (tried again later)", h->tag, acct, e);
             res = SPOOL_RETRY;
         } else {
-            log_done(acct, &p);
+            log_done(h, acct, &p);
         }
     }
     queue_picks_free(&p);
@@ -116,10 +154,11 @@ on_jobs(void *ctx, spool_job *jobs, size_t n, int64_t now)
     (void)ctx, (void)now;
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_loadb(jobs[i].data, jobs[i].len, 0, NULL);
-        if (!json_is_object(o) || !*jstr(o, "account")) {
+        const struct purge_how *h = json_is_object(o) ? how_of(o) : NULL;
+        if (h == NULL || !*jstr(o, "account")) {
             jobs[i].result = SPOOL_DROP; /* not ours, or damaged */
         } else {
-            jobs[i].result = run_job(o);
+            jobs[i].result = run_job(o, h);
         }
         json_decref(o);
     }
@@ -144,7 +183,7 @@ purge_put(purger *p, const purge_job *job, int64_t now)
     json_t *acct = json_string(job->account);
 
     if (acct == NULL) { /* not UTF-8: no account hijackd judged */
-        log_warn("lock_purge_queue: an account name that is not UTF-8: not purged");
+        log_warn("%s: an account name that is not UTF-8: nothing done", hows[job->mode].tag);
         return -1;
     }
     json_t *o = json_object(), *ids = json_array(), *snd = json_object();
@@ -164,6 +203,7 @@ purge_put(purger *p, const purge_job *job, int64_t now)
     json_object_set_new(o, "postsuper", json_string(job->postsuper_path));
     json_object_set_new(o, "config_dir", json_string(job->config_dir ? job->config_dir : ""));
     json_object_set_new(o, "timeout", json_integer(job->timeout_s));
+    json_object_set_new(o, "mode", json_string(hows[job->mode].name));
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (s == NULL)
@@ -209,27 +249,35 @@ qid_collect(void *ctx, const char *qid)
     s->ids[s->n++] = qid;
 }
 
+int
+purge_account(purger *p, core *C, const char *account, purge_mode mode)
+{
+    const hj_conf *c = core_conf(C);
+    qid_set s = {C, NULL, NULL, 0, 0};
+
+    core_queue_ids(C, account, qid_collect, &s);
+    purge_job j = {.account = account, .queue_ids = s.ids, .policy_senders = s.senders,
+                   .nqueue_ids = s.n, .postqueue_path = c->postqueue_path,
+                   .postsuper_path = c->postsuper_path, .config_dir = c->postfix_config_dir,
+                   .timeout_s = (int)c->postfix_command_timeout, .mode = mode};
+    int rc = purge_put(p, &j, (int64_t)time(NULL));
+    free(s.ids);
+    free(s.senders);
+    return rc;
+}
+
 /* on_decision - lock_purge_queue: hand a locked account's queued mail to the worker (the loop
  * never runs postqueue or postsuper itself) */
 static void
 on_decision(void *ctx, const hj_decision *d, const char *json)
 {
     purge_obs *o = ctx;
-    const hj_conf *c = core_conf(o->C);
-    qid_set s = {o->C, NULL, NULL, 0, 0};
 
     (void)json;
-    if (d->action != HJ_A_LOCK || d->scope != HJ_S_ACCOUNT || !c->lock_purge_queue)
+    if (d->action != HJ_A_LOCK || d->scope != HJ_S_ACCOUNT || !core_conf(o->C)->lock_purge_queue)
         return;
-    core_queue_ids(o->C, d->entity, qid_collect, &s);
-    purge_job j = {d->entity,         s.ids,
-                   s.senders,         s.n,
-                   c->postqueue_path, c->postsuper_path,
-                   c->postfix_config_dir, (int)c->postfix_command_timeout};
-    if (purge_put(o->p, &j, (int64_t)time(NULL)) != 0)
+    if (purge_account(o->p, o->C, d->entity, PURGE_ON_LOCK) != 0)
         log_error("lock_purge_queue: %s: the purge could not be queued", d->entity);
-    free(s.ids);
-    free(s.senders);
 }
 
 void
