@@ -942,7 +942,7 @@
   function askQueue(account, op) {
     const release = op === 'release';
     confirmDialog({
-      title: release ? 'Release held mail' : 'Delete held mail',
+      title: release ? 'Release held mail' : 'Delete its queued mail',
       text: release
         ? ['Release the mail of ', el('strong', { class: 'mono' }, account),
           ' held in Postfix\'s hold queue? Postfix delivers it: make sure it is not the spam of a stolen account.']
