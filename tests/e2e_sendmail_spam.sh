@@ -101,6 +101,8 @@ check "${CHECKS[1]} ($n_gtube there)" test "$n_gtube" = 0
 out=$(send alice clean@remote.test)
 check "${CHECKS[2]}: ${out:0:200}" eval '[ "$(code "$out" rcpt)" = 550 ] && grep -q "5\.7\.1 .*Sending from your account is blocked" <<<"$out"'
 out=$(SEND_BODY="hello, see you" send bob b@remote.test)
+# Sendmail delivers in the background: wait for the sink (up to 20 s on a loaded machine)
+for _ in $(seq 200); do grep -qs "^X-Sink-Rcpt: b@remote.test" "$D/sm/sink/"msg.* && break; sleep 0.1; done
 check "${CHECKS[3]}: ${out:0:160}" eval '[ "$(code "$out" data)" = 250 ] &&
 	grep -qs "^X-Sink-Rcpt: b@remote.test" "$D/sm/sink/"msg.*'
 check "${CHECKS[4]}" grep -q \
