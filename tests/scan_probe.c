@@ -1,6 +1,7 @@
 /*
  * scan_probe - drive one scan_client (src/scan/scan_client.h) on a libevent loop, for
- * tests/scan_test.py: one JSON line per verdict and per breaker change, then a summary.
+ * tests/scan_test.py: one JSON line per verdict (with the index of its file) and per breaker
+ * change, then a summary.
  *
  *   scan_probe [-t timeout_ms] [-m max_size] [-i max_inflight] [-k breaker_failures]
  *              [-b breaker_ms] [-n rounds] [-c at_once] [-d delay_ms] [-T tick_ms]
@@ -25,8 +26,15 @@
 #include "../src/scan/scan_client.h"
 #include "../src/util/alloc.h"
 
+struct probe;
+typedef struct file_job { /* the arg of a scan of file i: the verdict line names its file */
+    struct probe *P;
+    int file;
+} file_job;
+
 typedef struct probe {
     struct event_base *base;
+    file_job *jobs; /* [nfiles] */
     scan_client *c;
     struct event *tick, *next, *quit;
     char **files;
@@ -96,9 +104,10 @@ on_next(evutil_socket_t fd, short what, void *arg)
 static void
 on_done(void *arg, const scan_verdict *v)
 {
-    probe *P = arg;
+    file_job *j = arg;
+    probe *P = j->P;
 
-    printf("{\"verdict\":%lu,\"class\":", ++P->verdicts);
+    printf("{\"verdict\":%lu,\"file\":%d,\"class\":", ++P->verdicts, j->file);
     put_str(scan_class_name(v->cls));
     printf(",\"reason\":");
     put_str(scan_reason_name(v->reason));
@@ -141,7 +150,7 @@ start_round(probe *P)
     P->pending = P->nfiles * P->at_once;
     for (int i = 0; i < P->nfiles; i++)
         for (int k = 0; k < P->at_once; k++)
-            scan_submit(P->c, P->msg[i], P->len[i], &env, on_done, P);
+            scan_submit(P->c, P->msg[i], P->len[i], &env, on_done, &P->jobs[i]);
 }
 
 static void
@@ -211,8 +220,11 @@ main(int argc, char **argv)
     P.nfiles = argc - optind;
     P.msg = xcalloc((size_t)P.nfiles, sizeof(*P.msg));
     P.len = xcalloc((size_t)P.nfiles, sizeof(*P.len));
-    for (int i = 0; i < P.nfiles; i++)
+    P.jobs = xcalloc((size_t)P.nfiles, sizeof(*P.jobs));
+    for (int i = 0; i < P.nfiles; i++) {
         P.msg[i] = slurp(argv[optind + i], &P.len[i]);
+        P.jobs[i] = (file_job){&P, i};
+    }
     P.base = event_base_new();
     if ((P.c = scan_client_new(P.base, &cfg, err, sizeof(err))) == NULL) {
         fprintf(stderr, "scan_probe: %s\n", err);
@@ -247,5 +259,6 @@ main(int argc, char **argv)
         free(P.msg[i]);
     free(P.msg);
     free(P.len);
+    free(P.jobs);
     return 0;
 }
