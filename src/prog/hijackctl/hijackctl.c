@@ -63,6 +63,7 @@
 #include "../../util/buf.h"
 #include "../../util/htab.h"
 #include "../../util/timeconv.h"
+#include "ctl_args.h"
 #include "ctl_show.h"
 #include "ctl_sock.h"
 #include "../../notify/mailmsg.h"
@@ -72,127 +73,6 @@
 #define CTL_TOP_WINDOW 3600      /* s: what "top" asks for */
 #define CTL_LIMIT_MAX 500        /* decisions --limit: the most the daemon sends */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---------------------------------------------------------------- arguments */
-
-enum {
-    OPT_CONF = 1 << 0,
-    OPT_O = 1 << 1,
-    OPT_JSON = 1 << 2,
-    OPT_HELP = 1 << 3,
-    OPT_REASON = 1 << 4,
-    OPT_SINCE = 1 << 5,
-    OPT_LIMIT = 1 << 6,
-    OPT_YES = 1 << 7,
-    OPT_CONFIG_DIR = 1 << 8,
-    OPT_POSTQUEUE = 1 << 9,
-    OPT_POSTSUPER = 1 << 10,
-    OPT_SENDER = 1 << 11,
-    OPT_BY_SENDER = 1 << 12,
-};
-#define OPT_GLOBAL (OPT_CONF | OPT_O | OPT_JSON | OPT_HELP)
-
-typedef struct ctl_args {
-    unsigned given; /* OPT_* seen */
-    const char *conf_path;
-    char **opts; /* -o values */
-    size_t nopts;
-    const char *reason, *since, *limit, *config_dir, *postqueue, *postsuper, *sender;
-    char **words; /* the command and its operands, in order */
-    size_t nwords;
-} ctl_args;
-
-static const struct ctl_opt {
-    const char *name;
-    unsigned bit;
-    size_t off;       /* where its value goes (-o: appended to opts); 0: it takes none */
-    const char *meta; /* its value, for usage */
-} ctl_opts[] = {
-    {"-c", OPT_CONF, offsetof(ctl_args, conf_path), "FILE"},
-    {"-o", OPT_O, offsetof(ctl_args, opts), "name=value"},
-    {"--json", OPT_JSON, 0, NULL},
-    {"-h", OPT_HELP, 0, NULL},
-    {"--help", OPT_HELP, 0, NULL},
-    {"--reason", OPT_REASON, offsetof(ctl_args, reason), "TEXT"},
-    {"--since", OPT_SINCE, offsetof(ctl_args, since), "T"},
-    {"--limit", OPT_LIMIT, offsetof(ctl_args, limit), "N"},
-    {"--yes", OPT_YES, 0, NULL},
-    {"--config-dir", OPT_CONFIG_DIR, offsetof(ctl_args, config_dir), "DIR"},
-    {"--postqueue", OPT_POSTQUEUE, offsetof(ctl_args, postqueue), "PATH"},
-    {"--postsuper", OPT_POSTSUPER, offsetof(ctl_args, postsuper), "PATH"},
-    {"--sender", OPT_SENDER, offsetof(ctl_args, sender), "ADDRESS"},
-    {"--by-sender", OPT_BY_SENDER, 0, NULL},
-};
-
-/* opt_find - the option arg names; *val is its attached value ("--x=v", "-cFILE") or NULL */
-static const struct ctl_opt *
-opt_find(const char *arg, const char **val)
-{
-    for (size_t i = 0; i < NELEM(ctl_opts); i++) {
-        const struct ctl_opt *o = &ctl_opts[i];
-        size_t n = strlen(o->name);
-        *val = NULL;
-        if (strncmp(arg, o->name, n) != 0)
-            continue;
-        if (arg[n] == 0)
-            return o;
-        if (o->off && (arg[1] != '-' || arg[n] == '=')) { /* "-cFILE", "--reason=TEXT" */
-            *val = arg + n + (arg[1] == '-');
-            return o;
-        }
-    }
-    return NULL;
-}
-
-static void
-opt_store(ctl_args *a, const struct ctl_opt *o, const char *val)
-{
-    a->given |= o->bit;
-    if (o->bit == OPT_O) {
-        a->opts = xrealloc(a->opts, (a->nopts + 1) * sizeof(char *));
-        a->opts[a->nopts++] = (char *)val;
-    } else if (o->off) {
-        *(const char **)((char *)a + o->off) = val; /* the last one given wins */
-    }
-}
-
-/* args_parse - options anywhere, the rest are words; -1 (after a message) on a usage error */
-static int
-args_parse(int argc, char **argv, ctl_args *a)
-{
-    int only_words = 0;
-
-    a->words = xcalloc((size_t)argc + 1, sizeof(char *));
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i], *val;
-        if (only_words || s[0] != '-' || s[1] == 0) {
-            a->words[a->nwords++] = argv[i];
-            continue;
-        }
-        if (strcmp(s, "--") == 0) {
-            only_words = 1;
-            continue;
-        }
-        const struct ctl_opt *o = opt_find(s, &val);
-        if (o == NULL) {
-            fprintf(stderr, "hijackctl: unknown option %s\n", s);
-            return -1;
-        }
-        if (o->off && val == NULL && i + 1 >= argc) {
-            fprintf(stderr, "hijackctl: option %s needs a value\n", s);
-            return -1;
-        }
-        opt_store(a, o, o->off && val == NULL ? argv[++i] : val);
-    }
-    return 0;
-}
-
-static void
-args_free(ctl_args *a)
-{
-    free(a->opts);
-    free(a->words);
-}
 
 /* ---------------------------------------------------------------- time arguments */
 
@@ -898,10 +778,7 @@ cmd_usage(FILE *f, const ctl_cmd *c, const char *lead)
 {
     fprintf(f, "%s%s%s%s%s%s", lead, c->name, c->sub ? " " : "", c->sub ? c->sub : "",
             c->operands ? " " : "", c->operands ? c->operands : "");
-    for (size_t i = 0; i < NELEM(ctl_opts); i++)
-        if (c->opts & ctl_opts[i].bit)
-            fprintf(f, " [%s%s%s]", ctl_opts[i].name, ctl_opts[i].meta ? " " : "",
-                    ctl_opts[i].meta ? ctl_opts[i].meta : "");
+    ctl_args_usage(f, c->opts);
     fputc('\n', f);
 }
 
@@ -932,11 +809,10 @@ cmd_check(const ctl_ctx *x)
 {
     unsigned extra = x->a->given & ~(OPT_GLOBAL | x->cmd->opts);
 
-    for (size_t i = 0; extra && i < NELEM(ctl_opts); i++)
-        if (extra & ctl_opts[i].bit) {
-            fail("%s takes no %s", x->cmd->name, ctl_opts[i].name);
-            return -1;
-        }
+    if (extra) {
+        fail("%s takes no %s", x->cmd->name, ctl_args_name(extra));
+        return -1;
+    }
     if (x->nops < x->cmd->min_ops || x->nops > x->cmd->max_ops) {
         fail("%s %s", x->nops < x->cmd->min_ops ? "missing operand for" : "too many operands for",
              x->cmd->name);
@@ -1013,7 +889,7 @@ main(int argc, char **argv)
     ctl_ctx x = {.a = &a};
     int rc;
 
-    if (args_parse(argc, argv, &a) < 0) {
+    if (ctl_args_parse(argc, argv, &a) < 0) {
         usage(stderr);
         rc = a.nwords && strcmp(a.words[0], "mail-unlock") == 0 ? EX_USAGE : CTL_USAGE;
     } else if (a.given & OPT_HELP) {
@@ -1025,6 +901,6 @@ main(int argc, char **argv)
         rc = rc == CTL_USAGE ? EX_USAGE : EX_TEMPFAIL;
     }
     conf_free(x.conf);
-    args_free(&a);
+    ctl_args_free(&a);
     return rc;
 }
