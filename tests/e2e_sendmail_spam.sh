@@ -69,15 +69,7 @@ flock 9 || exit 75
 EOF
 chmod 0755 "$D/sendmail-stub"
 
-setsid python3 "$ROOT/tests/scan_test.py" --exec-rspamd "$RPORT" >"$D/rspamd.out" 2>&1 &
-RSPID=$!
-up=0
-for _ in $(seq 900); do
-	python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-		"http://127.0.0.1:$RPORT/ping" 2>/dev/null && { up=1; break; }
-	sleep 0.1
-done
-[ "$up" = 1 ] || { ko "rspamd answered /ping on 127.0.0.1:$RPORT"; sed 's/^/#   /' "$D/rspamd.out"; exit 1; }
+rspamd_up "$RPORT" "$D/rspamd.out" || { ko "rspamd answered /ping on 127.0.0.1:$RPORT"; sed 's/^/#   /' "$D/rspamd.out"; exit 1; }
 "$HJ" -f -o http_listen= -o log_follow= -o state_dir="$D/state" -o policy_listen=127.0.0.1:"$PPORT" \
 	-o milter_listen=127.0.0.1:"$MPORT" -o spam_scanner="rspamd:http://127.0.0.1:$RPORT" \
 	-o spam_scan_timeout=10s -o local_domains=example.test -o alert_to=postmaster@example.test \

@@ -44,15 +44,7 @@ mailbox_has() { # user pattern: a message in the user's Maildir matches, within 
 	return 1
 }
 
-setsid python3 "$ROOT/tests/scan_test.py" --exec-rspamd "$RPORT" >"$D/rspamd.out" 2>&1 &
-RSPID=$!
-up=0
-for _ in $(seq 900); do
-	python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-		"http://127.0.0.1:$RPORT/ping" 2>/dev/null && { up=1; break; }
-	sleep 0.1
-done
-[ "$up" = 1 ] || { ko "rspamd answered /ping on 127.0.0.1:$RPORT"; cat "$D/rspamd.out"; exit 1; }
+rspamd_up "$RPORT" "$D/rspamd.out" || { ko "rspamd answered /ping on 127.0.0.1:$RPORT"; cat "$D/rspamd.out"; exit 1; }
 MILTER=inet:127.0.0.1:$MPORT MILTER_DEFAULT_ACTION=accept "$MS" up "$D/ms" >"$D/ms.out" 2>&1 ||
 	{ ko "mail stack up"; cat "$D/ms.out"; exit 1; }
 "$HJ" -f -o http_listen= -o log_follow= -o state_dir="$D/state" -o policy_listen=127.0.0.1:$PPORT \

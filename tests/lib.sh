@@ -85,3 +85,17 @@ for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])' "$1"
 }
 free_port() { free_ports 1; }
+
+# rspamd_up PORT OUT - a real rspamd on 127.0.0.1:PORT in a session of its own (tests/scan_test.py
+# --exec-rspamd: its recipe, DBDIR kept), its output to OUT; sets RSPID (stop it with
+# kill -TERM -- -$RSPID); returns 0 once it answers /ping, 1 if not within 90 s
+rspamd_up() {
+	setsid python3 "$(dirname "${BASH_SOURCE[0]}")/scan_test.py" --exec-rspamd "$1" >"$2" 2>&1 &
+	RSPID=$!
+	for _ in $(seq 900); do
+		python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+			"http://127.0.0.1:$1/ping" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
