@@ -521,6 +521,26 @@ def test_purge_on_lock():
            "  ... with a working postqueue, the lock deletes exactly alice's queued messages, found "
            "by the queue IDs hijackd saw for her (postsuper got %s)" % got)
     d.stop()
+    # a job spooled by a build from before the job's "mode" (release or purge) existed: still a
+    # lock's purge (postsuper -d, never -H), run at the next start
+    os.remove(ids)
+    argv_log = os.path.join(d0, "postsuper-argv")
+    post2 = script(d0, "postsuper2", 'echo "$*" >>%s; cat >>%s' % (argv_log, ids))
+    st = tempfile.mkdtemp(prefix="hijackd-dt.")
+    os.chmod(st, 0o700)
+    os.makedirs(os.path.join(st, "purge"), mode=0o700)
+    job = {"account": "alice@example.test", "queue_ids": ["4B1C31002A3"], "postqueue": pq,
+           "postsuper": post2, "config_dir": "", "timeout": 10}
+    with open(os.path.join(st, "purge", "%010d-000001-purge" % int(time.time())), "w") as f:
+        json.dump(job, f)
+    d = Daemon(LIMIT5, "postqueue_path=" + pq, "postsuper_path=" + post2, "alert_to=", state=st)
+    wait_log(d, "lock_purge_queue: deleted", 10)
+    got = open(ids).read().split() if os.path.exists(ids) else []
+    argv = open(argv_log).read().split() if os.path.exists(argv_log) else []
+    report(got == ["4B1C31002A3"] and argv == ["-d", "-"],
+           "  ... a job spooled before jobs had a mode is a lock's purge: postsuper %s got %s"
+           % (argv, got))
+    d.stop()
 
 
 # ---- reply-to-unlock: the daemon's checks of an unlock token (src/daemon/notify.c)
@@ -1080,7 +1100,7 @@ def test_pipelined():
 GROUPS = (  # the checks, and how many each prints (the plan is their sum)
     (test_decisions, 10), (test_hold, 7), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
-    (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 3),
+    (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 4),
     (test_unlock_tokens, 9), (test_pipelined, 3), (test_control_bytes, 2), (test_long_reply, 1),
     (test_hostile_names, 8), (test_state_files, 5), (test_secret_warnings, 2), (test_policy_peers, 5),
     (test_workers_busy, 4))
