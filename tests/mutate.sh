@@ -184,7 +184,7 @@ m metrics_log_twice src/frontend/logfront.c \
 	$'        lf->lines++;\n        lf->not_understood++;' \
 	'/metrics counts a log line not understood twice'
 m purge_no_ids src/incident/purge.c \
-	'core_queue_ids(o->C, d->entity, qid_collect, &s);' '(void)qid_collect;' \
+	'    core_queue_ids(C, account, qid_collect, &s);' '    (void)qid_collect;' \
 	'lock_purge_queue forgets the queue IDs seen for the account (nothing mapped: nothing purged)'
 m purge_mapping_enough src/postfix/queue.c \
 	$'    if (mapped)\n        return QUEUE_R_SENDER_DIFFERS;' $'    if (mapped)\n        return QUEUE_R_ACCOUNT_SENDER;' \
