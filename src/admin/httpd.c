@@ -478,12 +478,18 @@ settle_one(httpd *h, struct bufferevent *bev)
     void *evcon;
 
     bufferevent_getcb(bev, &rd, NULL, NULL, &evcon);
-    if (rd == NULL) /* evhttp gave it up already (freed: its callbacks are cleared) */
-        return;
-    if (h->now >= h->max)
-        return refuse(h, evcon);
-    h->now++;
-    evhttp_connection_set_closecb(evcon, conn_closed, h);
+    int keep = rd != NULL && h->now < h->max; /* rd NULL: evhttp gave it up already */
+    if (keep) {
+        h->now++;
+        evhttp_connection_set_closecb(evcon, conn_closed, h);
+    }
+    /* our reference goes first: the last one is then evhttp's, and evhttp_connection_free()
+     * deletes the bufferevent's events before it closes the socket. The other way round the
+     * events were deleted after the close, naming a descriptor number the spool threads may
+     * have reused meanwhile (ThreadSanitizer saw a purge job's file there) */
+    bufferevent_decref(bev);
+    if (rd != NULL && !keep)
+        refuse(h, evcon);
 }
 
 static void
@@ -492,10 +498,8 @@ on_settle(evutil_socket_t fd, short what, void *arg)
     httpd *h = arg;
 
     (void)fd, (void)what;
-    for (size_t i = 0; i < h->nfresh; i++) {
+    for (size_t i = 0; i < h->nfresh; i++)
         settle_one(h, h->fresh[i]);
-        bufferevent_decref(h->fresh[i]);
-    }
     h->nfresh = 0;
 }
 
