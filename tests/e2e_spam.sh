@@ -13,7 +13,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 . "$ROOT/tests/lib.sh"
-plan 13 # the check lines below
+plan 14 # the check lines below
 HJ=$(readlink -f "$1")
 MS="$ROOT/tests/harness/mailstack.sh"
 D=$(mktemp -d /tmp/hijackd-e2es.XXXXXX); chmod 0755 "$D"
@@ -69,6 +69,8 @@ check "one prompt for three spam messages in an hour ($n_prompts)" test "$n_prom
 check "the 3rd locked her (spam_lock_1h): the alert is in the postmaster's mailbox" \
 	mailbox_has postmaster "locked (spam_lock_1h)"
 check "her next, clean, message is refused at RCPT" refused_rcpt "$(send alice "clean@remote.test" --body "hello")"
+check "locked, alice still receives mail (bob -> alice accepted and in her Maildir)" \
+	eval 'accepted "$(send bob alice@example.test --body "still there?" --header "Subject: for alice")" && mailbox_has alice "^Subject: for alice"'
 check "bob's clean mail to outside goes (scanned, counted for nothing)" accepted "$(send bob "b@remote.test" --body "hello, see you")"
 check "the lock's evidence: rspamd's GTUBE through the milter" \
 	grep -q '"action":"lock","rule":"spam_lock_1h".*"service":"milter","content":{"verdict":"spam".*GTUBE' "$D/hijackd.log"
