@@ -24,18 +24,8 @@ LIB_STYLE=numbered
 . "$ROOT/tests/lib.sh"
 plan 22 # the check lines below
 B=${1:?usage: e2e_hold.sh BUILD}
-MS="$ROOT/tests/harness/mailstack.sh"
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-D=$(mktemp -d /tmp/hijackd-e2e-hold.XXXXXX); chmod 0755 "$D"
-PF="$D/ms/postfix"
-HJ=$(readlink -f "$B/hijackd") CTL=$(readlink -f "$B/hijackctl")
-HJPID=""
-cleanup() {
-	[ -n "$HJPID" ] && kill "$HJPID" 2>/dev/null && wait "$HJPID" 2>/dev/null
-	"$MS" down "$D/ms" >/dev/null 2>&1
-	if [ "$FAIL" = 0 ]; then rm -rf "$D"; else echo "# work files kept in $D"; fi
-}
-trap cleanup EXIT
+stack_init hold
 
 read -r MXP SUBP RELP SINKP HJP < <(free_ports 5)
 export HJ_MX_PORT=$MXP HJ_SUB_PORT=$SUBP HJ_RELAY_PORT=$RELP HJ_SINK_PORT=$SINKP

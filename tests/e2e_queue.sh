@@ -33,18 +33,8 @@ LIB_STYLE=numbered
 plan 51 # the check lines below
 B=${1:?usage: e2e_queue.sh BUILD}
 TQ=$(readlink -f "$B/tests/test_queue")
-MS="$ROOT/tests/harness/mailstack.sh"
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-D=$(mktemp -d /tmp/hijackd-e2e-queue.XXXXXX); chmod 0755 "$D"
-PF="$D/ms/postfix"
-HJ=$(readlink -f "$B/hijackd") CTL=$(readlink -f "$B/hijackctl")
-HJPID=""
-cleanup() {
-	[ -n "$HJPID" ] && kill "$HJPID" 2>/dev/null && wait "$HJPID" 2>/dev/null
-	"$MS" down "$D/ms" >/dev/null 2>&1
-	if [ "$FAIL" = 0 ]; then rm -rf "$D"; else echo "# work files kept in $D"; fi
-}
-trap cleanup EXIT
+stack_init queue
 
 # five free loopback ports for the MX, submission, open relay and sink listeners and hijackd's policy
 read -r MXP SUBP RELP SINKP HJP < <(free_ports 5)

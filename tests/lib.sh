@@ -99,3 +99,22 @@ rspamd_up() {
 	done
 	return 1
 }
+
+# stack_init NAME - an e2e script over tests/harness (the real Postfix + Dovecot) with the build
+# in $B: sets MS (the harness), D (a fresh folder /tmp/hijackd-e2e-NAME.*, mode 0755 for the
+# stack's users), PF (its Postfix configuration), HJ and CTL (the programs), HJPID (the daemon
+# the script starts, "" until then); at exit stops that daemon and the stack, and removes D
+# unless a check failed
+stack_init() {
+	MS="$(dirname "${BASH_SOURCE[0]}")/harness/mailstack.sh"
+	D=$(mktemp -d "/tmp/hijackd-e2e-$1.XXXXXX"); chmod 0755 "$D"
+	PF="$D/ms/postfix"
+	HJ=$(readlink -f "$B/hijackd") CTL=$(readlink -f "$B/hijackctl")
+	HJPID=""
+	trap stack_cleanup EXIT
+}
+stack_cleanup() {
+	[ -n "$HJPID" ] && kill "$HJPID" 2>/dev/null && wait "$HJPID" 2>/dev/null
+	"$MS" down "$D/ms" >/dev/null 2>&1
+	if [ "$FAIL" = 0 ]; then rm -rf "$D"; else echo "# work files kept in $D"; fi
+}
