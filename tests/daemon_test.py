@@ -1097,13 +1097,46 @@ def test_pipelined():
     d.stop()
 
 
+def test_alert_budget_wait():
+    """an alert that comes while alert_max is spent goes out when the budget allows, not after
+    the spool's backoff: 5 locks at once make 2 mails (alert_max=2 per 4 s), a 6th lock 0.5 s
+    later must be mailed about 4 s after the first (before the fix: not within 94 s, because the
+    spool handed the mailer time(), the kernel's coarse clock, up to a tick behind the wall
+    clock the retry was timed with)"""
+    d0 = tempfile.mkdtemp(prefix="hijackd-dt.")
+    out = os.path.join(d0, "mails")
+    os.makedirs(out)
+    stub = script(d0, "sendmail", 'cat >"%s/mail.$$"' % out)
+    d = Daemon("rule burst = metric=recipients window=1h limit=2 action=lock",
+               "sendmail_path=" + stub, "postqueue_path=/bin/true", "alert_to=pm@example.test",
+               "alert_max=2", "alert_interval=4s")
+    s = d.connect()
+    for i in range(5):
+        request(s, sasl_username="storm%d@example.test" % i, recipient_count="3")
+    time.sleep(0.5)
+    t0 = time.time()
+    request(s, sasl_username="late@example.test", recipient_count="3")
+    s.close()
+
+    def mailed():
+        text = "".join(open(os.path.join(out, f), errors="replace").read() for f in os.listdir(out))
+        return "late@example.test" in text
+    got = False
+    while time.time() - t0 < 12 and not got:
+        got = mailed()
+        time.sleep(0.1)
+    report(got, "an alert over the budget goes out when the budget allows (%s after %.1f s, %d mails)"
+           % ("mailed" if got else "not mailed", time.time() - t0, len(os.listdir(out))))
+    d.stop()
+
+
 GROUPS = (  # the checks, and how many each prints (the plan is their sum)
     (test_decisions, 10), (test_hold, 7), (test_rcpt_stage, 3), (test_counters_persist, 3), (test_log_follow, 5),
     (test_seen_twice, 6), (test_concurrency, 1), (test_hostile, 10), (test_many_idle, 3),
     (test_store_dead, 4), (test_reload_and_instances, 7), (test_purge_on_lock, 4),
     (test_unlock_tokens, 9), (test_pipelined, 3), (test_control_bytes, 2), (test_long_reply, 1),
     (test_hostile_names, 8), (test_state_files, 5), (test_secret_warnings, 2), (test_policy_peers, 5),
-    (test_workers_busy, 4))
+    (test_workers_busy, 4), (test_alert_budget_wait, 1))
 
 
 def main():

@@ -716,7 +716,10 @@ settle(spool *s, size_t n, struct spool_stats *d)
 static void
 run_batch(spool *s, size_t ndue, struct spool_stats *d)
 {
-    int64_t now = (int64_t)time(NULL);
+    /* the wall clock next_attempt() used, not time(NULL): that one is the kernel's coarse clock,
+     * up to a tick behind, so a job due at retry_at second T could run while time() still said
+     * T-1, and a handler waiting for T (the mailer's alert budget) pushed it to the backoff */
+    int64_t now = clock_ns(CLOCK_REALTIME) / 1000000000;
     size_t n = load_batch(s, ndue, now, d);
 
     if (n > 0) {
